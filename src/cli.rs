@@ -1,0 +1,155 @@
+//! Command-line definitions (clap) only: no behaviour lives here.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Prove a Vipps MobilePay ePayment integration meets the go-live checklist.
+///
+/// Exit status: 0 every required item passed; 1 an item failed; 2 bad usage
+/// or configuration; 3 the target could not be reached or refused the
+/// credentials.
+#[derive(Debug, Parser)]
+#[command(name = "vipps-golive", version, about, long_about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the checklist against a target (default: the embedded simulator).
+    Run(RunArgs),
+    /// Serve the simulator for a shop's own tests.
+    ///
+    /// Binds 127.0.0.1 by default, prints its base URL and the credentials it
+    /// accepts, and runs until Ctrl-C.
+    ///
+    /// Example: vipps-golive simulator --port 7777 --journal shop-traffic.jsonl
+    Simulator(SimulatorArgs),
+    /// Show the resolved configuration (secrets redacted) and where each value came from.
+    ///
+    /// Exits 2 and lists every problem when something is missing or malformed.
+    ///
+    /// Example: vipps-golive config --env test --env-file .env
+    Config(ConfigArgs),
+}
+
+/// Which target and which credentials.
+#[derive(Debug, Clone, Args, Default)]
+pub struct TargetArgs {
+    /// Target environment.
+    #[arg(long = "env", value_enum, default_value_t = EnvName::Simulator, help_heading = "Target")]
+    pub env: EnvName,
+
+    /// Any other base URL (a standalone simulator, a proxy); overrides --env.
+    #[arg(long, value_name = "URL", help_heading = "Target")]
+    pub base_url: Option<String>,
+
+    /// A .env file to read credentials from (default: ./.env when present).
+    #[arg(long, value_name = "FILE", help_heading = "Credentials")]
+    pub env_file: Option<PathBuf>,
+
+    /// A Postman environment file (the variable names of the official collections).
+    #[arg(long, value_name = "FILE", help_heading = "Credentials")]
+    pub postman_env: Option<PathBuf>,
+
+    /// Client id [env: VIPPS_CLIENT_ID]. Prefer the environment: flags show in `ps`.
+    #[arg(long, value_name = "ID", help_heading = "Credentials")]
+    pub client_id: Option<String>,
+
+    /// Client secret [env: VIPPS_CLIENT_SECRET]. Prefer the environment: flags show in `ps`.
+    #[arg(long, value_name = "SECRET", help_heading = "Credentials")]
+    pub client_secret: Option<String>,
+
+    /// Ocp-Apim-Subscription-Key [env: VIPPS_SUBSCRIPTION_KEY].
+    #[arg(long, value_name = "KEY", help_heading = "Credentials")]
+    pub subscription_key: Option<String>,
+
+    /// Merchant serial number [env: VIPPS_MSN].
+    #[arg(long, value_name = "MSN", help_heading = "Credentials")]
+    pub msn: Option<String>,
+
+    /// Vipps-System-Name header [env: VIPPS_SYSTEM_NAME].
+    #[arg(long, value_name = "NAME", help_heading = "System headers")]
+    pub system_name: Option<String>,
+
+    /// Vipps-System-Version header [env: VIPPS_SYSTEM_VERSION].
+    #[arg(long, value_name = "VERSION", help_heading = "System headers")]
+    pub system_version: Option<String>,
+
+    /// Vipps-System-Plugin-Name header [env: VIPPS_SYSTEM_PLUGIN_NAME].
+    #[arg(long, value_name = "NAME", help_heading = "System headers")]
+    pub plugin_name: Option<String>,
+
+    /// Vipps-System-Plugin-Version header [env: VIPPS_SYSTEM_PLUGIN_VERSION].
+    #[arg(long, value_name = "VERSION", help_heading = "System headers")]
+    pub plugin_version: Option<String>,
+}
+
+/// Named targets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum EnvName {
+    /// The embedded simulator.
+    #[default]
+    Simulator,
+    /// https://apitest.vipps.no
+    Test,
+    /// https://api.vipps.no (real money)
+    Production,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+
+    /// Output folder; each run writes reports/<run-id>/ and points reports/latest at it.
+    #[arg(
+        long,
+        value_name = "DIR",
+        default_value = "reports",
+        help_heading = "Output"
+    )]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SimulatorArgs {
+    /// Port to listen on (0 picks a free one).
+    #[arg(long, default_value_t = 7777)]
+    pub port: u16,
+
+    /// Address to bind. Anything but loopback exposes the simulator to the network.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: String,
+
+    /// Also write every request received to this JSONL file (for `audit`).
+    #[arg(long, value_name = "FILE")]
+    pub journal: Option<PathBuf>,
+
+    /// Refuse /__sim/ control requests (approve, abort, expire, faults, clock).
+    #[arg(long)]
+    pub no_control: bool,
+
+    /// Turn off the rate limits (5/min per reference for modifications, 120/min for reads).
+    #[arg(long)]
+    pub no_rate_limits: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ConfigArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

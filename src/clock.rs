@@ -1,0 +1,89 @@
+//! Time as the harness sees it: the system clock, or a virtual clock that the
+//! embedded simulator and the client share so that waiting costs no real time.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+/// A boxed future returned by [`Clock::sleep`].
+pub type SleepFuture<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
+
+/// Something that tells the time and can wait.
+pub trait Clock: Send + Sync + std::fmt::Debug {
+    /// The current instant.
+    fn now(&self) -> DateTime<Utc>;
+    /// Waits `d`. On a virtual clock this advances the clock and returns at once.
+    fn sleep(&self, d: Duration) -> SleepFuture<'_>;
+}
+
+/// Shared handle to a clock.
+pub type SharedClock = Arc<dyn Clock>;
+
+/// Wall-clock time and real sleeping.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+    fn sleep(&self, d: Duration) -> SleepFuture<'_> {
+        Box::pin(tokio::time::sleep(d))
+    }
+}
+
+/// Real time plus an offset that only grows: `sleep` and `advance` move the
+/// offset forward instead of waiting. The embedded simulator and the client's
+/// poller share one, so the polling schedule and payment expiry cost no real time.
+#[derive(Debug, Default)]
+pub struct VirtualClock {
+    offset_ms: AtomicI64,
+}
+
+impl VirtualClock {
+    /// A clock that starts at the real time.
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self::default())
+    }
+
+    /// Moves the clock forward by `d`.
+    pub fn advance(&self, d: Duration) {
+        let ms = i64::try_from(d.as_millis()).unwrap_or(i64::MAX / 2);
+        self.offset_ms.fetch_add(ms, Ordering::SeqCst);
+    }
+
+    /// How far ahead of real time the clock is.
+    pub fn offset(&self) -> Duration {
+        Duration::from_millis(self.offset_ms.load(Ordering::SeqCst).max(0) as u64)
+    }
+}
+
+impl Clock for VirtualClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now() + chrono::Duration::milliseconds(self.offset_ms.load(Ordering::SeqCst))
+    }
+    fn sleep(&self, d: Duration) -> SleepFuture<'_> {
+        self.advance(d);
+        // Yield once so that other tasks get to observe the new time.
+        Box::pin(tokio::task::yield_now())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn virtual_sleep_advances_instead_of_waiting() {
+        let c = VirtualClock::new();
+        let before = c.now();
+        let real = std::time::Instant::now();
+        c.sleep(Duration::from_secs(600)).await;
+        assert!(c.now() - before >= chrono::Duration::seconds(600));
+        assert!(real.elapsed() < Duration::from_secs(1));
+    }
+}

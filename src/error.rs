@@ -1,0 +1,51 @@
+//! The top-level error and the exit codes of design.md.
+
+use std::process::ExitCode;
+
+/// Exit status: every required item passed.
+pub const EXIT_OK: u8 = 0;
+/// Exit status: a checklist item failed.
+pub const EXIT_FAILED: u8 = 1;
+/// Exit status: bad usage or configuration.
+pub const EXIT_USAGE: u8 = 2;
+/// Exit status: the target could not be reached or refused the credentials.
+pub const EXIT_UNREACHABLE: u8 = 3;
+
+/// Everything a command can end with, mapped to an exit code.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Bad usage or configuration (exit 2).
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    /// Bad usage not tied to configuration (exit 2).
+    #[error("{0}")]
+    Usage(String),
+    /// The target could not be reached or refused the credentials (exit 3).
+    #[error("the target could not be reached: {message}")]
+    Unreachable {
+        message: String,
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
+    /// A checklist item failed (exit 1).
+    #[error("{0}")]
+    Failed(String),
+    /// Local I/O (exit 2: the environment is unusable).
+    #[error("{context}")]
+    Io {
+        context: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    /// The exit code documented in `--help`.
+    pub fn exit_code(&self) -> ExitCode {
+        ExitCode::from(match self {
+            Error::Config(_) | Error::Usage(_) | Error::Io { .. } => EXIT_USAGE,
+            Error::Unreachable { .. } => EXIT_UNREACHABLE,
+            Error::Failed(_) => EXIT_FAILED,
+        })
+    }
+}

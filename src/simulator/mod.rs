@@ -1,0 +1,459 @@
+//! The simulator: a stateful double of the Vipps APIs the checklist needs.
+//!
+//! The engine knows no HTTP framework. A [`SimRequest`] (method, path, query,
+//! headers, bytes) goes in through [`Simulator::handle`], a [`Reply`] comes
+//! out. Two thin adapters serve it: [`mock`] mounts it on a wiremock
+//! `MockServer` (the in-process double of `run` and of the tests) and [`serve`]
+//! runs it standalone on hyper (the `simulator` command, the benchmark).
+//!
+//! Module ownership:
+//! - `ledger`: payments, aggregates, events, idempotency store (pure; no HTTP)
+//! - `validate`: raw JSON -> typed commands or a Problem
+//! - `routes`: token endpoint, authentication, ePayment routes
+//! - `ratelimit`: per-reference rate limits
+//! - `control`: `/__sim/` payments (approve, abort, expire), clock, reset
+//! - `landing`: the landing page and QR images
+//! - `om`: Order Management
+//! - `webhooks`: Webhooks API, signing, delivery
+//! - `faults`: injected faults (`/__sim/faults`)
+//! - `journal`: bounded record of every request received (`/__sim/journal`, `--journal FILE`)
+
+pub mod control;
+pub mod faults;
+pub mod journal;
+pub mod landing;
+pub mod ledger;
+pub mod mock;
+pub mod om;
+pub mod problem;
+pub mod ratelimit;
+pub mod routes;
+pub mod serve;
+pub mod validate;
+pub mod webhooks;
+
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::clock::{Clock, VirtualClock};
+
+/// Default maximum request body (1 MB); larger bodies get a 400 Problem before being read.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// A plain HTTP request, as an adapter hands it to the engine.
+#[derive(Debug, Clone)]
+pub struct SimRequest {
+    /// Upper-case method.
+    pub method: String,
+    /// Path without query, percent-decoding not applied.
+    pub path: String,
+    /// Raw query string without `?`.
+    pub query: Option<String>,
+    /// Headers with names lower-cased.
+    pub headers: Vec<(String, String)>,
+    pub body: Bytes,
+}
+
+impl SimRequest {
+    /// Builds a request; header names are lower-cased here.
+    pub fn new(
+        method: &str,
+        path: &str,
+        query: Option<&str>,
+        headers: impl IntoIterator<Item = (String, String)>,
+        body: impl Into<Bytes>,
+    ) -> Self {
+        SimRequest {
+            method: method.to_ascii_uppercase(),
+            path: path.to_owned(),
+            query: query.filter(|q| !q.is_empty()).map(str::to_owned),
+            headers: headers
+                .into_iter()
+                .map(|(k, v)| (k.to_ascii_lowercase(), v))
+                .collect(),
+            body: body.into(),
+        }
+    }
+
+    /// First value of a header, by case-insensitive name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// A query parameter, percent-decoded.
+    pub fn query_param(&self, name: &str) -> Option<String> {
+        let q = self.query.as_deref()?;
+        url::form_urlencoded::parse(q.as_bytes())
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+    }
+
+    /// Path segments (empty segments dropped).
+    pub fn segments(&self) -> Vec<&str> {
+        self.path.split('/').filter(|s| !s.is_empty()).collect()
+    }
+}
+
+/// A plain HTTP response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SimResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl SimResponse {
+    /// A JSON response (`application/json; charset=utf-8`).
+    pub fn json(status: u16, body: &impl Serialize) -> Self {
+        let body = serde_json::to_vec(body).unwrap_or_else(|_| b"null".to_vec());
+        SimResponse {
+            status,
+            headers: vec![(
+                "content-type".into(),
+                "application/json; charset=utf-8".into(),
+            )],
+            body,
+        }
+    }
+
+    /// An empty response.
+    pub fn empty(status: u16) -> Self {
+        SimResponse {
+            status,
+            headers: Vec::new(),
+            body: Vec::new(),
+        }
+    }
+
+    /// An HTML page.
+    pub fn html(status: u16, page: String) -> Self {
+        SimResponse {
+            status,
+            headers: vec![("content-type".into(), "text/html; charset=utf-8".into())],
+            body: page.into_bytes(),
+        }
+    }
+
+    /// A `303 See Other` to `location`.
+    pub fn see_other(location: &str) -> Self {
+        SimResponse {
+            status: 303,
+            headers: vec![("location".into(), location.to_owned())],
+            body: Vec::new(),
+        }
+    }
+
+    /// Adds a header.
+    pub fn with_header(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.headers.push((name.to_ascii_lowercase(), value.into()));
+        self
+    }
+
+    /// First value of a header, by case-insensitive name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// What the adapter must do with a response.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub response: SimResponse,
+    /// Wait this long before answering (injected fault). Adapters wait outside every lock.
+    pub delay: Option<Duration>,
+    /// Close the connection without answering (the operation may already have taken effect).
+    pub drop_connection: bool,
+}
+
+impl From<SimResponse> for Reply {
+    fn from(response: SimResponse) -> Self {
+        Reply {
+            response,
+            delay: None,
+            drop_connection: false,
+        }
+    }
+}
+
+/// One sales unit the simulator accepts.
+#[derive(Debug, Clone, Serialize)]
+pub struct Account {
+    pub merchant_name: String,
+    pub client_id: String,
+    pub client_secret: String,
+    pub subscription_key: String,
+    pub msn: String,
+}
+
+/// How the simulator behaves. Defaults are what `run` and the tests use.
+#[derive(Debug, Clone)]
+pub struct SimConfig {
+    /// Sales units whose credentials are accepted.
+    pub accounts: Vec<Account>,
+    /// Whether `/__sim/` is served (the embedded simulator: yes; standalone: `--control`).
+    pub control_enabled: bool,
+    /// Rate limits of behaviour.md §8.
+    pub rate_limits: bool,
+    /// Access-token lifetime (test environment: 1 hour).
+    pub token_lifetime: Duration,
+    /// Default payment expiry (10 minutes).
+    pub payment_timeout: Duration,
+    /// Phone numbers of test users who exist (others: 7010 Customer not found).
+    pub test_users: Vec<String>,
+    /// How many requests the in-memory journal keeps (oldest dropped first).
+    pub journal_capacity: usize,
+    /// Largest request body accepted.
+    pub max_body_bytes: usize,
+}
+
+impl SimConfig {
+    /// The credentials the simulator accepts out of the box (printed by `vipps-golive simulator`).
+    pub fn default_accounts() -> Vec<Account> {
+        vec![
+            Account {
+                merchant_name: "Golive Test Shop".into(),
+                client_id: "sim-client-id-123456".into(),
+                client_secret: "sim-client-secret-123456".into(),
+                subscription_key: "sim-subscription-key-123456".into(),
+                msn: "123456".into(),
+            },
+            Account {
+                merchant_name: "Golive Second Unit".into(),
+                client_id: "sim-client-id-654321".into(),
+                client_secret: "sim-client-secret-654321".into(),
+                subscription_key: "sim-subscription-key-654321".into(),
+                msn: "654321".into(),
+            },
+        ]
+    }
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        SimConfig {
+            accounts: Self::default_accounts(),
+            control_enabled: true,
+            rate_limits: true,
+            token_lifetime: Duration::from_secs(3600),
+            payment_timeout: Duration::from_secs(600),
+            test_users: vec![
+                "4791234567".into(),
+                "4712345678".into(),
+                "4747753942".into(),
+            ],
+            journal_capacity: 10_000,
+            max_body_bytes: MAX_BODY_BYTES,
+        }
+    }
+}
+
+/// A payment event leaving the ledger, for webhook delivery.
+#[derive(Debug, Clone, Serialize)]
+pub struct OutboundEvent {
+    pub msn: String,
+    /// Event name: CREATED, AUTHORIZED, ... (the webhook type is `epayments.payment.<lowercase>.v1`).
+    pub name: String,
+    pub reference: String,
+    /// The webhook body (behaviour.md §9.2), ready to serialize.
+    pub payload: serde_json::Value,
+}
+
+/// Everything the engine holds, behind the simulator's one lock.
+pub struct Engine {
+    pub config: SimConfig,
+    pub clock: Arc<VirtualClock>,
+    /// Public base URL (scheme://host:port) once an adapter has bound.
+    pub base_url: String,
+    pub ledger: ledger::Ledger,
+    pub auth: routes::Auth,
+    pub limits: ratelimit::RateLimiter,
+    pub orders: om::Orders,
+    pub hooks: webhooks::Registry,
+    pub faults: faults::Faults,
+    pub journal: journal::SimJournal,
+    /// Events produced while handling the current request; drained into `hooks`.
+    pub outbox: Vec<OutboundEvent>,
+}
+
+impl Engine {
+    fn new(config: SimConfig, clock: Arc<VirtualClock>) -> Self {
+        Engine {
+            ledger: ledger::Ledger::new(&config),
+            auth: routes::Auth::new(&config),
+            limits: ratelimit::RateLimiter::new(&config),
+            orders: om::Orders::new(&config),
+            hooks: webhooks::Registry::new(&config),
+            faults: faults::Faults::new(&config),
+            journal: journal::SimJournal::new(&config),
+            outbox: Vec::new(),
+            base_url: String::from("http://127.0.0.1"),
+            config,
+            clock,
+        }
+    }
+
+    /// The simulator's current time.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// Forgets every payment, token, order, webhook, fault and journal entry.
+    pub fn reset(&mut self) {
+        self.ledger = ledger::Ledger::new(&self.config);
+        self.auth = routes::Auth::new(&self.config);
+        self.limits = ratelimit::RateLimiter::new(&self.config);
+        self.orders = om::Orders::new(&self.config);
+        self.hooks.reset();
+        self.faults = faults::Faults::new(&self.config);
+        self.journal.clear();
+        self.outbox.clear();
+    }
+
+    /// Routes one request. Faults first (they may answer instead), then the APIs.
+    fn dispatch(&mut self, req: &SimRequest) -> Reply {
+        let now = self.now();
+        // Expire payments whose time has come, so GET and webhooks see it.
+        self.ledger.expire_due(now, &mut self.outbox);
+
+        if req.path.starts_with("/__sim/") || req.path == "/__sim" {
+            let resp = if !self.config.control_enabled {
+                problem::not_found(req)
+            } else if let Some(r) = faults::handle_control(self, req) {
+                r
+            } else if let Some(r) = journal::handle_control(self, req) {
+                r
+            } else if let Some(r) = control::handle(self, req) {
+                r
+            } else {
+                problem::not_found(req)
+            };
+            return resp.into();
+        }
+
+        if req.body.len() > self.config.max_body_bytes {
+            return problem::body_too_large(req, self.config.max_body_bytes).into();
+        }
+
+        let fault = self.faults.take(req);
+        if let Some(f) = &fault {
+            if let Some(reply) = f.reply_before_effect() {
+                return reply;
+            }
+        }
+
+        let lower = req.path.to_ascii_lowercase();
+        let response = if let Some(r) = landing::handle(self, req) {
+            r
+        } else if lower == "/accesstoken/get" {
+            routes::token(self, req)
+        } else if lower.starts_with("/epayment/") {
+            routes::epayment(self, req)
+        } else if lower.starts_with("/order-management/") {
+            om::handle(self, req)
+        } else if lower.starts_with("/webhooks/") {
+            webhooks::handle_api(self, req)
+        } else {
+            problem::not_found(req)
+        };
+
+        let events = std::mem::take(&mut self.outbox);
+        self.hooks.enqueue(events, now);
+
+        match fault {
+            Some(f) => f.reply_after_effect(response),
+            None => response.into(),
+        }
+    }
+}
+
+/// The simulator: the engine behind one lock, plus its clock.
+pub struct Simulator {
+    engine: Mutex<Engine>,
+    clock: Arc<VirtualClock>,
+    base_url: RwLock<String>,
+}
+
+impl std::fmt::Debug for Simulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Simulator")
+            .field("base_url", &self.base_url())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Simulator {
+    /// A simulator with its own virtual clock.
+    pub fn new(config: SimConfig) -> Arc<Self> {
+        Self::with_clock(config, VirtualClock::new())
+    }
+
+    /// A simulator on a clock shared with someone else (the client's poller).
+    pub fn with_clock(config: SimConfig, clock: Arc<VirtualClock>) -> Arc<Self> {
+        Arc::new(Simulator {
+            engine: Mutex::new(Engine::new(config, clock.clone())),
+            clock,
+            base_url: RwLock::new(String::from("http://127.0.0.1")),
+        })
+    }
+
+    /// The clock the simulator runs on.
+    pub fn clock(&self) -> Arc<VirtualClock> {
+        self.clock.clone()
+    }
+
+    /// Tells the engine the URL it is reachable at (for redirectUrl and landing links).
+    pub fn set_base_url(&self, url: &str) {
+        let url = url.trim_end_matches('/').to_owned();
+        if let Ok(mut b) = self.base_url.write() {
+            *b = url.clone();
+        }
+        self.with_engine(|e| e.base_url = url);
+    }
+
+    /// The URL set by [`Simulator::set_base_url`].
+    pub fn base_url(&self) -> String {
+        self.base_url.read().map(|b| b.clone()).unwrap_or_default()
+    }
+
+    /// Handles one request. Never panics on bad input; every answer is a [`Reply`].
+    pub fn handle(&self, req: SimRequest) -> Reply {
+        let started = self.clock.now();
+        let mut engine = match self.engine.lock() {
+            Ok(e) => e,
+            // A panic while holding the lock must not take the simulator down for good.
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let reply = engine.dispatch(&req);
+        engine.journal.record(&req, &reply, started);
+        reply
+    }
+
+    /// Runs `f` with the engine locked (control helpers, tests, the dispatcher).
+    pub fn with_engine<T>(&self, f: impl FnOnce(&mut Engine) -> T) -> T {
+        let mut engine = match self.engine.lock() {
+            Ok(e) => e,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        f(&mut engine)
+    }
+
+    /// Expires due payments and queues their events (called periodically by the standalone server).
+    pub fn tick(&self) {
+        self.with_engine(|e| {
+            let now = e.now();
+            e.ledger.expire_due(now, &mut e.outbox);
+            let events = std::mem::take(&mut e.outbox);
+            e.hooks.enqueue(events, now);
+        });
+    }
+}

@@ -1,0 +1,1 @@
+//! Adapter 2: the standalone server on hyper. PLACEHOLDER (simulator edge).

@@ -1,0 +1,1 @@
+//! Request validation: raw JSON in, typed commands or a Problem out. PLACEHOLDER (simulator core).
