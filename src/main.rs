@@ -14,9 +14,9 @@ fn main() -> ExitCode {
         Command::Simulator(_args) => Err(vipps_golive::Error::Usage(
             "`simulator` is not available yet".into(),
         )),
-        Command::Config(_args) => Err(vipps_golive::Error::Usage(
-            "`config` is not available yet".into(),
-        )),
+        Command::Config(args) => {
+            vipps_golive::commands::config::run(&args, &mut std::io::stdout().lock())
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

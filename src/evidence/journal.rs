@@ -1,11 +1,195 @@
-//! The append-only JSONL journal. (Filled by the evidence work of issue 2.)
+//! The append-only JSONL journal: one redacted [`Exchange`] per line, written
+//! as it happens so a killed process loses nothing already recorded.
+//!
+//! Each line is serialised first and handed to the OS in a single `write`
+//! under a lock, so concurrent recorders never interleave within a line and a
+//! crash can at worst leave a truncated last line, which [`Journal::read`]
+//! tolerates.
 
-use super::{Exchange, Recorder};
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
-/// Appends each exchange to `journal.jsonl` and flushes. PLACEHOLDER.
+use super::{Exchange, Recorder, SCHEMA_VERSION};
+
+/// Everything that can go wrong writing or reading a journal.
+#[derive(Debug, thiserror::Error)]
+pub enum JournalError {
+    /// The file could not be created, opened, written or read.
+    #[error("journal `{path}`: could not {action}")]
+    Io {
+        path: PathBuf,
+        action: &'static str,
+        #[source]
+        source: io::Error,
+    },
+    /// An exchange could not be serialised.
+    #[error("journal `{path}`: could not serialise an exchange")]
+    Serialize {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+    /// Lines that are not exchanges (a truncated last line is not one of them).
+    #[error("journal `{path}` has malformed lines: {}", describe(lines))]
+    Malformed {
+        path: PathBuf,
+        /// 1-based line numbers and what is wrong with each.
+        lines: Vec<(usize, String)>,
+    },
+}
+
+fn describe(lines: &[(usize, String)]) -> String {
+    lines
+        .iter()
+        .map(|(n, why)| format!("line {n}: {why}"))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Appends each exchange to a JSONL file and hands it to the OS at once.
 #[derive(Debug)]
-pub struct Journal {}
+pub struct Journal {
+    path: PathBuf,
+    file: Mutex<File>,
+}
+
+impl Journal {
+    /// Creates `path` (truncating an existing file) and its parent folders.
+    pub fn create(path: impl AsRef<Path>) -> Result<Journal, JournalError> {
+        Self::open(path.as_ref(), true)
+    }
+
+    /// Opens `path` for appending, creating it when missing.
+    pub fn open_append(path: impl AsRef<Path>) -> Result<Journal, JournalError> {
+        Self::open(path.as_ref(), false)
+    }
+
+    fn open(path: &Path, truncate: bool) -> Result<Journal, JournalError> {
+        let io_err = |action, source| JournalError::Io {
+            path: path.to_owned(),
+            action,
+            source,
+        };
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|e| io_err("create its folder", e))?;
+        }
+        let mut options = OpenOptions::new();
+        if truncate {
+            options.write(true).create(true).truncate(true);
+        } else {
+            options.append(true).create(true);
+        }
+        let file = options.open(path).map_err(|e| io_err("open it", e))?;
+        Ok(Journal {
+            path: path.to_owned(),
+            file: Mutex::new(file),
+        })
+    }
+
+    /// The file written to.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Appends one exchange as one line, in one write.
+    pub fn append(&self, exchange: &Exchange) -> Result<(), JournalError> {
+        let mut line = serde_json::to_vec(exchange).map_err(|source| JournalError::Serialize {
+            path: self.path.clone(),
+            source,
+        })?;
+        line.push(b'\n');
+        // A poisoned lock only means another thread panicked mid-record; the
+        // file handle itself is still fine, so keep journaling.
+        let mut file = self.file.lock().unwrap_or_else(|p| p.into_inner());
+        // File is unbuffered: write_all hands the bytes to the OS now (one
+        // write(2) for a regular file), so they survive a killed process.
+        file.write_all(&line).map_err(|source| JournalError::Io {
+            path: self.path.clone(),
+            action: "append to it",
+            source,
+        })
+    }
+
+    /// Asks the OS to put everything on disk (end of a run; survives power loss).
+    pub fn sync(&self) -> Result<(), JournalError> {
+        let file = self.file.lock().unwrap_or_else(|p| p.into_inner());
+        file.sync_data().map_err(|source| JournalError::Io {
+            path: self.path.clone(),
+            action: "sync it",
+            source,
+        })
+    }
+
+    /// Reads a journal back.
+    ///
+    /// Blank lines are skipped. A last line without its newline that does not
+    /// parse is a write cut short by a crash: it is dropped with a warning.
+    /// Any other line that is not an exchange makes the whole read fail, with
+    /// every such line listed by number.
+    pub fn read(path: impl AsRef<Path>) -> Result<Vec<Exchange>, JournalError> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path).map_err(|source| JournalError::Io {
+            path: path.to_owned(),
+            action: "read it",
+            source,
+        })?;
+        let text = String::from_utf8_lossy(&bytes);
+        let ends_with_newline = text.ends_with('\n');
+        let lines: Vec<&str> = text.lines().collect();
+        let last = lines.len();
+        let mut exchanges = Vec::with_capacity(last);
+        let mut bad = Vec::new();
+        for (i, line) in lines.iter().enumerate() {
+            let number = i + 1;
+            if line.trim().is_empty() {
+                continue;
+            }
+            match parse_line(line) {
+                Ok(e) => exchanges.push(e),
+                Err(_) if number == last && !ends_with_newline => {
+                    tracing::warn!(
+                        path = %path.display(),
+                        line = number,
+                        "journal ends with a truncated line (a write cut short); ignoring it"
+                    );
+                }
+                Err(why) => bad.push((number, why)),
+            }
+        }
+        if bad.is_empty() {
+            Ok(exchanges)
+        } else {
+            Err(JournalError::Malformed {
+                path: path.to_owned(),
+                lines: bad,
+            })
+        }
+    }
+}
+
+fn parse_line(line: &str) -> Result<Exchange, String> {
+    // Syntax first: serde_json's syntax errors never quote the input.
+    let value: serde_json::Value =
+        serde_json::from_str(line).map_err(|e| format!("not JSON ({e})"))?;
+    match value.get("schema_version").and_then(|v| v.as_u64()) {
+        None => return Err("no `schema_version`".into()),
+        Some(v) if v > u64::from(SCHEMA_VERSION) => {
+            return Err(format!(
+                "schema_version {v} is newer than this program understands ({SCHEMA_VERSION}) (hint: upgrade vipps-golive)"
+            ))
+        }
+        Some(_) => {}
+    }
+    serde_json::from_value(value).map_err(|e| format!("not an exchange ({e})"))
+}
 
 impl Recorder for Journal {
-    fn record(&self, _exchange: &Exchange) {}
+    fn record(&self, exchange: &Exchange) {
+        if let Err(e) = self.append(exchange) {
+            // Recording must never fail the request it records.
+            tracing::error!(error = %e, source = ?std::error::Error::source(&e).map(ToString::to_string), "could not record an exchange");
+        }
+    }
 }

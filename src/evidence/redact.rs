@@ -1,10 +1,62 @@
-//! Redaction at the boundary. (Filled by the evidence work of issue 2.)
+//! Redaction at the boundary: turns a [`RawExchange`] into an [`Exchange`] that
+//! holds no credential, token or full phone number.
+//!
+//! A secret is replaced by `…<first 8 hex of its SHA-256>` (see
+//! [`crate::secret::fingerprint`]): enough to tell two keys apart or to see
+//! that the same token was reused, nothing more. Every part of the exchange is
+//! covered: headers, JSON bodies (any depth), non-JSON bodies, the URL, and the
+//! transport error text (which often quotes the URL).
+
+use std::sync::OnceLock;
+
+use regex::{Captures, Regex};
+use serde_json::Value;
+use url::Url;
 
 use super::{Exchange, RawExchange, SCHEMA_VERSION};
+use crate::secret::fingerprint;
 
-/// Redacts a raw exchange. PLACEHOLDER: must redact Authorization,
-/// Ocp-Apim-Subscription-Key, client_secret/client_id headers, access_token and
-/// secret fields in bodies, and phone numbers.
+/// Headers whose whole value is a secret (names compared case-insensitively).
+const SECRET_HEADERS: &[&str] = &[
+    "ocp-apim-subscription-key",
+    "client_secret",
+    "client_id",
+    "client-secret",
+    "client-id",
+    "cookie",
+    "set-cookie",
+    "x-api-key",
+];
+
+/// Headers of the form `<scheme> <credentials>`: the scheme is kept.
+const AUTH_HEADERS: &[&str] = &["authorization", "proxy-authorization", "www-authenticate"];
+
+/// JSON keys (and query / form parameter names) whose value is a secret.
+/// Compared after lowercasing and dropping `_` and `-`, so `access_token`,
+/// `accessToken` and `Access-Token` all match.
+const SECRET_KEYS: &[&str] = &[
+    "accesstoken",
+    "clientsecret",
+    "clientid",
+    "secret",
+    "token",
+    "refreshtoken",
+    "idtoken",
+    "password",
+    "ocpapimsubscriptionkey",
+    "subscriptionkey",
+];
+
+/// JSON keys holding a phone number (same normalisation).
+const PHONE_KEYS: &[&str] = &[
+    "phonenumber",
+    "msisdn",
+    "mobilenumber",
+    "internationalmobilenumber",
+];
+
+/// Redacts a raw exchange into a storable one. The only way an exchange enters
+/// the evidence: the client and the simulator's journal both call it.
 pub fn exchange(raw: RawExchange) -> Exchange {
     Exchange {
         schema_version: SCHEMA_VERSION,
@@ -12,16 +64,316 @@ pub fn exchange(raw: RawExchange) -> Exchange {
         started_at: raw.started_at,
         duration_ms: raw.duration_ms,
         method: raw.method,
-        url: raw.url,
-        request_headers: Vec::new(),
-        request_body: serde_json::Value::Null,
+        url: url(&raw.url),
+        request_headers: headers(raw.request_headers),
+        request_body: body(&raw.request_body),
         status: raw.status,
-        response_headers: Vec::new(),
-        response_body: serde_json::Value::Null,
-        error: raw.error,
+        response_headers: headers(raw.response_headers),
+        response_body: body(&raw.response_body),
+        error: raw.error.map(|e| text(&e)),
         attempt: raw.attempt,
         reference: raw.reference,
         checklist_ids: raw.checklist_ids,
         scenario: raw.scenario,
+    }
+}
+
+/// `…<fingerprint>` of `value`; a value already in that form is left alone so
+/// redacting twice changes nothing.
+pub fn mask(value: &str) -> String {
+    if is_masked(value) {
+        value.to_owned()
+    } else {
+        format!("…{}", fingerprint(value))
+    }
+}
+
+fn is_masked(value: &str) -> bool {
+    value
+        .strip_prefix('…')
+        .is_some_and(|h| h.len() == 8 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// A phone number with all but its last two digits replaced by `*`.
+pub fn mask_phone(value: &str) -> String {
+    let digits = value.chars().filter(char::is_ascii_digit).count();
+    let mut seen = 0;
+    value
+        .chars()
+        .map(|c| {
+            if c.is_ascii_digit() {
+                seen += 1;
+                if seen + 2 > digits {
+                    c
+                } else {
+                    '*'
+                }
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+fn normalise(key: &str) -> String {
+    key.chars()
+        .filter(|c| *c != '_' && *c != '-')
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+fn is_secret_key(key: &str) -> bool {
+    SECRET_KEYS.contains(&normalise(key).as_str())
+}
+
+fn is_phone_key(key: &str) -> bool {
+    PHONE_KEYS.contains(&normalise(key).as_str())
+}
+
+/// Redacts a list of headers (request or response).
+pub fn headers(headers: Vec<(String, String)>) -> Vec<(String, String)> {
+    headers
+        .into_iter()
+        .map(|(name, value)| {
+            let lower = name.to_ascii_lowercase();
+            let value = if AUTH_HEADERS.contains(&lower.as_str()) {
+                authorization(&value)
+            } else if SECRET_HEADERS.contains(&lower.as_str()) || is_secret_key(&lower) {
+                mask(&value)
+            } else {
+                text(&value)
+            };
+            (name, value)
+        })
+        .collect()
+}
+
+/// `Bearer abc` -> `Bearer …<fp of abc>`; a value without a scheme is masked whole.
+fn authorization(value: &str) -> String {
+    match value.trim().split_once(char::is_whitespace) {
+        Some((scheme, credentials)) => format!("{scheme} {}", mask(credentials.trim())),
+        None => mask(value),
+    }
+}
+
+/// Redacts a body: JSON is parsed and walked, anything else is kept as lossy
+/// UTF-8 text and scrubbed. Empty is `null`.
+pub fn body(bytes: &[u8]) -> Value {
+    if bytes.is_empty() {
+        return Value::Null;
+    }
+    match serde_json::from_slice::<Value>(bytes) {
+        Ok(mut v) => {
+            json(&mut v, false);
+            v
+        }
+        Err(_) => Value::String(text(&String::from_utf8_lossy(bytes))),
+    }
+}
+
+/// Redacts a JSON value in place. `in_customer` is true under a `customer` key,
+/// where any MSISDN-looking string is a phone number whatever its key.
+pub fn json(value: &mut Value, in_customer: bool) {
+    match value {
+        Value::Object(map) => {
+            for (key, v) in map.iter_mut() {
+                if is_secret_key(key) {
+                    mask_json(v);
+                } else if is_phone_key(key) {
+                    phone_json(v);
+                } else if key.eq_ignore_ascii_case("customer") {
+                    if let Value::String(s) = v {
+                        if looks_like_msisdn(s) {
+                            *s = mask_phone(s);
+                            continue;
+                        }
+                    }
+                    json(v, true);
+                } else {
+                    json(v, in_customer);
+                }
+            }
+        }
+        Value::Array(items) => {
+            for v in items {
+                json(v, in_customer);
+            }
+        }
+        Value::String(s) => {
+            if in_customer && looks_like_msisdn(s) {
+                *s = mask_phone(s);
+            } else {
+                *s = text(s);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn mask_json(v: &mut Value) {
+    *v = match &*v {
+        Value::Null => Value::Null,
+        Value::String(s) => Value::String(mask(s)),
+        other => Value::String(mask(&other.to_string())),
+    };
+}
+
+fn phone_json(v: &mut Value) {
+    match v {
+        Value::String(s) => *s = mask_phone(s),
+        Value::Number(n) => *v = Value::String(mask_phone(&n.to_string())),
+        Value::Null => {}
+        // An unexpected shape under a phone key: hide it all rather than guess.
+        other => *other = Value::String(mask(&other.to_string())),
+    }
+}
+
+/// 8 to 15 digits, optionally after `+`, with spaces allowed: an MSISDN.
+fn looks_like_msisdn(s: &str) -> bool {
+    let t = s.trim().strip_prefix('+').unwrap_or(s.trim());
+    let digits = t.chars().filter(char::is_ascii_digit).count();
+    (8..=15).contains(&digits) && t.chars().all(|c| c.is_ascii_digit() || c == ' ')
+}
+
+/// Redacts a URL: secret query parameters and any userinfo. An unparseable URL
+/// is scrubbed as text. A URL with nothing to hide is returned unchanged, byte
+/// for byte, so rules can compare URLs.
+pub fn url(raw: &str) -> String {
+    let Ok(mut parsed) = Url::parse(raw) else {
+        return text(raw);
+    };
+    let mut changed = false;
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        let user = mask(parsed.username());
+        let _ = parsed.set_username(&user);
+        let _ = parsed.set_password(None);
+        changed = true;
+    }
+    if parsed
+        .query_pairs()
+        .any(|(k, v)| (is_secret_key(&k) && !is_masked(&v)) || is_phone_key(&k))
+    {
+        let pairs: Vec<(String, String)> = parsed
+            .query_pairs()
+            .map(|(k, v)| {
+                let v = if is_secret_key(&k) {
+                    mask(&v)
+                } else if is_phone_key(&k) {
+                    mask_phone(&v)
+                } else {
+                    v.into_owned()
+                };
+                (k.into_owned(), v)
+            })
+            .collect();
+        parsed.query_pairs_mut().clear().extend_pairs(pairs);
+        changed = true;
+    }
+    if changed {
+        parsed.to_string()
+    } else {
+        raw.to_owned()
+    }
+}
+
+fn secret_key_alternation() -> &'static str {
+    r"access[_-]?token|client[_-]?secret|client[_-]?id|refresh[_-]?token|id[_-]?token|secret|token|password|ocp-apim-subscription-key|subscription[_-]?key"
+}
+
+/// Scrubs free text (a non-JSON body, a header value, an error message):
+/// `Bearer`/`Basic` credentials, `key=value` pairs and JSON-looking
+/// `"key": "value"` pairs for secret keys, and `Header: value` lines.
+pub fn text(s: &str) -> String {
+    static SCHEME: OnceLock<Option<Regex>> = OnceLock::new();
+    static PAIR: OnceLock<Option<Regex>> = OnceLock::new();
+    static QUOTED: OnceLock<Option<Regex>> = OnceLock::new();
+    static HEADER: OnceLock<Option<Regex>> = OnceLock::new();
+
+    let scheme = SCHEME.get_or_init(|| {
+        // At least 6 characters, so prose such as "Bearer of" is left alone;
+        // real tokens are far longer.
+        Regex::new(r"(?i)\b(bearer|basic|hmac-sha256)(\s+)([^\s,;&]{6,})").ok()
+    });
+    let pair = PAIR.get_or_init(|| {
+        Regex::new(&format!(
+            r"(?i)(^|[?&;\s])({})=([^&\s;]*)",
+            secret_key_alternation()
+        ))
+        .ok()
+    });
+    let quoted = QUOTED.get_or_init(|| {
+        Regex::new(&format!(
+            r#"(?i)("(?:{})"\s*:\s*")((?:[^"\\]|\\.)*)(")"#,
+            secret_key_alternation()
+        ))
+        .ok()
+    });
+    let header = HEADER.get_or_init(|| {
+        Regex::new(r"(?im)^(\s*(?:authorization|ocp-apim-subscription-key|client[_-]secret|client[_-]id)\s*:\s*)(.+)$").ok()
+    });
+
+    let mut out = s.to_owned();
+    // The patterns are constants; a failed compile would be a bug caught by the
+    // tests, and must not turn into a panic in production.
+    if let Some(re) = header {
+        out = re
+            .replace_all(&out, |c: &Captures| {
+                let name = c[1].to_ascii_lowercase();
+                if name.contains("authorization") {
+                    format!("{}{}", &c[1], authorization(&c[2]))
+                } else {
+                    format!("{}{}", &c[1], mask(c[2].trim()))
+                }
+            })
+            .into_owned();
+    }
+    if let Some(re) = scheme {
+        out = re
+            .replace_all(&out, |c: &Captures| {
+                format!("{}{}{}", &c[1], &c[2], mask(&c[3]))
+            })
+            .into_owned();
+    }
+    if let Some(re) = pair {
+        out = re
+            .replace_all(&out, |c: &Captures| {
+                format!("{}{}={}", &c[1], &c[2], mask(&c[3]))
+            })
+            .into_owned();
+    }
+    if let Some(re) = quoted {
+        out = re
+            .replace_all(&out, |c: &Captures| {
+                format!("{}{}{}", &c[1], mask(&c[2]), &c[3])
+            })
+            .into_owned();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masking_twice_changes_nothing() {
+        let once = mask("abc");
+        assert_eq!(once, "…ba7816bf");
+        assert_eq!(mask(&once), once);
+    }
+
+    #[test]
+    fn phone_keeps_last_two_digits() {
+        assert_eq!(mask_phone("4791234567"), "********67");
+        assert_eq!(mask_phone("+47 912"), "+** *12");
+    }
+
+    #[test]
+    fn text_scrubs_bearer_and_form_pairs() {
+        let out = text("grant_type=client_credentials&client_secret=s3cr3t&x=1 Bearer eyJabc.def");
+        assert!(!out.contains("s3cr3t"), "{out}");
+        assert!(!out.contains("eyJabc"), "{out}");
+        assert!(out.contains("grant_type=client_credentials"), "{out}");
+        assert!(out.contains("x=1"), "{out}");
     }
 }

@@ -1,0 +1,3 @@
+//! The subcommands as documented library functions; `main` only dispatches to them.
+
+pub mod config;
