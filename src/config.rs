@@ -861,20 +861,23 @@ fn validate(field: Field, candidate: &Candidate, problems: &mut Vec<String>) {
         ));
         return;
     }
+    // A long malformed value may be a secret pasted into the wrong variable:
+    // quote only values short enough to be a mistyped MSN or header.
+    let len = value.chars().count();
+    let quoted = if len <= 10 {
+        format!(" `{}`", value.escape_debug())
+    } else {
+        String::new()
+    };
     if field == Field::Msn && !is_valid_msn(value) {
         problems.push(format!(
-            "{field} `{}` must be 4 to 7 digits (from {from})",
-            value.escape_debug()
+            "{field}{quoted} must be 4 to 7 digits (got {len} characters, from {from})"
         ));
     }
-    if field.is_system_header() {
-        let len = value.chars().count();
-        if len > MAX_SYSTEM_HEADER_LEN {
-            problems.push(format!(
-                "{field} `{}` is {len} characters; Vipps allows at most {MAX_SYSTEM_HEADER_LEN} (from {from})",
-                value.escape_debug()
-            ));
-        }
+    if field.is_system_header() && len > MAX_SYSTEM_HEADER_LEN {
+        problems.push(format!(
+            "{field} is {len} characters; Vipps allows at most {MAX_SYSTEM_HEADER_LEN} (from {from})"
+        ));
     }
 }
 

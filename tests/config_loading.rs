@@ -455,14 +455,16 @@ fn malformed_secrets_are_described_never_quoted() {
         client_id: Some(" planted-id".into()),
         client_secret: Some("planted\r\nInjected: header".into()),
         subscription_key: Some("planted-key\t".into()),
-        msn: Some("123456".into()),
+        // A secret pasted into the MSN by mistake.
+        msn: Some("planted-secret-in-the-msn".into()),
+        system_name: Some("planted-secret-in-the-system-name-header".into()),
         ..test_args()
     };
 
     let err = load_with(&args, &Environment::default()).unwrap_err();
 
     let text = err.to_string();
-    assert_eq!(err.problems.len(), 3, "{text}");
+    assert_eq!(err.problems.len(), 5, "{text}");
     assert!(!text.contains("planted"), "{text}");
     assert!(!format!("{err:?}").contains("planted"));
 }

@@ -26,11 +26,14 @@ pub fn run_with(
     out: &mut dyn Write,
 ) -> Result<(), crate::Error> {
     let (config, provenance) = config::load_with(&args.target, env)?;
-    out.write_all(render(&config, &provenance).as_bytes())
-        .map_err(|source| crate::Error::Io {
+    match out.write_all(render(&config, &provenance).as_bytes()) {
+        // `vipps-golive config | head` is not an error.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.map_err(|source| crate::Error::Io {
             context: "could not write the configuration to standard output".into(),
             source,
-        })
+        }),
+    }
 }
 
 /// The text `config` prints. Never contains a secret value.

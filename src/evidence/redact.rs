@@ -296,7 +296,7 @@ pub fn text(s: &str) -> String {
     });
     let pair = PAIR.get_or_init(|| {
         Regex::new(&format!(
-            r"(?i)(^|[?&;\s])({})=([^&\s;]*)",
+            r#"(?i)(^|[?&;,(\s"'])({})=([^&\s;"',)]*)"#,
             secret_key_alternation()
         ))
         .ok()
