@@ -213,3 +213,73 @@ impl Client {
         &self.ctx.checklist_ids
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::VirtualClock;
+    use crate::evidence::MemoryRecorder;
+    use crate::secret::Secret;
+
+    const PLANTED: [&str; 3] = [
+        "planted-id-0a1b2c3d",
+        "planted-secret-9f8e7d6c",
+        "planted-key-5a4b3c2d",
+    ];
+
+    fn options() -> ClientOptions {
+        ClientOptions::new(
+            Url::parse("http://127.0.0.1:9").unwrap(),
+            Credentials {
+                client_id: Secret::new(PLANTED[0]),
+                client_secret: Secret::new(PLANTED[1]),
+                subscription_key: Secret::new(PLANTED[2]),
+                msn: "123456".into(),
+            },
+            VirtualClock::new(),
+            MemoryRecorder::new(),
+        )
+    }
+
+    #[test]
+    fn debug_of_the_client_and_its_options_never_shows_a_secret() {
+        let o = options();
+        let client = Client::new(o.clone())
+            .unwrap()
+            .tagged(&["QA-HEADERS"], None);
+
+        for shown in [
+            format!("{o:?}"),
+            format!("{o:#?}"),
+            format!("{client:?}"),
+            format!("{client:#?}"),
+        ] {
+            for p in PLANTED {
+                assert!(!shown.contains(p), "`{p}` leaked in {shown}");
+            }
+        }
+        assert!(
+            format!("{client:?}").contains("123456"),
+            "the MSN is not secret"
+        );
+    }
+
+    #[test]
+    fn force_approve_refusal_maps_to_a_failed_item_and_unreachable_to_exit_3() {
+        let refused: crate::Error = ApiError::ForceApproveOnProduction {
+            reference: "acme-1-1-x".into(),
+        }
+        .into();
+        assert!(matches!(refused, crate::Error::Failed(_)));
+        let down: crate::Error = ApiError::Timeout {
+            endpoint: error::Endpoint {
+                method: "GET".into(),
+                path: "/x".into(),
+            },
+            timeout: Duration::from_secs(1),
+            attempts: 4,
+        }
+        .into();
+        assert!(matches!(down, crate::Error::Unreachable { .. }));
+    }
+}
