@@ -340,8 +340,9 @@ impl Engine {
             return resp.into();
         }
 
-        if req.body.len() > self.config.max_body_bytes {
-            return problem::body_too_large(req, self.config.max_body_bytes).into();
+        let limit = om::body_limit(&self.config, &req.path);
+        if req.body.len() > limit {
+            return problem::body_too_large(req, limit).into();
         }
 
         let fault = self.faults.take(req);
