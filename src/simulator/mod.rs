@@ -332,6 +332,8 @@ impl Engine {
                 r
             } else if let Some(r) = journal::handle_control(self, req) {
                 r
+            } else if let Some(r) = webhooks::handle_control(self, req) {
+                r
             } else if let Some(r) = control::handle(self, req) {
                 r
             } else {
