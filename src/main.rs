@@ -8,9 +8,7 @@ use vipps_golive::cli::{Cli, Command};
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Run(_args) => Err(vipps_golive::Error::Usage(
-            "`run` is not available yet".into(),
-        )),
+        Command::Run(args) => vipps_golive::commands::run::run(&args),
         Command::Simulator(args) => vipps_golive::simulator::serve::run(&args),
         Command::Config(args) => {
             vipps_golive::commands::config::run(&args, &mut std::io::stdout().lock())
