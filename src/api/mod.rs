@@ -39,7 +39,7 @@ use std::time::Duration;
 use url::Url;
 
 use crate::clock::SharedClock;
-use crate::config::{Credentials, SystemHeaders};
+use crate::config::{Config, Credentials, SystemHeaders};
 use crate::evidence::SharedRecorder;
 
 pub use epayment::{
@@ -95,6 +95,30 @@ impl ClientOptions {
             retry: RetryPolicy::default(),
             timeout: Duration::from_secs(30),
         }
+    }
+}
+
+impl ClientOptions {
+    /// Options for a resolved [`Config`]: its credentials and system headers,
+    /// `production` from its target. `base_url` is passed in because the
+    /// embedded simulator's URL is known only once it runs.
+    pub fn from_config(
+        config: &Config,
+        base_url: Url,
+        clock: SharedClock,
+        recorder: SharedRecorder,
+    ) -> Result<Self, ApiError> {
+        let credentials = config.credentials.clone().ok_or(ApiError::InvalidInput {
+            field: "credentials",
+            reason: format!(
+                "none configured for target `{}` (hint: set VIPPS_CLIENT_ID, VIPPS_CLIENT_SECRET, VIPPS_SUBSCRIPTION_KEY and VIPPS_MSN)",
+                config.target.name()
+            ),
+        })?;
+        let mut o = ClientOptions::new(base_url, credentials, clock, recorder);
+        o.system = config.system.clone();
+        o.production = config.target.is_production();
+        Ok(o)
     }
 }
 
