@@ -53,6 +53,9 @@ pub use reference::{
 };
 pub use transport::RetryPolicy;
 
+/// Maximum length of each Vipps-System-* value (behaviour.md §11).
+pub const MAX_SYSTEM_HEADER_LEN: usize = 30;
+
 /// Maximum length of an `Idempotency-Key` (behaviour.md §6).
 pub const MAX_IDEMPOTENCY_KEY_LEN: usize = 50;
 
@@ -171,6 +174,25 @@ impl Client {
     /// Builds a client (reqwest with rustls). Sends nothing yet: the first
     /// call fetches the access token.
     pub fn new(options: ClientOptions) -> Result<Client, ApiError> {
+        // The ePayment, token and webhooks specs cap these at 30 characters;
+        // refusing here beats a 400 on every call.
+        let s = &options.system;
+        for (name, value) in [
+            ("Vipps-System-Name", &s.system_name),
+            ("Vipps-System-Version", &s.system_version),
+            ("Vipps-System-Plugin-Name", &s.plugin_name),
+            ("Vipps-System-Plugin-Version", &s.plugin_version),
+        ] {
+            if value.chars().count() > MAX_SYSTEM_HEADER_LEN {
+                return Err(ApiError::InvalidInput {
+                    field: "system header",
+                    reason: format!(
+                        "`{name}` is `{value}`, {} characters; at most {MAX_SYSTEM_HEADER_LEN} are allowed",
+                        value.chars().count()
+                    ),
+                });
+            }
+        }
         Ok(Client {
             inner: Arc::new(transport::Inner::new(options)?),
             ctx: Context::default(),
@@ -285,6 +307,19 @@ mod tests {
         assert!(
             format!("{client:?}").contains("123456"),
             "the MSN is not secret"
+        );
+    }
+
+    #[test]
+    fn a_system_header_over_30_characters_is_refused_at_construction() {
+        let mut o = options();
+        o.system.plugin_name = "p".repeat(31);
+
+        let err = Client::new(o).unwrap_err();
+
+        assert!(
+            err.to_string().contains("Vipps-System-Plugin-Name"),
+            "{err}"
         );
     }
 
