@@ -5,7 +5,7 @@
 //!
 //! One file per API: [`token`] (access token), [`epayment`], [`order_management`],
 //! [`webhooks`]; [`transport`] holds the retry loop and the headers, [`poll`] the
-//! poller, [`reference`] the reference generator and linter, [`error`] [`ApiError`].
+//! poller, [`mod@reference`] the reference generator and linter, [`error`] [`ApiError`].
 //!
 //! ```no_run
 //! # async fn demo(client: vipps_golive::api::Client) -> Result<(), vipps_golive::api::ApiError> {
