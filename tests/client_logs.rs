@@ -68,3 +68,27 @@ async fn debug_logs_name_method_path_and_status_but_no_secret() {
         assert!(!logs.contains(planted), "`{planted}` leaked into the logs");
     }
 }
+
+#[tokio::test]
+async fn recorded_exchanges_never_hold_a_planted_secret() {
+    let h = harness().await;
+    mount_every_endpoint(&h.server).await;
+
+    call_every_endpoint(&h).await;
+
+    let ex = h.recorder.exchanges();
+    assert!(ex.len() >= 19, "every request was recorded: {}", ex.len());
+    let journal = serde_json::to_string(&ex).unwrap();
+    for planted in [
+        CLIENT_ID,
+        CLIENT_SECRET,
+        SUBSCRIPTION_KEY,
+        ACCESS_TOKEN,
+        "planted-webhook-secret",
+    ] {
+        assert!(
+            !journal.contains(planted),
+            "`{planted}` reached the recorder"
+        );
+    }
+}

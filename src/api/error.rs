@@ -347,10 +347,12 @@ impl ApiError {
     pub fn is_credentials_refused(&self) -> bool {
         match self {
             ApiError::Http { status, body, .. } => {
+                // A 403 Problem is a business refusal (e.g. a flow the sales
+                // unit may not use), a checklist failure rather than bad keys.
                 matches!(**body, ErrorBody::Token(_))
-                    || (*status == 401 && !matches!(**body, ErrorBody::Problem(_)))
-                    || (*status == 403 && matches!(**body, ErrorBody::Gateway(_)))
-                    || (*status == 401 && endpoint_is_token(self))
+                    || *status == 401
+                    || (*status == 403 && !matches!(**body, ErrorBody::Problem(_)))
+                    || (*status == 400 && endpoint_is_token(self))
             }
             _ => false,
         }

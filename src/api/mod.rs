@@ -5,7 +5,7 @@
 //!
 //! One file per API: [`token`] (access token), [`epayment`], [`order_management`],
 //! [`webhooks`]; [`transport`] holds the retry loop and the headers, [`poll`] the
-//! poller, [`reference`] the reference generator and linter, [`error`] [`ApiError`].
+//! poller, [`mod@reference`] the reference generator and linter, [`error`] [`ApiError`].
 //!
 //! ```no_run
 //! # async fn demo(client: vipps_golive::api::Client) -> Result<(), vipps_golive::api::ApiError> {
@@ -39,7 +39,7 @@ use std::time::Duration;
 use url::Url;
 
 use crate::clock::SharedClock;
-use crate::config::{Credentials, SystemHeaders};
+use crate::config::{Config, Credentials, SystemHeaders};
 use crate::evidence::SharedRecorder;
 
 pub use epayment::{
@@ -52,6 +52,9 @@ pub use reference::{
     lint_reference, lint_references, ReferenceFinding, ReferenceGenerator, ReferenceRule,
 };
 pub use transport::RetryPolicy;
+
+/// Maximum length of each Vipps-System-* value (behaviour.md §11).
+pub const MAX_SYSTEM_HEADER_LEN: usize = 30;
 
 /// Maximum length of an `Idempotency-Key` (behaviour.md §6).
 pub const MAX_IDEMPOTENCY_KEY_LEN: usize = 50;
@@ -95,6 +98,30 @@ impl ClientOptions {
             retry: RetryPolicy::default(),
             timeout: Duration::from_secs(30),
         }
+    }
+}
+
+impl ClientOptions {
+    /// Options for a resolved [`Config`]: its credentials and system headers,
+    /// `production` from its target. `base_url` is passed in because the
+    /// embedded simulator's URL is known only once it runs.
+    pub fn from_config(
+        config: &Config,
+        base_url: Url,
+        clock: SharedClock,
+        recorder: SharedRecorder,
+    ) -> Result<Self, ApiError> {
+        let credentials = config.credentials.clone().ok_or(ApiError::InvalidInput {
+            field: "credentials",
+            reason: format!(
+                "none configured for target `{}` (hint: set VIPPS_CLIENT_ID, VIPPS_CLIENT_SECRET, VIPPS_SUBSCRIPTION_KEY and VIPPS_MSN)",
+                config.target.name()
+            ),
+        })?;
+        let mut o = ClientOptions::new(base_url, credentials, clock, recorder);
+        o.system = config.system.clone();
+        o.production = config.target.is_production();
+        Ok(o)
     }
 }
 
@@ -147,6 +174,25 @@ impl Client {
     /// Builds a client (reqwest with rustls). Sends nothing yet: the first
     /// call fetches the access token.
     pub fn new(options: ClientOptions) -> Result<Client, ApiError> {
+        // The ePayment, token and webhooks specs cap these at 30 characters;
+        // refusing here beats a 400 on every call.
+        let s = &options.system;
+        for (name, value) in [
+            ("Vipps-System-Name", &s.system_name),
+            ("Vipps-System-Version", &s.system_version),
+            ("Vipps-System-Plugin-Name", &s.plugin_name),
+            ("Vipps-System-Plugin-Version", &s.plugin_version),
+        ] {
+            if value.chars().count() > MAX_SYSTEM_HEADER_LEN {
+                return Err(ApiError::InvalidInput {
+                    field: "system header",
+                    reason: format!(
+                        "`{name}` is `{value}`, {} characters; at most {MAX_SYSTEM_HEADER_LEN} are allowed",
+                        value.chars().count()
+                    ),
+                });
+            }
+        }
         Ok(Client {
             inner: Arc::new(transport::Inner::new(options)?),
             ctx: Context::default(),
@@ -261,6 +307,19 @@ mod tests {
         assert!(
             format!("{client:?}").contains("123456"),
             "the MSN is not secret"
+        );
+    }
+
+    #[test]
+    fn a_system_header_over_30_characters_is_refused_at_construction() {
+        let mut o = options();
+        o.system.plugin_name = "p".repeat(31);
+
+        let err = Client::new(o).unwrap_err();
+
+        assert!(
+            err.to_string().contains("Vipps-System-Plugin-Name"),
+            "{err}"
         );
     }
 
