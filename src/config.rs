@@ -425,11 +425,8 @@ pub fn load_with(
 
     let mut fields = BTreeMap::new();
     let needs_credentials = !matches!(target, Some(Target::Simulator));
-    let given: Vec<Field> = Field::CREDENTIALS
-        .into_iter()
-        .filter(|f| chosen.contains_key(f))
-        .collect();
-    let credentials = if needs_credentials || !given.is_empty() {
+    let any_given = Field::CREDENTIALS.iter().any(|f| chosen.contains_key(f));
+    let credentials = if needs_credentials || any_given {
         for field in Field::CREDENTIALS {
             if !chosen.contains_key(&field) {
                 let why = if needs_credentials {

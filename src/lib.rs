@@ -7,6 +7,7 @@
 //! - [`api`]: the embedded client, written as a model merchant integration.
 //! - [`evidence`]: every exchange, redacted at the boundary, in an append-only journal.
 //! - [`config`]: targets, credentials and system headers.
+//! - [`commands`]: the subcommands as documented functions (`main` only dispatches).
 
 pub mod api;
 pub mod cli;

@@ -271,3 +271,30 @@ fn redacting_an_exchange_twice_gives_the_same_values() {
 
     assert_eq!(again, once.request_headers);
 }
+
+mod property {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn no_planted_token_survives_wherever_it_is_put(token in "[A-Za-z0-9._~+/=-]{12,40}") {
+            let mut r = raw();
+            r.url = format!("https://landing.vipps.no/?token={token}&v=2");
+            r.request_headers = vec![
+                ("authorization".into(), format!("Bearer {token}")),
+                ("Ocp-Apim-Subscription-Key".into(), token.clone()),
+            ];
+            r.request_body = format!("grant_type=client_credentials&client_secret={token}").into_bytes();
+            r.response_body = json!({"access_token": token, "deep": [{"refresh_token": token}]})
+                .to_string()
+                .into_bytes();
+            r.error = Some(format!("bad response: Bearer {token}"));
+
+            let e = redact::exchange(r);
+
+            let stored = serde_json::to_string(&e).unwrap();
+            prop_assert!(!stored.contains(&token), "{} leaked in {}", token, stored);
+        }
+    }
+}

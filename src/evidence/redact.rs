@@ -291,8 +291,9 @@ pub fn text(s: &str) -> String {
 
     let scheme = SCHEME.get_or_init(|| {
         // At least 6 characters, so prose such as "Bearer of" is left alone;
-        // real tokens are far longer.
-        Regex::new(r"(?i)\b(bearer|basic|hmac-sha256)(\s+)([^\s,;&]{6,})").ok()
+        // real tokens are far longer. `Basic` only counts after a header name
+        // (see HEADER): in prose it is mostly an adjective ("Basic plan").
+        Regex::new(r"(?i)\b(bearer|hmac-sha256)(\s+)([^\s,;&]{6,})").ok()
     });
     let pair = PAIR.get_or_init(|| {
         Regex::new(&format!(
@@ -366,6 +367,13 @@ mod tests {
     fn phone_keeps_last_two_digits() {
         assert_eq!(mask_phone("4791234567"), "********67");
         assert_eq!(mask_phone("+47 912"), "+** *12");
+    }
+
+    #[test]
+    fn prose_that_merely_mentions_a_scheme_is_left_alone() {
+        let prose = "Basic subscription, Bearer of good news";
+        assert_eq!(text(prose), prose);
+        assert!(!text("Authorization: Basic dXNlcjpwYXNz").contains("dXNlcjpwYXNz"));
     }
 
     #[test]
