@@ -29,6 +29,7 @@ pub mod problem;
 pub mod ratelimit;
 pub mod routes;
 pub mod serve;
+pub mod token;
 pub mod validate;
 pub mod webhooks;
 
