@@ -36,7 +36,11 @@ const TEST_PHONE: &str = "4791234567";
 
 /// How one flow ended.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-#[serde(tag = "verdict", content = "reason", rename_all = "SCREAMING_SNAKE_CASE")]
+#[serde(
+    tag = "verdict",
+    content = "reason",
+    rename_all = "SCREAMING_SNAKE_CASE"
+)]
 pub enum Verdict {
     Pass,
     Fail(String),
@@ -391,7 +395,10 @@ impl Flows<'_> {
             name: def.name.into(),
             checklist_ids: def.ids.iter().map(|s| s.to_string()).collect(),
             reference: Some(outcome.reference),
-            state: outcome.payment.as_ref().map(|p| p.state.as_str().to_owned()),
+            state: outcome
+                .payment
+                .as_ref()
+                .map(|p| p.state.as_str().to_owned()),
             aggregate: outcome
                 .payment
                 .as_ref()
@@ -511,7 +518,9 @@ impl Flows<'_> {
             }
             Kind::OverCapture => {
                 self.authorized(c, reference, amount).await?;
-                let result = c.capture_payment(reference, Amount::nok(amount + 100)).await;
+                let result = c
+                    .capture_payment(reference, Amount::nok(amount + 100))
+                    .await;
                 let (p, ev) = read_back(c, reference).await?;
                 let v = match result {
                     Err(e) if e.problem().is_some() && e.error_code() == Some(6090) => {
@@ -560,9 +569,7 @@ impl Flows<'_> {
                     .await?;
                 let category = Category {
                     category: CategoryType::OrderConfirmation,
-                    order_details_url: Some(format!(
-                        "https://shop.example/orders/{reference}"
-                    )),
+                    order_details_url: Some(format!("https://shop.example/orders/{reference}")),
                     image_id: Some(image_id),
                 };
                 c.put_category(PaymentType::Ecom, reference, &category)
@@ -590,9 +597,8 @@ impl Flows<'_> {
             .description("vipps-golive checklist run");
         match flow {
             UserFlow::WebRedirect | UserFlow::NativeRedirect => {
-                request = request.return_url(format!(
-                    "https://shop.example/return?reference={reference}"
-                ));
+                request = request
+                    .return_url(format!("https://shop.example/return?reference={reference}"));
             }
             UserFlow::PushMessage => request = request.customer(Customer::phone(TEST_PHONE)),
             _ => {}
@@ -663,7 +669,10 @@ fn expect(
     };
     let last_event = events.last().map(event_name).unwrap_or_default();
     if p.state != State::Authorized {
-        Verdict::Fail(format!("state is {}, expected AUTHORIZED", p.state.as_str()))
+        Verdict::Fail(format!(
+            "state is {}, expected AUTHORIZED",
+            p.state.as_str()
+        ))
     } else if last_event != last {
         Verdict::Fail(format!("last event is {last_event}, expected {last}"))
     } else if !check(&sums) {
@@ -716,7 +725,8 @@ fn write_outputs(
     let io = |context: String| move |source: std::io::Error| Error::Io { context, source };
     let json = serde_json::to_vec_pretty(evidence)
         .map_err(|e| Error::Usage(format!("cannot serialize the evidence: {e}")))?;
-    std::fs::write(dir.join("evidence.json"), json).map_err(io("cannot write evidence.json".into()))?;
+    std::fs::write(dir.join("evidence.json"), json)
+        .map_err(io("cannot write evidence.json".into()))?;
     std::fs::write(dir.join("report.html"), render_html(evidence, exchanges))
         .map_err(io("cannot write report.html".into()))?;
 
