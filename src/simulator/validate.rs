@@ -438,7 +438,8 @@ pub fn create(
             customer_phone,
             scope,
             expires_at,
-            qr_png_size: None,
+            qr_png_size: (qr_format == QrFormat::Png).then_some(qr_size),
+            qr_target_url: qr_format == QrFormat::TargetUrl,
         },
         qr_format,
         qr_size,
@@ -513,7 +514,7 @@ fn customer(
     }
 }
 
-fn metadata(m: &Map<String, Value>) -> Result<Option<Value>, Reject> {
+fn metadata(m: &Map<String, Value>) -> Result<Option<Vec<(String, String)>>, Reject> {
     let Some(md) = opt_obj(m, "metadata", "Metadata")? else {
         return Ok(None);
     };
@@ -526,6 +527,7 @@ fn metadata(m: &Map<String, Value>) -> Result<Option<Value>, Reject> {
             "Metadata can hold at most 5 key/value pairs.",
         ));
     }
+    let mut pairs = Vec::with_capacity(md.len());
     for (k, v) in md {
         if k.chars().count() > 100 {
             return Err(Reject::coded(
@@ -544,11 +546,11 @@ fn metadata(m: &Map<String, Value>) -> Result<Option<Value>, Reject> {
                     "A metadata value must be at most 500 characters.",
                 ))
             }
-            Value::String(_) => {}
+            Value::String(s) => pairs.push((k.clone(), s.clone())),
             _ => return Err(type_error("Metadata", "a map of string to string")),
         }
     }
-    Ok(Some(Value::Object(md.clone())))
+    Ok(Some(pairs))
 }
 
 fn profile_scope(m: &Map<String, Value>) -> Result<Option<String>, Reject> {
