@@ -345,7 +345,8 @@ type ExpiryKey = (DateTime<Utc>, u64);
 /// Payments per MSN, plus the expiry schedule.
 #[derive(Debug)]
 pub struct Ledger {
-    units: HashMap<Box<str>, HashMap<Box<str>, Payment>>,
+    /// Boxed so the hash table stays small (and cheap to grow) with 100 000 payments.
+    units: HashMap<Box<str>, HashMap<Box<str>, Box<Payment>>>,
     /// Expiry instant (plus a tie-breaker) -> (msn, reference), for CREATED payments.
     expiries: BTreeMap<ExpiryKey, (Box<str>, Box<str>)>,
     seq: u64,
@@ -418,11 +419,14 @@ impl Ledger {
     }
 
     pub fn get(&self, msn: &str, reference: &str) -> Option<&Payment> {
-        self.units.get(msn)?.get(reference)
+        self.units.get(msn)?.get(reference).map(|p| &**p)
     }
 
     fn get_mut(&mut self, msn: &str, reference: &str) -> Option<&mut Payment> {
-        self.units.get_mut(msn)?.get_mut(reference)
+        self.units
+            .get_mut(msn)?
+            .get_mut(reference)
+            .map(|p| &mut **p)
     }
 
     /// Finds the payment whose redirect token is `token` (landing page). Linear only
@@ -546,7 +550,7 @@ impl Ledger {
             outbox,
         );
         let unit = self.units.entry(msn.into()).or_default();
-        unit.insert(reference.clone(), p);
+        unit.insert(reference.clone(), Box::new(p));
         // The entry was just inserted.
         &unit[&*reference]
     }

@@ -271,6 +271,10 @@ pub fn money(m: &Map<String, Value>, key: &str, field: &str) -> Result<Money, Re
 
 /// `https://` or a custom scheme (behaviour.md §4 "Invalid URL" 4090).
 fn url_ok(s: &str) -> bool {
+    // The URL parser silently drops tabs and newlines; they must not reach a Location header.
+    if s.chars().any(|c| c.is_control() || c == ' ') {
+        return false;
+    }
     match url::Url::parse(s) {
         Ok(u) => match u.scheme() {
             "https" => u.host_str().is_some_and(|h| !h.is_empty()),
@@ -893,6 +897,13 @@ mod tests {
         assert_eq!(code(&create_json(v.clone()).unwrap_err()), Some(4090));
         v["returnUrl"] = "myshop://return".into();
         assert!(create_json(v).is_ok());
+    }
+
+    #[test]
+    fn return_url_with_a_newline_is_refused() {
+        let mut v = base();
+        v["returnUrl"] = "https://shop.example/r\r\nSet-Cookie: x=1".into();
+        assert_eq!(code(&create_json(v).unwrap_err()), Some(4090));
     }
 
     #[test]
