@@ -125,3 +125,47 @@ fn a_run_against_production_is_refused_before_anything_is_sent() {
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
 }
+
+#[test]
+fn a_simulator_run_with_your_own_credentials_uses_them_and_writes_none_of_them() {
+    let out = tempfile::tempdir().unwrap();
+    let output = golive()
+        .current_dir(out.path())
+        .args(["run", "--out", "reports"])
+        .env("VIPPS_CLIENT_ID", "CANARY-own-client-id")
+        .env("VIPPS_CLIENT_SECRET", "CANARY-own-client-secret")
+        .env("VIPPS_SUBSCRIPTION_KEY", "CANARY-own-subscription-key")
+        .env("VIPPS_MSN", "7654321")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "stderr:\n{stderr}");
+    assert!(!stderr.contains("CANARY"));
+    let latest = out.path().join("reports/latest");
+    let evidence = std::fs::read_to_string(latest.join("evidence.json")).unwrap();
+    assert!(evidence.contains("\"msn\": \"7654321\""));
+    for entry in std::fs::read_dir(&latest).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        assert!(
+            !text.contains("CANARY"),
+            "a credential reached a report file"
+        );
+    }
+}
+
+#[test]
+fn a_simulator_account_never_shows_its_keys_in_debug() {
+    let account = vipps_golive::simulator::Account {
+        merchant_name: "Shop".into(),
+        client_id: "CANARY-id".into(),
+        client_secret: "CANARY-secret".into(),
+        subscription_key: "CANARY-key".into(),
+        msn: "123456".into(),
+    };
+    let shown = format!(
+        "{account:?} {:?}",
+        vipps_golive::simulator::SimConfig::default()
+    );
+    assert!(!shown.contains("CANARY"), "{shown}");
+    assert!(!shown.contains("sim-client-secret-123456"), "{shown}");
+}

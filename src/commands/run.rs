@@ -124,7 +124,22 @@ async fn run_async(args: &RunArgs) -> Result<(), Error> {
     let (target, _server) = match &config.target {
         Target::Simulator => {
             let clock = VirtualClock::new();
-            let sim = Simulator::with_clock(SimConfig::default(), clock.clone());
+            let mut sim_config = SimConfig::default();
+            // Credentials given for the simulator target are the ones the run
+            // uses, so the embedded simulator must accept them too.
+            if let Some(c) = &config.credentials {
+                sim_config.accounts.insert(
+                    0,
+                    crate::simulator::Account {
+                        merchant_name: "Your sales unit".into(),
+                        client_id: c.client_id.expose().to_owned(),
+                        client_secret: c.client_secret.expose().to_owned(),
+                        subscription_key: c.subscription_key.expose().to_owned(),
+                        msn: c.msn.clone(),
+                    },
+                );
+            }
+            let sim = Simulator::with_clock(sim_config, clock.clone());
             let server = SimServer::start_on(sim).await;
             let target = Prepared::simulator(&config, &server, clock)?;
             (target, Some(server))

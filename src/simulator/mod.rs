@@ -187,13 +187,36 @@ impl From<SimResponse> for Reply {
 }
 
 /// One sales unit the simulator accepts.
-#[derive(Debug, Clone, Serialize)]
+///
+/// The values are plain strings because the simulator compares them, but an
+/// account may hold a user's own credentials (`run --env simulator` with keys
+/// given), so `Debug` shows only fingerprints and there is no `Serialize`.
+#[derive(Clone)]
 pub struct Account {
     pub merchant_name: String,
     pub client_id: String,
     pub client_secret: String,
     pub subscription_key: String,
     pub msn: String,
+}
+
+impl std::fmt::Debug for Account {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use crate::secret::fingerprint;
+        f.debug_struct("Account")
+            .field("merchant_name", &self.merchant_name)
+            .field("client_id", &format!("…{}", fingerprint(&self.client_id)))
+            .field(
+                "client_secret",
+                &format!("…{}", fingerprint(&self.client_secret)),
+            )
+            .field(
+                "subscription_key",
+                &format!("…{}", fingerprint(&self.subscription_key)),
+            )
+            .field("msn", &self.msn)
+            .finish()
+    }
 }
 
 /// How the simulator behaves. Defaults are what `run` and the tests use.
