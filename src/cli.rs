@@ -128,9 +128,11 @@ pub struct SimulatorArgs {
     #[arg(long, value_name = "FILE")]
     pub journal: Option<PathBuf>,
 
-    /// Refuse /__sim/ control requests (approve, abort, expire, faults, clock).
+    /// Serve /__sim/ control requests (approve, abort, expire, faults, clock, journal).
+    ///
+    /// Off by default: anyone who can reach the port could reset or expire payments.
     #[arg(long)]
-    pub no_control: bool,
+    pub control: bool,
 
     /// Turn off the rate limits (5/min per reference for modifications, 120/min for reads).
     #[arg(long)]

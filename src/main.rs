@@ -11,9 +11,7 @@ fn main() -> ExitCode {
         Command::Run(_args) => Err(vipps_golive::Error::Usage(
             "`run` is not available yet".into(),
         )),
-        Command::Simulator(_args) => Err(vipps_golive::Error::Usage(
-            "`simulator` is not available yet".into(),
-        )),
+        Command::Simulator(args) => vipps_golive::simulator::serve::run(&args),
         Command::Config(_args) => Err(vipps_golive::Error::Usage(
             "`config` is not available yet".into(),
         )),

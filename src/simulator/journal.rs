@@ -1,21 +1,342 @@
-//! Bounded record of every request received. PLACEHOLDER (simulator edge).
+//! Bounded record of every request the simulator received: the last
+//! `journal_capacity` exchanges in memory (`GET /__sim/journal`), optionally
+//! streamed to a JSONL file (`--journal FILE`) for `audit`.
+//!
+//! Records are redacted [`Exchange`]s built with [`Exchange::from_raw`], so
+//! neither the ring nor the file ever holds a token or key. The file is written
+//! by a thread fed through a bounded channel: the engine lock never waits on disk.
+//!
+//! Choice: `/__sim/` control traffic is NOT recorded. The journal is the shop's
+//! traffic for `audit`; the harness's approve/expire calls are not the shop's.
+
+use std::collections::VecDeque;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
 use super::{Engine, Reply, SimConfig, SimRequest, SimResponse};
+use crate::evidence::{Exchange, RawExchange};
 
-#[derive(Debug, Default)]
-pub struct SimJournal {}
+/// How many exchanges may wait for the file writer before new ones are dropped
+/// (counted, and reported in the file) rather than blocking the engine.
+const FILE_QUEUE: usize = 65_536;
 
-impl SimJournal {
-    pub fn new(_config: &SimConfig) -> Self {
-        SimJournal {}
-    }
-    pub fn clear(&mut self) {}
-    pub fn record(&mut self, _req: &SimRequest, _reply: &Reply, _started: DateTime<Utc>) {}
+/// Failure to open the journal file.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot open the journal file `{path}` (hint: check the folder exists and is writable)")]
+pub struct JournalFileError {
+    pub path: PathBuf,
+    #[source]
+    pub source: std::io::Error,
 }
 
-/// `/__sim/journal`; `None` for other paths.
-pub fn handle_control(_engine: &mut Engine, _req: &SimRequest) -> Option<SimResponse> {
-    None
+/// The file side of the journal: a channel to the writer thread.
+#[derive(Debug)]
+struct FileSink {
+    tx: SyncSender<Exchange>,
+    dropped: Arc<AtomicU64>,
+}
+
+/// The in-memory ring and the optional file stream.
+#[derive(Debug, Default)]
+pub struct SimJournal {
+    entries: VecDeque<Exchange>,
+    capacity: usize,
+    file: Option<FileSink>,
+    /// Requests recorded since the start (or the last clear), kept or not.
+    total: u64,
+}
+
+impl SimJournal {
+    pub fn new(config: &SimConfig) -> Self {
+        SimJournal {
+            entries: VecDeque::with_capacity(config.journal_capacity.min(1024)),
+            capacity: config.journal_capacity,
+            file: None,
+            total: 0,
+        }
+    }
+
+    /// Also appends every exchange, as one JSON line, to `path` (created or appended to).
+    /// The writer thread ends when the journal is dropped, after flushing.
+    pub fn stream_to(&mut self, path: &Path) -> Result<(), JournalFileError> {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(|source| JournalFileError {
+                path: path.to_owned(),
+                source,
+            })?;
+        let (tx, rx) = sync_channel(FILE_QUEUE);
+        let dropped = Arc::new(AtomicU64::new(0));
+        let counter = dropped.clone();
+        let shown = path.display().to_string();
+        std::thread::Builder::new()
+            .name("sim-journal".into())
+            .spawn(move || write_lines(file, rx, counter, shown))
+            .map_err(|source| JournalFileError {
+                path: path.to_owned(),
+                source,
+            })?;
+        self.file = Some(FileSink { tx, dropped });
+        Ok(())
+    }
+
+    /// Forgets the in-memory entries (the file keeps what it has).
+    pub fn clear(&mut self) {
+        self.entries.clear();
+        self.total = 0;
+    }
+
+    /// The kept entries, oldest first.
+    pub fn entries(&self) -> impl DoubleEndedIterator<Item = &Exchange> + ExactSizeIterator {
+        self.entries.iter()
+    }
+
+    /// Requests recorded since the start or the last clear.
+    pub fn total(&self) -> u64 {
+        self.total
+    }
+
+    /// Records one request and its reply (not `/__sim/` control traffic).
+    pub fn record(&mut self, req: &SimRequest, reply: &Reply, started: DateTime<Utc>) {
+        if self.capacity == 0 && self.file.is_none() {
+            return;
+        }
+        if req.path.starts_with("/__sim/") || req.path == "/__sim" {
+            return;
+        }
+        let host = req.header("host").unwrap_or("127.0.0.1");
+        let url = match &req.query {
+            Some(q) => format!("http://{host}{}?{q}", req.path),
+            None => format!("http://{host}{}", req.path),
+        };
+        let raw = RawExchange {
+            started_at: started,
+            // The engine answers in microseconds; injected delays happen in the adapter.
+            duration_ms: 0,
+            method: req.method.clone(),
+            url,
+            request_headers: req.headers.clone(),
+            request_body: req.body.to_vec(),
+            status: if reply.drop_connection {
+                None
+            } else {
+                Some(reply.response.status)
+            },
+            response_headers: reply.response.headers.clone(),
+            response_body: reply.response.body.clone(),
+            error: reply
+                .drop_connection
+                .then(|| "connection dropped after the operation (injected fault)".to_owned()),
+            attempt: 1,
+            reference: reference_of(&req.path),
+            checklist_ids: Vec::new(),
+            scenario: None,
+        };
+        let exchange = Exchange::from_raw(raw);
+        self.total += 1;
+        if let Some(sink) = &self.file {
+            match sink.tx.try_send(exchange.clone()) {
+                Ok(()) => {}
+                Err(TrySendError::Full(_)) => {
+                    sink.dropped.fetch_add(1, Ordering::Relaxed);
+                }
+                Err(TrySendError::Disconnected(_)) => self.file = None,
+            }
+        }
+        if self.capacity == 0 {
+            return;
+        }
+        if self.entries.len() >= self.capacity {
+            self.entries.pop_front();
+        }
+        self.entries.push_back(exchange);
+    }
+
+    /// The last `limit` entries (all when `None`) as JSON lines.
+    pub fn to_jsonl(&self, limit: Option<usize>) -> Vec<u8> {
+        let skip = limit.map_or(0, |l| self.entries.len().saturating_sub(l));
+        let mut out = Vec::new();
+        for e in self.entries.iter().skip(skip) {
+            if serde_json::to_writer(&mut out, e).is_ok() {
+                out.push(b'\n');
+            }
+        }
+        out
+    }
+}
+
+/// The payment reference in an ePayment or Order Management path, when there is one.
+fn reference_of(path: &str) -> Option<String> {
+    let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    match segs.as_slice() {
+        [ep, "v1", "payments", r, ..] if ep.eq_ignore_ascii_case("epayment") => {
+            Some((*r).to_owned())
+        }
+        ["order-management", "v2", _, kind, r] if *kind == "receipts" || *kind == "categories" => {
+            Some((*r).to_owned())
+        }
+        ["order-management", "v2", _, r] => Some((*r).to_owned()),
+        _ => None,
+    }
+}
+
+/// The writer thread: one JSON line per exchange, flushed whenever the queue is empty.
+fn write_lines(
+    file: std::fs::File,
+    rx: Receiver<Exchange>,
+    dropped: Arc<AtomicU64>,
+    shown: String,
+) {
+    let mut out = std::io::BufWriter::new(file);
+    let mut reported = 0;
+    while let Ok(first) = rx.recv() {
+        let mut next = Some(first);
+        while let Some(e) = next {
+            let line = serde_json::to_vec(&e).unwrap_or_default();
+            if out
+                .write_all(&line)
+                .and_then(|_| out.write_all(b"\n"))
+                .is_err()
+            {
+                tracing::error!(file = %shown, "cannot write the simulator journal; stopping it");
+                return;
+            }
+            next = rx.try_recv().ok();
+        }
+        let now_dropped = dropped.load(Ordering::Relaxed);
+        if now_dropped > reported {
+            tracing::warn!(
+                file = %shown,
+                dropped = now_dropped,
+                "the journal writer fell behind; some exchanges were not written"
+            );
+            reported = now_dropped;
+        }
+        if let Err(e) = out.flush() {
+            tracing::error!(file = %shown, error = %e, "cannot flush the simulator journal");
+            return;
+        }
+    }
+    let _ = out.flush();
+}
+
+/// `/__sim/journal` (JSONL, `?limit=N`); `None` for other paths.
+pub fn handle_control(engine: &mut Engine, req: &SimRequest) -> Option<SimResponse> {
+    let segs = req.segments();
+    if segs.len() != 2 || segs[1] != "journal" {
+        return None;
+    }
+    Some(match req.method.as_str() {
+        "GET" => {
+            let limit = req.query_param("limit").and_then(|l| l.parse().ok());
+            SimResponse {
+                status: 200,
+                headers: vec![(
+                    "content-type".into(),
+                    "application/x-ndjson; charset=utf-8".into(),
+                )],
+                body: engine.journal.to_jsonl(limit),
+            }
+            .with_header("x-sim-journal-total", engine.journal.total().to_string())
+        }
+        "DELETE" => {
+            engine.journal.clear();
+            SimResponse::empty(204)
+        }
+        _ => super::problem::method_not_allowed(req, "GET, DELETE"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(path: &str) -> SimRequest {
+        SimRequest::new(
+            "GET",
+            path,
+            None,
+            vec![("Host".to_owned(), "127.0.0.1:7777".to_owned())],
+            "",
+        )
+    }
+
+    fn journal(capacity: usize) -> SimJournal {
+        SimJournal::new(&SimConfig {
+            journal_capacity: capacity,
+            ..SimConfig::default()
+        })
+    }
+
+    #[test]
+    fn the_journal_keeps_only_the_last_capacity_entries() {
+        let mut j = journal(3);
+        for i in 0..5 {
+            let r = req(&format!("/epayment/v1/payments/ref-{i}"));
+            j.record(&r, &SimResponse::empty(200).into(), Utc::now());
+        }
+        let urls: Vec<&str> = j.entries().map(|e| e.url.as_str()).collect();
+        assert_eq!(urls.len(), 3);
+        assert!(urls[0].ends_with("ref-2"));
+        assert_eq!(j.total(), 5);
+        assert_eq!(
+            j.entries().next().unwrap().reference.as_deref(),
+            Some("ref-2")
+        );
+    }
+
+    #[test]
+    fn control_traffic_is_not_recorded() {
+        let mut j = journal(10);
+        j.record(
+            &req("/__sim/reset"),
+            &SimResponse::empty(204).into(),
+            Utc::now(),
+        );
+        assert_eq!(j.entries().len(), 0);
+    }
+
+    #[test]
+    fn jsonl_limit_returns_the_newest_lines() {
+        let mut j = journal(10);
+        for i in 0..4 {
+            let r = req(&format!("/epayment/v1/payments/ref-{i}"));
+            j.record(&r, &SimResponse::empty(200).into(), Utc::now());
+        }
+        let text = String::from_utf8(j.to_jsonl(Some(2))).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 2);
+        assert!(lines[1].contains("ref-3"));
+    }
+
+    #[test]
+    fn the_file_stream_gets_one_line_per_request() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.jsonl");
+        let mut j = journal(10);
+        j.stream_to(&path).unwrap();
+        for i in 0..3 {
+            let r = req(&format!("/epayment/v1/payments/ref-{i}"));
+            j.record(&r, &SimResponse::empty(200).into(), Utc::now());
+        }
+        drop(j); // closes the channel; the thread flushes and ends
+        let mut text = String::new();
+        for _ in 0..100 {
+            text = std::fs::read_to_string(&path).unwrap();
+            if text.lines().count() == 3 {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        assert_eq!(text.lines().count(), 3);
+        let first: Exchange = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+        assert_eq!(first.method, "GET");
+    }
 }

@@ -1,18 +1,1107 @@
-//! The pure state machine: payments per MSN, aggregates, events, idempotency. No HTTP here.
-//! PLACEHOLDER (simulator core, issue 3).
+//! The pure state machine: payments per MSN, aggregates, events, idempotency
+//! store and expiry schedule (behaviour.md §3, §6, §7). No HTTP here: routes
+//! turn requests into calls on [`Ledger`] and its answers into responses.
 
-use chrono::{DateTime, Utc};
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{Hash, Hasher};
+
+use chrono::{DateTime, Duration as CDuration, SecondsFormat, Utc};
+use serde::Serialize;
+use serde_json::{json, Value};
+use uuid::Uuid;
 
 use super::{OutboundEvent, SimConfig};
 
-#[derive(Debug, Default)]
-pub struct Ledger {}
+/// Payment currency (behaviour.md §4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Currency {
+    Nok,
+    Dkk,
+    Eur,
+}
+
+impl Currency {
+    /// Parses the wire value (`NOK`, `DKK`, `EUR`; case-sensitive as the enum is).
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "NOK" => Some(Currency::Nok),
+            "DKK" => Some(Currency::Dkk),
+            "EUR" => Some(Currency::Eur),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Currency::Nok => "NOK",
+            Currency::Dkk => "DKK",
+            Currency::Eur => "EUR",
+        }
+    }
+
+    /// Smallest payment amount in minor units (NOK 100 øre; DKK and EUR 1).
+    pub fn minimum(self) -> i64 {
+        match self {
+            Currency::Nok => 100,
+            Currency::Dkk | Currency::Eur => 1,
+        }
+    }
+}
+
+/// An amount in minor units.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub struct Money {
+    pub currency: Currency,
+    pub value: i64,
+}
+
+/// Payment state (behaviour.md §7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum State {
+    Created,
+    Authorized,
+    Aborted,
+    Expired,
+    Terminated,
+}
+
+impl State {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Created => "CREATED",
+            State::Authorized => "AUTHORIZED",
+            State::Aborted => "ABORTED",
+            State::Expired => "EXPIRED",
+            State::Terminated => "TERMINATED",
+        }
+    }
+}
+
+/// `paymentMethod.type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum MethodType {
+    Wallet,
+    Card,
+}
+
+/// `userFlow`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Flow {
+    PushMessage,
+    NativeRedirect,
+    WebRedirect,
+    Qr,
+}
+
+/// Event names of the event log and webhooks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum EventName {
+    Created,
+    Aborted,
+    Expired,
+    Cancelled,
+    Captured,
+    Refunded,
+    Authorized,
+    Terminated,
+}
+
+impl EventName {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventName::Created => "CREATED",
+            EventName::Aborted => "ABORTED",
+            EventName::Expired => "EXPIRED",
+            EventName::Cancelled => "CANCELLED",
+            EventName::Captured => "CAPTURED",
+            EventName::Refunded => "REFUNDED",
+            EventName::Authorized => "AUTHORIZED",
+            EventName::Terminated => "TERMINATED",
+        }
+    }
+}
+
+/// An event's pspReference: the CREATED event carries the payment's UUID,
+/// later events a numeric string of their own (behaviour.md §3.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Psp {
+    Uuid(Uuid),
+    Num(u64),
+}
+
+impl std::fmt::Display for Psp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Psp::Uuid(u) => write!(f, "{}", u.hyphenated()),
+            Psp::Num(n) => write!(f, "{n}"),
+        }
+    }
+}
+
+/// One entry of a payment's event log.
+#[derive(Debug, Clone)]
+pub struct Event {
+    pub name: EventName,
+    pub psp: Psp,
+    /// In the payment currency.
+    pub amount: i64,
+    pub timestamp: DateTime<Utc>,
+    pub idempotency_key: Option<Box<str>>,
+    pub success: bool,
+}
+
+/// The operations whose responses are kept for idempotent replay.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Op {
+    Create,
+    Cancel,
+    Capture,
+    Refund,
+}
+
+/// A response kept for replay (status, problem-or-json, bytes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stored {
+    pub status: u16,
+    pub problem: bool,
+    pub body: Box<[u8]>,
+}
+
+#[derive(Debug, Clone)]
+struct IdemEntry {
+    op: Op,
+    key: Box<str>,
+    hash: u64,
+    response: Stored,
+}
+
+/// What the idempotency store says about a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Idem {
+    /// Never seen: execute it.
+    Fresh,
+    /// Seen with the same body: send this again, do nothing else.
+    Replay(Stored),
+    /// Seen with another body.
+    Conflict,
+}
+
+/// One payment.
+#[derive(Debug, Clone)]
+pub struct Payment {
+    pub reference: Box<str>,
+    pub amount: Money,
+    pub state: State,
+    pub method: MethodType,
+    pub flow: Flow,
+    /// The payment's pspReference (= the CREATED event's).
+    pub psp_reference: Uuid,
+    pub return_url: Option<Box<str>>,
+    pub redirect_url: Option<Box<str>>,
+    /// The token in the redirect URL (landing page, force approve).
+    pub token: Box<str>,
+    pub description: Option<Box<str>>,
+    /// Passed back exactly as given.
+    pub metadata: Option<Box<Value>>,
+    pub customer_phone: Option<Box<str>>,
+    pub scope: Option<Box<str>>,
+    pub profile_sub: Option<Uuid>,
+    pub qr_png_size: Option<u32>,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub authorized_at: Option<DateTime<Utc>>,
+    pub authorized: i64,
+    pub captured: i64,
+    pub refunded: i64,
+    pub cancelled: i64,
+    pub events: Vec<Event>,
+    idem: Vec<IdemEntry>,
+    expiry_key: Option<ExpiryKey>,
+}
+
+impl Payment {
+    /// Amount still capturable.
+    pub fn capturable(&self) -> i64 {
+        self.authorized - self.captured - self.cancelled
+    }
+
+    pub fn money(&self, value: i64) -> Money {
+        Money {
+            currency: self.amount.currency,
+            value,
+        }
+    }
+}
+
+/// A payment to create (validated by `validate`).
+#[derive(Debug, Clone)]
+pub struct NewPayment {
+    pub reference: String,
+    pub amount: Money,
+    pub method: MethodType,
+    pub flow: Flow,
+    pub return_url: Option<String>,
+    pub description: Option<String>,
+    pub metadata: Option<Value>,
+    pub customer_phone: Option<String>,
+    pub scope: Option<String>,
+    pub expires_at: Option<DateTime<Utc>>,
+    /// QR flow with `IMAGE/PNG`: the image size in pixels.
+    pub qr_png_size: Option<u32>,
+}
+
+/// A refused operation: an ErrorCode of the §5.3 catalogue (always HTTP 400).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpError {
+    pub code: u32,
+    pub title: &'static str,
+    pub detail: String,
+}
+
+fn op_err(code: u32, title: &'static str, detail: String) -> OpError {
+    OpError {
+        code,
+        title,
+        detail,
+    }
+}
+
+/// Behaviour switches where behaviour.md is OPEN.
+#[derive(Debug, Clone)]
+pub struct LedgerOptions {
+    /// Default expiry after creation (10 minutes).
+    pub payment_timeout: CDuration,
+    /// OPEN(§16.10): a second cancel of an already cancelled AUTHORIZED
+    /// payment, or a cancel of a TERMINATED one, answers 200 and changes
+    /// nothing (true, default: the merchant's goal is already met, so a retry
+    /// with a fresh key must not break the shop), or is refused with 6050 (false).
+    pub repeat_cancel_is_noop: bool,
+    /// Capture and cancel deadline after authorization (180 days, Norway).
+    pub capture_window: CDuration,
+    /// Refund deadline after authorization (365 days).
+    pub refund_window: CDuration,
+    /// Idempotency entries kept per payment; the oldest non-create entry goes first.
+    pub idempotency_per_payment: usize,
+}
+
+impl LedgerOptions {
+    fn from_config(config: &SimConfig) -> Self {
+        LedgerOptions {
+            payment_timeout: CDuration::from_std(config.payment_timeout)
+                .unwrap_or_else(|_| CDuration::minutes(10)),
+            repeat_cancel_is_noop: true,
+            capture_window: CDuration::days(180),
+            refund_window: CDuration::days(365),
+            idempotency_per_payment: 64,
+        }
+    }
+}
+
+/// An expiry instant plus a tie-breaker.
+type ExpiryKey = (DateTime<Utc>, u64);
+
+/// Payments per MSN, plus the expiry schedule.
+#[derive(Debug)]
+pub struct Ledger {
+    units: HashMap<Box<str>, HashMap<Box<str>, Payment>>,
+    /// Expiry instant (plus a tie-breaker) -> (msn, reference), for CREATED payments.
+    expiries: BTreeMap<ExpiryKey, (Box<str>, Box<str>)>,
+    seq: u64,
+    next_psp: u64,
+    pub options: LedgerOptions,
+    /// Validation switches (OPEN points of behaviour.md §16).
+    pub rules: super::validate::Rules,
+}
+
+/// Hashes a request body so that equal JSON (whitespace, key order) hashes equal.
+pub fn body_hash(body: &[u8]) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    match serde_json::from_slice::<Value>(body) {
+        Ok(v) => hash_value(&v, &mut h),
+        Err(_) => {
+            0xffu8.hash(&mut h);
+            body.trim_ascii().hash(&mut h);
+        }
+    }
+    h.finish()
+}
+
+fn hash_value(v: &Value, h: &mut impl Hasher) {
+    match v {
+        Value::Null => 0u8.hash(h),
+        Value::Bool(b) => (1u8, b).hash(h),
+        Value::Number(n) => (2u8, n.to_string()).hash(h),
+        Value::String(s) => (3u8, s).hash(h),
+        Value::Array(a) => {
+            (4u8, a.len()).hash(h);
+            a.iter().for_each(|x| hash_value(x, h));
+        }
+        Value::Object(m) => {
+            (5u8, m.len()).hash(h);
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort();
+            for k in keys {
+                k.hash(h);
+                hash_value(&m[k.as_str()], h);
+            }
+        }
+    }
+}
+
+/// RFC 3339 with milliseconds, as the examples show.
+pub fn timestamp(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
 
 impl Ledger {
-    pub fn new(_config: &SimConfig) -> Self {
-        Ledger {}
+    pub fn new(config: &SimConfig) -> Self {
+        Ledger {
+            units: HashMap::new(),
+            expiries: BTreeMap::new(),
+            seq: 0,
+            // Ten-digit numeric pspReferences like the examples' "2107715530".
+            next_psp: 2_100_000_000 + u64::from(rand::random::<u32>() % 90_000_000),
+            options: LedgerOptions::from_config(config),
+            rules: super::validate::Rules::default(),
+        }
+    }
+
+    /// Number of payments held (all MSNs).
+    pub fn len(&self) -> usize {
+        self.units.values().map(HashMap::len).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn get(&self, msn: &str, reference: &str) -> Option<&Payment> {
+        self.units.get(msn)?.get(reference)
+    }
+
+    fn get_mut(&mut self, msn: &str, reference: &str) -> Option<&mut Payment> {
+        self.units.get_mut(msn)?.get_mut(reference)
+    }
+
+    /// Finds the payment whose redirect token is `token` (landing page). Linear only
+    /// over one MSN's payments when the caller knows the MSN.
+    pub fn find_by_token(&self, msn: &str, reference: &str, token: &str) -> Option<&Payment> {
+        self.get(msn, reference).filter(|p| &*p.token == token)
+    }
+
+    /// Checks the idempotency store of an existing payment.
+    pub fn idempotency(&self, msn: &str, reference: &str, op: Op, key: &str, hash: u64) -> Idem {
+        let Some(p) = self.get(msn, reference) else {
+            return Idem::Fresh;
+        };
+        match p.idem.iter().find(|e| e.op == op && &*e.key == key) {
+            None => Idem::Fresh,
+            Some(e) if e.hash == hash => Idem::Replay(e.response.clone()),
+            Some(_) => Idem::Conflict,
+        }
+    }
+
+    /// Whether the create call's idempotency entry is this key (a different key on an existing reference is a duplicate).
+    pub fn create_key_matches(&self, msn: &str, reference: &str, key: &str) -> bool {
+        self.get(msn, reference)
+            .map(|p| p.idem.iter().any(|e| e.op == Op::Create && &*e.key == key))
+            .unwrap_or(false)
+    }
+
+    /// Keeps the response of an operation for replay.
+    pub fn remember(
+        &mut self,
+        msn: &str,
+        reference: &str,
+        op: Op,
+        key: &str,
+        hash: u64,
+        response: Stored,
+    ) {
+        let cap = self.options.idempotency_per_payment.max(1);
+        let Some(p) = self.get_mut(msn, reference) else {
+            return;
+        };
+        if p.idem.iter().any(|e| e.op == op && &*e.key == key) {
+            return;
+        }
+        if p.idem.len() >= cap {
+            if let Some(i) = p.idem.iter().position(|e| e.op != Op::Create) {
+                p.idem.remove(i);
+            }
+        }
+        p.idem.push(IdemEntry {
+            op,
+            key: key.into(),
+            hash,
+            response,
+        });
+        p.idem.shrink_to_fit();
+    }
+
+    fn next_psp(&mut self) -> Psp {
+        self.next_psp += 1;
+        Psp::Num(self.next_psp)
+    }
+
+    /// Creates a payment (the caller has checked the reference is new) and emits CREATED.
+    #[allow(clippy::too_many_arguments)]
+    pub fn create(
+        &mut self,
+        msn: &str,
+        new: NewPayment,
+        token: String,
+        redirect_url: Option<String>,
+        idempotency_key: &str,
+        now: DateTime<Utc>,
+        outbox: &mut Vec<OutboundEvent>,
+    ) -> &Payment {
+        let expires_at = new.expires_at.unwrap_or(now + self.options.payment_timeout);
+        self.seq += 1;
+        let expiry_key = (expires_at, self.seq);
+        let reference: Box<str> = new.reference.into();
+        self.expiries
+            .insert(expiry_key, (msn.into(), reference.clone()));
+        let psp_reference = Uuid::new_v4();
+        let mut p = Payment {
+            reference: reference.clone(),
+            amount: new.amount,
+            state: State::Created,
+            method: new.method,
+            flow: new.flow,
+            psp_reference,
+            return_url: new.return_url.map(Into::into),
+            redirect_url: redirect_url.map(Into::into),
+            token: token.into(),
+            description: new.description.map(Into::into),
+            metadata: new.metadata.map(Box::new),
+            customer_phone: new.customer_phone.map(Into::into),
+            scope: new.scope.map(Into::into),
+            profile_sub: None,
+            qr_png_size: new.qr_png_size,
+            created_at: now,
+            expires_at,
+            authorized_at: None,
+            authorized: 0,
+            captured: 0,
+            refunded: 0,
+            cancelled: 0,
+            events: Vec::with_capacity(2),
+            idem: Vec::with_capacity(1),
+            expiry_key: Some(expiry_key),
+        };
+        let amount = p.amount.value;
+        push_event(
+            msn,
+            &mut p,
+            EventName::Created,
+            Psp::Uuid(psp_reference),
+            amount,
+            Some(idempotency_key),
+            now,
+            outbox,
+        );
+        let unit = self.units.entry(msn.into()).or_default();
+        unit.insert(reference.clone(), p);
+        // The entry was just inserted.
+        &unit[&*reference]
+    }
+
+    fn unschedule(&mut self, msn: &str, reference: &str) {
+        if let Some(p) = self.get_mut(msn, reference) {
+            if let Some(k) = p.expiry_key.take() {
+                self.expiries.remove(&k);
+            }
+        }
+    }
+
+    /// The customer approves (landing page, app, force approve, control API).
+    pub fn authorize(
+        &mut self,
+        msn: &str,
+        reference: &str,
+        now: DateTime<Utc>,
+        outbox: &mut Vec<OutboundEvent>,
+    ) -> Result<(), OpError> {
+        let psp = self.next_psp();
+        let p = self
+            .get_mut(msn, reference)
+            .ok_or_else(|| not_found(msn, reference))?;
+        match p.state {
+            State::Created => {}
+            State::Authorized => {
+                return Err(op_err(
+                    6230,
+                    "Payment is already reserved",
+                    format!("Reference `{reference}` is already AUTHORIZED."),
+                ))
+            }
+            s => {
+                return Err(op_err(
+                    10020,
+                    "Approve not allowed",
+                    format!(
+                        "Reference `{reference}` cannot be approved. Invalid state: {}.",
+                        s.as_str()
+                    ),
+                ))
+            }
+        }
+        p.state = State::Authorized;
+        p.authorized = p.amount.value;
+        p.authorized_at = Some(now);
+        if p.scope.is_some() {
+            p.profile_sub = Some(Uuid::new_v4());
+        }
+        // The AUTHORIZED event repeats the create call's key (behaviour.md §3.3).
+        let key = p.events.first().and_then(|e| e.idempotency_key.clone());
+        let amount = p.amount.value;
+        push_event(
+            msn,
+            p,
+            EventName::Authorized,
+            psp,
+            amount,
+            key.as_deref(),
+            now,
+            outbox,
+        );
+        self.unschedule(msn, reference);
+        Ok(())
+    }
+
+    /// The customer rejects (ABORTED) or the time runs out (EXPIRED).
+    pub fn finish_unapproved(
+        &mut self,
+        msn: &str,
+        reference: &str,
+        name: EventName,
+        now: DateTime<Utc>,
+        outbox: &mut Vec<OutboundEvent>,
+    ) -> Result<(), OpError> {
+        let psp = self.next_psp();
+        let p = self
+            .get_mut(msn, reference)
+            .ok_or_else(|| not_found(msn, reference))?;
+        if p.state != State::Created {
+            return Err(op_err(
+                6190,
+                "Payment cannot be changed",
+                format!(
+                    "Reference `{reference}` is not awaiting the customer. Invalid state: {}.",
+                    p.state.as_str()
+                ),
+            ));
+        }
+        p.state = match name {
+            EventName::Aborted => State::Aborted,
+            _ => State::Expired,
+        };
+        let amount = p.amount.value;
+        push_event(msn, p, name, psp, amount, None, now, outbox);
+        self.unschedule(msn, reference);
+        Ok(())
+    }
+
+    /// Cancel (behaviour.md §3.4).
+    pub fn cancel(
+        &mut self,
+        msn: &str,
+        reference: &str,
+        transaction_only: bool,
+        key: &str,
+        now: DateTime<Utc>,
+        outbox: &mut Vec<OutboundEvent>,
+    ) -> Result<(), OpError> {
+        let noop = self.options.repeat_cancel_is_noop;
+        let window = self.options.capture_window;
+        let psp = self.next_psp();
+        let p = self
+            .get_mut(msn, reference)
+            .ok_or_else(|| not_found(msn, reference))?;
+        match p.state {
+            State::Created => {
+                // OPEN(§16.8): only a TERMINATED event, no CANCELLED one.
+                p.state = State::Terminated;
+                p.cancelled = p.amount.value;
+                let amount = p.amount.value;
+                push_event(
+                    msn,
+                    p,
+                    EventName::Terminated,
+                    psp,
+                    amount,
+                    Some(key),
+                    now,
+                    outbox,
+                );
+                self.unschedule(msn, reference);
+                Ok(())
+            }
+            State::Terminated if noop => Ok(()),
+            State::Aborted | State::Expired | State::Terminated => Err(op_err(
+                6050,
+                "Cannot cancel a non-reserved payment",
+                format!(
+                    "Reference `{reference}` cannot be cancelled. Invalid state: {}.",
+                    p.state.as_str()
+                ),
+            )),
+            State::Authorized => {
+                if transaction_only {
+                    return Err(op_err(
+                        6060,
+                        "Cannot cancel authorized payment",
+                        format!("Reference `{reference}` is authorized and cancelTransactionOnly was set; nothing was released."),
+                    ));
+                }
+                if p.cancelled > 0 {
+                    return if noop {
+                        Ok(())
+                    } else {
+                        Err(op_err(
+                            6050,
+                            "Cannot cancel a non-reserved payment",
+                            format!("Reference `{reference}` has already been cancelled."),
+                        ))
+                    };
+                }
+                if p.captured >= p.authorized {
+                    return Err(op_err(
+                        6040,
+                        "Cannot cancel a captured payment",
+                        format!("Reference `{reference}` has been captured in full."),
+                    ));
+                }
+                if p.authorized_at.is_some_and(|t| now > t + window) {
+                    return Err(op_err(
+                        6030,
+                        "Cancel period expired",
+                        format!(
+                            "Reference `{reference}` was authorized more than {} days ago.",
+                            window.num_days()
+                        ),
+                    ));
+                }
+                let released = p.authorized - p.captured;
+                p.cancelled = released;
+                // The CANCELLED event carries no idempotency key (behaviour.md §3.3).
+                push_event(
+                    msn,
+                    p,
+                    EventName::Cancelled,
+                    psp,
+                    released,
+                    None,
+                    now,
+                    outbox,
+                );
+                Ok(())
+            }
+        }
+    }
+
+    /// Capture (behaviour.md §3.5).
+    pub fn capture(
+        &mut self,
+        msn: &str,
+        reference: &str,
+        amount: Money,
+        key: &str,
+        now: DateTime<Utc>,
+        outbox: &mut Vec<OutboundEvent>,
+    ) -> Result<(), OpError> {
+        let window = self.options.capture_window;
+        let psp = self.next_psp();
+        let p = self
+            .get_mut(msn, reference)
+            .ok_or_else(|| not_found(msn, reference))?;
+        check_currency(p, amount)?;
+        match p.state {
+            State::Authorized => {}
+            State::Terminated => {
+                return Err(op_err(
+                    6070,
+                    "Cannot capture a cancelled payment",
+                    format!("Reference `{reference}` was cancelled before authorization."),
+                ))
+            }
+            s => {
+                return Err(op_err(
+                    6080,
+                    "Cannot capture before reservation",
+                    format!(
+                        "Reference `{reference}` cannot be captured. Invalid state: {}.",
+                        s.as_str()
+                    ),
+                ))
+            }
+        }
+        if p.cancelled > 0 {
+            return Err(op_err(
+                6070,
+                "Cannot capture a cancelled payment",
+                format!("Reference `{reference}` has been cancelled."),
+            ));
+        }
+        if p.authorized_at.is_some_and(|t| now > t + window) {
+            return Err(op_err(
+                6100,
+                "Capture period expired",
+                format!(
+                    "Reference `{reference}` was authorized more than {} days ago.",
+                    window.num_days()
+                ),
+            ));
+        }
+        if amount.value > p.capturable() {
+            return Err(op_err(
+                6090,
+                "Capture amount too high",
+                format!(
+                    "The total capture amount exceeds the reserved amount: {} requested, {} left to capture.",
+                    amount.value,
+                    p.capturable()
+                ),
+            ));
+        }
+        p.captured += amount.value;
+        push_event(
+            msn,
+            p,
+            EventName::Captured,
+            psp,
+            amount.value,
+            Some(key),
+            now,
+            outbox,
+        );
+        Ok(())
+    }
+
+    /// Refund (behaviour.md §3.6).
+    pub fn refund(
+        &mut self,
+        msn: &str,
+        reference: &str,
+        amount: Money,
+        key: &str,
+        now: DateTime<Utc>,
+        outbox: &mut Vec<OutboundEvent>,
+    ) -> Result<(), OpError> {
+        let window = self.options.refund_window;
+        let psp = self.next_psp();
+        let p = self
+            .get_mut(msn, reference)
+            .ok_or_else(|| not_found(msn, reference))?;
+        check_currency(p, amount)?;
+        if p.state != State::Authorized {
+            return Err(op_err(
+                6020,
+                "Attempted refund before reservation",
+                format!(
+                    "Reference `{reference}` cannot be refunded. Invalid state: {}.",
+                    p.state.as_str()
+                ),
+            ));
+        }
+        if p.authorized_at.is_some_and(|t| now > t + window) {
+            return Err(op_err(
+                6220,
+                "Refund period expired",
+                format!(
+                    "Reference `{reference}` was authorized more than {} days ago.",
+                    window.num_days()
+                ),
+            ));
+        }
+        if p.captured > 0 && p.refunded >= p.captured {
+            return Err(op_err(
+                6180,
+                "Payment already refunded",
+                format!("Reference `{reference}` has been refunded in full."),
+            ));
+        }
+        if amount.value > p.captured - p.refunded {
+            return Err(op_err(
+                6150,
+                "Not enough refundable",
+                format!(
+                    "Cannot refund more than the captured amount: {} requested, {} refundable.",
+                    amount.value,
+                    p.captured - p.refunded
+                ),
+            ));
+        }
+        p.refunded += amount.value;
+        push_event(
+            msn,
+            p,
+            EventName::Refunded,
+            psp,
+            amount.value,
+            Some(key),
+            now,
+            outbox,
+        );
+        Ok(())
     }
 
     /// Moves every CREATED payment whose expiry has passed to EXPIRED, pushing its events.
-    pub fn expire_due(&mut self, _now: DateTime<Utc>, _outbox: &mut Vec<OutboundEvent>) {}
+    /// Cheap when nothing is due: one look at the first entry of a sorted map.
+    pub fn expire_due(&mut self, now: DateTime<Utc>, outbox: &mut Vec<OutboundEvent>) {
+        while let Some((&(at, seq), _)) = self.expiries.first_key_value() {
+            if at > now {
+                break;
+            }
+            let Some((msn, reference)) = self.expiries.remove(&(at, seq)) else {
+                break;
+            };
+            if let Some(p) = self.get_mut(&msn, &reference) {
+                if p.state == State::Created && p.expiry_key == Some((at, seq)) {
+                    // Timestamp the event at the expiry instant, not at the late observation.
+                    let _ =
+                        self.finish_unapproved(&msn, &reference, EventName::Expired, at, outbox);
+                }
+            }
+        }
+    }
+}
+
+fn not_found(msn: &str, reference: &str) -> OpError {
+    op_err(
+        5090,
+        "Reference not found",
+        format!("The reference {reference} does not exist for MSN {msn}."),
+    )
+}
+
+fn check_currency(p: &Payment, amount: Money) -> Result<(), OpError> {
+    // OPEN(§16.11): the sources are silent; a mismatch is refused with 400 and
+    // code 5040 (the nearest catalogue entry, "Invalid currency").
+    if amount.currency != p.amount.currency {
+        return Err(op_err(
+            5040,
+            "Invalid currency",
+            format!(
+                "The currency `{}` does not match the payment currency `{}`.",
+                amount.currency.as_str(),
+                p.amount.currency.as_str()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn push_event(
+    msn: &str,
+    p: &mut Payment,
+    name: EventName,
+    psp: Psp,
+    amount: i64,
+    key: Option<&str>,
+    now: DateTime<Utc>,
+    outbox: &mut Vec<OutboundEvent>,
+) {
+    let ev = Event {
+        name,
+        psp,
+        amount,
+        timestamp: now,
+        idempotency_key: key.map(Into::into),
+        success: true,
+    };
+    outbox.push(OutboundEvent {
+        msn: msn.to_owned(),
+        name: name.as_str().to_owned(),
+        reference: p.reference.to_string(),
+        payload: webhook_payload(msn, p, &ev),
+    });
+    p.events.push(ev);
+}
+
+/// The §9.2 webhook body of one event.
+pub fn webhook_payload(msn: &str, p: &Payment, ev: &Event) -> Value {
+    json!({
+        "msn": msn,
+        "reference": &*p.reference,
+        "pspReference": ev.psp.to_string(),
+        "name": ev.name.as_str(),
+        "amount": { "currency": p.amount.currency.as_str(), "value": ev.amount },
+        "timestamp": timestamp(ev.timestamp),
+        "idempotencyKey": ev.idempotency_key.as_deref(),
+        "success": ev.success,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn new_payment(reference: &str, value: i64) -> NewPayment {
+        NewPayment {
+            reference: reference.into(),
+            amount: Money {
+                currency: Currency::Nok,
+                value,
+            },
+            method: MethodType::Wallet,
+            flow: Flow::WebRedirect,
+            return_url: Some("https://shop.example/r".into()),
+            description: None,
+            metadata: None,
+            customer_phone: None,
+            scope: None,
+            expires_at: None,
+            qr_png_size: None,
+        }
+    }
+
+    fn nok(value: i64) -> Money {
+        Money {
+            currency: Currency::Nok,
+            value,
+        }
+    }
+
+    fn setup(value: i64) -> (Ledger, Vec<OutboundEvent>, DateTime<Utc>) {
+        let mut l = Ledger::new(&SimConfig::default());
+        let mut out = Vec::new();
+        let now = Utc::now();
+        l.create(
+            "123456",
+            new_payment("order-0001", value),
+            "tok".into(),
+            None,
+            "k0",
+            now,
+            &mut out,
+        );
+        (l, out, now)
+    }
+
+    #[test]
+    fn cancel_after_partial_capture_releases_the_remainder() {
+        let (mut l, mut out, now) = setup(1000);
+        l.authorize("123456", "order-0001", now, &mut out).unwrap();
+        l.capture("123456", "order-0001", nok(250), "c1", now, &mut out)
+            .unwrap();
+        l.cancel("123456", "order-0001", false, "x1", now, &mut out)
+            .unwrap();
+        let p = l.get("123456", "order-0001").unwrap();
+        assert_eq!((p.authorized, p.captured, p.cancelled), (1000, 250, 750));
+        assert_eq!(p.state, State::Authorized);
+        let last = p.events.last().unwrap();
+        assert_eq!((last.name, last.amount), (EventName::Cancelled, 750));
+        assert!(last.idempotency_key.is_none());
+    }
+
+    #[test]
+    fn expiry_runs_only_once_the_instant_has_passed() {
+        let (mut l, mut out, now) = setup(1000);
+        l.expire_due(now + CDuration::minutes(9), &mut out);
+        assert_eq!(l.get("123456", "order-0001").unwrap().state, State::Created);
+        l.expire_due(now + CDuration::minutes(10), &mut out);
+        let p = l.get("123456", "order-0001").unwrap();
+        assert_eq!(p.state, State::Expired);
+        assert_eq!(out.last().unwrap().name, "EXPIRED");
+        assert!(l.expiries.is_empty());
+    }
+
+    #[test]
+    fn authorized_payments_leave_the_expiry_schedule() {
+        let (mut l, mut out, now) = setup(1000);
+        l.authorize("123456", "order-0001", now, &mut out).unwrap();
+        assert!(l.expiries.is_empty());
+        l.expire_due(now + CDuration::days(1), &mut out);
+        assert_eq!(
+            l.get("123456", "order-0001").unwrap().state,
+            State::Authorized
+        );
+    }
+
+    #[test]
+    fn capture_after_180_days_is_refused_with_6100() {
+        let (mut l, mut out, now) = setup(1000);
+        l.authorize("123456", "order-0001", now, &mut out).unwrap();
+        let e = l
+            .capture(
+                "123456",
+                "order-0001",
+                nok(10),
+                "c",
+                now + CDuration::days(181),
+                &mut out,
+            )
+            .unwrap_err();
+        assert_eq!(e.code, 6100);
+    }
+
+    #[test]
+    fn equal_json_bodies_hash_equal_regardless_of_layout() {
+        assert_eq!(
+            body_hash(br#"{"a":1,"b":{"c":"x"}}"#),
+            body_hash(b"{ \"b\": {\"c\": \"x\"}, \"a\": 1 }")
+        );
+        assert_ne!(body_hash(br#"{"a":1}"#), body_hash(br#"{"a":2}"#));
+    }
+
+    #[derive(Debug, Clone)]
+    enum Action {
+        Capture(i64),
+        Refund(i64),
+        Cancel,
+    }
+
+    fn action() -> impl Strategy<Value = Action> {
+        prop_oneof![
+            (0i64..1500).prop_map(Action::Capture),
+            (0i64..1500).prop_map(Action::Refund),
+            Just(Action::Cancel),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn money_invariants_hold_for_any_sequence(
+            amount in 100i64..2000,
+            approve in any::<bool>(),
+            actions in proptest::collection::vec(action(), 0..25),
+        ) {
+            let (mut l, mut out, now) = setup(amount);
+            if approve {
+                l.authorize("123456", "order-0001", now, &mut out).unwrap();
+            }
+            for (i, a) in actions.iter().enumerate() {
+                let key = format!("k{i}");
+                let _ = match a {
+                    Action::Capture(v) => l.capture("123456", "order-0001", nok(*v), &key, now, &mut out),
+                    Action::Refund(v) => l.refund("123456", "order-0001", nok(*v), &key, now, &mut out),
+                    Action::Cancel => l.cancel("123456", "order-0001", false, &key, now, &mut out),
+                };
+                let p = l.get("123456", "order-0001").unwrap();
+                prop_assert!(p.captured + p.cancelled <= p.authorized.max(p.cancelled));
+                if p.state == State::Authorized {
+                    prop_assert!(p.captured + p.cancelled <= p.authorized);
+                }
+                prop_assert!(p.refunded <= p.captured);
+                prop_assert!(p.captured >= 0 && p.refunded >= 0 && p.cancelled >= 0);
+                let sum = |n: EventName| p.events.iter().filter(|e| e.name == n).map(|e| e.amount).sum::<i64>();
+                prop_assert_eq!(sum(EventName::Captured), p.captured);
+                prop_assert_eq!(sum(EventName::Refunded), p.refunded);
+                prop_assert_eq!(sum(EventName::Cancelled) + sum(EventName::Terminated), p.cancelled);
+                prop_assert_eq!(sum(EventName::Authorized), p.authorized);
+            }
+            // Every event also left through the outbox.
+            let p = l.get("123456", "order-0001").unwrap();
+            prop_assert_eq!(out.len(), p.events.len());
+        }
+    }
 }

@@ -29,6 +29,7 @@ pub mod problem;
 pub mod ratelimit;
 pub mod routes;
 pub mod serve;
+pub mod token;
 pub mod validate;
 pub mod webhooks;
 
@@ -332,6 +333,8 @@ impl Engine {
                 r
             } else if let Some(r) = journal::handle_control(self, req) {
                 r
+            } else if let Some(r) = webhooks::handle_control(self, req) {
+                r
             } else if let Some(r) = control::handle(self, req) {
                 r
             } else {
@@ -340,8 +343,9 @@ impl Engine {
             return resp.into();
         }
 
-        if req.body.len() > self.config.max_body_bytes {
-            return problem::body_too_large(req, self.config.max_body_bytes).into();
+        let limit = om::body_limit(&self.config, &req.path);
+        if req.body.len() > limit {
+            return problem::body_too_large(req, limit).into();
         }
 
         let fault = self.faults.take(req);

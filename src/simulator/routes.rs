@@ -1,14 +1,81 @@
-//! Token endpoint, authentication and the ePayment routes. PLACEHOLDER (simulator core).
+//! Token endpoint, authentication and the ePayment routes (behaviour.md §2,
+//! §3, §5, §6): requests in, calls on the ledger, responses shaped like the real ones out.
 
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use super::ledger::{self, Idem, Money, Op, Payment, State, Stored};
+use super::ratelimit::Kind;
+use super::token::{AccessClaims, PaymentClaims, Signer};
+use super::validate::{self, QrFormat, Reject};
 use super::{problem, Engine, SimConfig, SimRequest, SimResponse};
 
-/// Issued tokens.
+/// The gateway's answer when the subscription key header is missing (behaviour.md §2.1).
+pub const MISSING_KEY: &str = "Access denied due to missing subscription key. Make sure to include subscription key when making requests to an API.";
+/// The gateway's answer for an unknown subscription key.
+pub const INVALID_KEY: &str = "Access denied due to invalid subscription key. Make sure to provide a valid key for an active subscription.";
+/// The gateway's answer for a missing, invalid or expired token (behaviour.md §5.4).
+pub const BAD_TOKEN: &str = "Something went wrong, please try again later";
+
+/// The `resource` of a token response (an Azure AD v1 client-credentials shape).
+const RESOURCE: &str = "00000002-0000-0000-c000-000000000000";
+const ISSUER: &str = "https://vipps-golive.simulator/";
+
+/// Path of the landing page (the legacy eCom deeplink form, behaviour.md §3.1).
+pub const LANDING_PATH: &str = "/dwo-api-application/v1/deeplink/vippsgateway";
+/// Path of QR images.
+pub const QR_PATH: &str = "/qr-image/v1";
+
+/// Token signing: one random key per simulator (forgotten on reset, so old tokens die with it).
 #[derive(Debug, Default)]
-pub struct Auth {}
+pub struct Auth {
+    pub signer: Signer,
+}
 
 impl Auth {
     pub fn new(_config: &SimConfig) -> Self {
-        Auth {}
+        Auth {
+            signer: Signer::random(),
+        }
+    }
+
+    /// Issues an access token for account `acct` (tests use this to skip the HTTP round trip).
+    pub fn issue(
+        &self,
+        config: &SimConfig,
+        acct: usize,
+        now: DateTime<Utc>,
+    ) -> Option<(String, i64, i64)> {
+        let a = config.accounts.get(acct)?;
+        let nbf = now.timestamp();
+        let exp = nbf + i64::try_from(config.token_lifetime.as_secs()).unwrap_or(3600);
+        let claims = AccessClaims {
+            iss: ISSUER.into(),
+            aud: RESOURCE.into(),
+            appid: a.client_id.clone(),
+            acct,
+            iat: nbf,
+            nbf,
+            exp,
+            jti: uuid::Uuid::new_v4().simple().to_string(),
+        };
+        Some((self.signer.sign(&claims), nbf, exp))
+    }
+
+    /// The payment token placed in redirect URLs.
+    pub fn payment_token(&self, msn: &str, reference: &str, now: DateTime<Utc>) -> String {
+        self.signer.sign(&PaymentClaims {
+            msn: msn.to_owned(),
+            reference: reference.to_owned(),
+            iat: now.timestamp(),
+            jti: uuid::Uuid::new_v4().simple().to_string(),
+        })
+    }
+
+    /// (msn, reference) of a payment token this simulator issued.
+    pub fn read_payment_token(&self, token: &str) -> Option<PaymentClaims> {
+        self.signer.verify(token)
     }
 }
 
@@ -21,22 +88,641 @@ pub struct Principal {
     pub subscription_key: String,
 }
 
+fn bad_token(why: &str) -> SimResponse {
+    // The body is what the gateway sends; the standard header says what was wrong.
+    problem::gateway(401, BAD_TOKEN).with_header(
+        "www-authenticate",
+        format!("Bearer error=\"invalid_token\", error_description=\"{why}\""),
+    )
+}
+
 /// Checks Authorization (bearer token issued by this simulator and still valid),
 /// Ocp-Apim-Subscription-Key (gateway-shaped 401) and Merchant-Serial-Number.
 /// `Err` is the response to send.
-pub fn authenticate(_engine: &Engine, req: &SimRequest) -> Result<Principal, SimResponse> {
-    Err(problem::gateway(
-        401,
-        &format!("unauthenticated: {}", req.path),
-    ))
+pub fn authenticate(engine: &Engine, req: &SimRequest) -> Result<Principal, SimResponse> {
+    let key = match req.header("ocp-apim-subscription-key") {
+        None | Some("") => return Err(problem::gateway(401, MISSING_KEY)),
+        Some(k) => k,
+    };
+    let Some((idx, acct)) = engine
+        .config
+        .accounts
+        .iter()
+        .enumerate()
+        .find(|(_, a)| a.subscription_key == key)
+    else {
+        return Err(problem::gateway(401, INVALID_KEY));
+    };
+    let Some(auth) = req.header("authorization") else {
+        return Err(bad_token("the Authorization header is missing"));
+    };
+    // Vipps: "`bearer` is not `Bearer`" (behaviour.md §11).
+    let Some(jwt) = auth.strip_prefix("Bearer ") else {
+        return Err(bad_token(
+            "the Authorization header must be `Bearer <token>`",
+        ));
+    };
+    let Some(claims) = engine.auth.signer.verify::<AccessClaims>(jwt.trim()) else {
+        return Err(bad_token("the token was not issued by this simulator"));
+    };
+    let now = engine.now().timestamp();
+    if now >= claims.exp {
+        return Err(bad_token("the token has expired"));
+    }
+    if now < claims.nbf {
+        return Err(bad_token("the token is not valid yet"));
+    }
+    if claims.acct != idx || claims.appid != acct.client_id {
+        return Err(bad_token(
+            "the token was issued for another subscription key",
+        ));
+    }
+    match req.header("merchant-serial-number").map(str::trim) {
+        // OPEN(§16.6): the spec marks the header required, so leaving it out is a
+        // 400 validation error rather than a silent default to the key's MSN.
+        None | Some("") => Err(problem::problem(
+            req,
+            400,
+            "Missing required parameter",
+            "The Merchant-Serial-Number header is required.",
+            Some(4140),
+            &[(
+                "Merchant-Serial-Number".into(),
+                "The Merchant-Serial-Number header is required.".into(),
+            )],
+        )),
+        Some(m) if m == acct.msn => Ok(Principal {
+            msn: acct.msn.clone(),
+            subscription_key: key.to_owned(),
+        }),
+        Some(m) => Err(problem::problem(
+            req,
+            403,
+            "Invalid MSN",
+            &format!(
+                "Invalid MSN: `{}` does not belong to this subscription key.",
+                truncate(m, 20)
+            ),
+            None,
+            &[],
+        )),
+    }
+}
+
+fn truncate(s: &str, n: usize) -> &str {
+    match s.char_indices().nth(n) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
 }
 
 /// `POST /accesstoken/get`.
-pub fn token(_engine: &mut Engine, req: &SimRequest) -> SimResponse {
-    problem::not_found(req)
+pub fn token(engine: &mut Engine, req: &SimRequest) -> SimResponse {
+    if req.method != "POST" {
+        return problem::method_not_allowed(req, "POST");
+    }
+    let key = match req.header("ocp-apim-subscription-key") {
+        None | Some("") => return problem::gateway(401, MISSING_KEY),
+        Some(k) => k,
+    };
+    if !engine
+        .config
+        .accounts
+        .iter()
+        .any(|a| a.subscription_key == key)
+    {
+        return problem::gateway(401, INVALID_KEY);
+    }
+    let client_id = req.header("client_id").unwrap_or("");
+    let Some(idx) = engine
+        .config
+        .accounts
+        .iter()
+        .position(|a| a.client_id == client_id)
+    else {
+        return problem::aad(
+            400,
+            "unauthorized_client",
+            700016,
+            &format!(
+                "Application with identifier '{}' was not found in the directory 'vipps-golive-simulator'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.",
+                truncate(client_id, 64)
+            ),
+        );
+    };
+    let acct = &engine.config.accounts[idx];
+    if req.header("client_secret") != Some(acct.client_secret.as_str()) {
+        // OPEN(§16.2): undocumented; the Azure AD answer for a wrong secret.
+        return problem::aad(
+            401,
+            "invalid_client",
+            7000215,
+            &format!(
+                "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{}'.",
+                acct.client_id
+            ),
+        );
+    }
+    let now = engine.now();
+    let Some((jwt, nbf, exp)) = engine.auth.issue(&engine.config, idx, now) else {
+        return problem::gateway(500, "token issue failed");
+    };
+    let lifetime = exp - nbf;
+    // Every field is a JSON string (behaviour.md §2.1, OPEN §16.1: strings).
+    SimResponse::json(
+        200,
+        &json!({
+            "token_type": "Bearer",
+            "expires_in": lifetime.to_string(),
+            "ext_expires_in": "0",
+            "expires_on": exp.to_string(),
+            "not_before": nbf.to_string(),
+            "resource": RESOURCE,
+            "access_token": jwt,
+        }),
+    )
+}
+
+/// The ePayment operations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Route<'a> {
+    Create,
+    Get(&'a str),
+    Events(&'a str),
+    Cancel(&'a str),
+    Capture(&'a str),
+    Refund(&'a str),
+    Approve(&'a str),
+}
+
+fn route(req: &SimRequest) -> Result<Route<'_>, SimResponse> {
+    let mut segs = req.path.split('/').filter(|s| !s.is_empty());
+    let mut parts: [&str; 7] = [""; 7];
+    let mut n = 0;
+    for s in segs.by_ref() {
+        if n == parts.len() {
+            return Err(problem::not_found(req));
+        }
+        parts[n] = s;
+        n += 1;
+    }
+    let eq = |a: &str, b: &str| a.eq_ignore_ascii_case(b);
+    if n < 3 || !eq(parts[0], "epayment") || !eq(parts[1], "v1") {
+        return Err(problem::not_found(req));
+    }
+    let (route, method) = if eq(parts[2], "payments") {
+        match n {
+            3 => (Route::Create, "POST"),
+            4 => (Route::Get(parts[3]), "GET"),
+            5 if eq(parts[4], "events") => (Route::Events(parts[3]), "GET"),
+            5 if eq(parts[4], "cancel") => (Route::Cancel(parts[3]), "POST"),
+            5 if eq(parts[4], "capture") => (Route::Capture(parts[3]), "POST"),
+            5 if eq(parts[4], "refund") => (Route::Refund(parts[3]), "POST"),
+            _ => return Err(problem::not_found(req)),
+        }
+    } else if eq(parts[2], "test") && n == 6 && eq(parts[3], "payments") && eq(parts[5], "approve")
+    {
+        (Route::Approve(parts[4]), "POST")
+    } else {
+        return Err(problem::not_found(req));
+    };
+    if req.method != method {
+        return Err(problem::method_not_allowed(req, method));
+    }
+    Ok(route)
 }
 
 /// Everything under `/epayment/`.
-pub fn epayment(_engine: &mut Engine, req: &SimRequest) -> SimResponse {
-    problem::not_found(req)
+pub fn epayment(engine: &mut Engine, req: &SimRequest) -> SimResponse {
+    let route = match route(req) {
+        Ok(r) => r,
+        Err(resp) => return resp,
+    };
+    let principal = match authenticate(engine, req) {
+        Ok(p) => p,
+        Err(resp) => return resp,
+    };
+    let result = match route {
+        Route::Create => create(engine, req, &principal),
+        Route::Get(r) => get(engine, req, &principal, r, false),
+        Route::Events(r) => get(engine, req, &principal, r, true),
+        Route::Cancel(r) => modify(engine, req, &principal, r, Op::Cancel),
+        Route::Capture(r) => modify(engine, req, &principal, r, Op::Capture),
+        Route::Refund(r) => modify(engine, req, &principal, r, Op::Refund),
+        Route::Approve(r) => force_approve(engine, req, &principal, r),
+    };
+    match result {
+        Ok(resp) | Err(Fail::Response(resp)) => resp,
+        Err(Fail::Reject(r)) => r.respond(req),
+    }
+}
+
+/// Why a route stopped early.
+enum Fail {
+    Reject(Reject),
+    Response(SimResponse),
+}
+
+impl From<Reject> for Fail {
+    fn from(r: Reject) -> Self {
+        Fail::Reject(r)
+    }
+}
+
+fn rate_limited(seconds: u64) -> SimResponse {
+    problem::gateway(
+        429,
+        &format!("Rate limit is exceeded. Try again in {seconds} seconds."),
+    )
+    .with_header("retry-after", seconds.to_string())
+}
+
+fn limit(engine: &mut Engine, kind: Kind, scope: &str, reference: &str) -> Result<(), Fail> {
+    let now = engine.now();
+    engine
+        .limits
+        .check(kind, scope, reference, now)
+        .map_err(|s| Fail::Response(rate_limited(s)))
+}
+
+fn not_found(req: &SimRequest, msn: &str, reference: &str) -> Fail {
+    Fail::Response(problem::problem(
+        req,
+        404,
+        "Reference not found",
+        &format!("The reference {reference} does not exist for MSN {msn}."),
+        Some(5090),
+        &[],
+    ))
+}
+
+fn op_error(req: &SimRequest, e: &ledger::OpError) -> SimResponse {
+    let status = if e.code == 5090 { 404 } else { 400 };
+    problem::problem(req, status, e.title, &e.detail, Some(e.code), &[])
+}
+
+fn stored(resp: &SimResponse) -> Stored {
+    Stored {
+        status: resp.status,
+        problem: resp
+            .header("content-type")
+            .is_some_and(|c| c.starts_with("application/problem")),
+        body: resp.body.clone().into_boxed_slice(),
+    }
+}
+
+fn replay(s: Stored) -> SimResponse {
+    let ct = if s.problem {
+        "application/problem+json; charset=utf-8"
+    } else {
+        "application/json; charset=utf-8"
+    };
+    SimResponse {
+        status: s.status,
+        headers: if s.body.is_empty() {
+            Vec::new()
+        } else {
+            vec![("content-type".into(), ct.into())]
+        },
+        body: s.body.into_vec(),
+    }
+}
+
+/// The redirect URL for a new payment (behaviour.md §3.1; two `=` before the token).
+fn redirect_url(base: &str, flow: ledger::Flow, qr: QrFormat, token: &str) -> Option<String> {
+    use ledger::Flow::*;
+    match flow {
+        WebRedirect => Some(format!("{base}{LANDING_PATH}?v=2&token={token}")),
+        NativeRedirect => Some(format!("vippsMT://?v=2&token={token}")),
+        Qr if qr == QrFormat::TargetUrl => Some(format!("{base}{LANDING_PATH}?v=2&token={token}")),
+        Qr => Some(format!("{base}{QR_PATH}?v=2&token={token}")),
+        PushMessage => None,
+    }
+}
+
+fn create(engine: &mut Engine, req: &SimRequest, who: &Principal) -> Result<SimResponse, Fail> {
+    validate::system_headers(req)?;
+    let key = validate::idempotency_key(req)?;
+    let now = engine.now();
+    let c = validate::create(
+        &req.body,
+        now,
+        &engine.ledger.rules,
+        &engine.config.test_users,
+    )?;
+    let reference = c.payment.reference.clone();
+    limit(engine, Kind::Create, &who.msn, &reference)?;
+    let hash = ledger::body_hash(&req.body);
+    if engine.ledger.get(&who.msn, &reference).is_some() {
+        if engine.ledger.create_key_matches(&who.msn, &reference, key) {
+            return match engine
+                .ledger
+                .idempotency(&who.msn, &reference, Op::Create, key, hash)
+            {
+                Idem::Replay(s) => Ok(replay(s)),
+                _ => Ok(problem::problem(
+                    req,
+                    409,
+                    "Idempotency error",
+                    &format!("Idempotency-Key `{key}` already exists with another request body."),
+                    Some(4020),
+                    &[],
+                )),
+            };
+        }
+        // OPEN(§16.6): a new key on an existing reference is a 409 with code 4150.
+        return Ok(problem::problem(
+            req,
+            409,
+            "Reference exists",
+            &format!("Reference `{reference}` already exists."),
+            Some(4150),
+            &[],
+        ));
+    }
+    let token = engine.auth.payment_token(&who.msn, &reference, now);
+    let url = redirect_url(&engine.base_url, c.payment.flow, c.qr_format, &token);
+    let mut payment = c.payment;
+    payment.qr_png_size = (c.qr_format == QrFormat::Png).then_some(c.qr_size);
+    engine.ledger.create(
+        &who.msn,
+        payment,
+        token,
+        url.clone(),
+        key,
+        now,
+        &mut engine.outbox,
+    );
+    let body = match &url {
+        Some(u) => json!({ "redirectUrl": u, "reference": reference }),
+        None => json!({ "reference": reference }),
+    };
+    let resp = SimResponse::json(201, &body);
+    engine
+        .ledger
+        .remember(&who.msn, &reference, Op::Create, key, hash, stored(&resp));
+    Ok(resp)
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AggregateView {
+    authorized_amount: Money,
+    cancelled_amount: Money,
+    captured_amount: Money,
+    refunded_amount: Money,
+}
+
+fn aggregate(p: &Payment) -> AggregateView {
+    AggregateView {
+        authorized_amount: p.money(p.authorized),
+        cancelled_amount: p.money(p.cancelled),
+        captured_amount: p.money(p.captured),
+        refunded_amount: p.money(p.refunded),
+    }
+}
+
+#[derive(Serialize)]
+struct MethodView {
+    #[serde(rename = "type")]
+    kind: ledger::MethodType,
+}
+
+#[derive(Serialize)]
+struct ProfileView {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sub: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PaymentView<'a> {
+    aggregate: AggregateView,
+    amount: Money,
+    state: State,
+    payment_method: MethodView,
+    profile: ProfileView,
+    psp_reference: String,
+    reference: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    redirect_url: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    metadata: Option<&'a Value>,
+}
+
+/// The GetPaymentResponse of a payment (also used by the control API).
+pub fn payment_view(p: &Payment) -> SimResponse {
+    SimResponse::json(
+        200,
+        &PaymentView {
+            aggregate: aggregate(p),
+            amount: p.amount,
+            state: p.state,
+            payment_method: MethodView { kind: p.method },
+            profile: ProfileView {
+                sub: p.profile_sub.map(|u| u.hyphenated().to_string()),
+            },
+            psp_reference: p.psp_reference.hyphenated().to_string(),
+            reference: &p.reference,
+            redirect_url: p.redirect_url.as_deref(),
+            metadata: p.metadata.as_deref(),
+        },
+    )
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct EventView<'a> {
+    reference: &'a str,
+    psp_reference: String,
+    name: ledger::EventName,
+    amount: Money,
+    timestamp: String,
+    idempotency_key: Option<&'a str>,
+    success: bool,
+}
+
+/// The event log of a payment, oldest first.
+pub fn events_view(p: &Payment) -> SimResponse {
+    let events: Vec<EventView<'_>> = p
+        .events
+        .iter()
+        .map(|e| EventView {
+            reference: &p.reference,
+            psp_reference: e.psp.to_string(),
+            name: e.name,
+            amount: p.money(e.amount),
+            timestamp: ledger::timestamp(e.timestamp),
+            idempotency_key: e.idempotency_key.as_deref(),
+            success: e.success,
+        })
+        .collect();
+    SimResponse::json(200, &events)
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ModificationView<'a> {
+    amount: Money,
+    state: State,
+    aggregate: AggregateView,
+    psp_reference: String,
+    reference: &'a str,
+}
+
+fn modification_view(p: &Payment) -> SimResponse {
+    SimResponse::json(
+        200,
+        &ModificationView {
+            amount: p.amount,
+            state: p.state,
+            aggregate: aggregate(p),
+            psp_reference: p.psp_reference.hyphenated().to_string(),
+            reference: &p.reference,
+        },
+    )
+}
+
+fn get(
+    engine: &mut Engine,
+    req: &SimRequest,
+    who: &Principal,
+    reference: &str,
+    events: bool,
+) -> Result<SimResponse, Fail> {
+    validate::reference(reference, "reference", &engine.ledger.rules)?;
+    let kind = if events { Kind::Events } else { Kind::Get };
+    limit(engine, kind, &who.subscription_key, reference)?;
+    let p = engine
+        .ledger
+        .get(&who.msn, reference)
+        .ok_or_else(|| not_found(req, &who.msn, reference))?;
+    Ok(if events {
+        events_view(p)
+    } else {
+        payment_view(p)
+    })
+}
+
+fn modify(
+    engine: &mut Engine,
+    req: &SimRequest,
+    who: &Principal,
+    reference: &str,
+    op: Op,
+) -> Result<SimResponse, Fail> {
+    validate::reference(reference, "reference", &engine.ledger.rules)?;
+    validate::system_headers(req)?;
+    let key = validate::idempotency_key(req)?;
+    let kind = match op {
+        Op::Cancel => Kind::Cancel,
+        Op::Capture => Kind::Capture,
+        Op::Refund => Kind::Refund,
+        Op::Create => Kind::Create,
+    };
+    limit(engine, kind, &who.msn, reference)?;
+    enum Cmd {
+        Cancel(bool),
+        Capture(Money),
+        Refund(Money),
+    }
+    let cmd = match op {
+        Op::Capture => Cmd::Capture(validate::modification(&req.body)?),
+        Op::Refund => Cmd::Refund(validate::modification(&req.body)?),
+        _ => Cmd::Cancel(validate::cancel(&req.body)?),
+    };
+    if engine.ledger.get(&who.msn, reference).is_none() {
+        return Err(not_found(req, &who.msn, reference));
+    }
+    let hash = ledger::body_hash(&req.body);
+    match engine
+        .ledger
+        .idempotency(&who.msn, reference, op, key, hash)
+    {
+        Idem::Replay(s) => return Ok(replay(s)),
+        Idem::Conflict => {
+            let (code, title) = match op {
+                Op::Capture => (4010, "Capture idempotency conflict"),
+                Op::Refund => (4150, "Refund idempotency conflict"),
+                _ => (4020, "Idempotency error"),
+            };
+            return Ok(problem::problem(
+                req,
+                409,
+                title,
+                &format!("Idempotency-Key `{key}` already exists with another request body."),
+                Some(code),
+                &[],
+            ));
+        }
+        Idem::Fresh => {}
+    }
+    let now = engine.now();
+    let outbox = &mut engine.outbox;
+    let result = match cmd {
+        Cmd::Cancel(only) => engine
+            .ledger
+            .cancel(&who.msn, reference, only, key, now, outbox),
+        Cmd::Capture(m) => engine
+            .ledger
+            .capture(&who.msn, reference, m, key, now, outbox),
+        Cmd::Refund(m) => engine
+            .ledger
+            .refund(&who.msn, reference, m, key, now, outbox),
+    };
+    let resp = match result {
+        Ok(()) => match engine.ledger.get(&who.msn, reference) {
+            Some(p) => modification_view(p),
+            None => return Err(not_found(req, &who.msn, reference)),
+        },
+        Err(e) => op_error(req, &e),
+    };
+    // A first 4xx is kept too: retries with the same key get it again (behaviour.md §6.2).
+    engine
+        .ledger
+        .remember(&who.msn, reference, op, key, hash, stored(&resp));
+    Ok(resp)
+}
+
+fn force_approve(
+    engine: &mut Engine,
+    req: &SimRequest,
+    who: &Principal,
+    reference: &str,
+) -> Result<SimResponse, Fail> {
+    validate::reference(reference, "reference", &engine.ledger.rules)?;
+    let body = validate::force_approve(&req.body)?;
+    let Some(p) = engine.ledger.get(&who.msn, reference) else {
+        return Err(not_found(req, &who.msn, reference));
+    };
+    if let Some(phone) = &body.phone {
+        if !engine.config.test_users.iter().any(|u| u == phone) {
+            return Err(Reject::coded(
+                7010,
+                "Customer not found",
+                "Customer.PhoneNumber",
+                "No test user has this phone number (hint: use one of the simulator's test users).",
+            )
+            .into());
+        }
+    }
+    if let Some(t) = &body.token {
+        if t.as_str() != &*p.token {
+            return Err(Reject::coded(
+                10010,
+                "Approve failed",
+                "Token",
+                "The token does not belong to this payment (hint: take it from the redirectUrl of the create response).",
+            )
+            .into());
+        }
+    }
+    let now = engine.now();
+    match engine
+        .ledger
+        .authorize(&who.msn, reference, now, &mut engine.outbox)
+    {
+        Ok(()) => Ok(SimResponse::empty(200)),
+        Err(e) => Ok(op_error(req, &e)),
+    }
 }

@@ -1,1 +1,358 @@
-//! Adapter 2: the standalone server on hyper. PLACEHOLDER (simulator edge).
+//! Adapter 2: the standalone server on hyper (`vipps-golive simulator`, the
+//! benchmark). Unlike wiremock it limits bodies before reading them whole,
+//! keeps no per-request copies, survives accept errors (EMFILE), can really
+//! drop a connection, and shuts down gracefully.
+
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use super::webhooks;
+use super::{om, problem, SimConfig, SimRequest, SimResponse, Simulator};
+use crate::cli::SimulatorArgs;
+use crate::Error;
+
+/// How long shutdown waits for open connections to finish their request.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// Returned by the service to make hyper close the connection without answering.
+#[derive(Debug)]
+struct DropConnection;
+
+impl std::fmt::Display for DropConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection dropped after the operation (injected fault)")
+    }
+}
+
+impl std::error::Error for DropConnection {}
+
+/// A running standalone simulator.
+#[derive(Debug)]
+pub struct Standalone {
+    addr: SocketAddr,
+    base_url: String,
+    stop: watch::Sender<bool>,
+    server: tokio::task::JoinHandle<()>,
+    sim: Arc<Simulator>,
+}
+
+impl Standalone {
+    /// `http://host:port`, as printed and as the engine puts in redirect URLs.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The bound address (the port is the real one when 0 was asked for).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The simulator served.
+    pub fn simulator(&self) -> &Arc<Simulator> {
+        &self.sim
+    }
+
+    /// Stops accepting, lets open requests finish (up to [`SHUTDOWN_GRACE`]),
+    /// stops the ticker and the webhook dispatcher.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        let _ = self.server.await;
+    }
+}
+
+/// Binds `addr` and serves `sim` until [`Standalone::shutdown`]. Also starts the
+/// webhook dispatcher and a 1 s tick (payments expire, webhooks fire without traffic).
+pub async fn bind(sim: Arc<Simulator>, addr: SocketAddr) -> io::Result<Standalone> {
+    let listener = TcpListener::bind(addr).await?;
+    let local = listener.local_addr()?;
+    let shown = if local.ip().is_unspecified() {
+        SocketAddr::new(IpAddr::from([127, 0, 0, 1]), local.port())
+    } else {
+        local
+    };
+    let base_url = format!("http://{shown}");
+    sim.set_base_url(&base_url);
+    let config = sim.with_engine(|e| e.config.clone());
+    let (stop, stopped) = watch::channel(false);
+    let server = tokio::spawn(serve(sim.clone(), listener, Arc::new(config), stopped));
+    Ok(Standalone {
+        addr: local,
+        base_url,
+        stop,
+        server,
+        sim,
+    })
+}
+
+async fn serve(
+    sim: Arc<Simulator>,
+    listener: TcpListener,
+    config: Arc<SimConfig>,
+    mut stopped: watch::Receiver<bool>,
+) {
+    let dispatcher = webhooks::spawn_dispatcher(&sim);
+    let ticker = {
+        let sim = sim.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(Duration::from_secs(1));
+            every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                every.tick().await;
+                sim.tick();
+            }
+        })
+    };
+    let mut connections = JoinSet::new();
+    loop {
+        // Reap finished connection tasks so the set stays small.
+        while connections.try_join_next().is_some() {}
+        tokio::select! {
+            _ = stopped.changed() => break,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _peer)) => {
+                    let _ = stream.set_nodelay(true);
+                    connections.spawn(connection(
+                        sim.clone(),
+                        config.clone(),
+                        stream,
+                        stopped.clone(),
+                    ));
+                }
+                Err(e) => {
+                    // EMFILE and friends: wait for descriptors to free up instead
+                    // of ending the loop for good (as wiremock's does).
+                    tracing::warn!(error = %e, "accept failed; retrying shortly");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            },
+        }
+    }
+    drop(listener);
+    ticker.abort();
+    let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
+        while connections.join_next().await.is_some() {}
+    })
+    .await;
+    if drained.is_err() {
+        tracing::warn!("connections still open after the grace period; closing them");
+    }
+    connections.shutdown().await;
+    dispatcher.shutdown().await;
+}
+
+async fn connection(
+    sim: Arc<Simulator>,
+    config: Arc<SimConfig>,
+    stream: tokio::net::TcpStream,
+    mut stopped: watch::Receiver<bool>,
+) {
+    let service = service_fn(move |req| handle(sim.clone(), config.clone(), req));
+    let mut builder = http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(Duration::from_secs(30));
+    let conn = builder.serve_connection(TokioIo::new(stream), service);
+    tokio::pin!(conn);
+    tokio::select! {
+        _ = conn.as_mut() => {}
+        _ = stopped.changed() => {
+            conn.as_mut().graceful_shutdown();
+            let _ = conn.await;
+        }
+    }
+}
+
+/// One request: limit the body, run the engine, wait out any delay (outside
+/// every lock), answer or drop the connection.
+async fn handle(
+    sim: Arc<Simulator>,
+    config: Arc<SimConfig>,
+    req: Request<Incoming>,
+) -> Result<Response<Full<Bytes>>, DropConnection> {
+    let (parts, body) = req.into_parts();
+    let path = parts.uri.path().to_owned();
+    let limit = om::body_limit(&config, &path);
+    let head = || {
+        SimRequest::new(
+            parts.method.as_str(),
+            &path,
+            parts.uri.query(),
+            Vec::<(String, String)>::new(),
+            Bytes::new(),
+        )
+    };
+    let declared = parts
+        .headers
+        .get(hyper::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Ok(to_response(problem::body_too_large(&head(), limit)));
+    }
+    let bytes = match Limited::new(body, limit).collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(e)
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some() =>
+        {
+            return Ok(to_response(problem::body_too_large(&head(), limit)));
+        }
+        // The client went away mid-body: nobody to answer.
+        Err(_) => return Err(DropConnection),
+    };
+    let headers = parts.headers.iter().map(|(k, v)| {
+        (
+            k.as_str().to_owned(),
+            String::from_utf8_lossy(v.as_bytes()).into_owned(),
+        )
+    });
+    let sim_req = SimRequest::new(
+        parts.method.as_str(),
+        &path,
+        parts.uri.query(),
+        headers,
+        bytes,
+    );
+    let reply = sim.handle(sim_req);
+    if let Some(d) = reply.delay {
+        tokio::time::sleep(d).await;
+    }
+    if reply.drop_connection {
+        return Err(DropConnection);
+    }
+    Ok(to_response(reply.response))
+}
+
+fn to_response(resp: SimResponse) -> Response<Full<Bytes>> {
+    let mut out = Response::new(Full::new(Bytes::from(resp.body)));
+    *out.status_mut() = hyper::StatusCode::from_u16(resp.status)
+        .unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
+    let headers = out.headers_mut();
+    for (k, v) in resp.headers {
+        if let (Ok(k), Ok(v)) = (
+            hyper::header::HeaderName::try_from(k),
+            hyper::header::HeaderValue::try_from(v),
+        ) {
+            headers.append(k, v);
+        }
+    }
+    out
+}
+
+/// `vipps-golive simulator`: serves the simulator until Ctrl-C or SIGTERM.
+///
+/// Binds 127.0.0.1 by default and warns loudly for any other host. Prints the
+/// base URL and the credentials it accepts. A port in use is a usage error (exit 2).
+pub fn run(args: &SimulatorArgs) -> Result<(), Error> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|source| Error::Io {
+            context: "cannot start the async runtime".into(),
+            source,
+        })?;
+    runtime.block_on(run_async(args))
+}
+
+async fn run_async(args: &SimulatorArgs) -> Result<(), Error> {
+    let ip: IpAddr = match args.host.as_str() {
+        "localhost" => IpAddr::from([127, 0, 0, 1]),
+        h => h.parse().map_err(|_| {
+            Error::Usage(format!(
+                "`{h}` is not an IP address (hint: use --host 127.0.0.1, or 0.0.0.0 for every interface)"
+            ))
+        })?,
+    };
+    let config = SimConfig {
+        control_enabled: args.control,
+        rate_limits: !args.no_rate_limits,
+        ..SimConfig::default()
+    };
+    let accounts = config.accounts.clone();
+    let sim = Simulator::new(config);
+    if let Some(path) = &args.journal {
+        sim.with_engine(|e| e.journal.stream_to(path))
+            .map_err(|e| Error::Usage(format!("{e}")))?;
+    }
+    let addr = SocketAddr::new(ip, args.port);
+    let server = bind(sim, addr).await.map_err(|source| {
+        if source.kind() == io::ErrorKind::AddrInUse {
+            Error::Usage(format!(
+                "port {} is already in use on {ip} (hint: pick another with --port, or --port 0 for any free one)",
+                args.port
+            ))
+        } else {
+            Error::Io {
+                context: format!("cannot listen on `{addr}`"),
+                source,
+            }
+        }
+    })?;
+    if !ip.is_loopback() {
+        eprintln!(
+            "WARNING: listening on {ip}, not loopback: anyone who can reach this machine can use the simulator{}.",
+            if args.control { " and its control API" } else { "" }
+        );
+    }
+    println!("Vipps simulator listening on {}", server.base_url());
+    // These are the simulator's own fixed demo credentials, not secrets of
+    // anyone's: printing them is the point (the shop must be configured with them).
+    println!("Credentials it accepts:");
+    for a in &accounts {
+        println!(
+            "  MSN {} ({}): client_id={} client_secret={} Ocp-Apim-Subscription-Key={}",
+            a.msn, a.merchant_name, a.client_id, a.client_secret, a.subscription_key
+        );
+    }
+    if args.control {
+        println!("Control API: {}/__sim/", server.base_url());
+    } else {
+        println!("Control API: off (start with --control to approve, expire, inject faults)");
+    }
+    if let Some(path) = &args.journal {
+        println!("Journal: {}", path.display());
+    }
+    println!("Press Ctrl-C to stop.");
+    wait_for_signal().await;
+    eprintln!(
+        "stopping (waiting up to {} s for open requests)",
+        SHUTDOWN_GRACE.as_secs()
+    );
+    server.shutdown().await;
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
