@@ -1,0 +1,413 @@
+//! Benchmark of the standalone simulator (issue 3, point 13).
+//!
+//! `cargo bench --bench simulator` (or `benches/run.sh`). Serves the simulator
+//! on 127.0.0.1 in this process and drives it with a minimal HTTP/1.1
+//! keep-alive load generator over raw TCP (so the client costs as little CPU as
+//! possible on a 2-core machine), then reports:
+//! - GET payment: requests per second with `BENCH_CONNECTIONS` (64) connections
+//! - create -> force approve -> capture: chains per second, 64 connections
+//! - resident memory (VmRSS) with `BENCH_PAYMENTS` (100 000) payments held
+//!
+//! Every phase is bounded in time (`BENCH_SECONDS`, default 5) and count.
+//! Rate limits are off (they would cap GET at 120/min per reference); the
+//! journal is on with its default capacity, as a shop would run it.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+use vipps_golive::simulator::serve;
+use vipps_golive::simulator::{SimConfig, SimRequest, Simulator};
+
+const MSN: &str = "123456";
+const KEY: &str = "sim-subscription-key-123456";
+
+fn env_or(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// One keep-alive connection that sends a request and reads one response.
+struct Conn {
+    stream: BufReader<TcpStream>,
+    host: String,
+    buf: Vec<u8>,
+}
+
+impl Conn {
+    async fn open(addr: SocketAddr) -> std::io::Result<Conn> {
+        let s = TcpStream::connect(addr).await?;
+        s.set_nodelay(true)?;
+        Ok(Conn {
+            stream: BufReader::with_capacity(16 * 1024, s),
+            host: addr.to_string(),
+            buf: Vec::with_capacity(4096),
+        })
+    }
+
+    /// Sends one request; returns (status, body).
+    async fn call(
+        &mut self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> std::io::Result<(u16, Vec<u8>)> {
+        let mut req = format!("{method} {path} HTTP/1.1\r\nhost: {}\r\n", self.host);
+        for (k, v) in headers {
+            req.push_str(k);
+            req.push_str(": ");
+            req.push_str(v);
+            req.push_str("\r\n");
+        }
+        if !body.is_empty() || method != "GET" {
+            req.push_str(&format!(
+                "content-type: application/json\r\ncontent-length: {}\r\n",
+                body.len()
+            ));
+        }
+        req.push_str("\r\n");
+        let mut bytes = req.into_bytes();
+        bytes.extend_from_slice(body);
+        self.stream.get_mut().write_all(&bytes).await?;
+        self.read_response().await
+    }
+
+    async fn read_response(&mut self) -> std::io::Result<(u16, Vec<u8>)> {
+        self.buf.clear();
+        // Scan buffered chunks for the end of the head instead of reading byte by byte.
+        loop {
+            let chunk = self.stream.fill_buf().await?;
+            if chunk.is_empty() {
+                return Err(std::io::Error::other("connection closed"));
+            }
+            let start = self.buf.len().saturating_sub(3);
+            self.buf.extend_from_slice(chunk);
+            let n = chunk.len();
+            if let Some(end) = self.buf[start..]
+                .windows(4)
+                .position(|w| w == b"\r\n\r\n")
+                .map(|p| start + p + 4)
+            {
+                // Give back what belongs to the body.
+                let extra = self.buf.len() - end;
+                self.stream.consume(n - extra);
+                self.buf.truncate(end);
+                break;
+            }
+            self.stream.consume(n);
+            if self.buf.len() > 64 * 1024 {
+                return Err(std::io::Error::other("response head too large"));
+            }
+        }
+        let head = String::from_utf8_lossy(&self.buf);
+        let status: u16 = head
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        let len: usize = head
+            .lines()
+            .find_map(|l| {
+                let (k, v) = l.split_once(':')?;
+                k.eq_ignore_ascii_case("content-length")
+                    .then(|| v.trim().parse().ok())?
+            })
+            .unwrap_or(0);
+        let mut body = vec![0; len];
+        self.stream.read_exact(&mut body).await?;
+        Ok((status, body))
+    }
+}
+
+fn rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+struct Auth {
+    headers: Vec<(String, String)>,
+}
+
+impl Auth {
+    fn list(&self) -> Vec<(&str, &str)> {
+        self.headers
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect()
+    }
+}
+
+async fn token(addr: SocketAddr) -> Auth {
+    let mut c = Conn::open(addr).await.expect("connect");
+    let (status, body) = c
+        .call(
+            "POST",
+            "/accesstoken/get",
+            &[
+                ("client_id", "sim-client-id-123456"),
+                ("client_secret", "sim-client-secret-123456"),
+                ("ocp-apim-subscription-key", KEY),
+                ("merchant-serial-number", MSN),
+            ],
+            b"",
+        )
+        .await
+        .expect("token request");
+    let token = serde_json::from_slice::<serde_json::Value>(&body)
+        .ok()
+        .and_then(|v| v["access_token"].as_str().map(str::to_owned))
+        .unwrap_or_default();
+    if status != 200 {
+        eprintln!("warning: token endpoint answered {status}; figures below measure refusals");
+    }
+    Auth {
+        headers: vec![
+            ("authorization".into(), format!("Bearer {token}")),
+            ("ocp-apim-subscription-key".into(), KEY.into()),
+            ("merchant-serial-number".into(), MSN.into()),
+            ("vipps-system-name".into(), "bench".into()),
+            ("vipps-system-version".into(), "1.0.0".into()),
+            ("vipps-system-plugin-name".into(), "bench".into()),
+            ("vipps-system-plugin-version".into(), "1.0.0".into()),
+        ],
+    }
+}
+
+fn create_body(reference: &str) -> Vec<u8> {
+    format!(
+        r#"{{"amount":{{"currency":"NOK","value":1000}},"paymentMethod":{{"type":"WALLET"}},"reference":"{reference}","userFlow":"WEB_REDIRECT","returnUrl":"https://shop.example/return","paymentDescription":"Bench"}}"#
+    )
+    .into_bytes()
+}
+
+async fn create(c: &mut Conn, auth: &Auth, reference: &str) -> u16 {
+    let mut h = auth.list();
+    let key = format!("k-{reference}");
+    h.push(("idempotency-key", &key));
+    c.call("POST", "/epayment/v1/payments", &h, &create_body(reference))
+        .await
+        .map(|(s, _)| s)
+        .unwrap_or(0)
+}
+
+/// Runs `f` on `conns` connections; each stops at the deadline (`seconds`) or when its own count is done.
+async fn phase<F, Fut>(
+    name: &str,
+    addr: SocketAddr,
+    conns: u64,
+    seconds: u64,
+    f: F,
+) -> (u64, f64, u64)
+where
+    F: Fn(Conn, u64, Instant) -> Fut + Send + Sync + Clone + 'static,
+    Fut: std::future::Future<Output = (u64, u64)> + Send + 'static,
+{
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for i in 0..conns {
+        let conn = Conn::open(addr).await.expect("connect");
+        tasks.push(tokio::spawn(f.clone()(conn, i, deadline)));
+    }
+    let mut ops = 0;
+    let mut errors = 0;
+    for t in tasks {
+        if let Ok((o, e)) = t.await {
+            ops += o;
+            errors += e;
+        }
+    }
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "{name}: {ops} in {secs:.2} s = {:.0}/s ({errors} non-2xx or failed)",
+        ops as f64 / secs
+    );
+    (ops, secs, errors)
+}
+
+fn main() {
+    let conns = env_or("BENCH_CONNECTIONS", 64);
+    let seconds = env_or("BENCH_SECONDS", 5);
+    let payments = env_or("BENCH_PAYMENTS", 100_000);
+    let workers = env_or("BENCH_WORKERS", 2) as usize;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async move {
+        let rss_start = rss_mb();
+        let sim = Simulator::new(SimConfig {
+            rate_limits: false,
+            journal_capacity: env_or("BENCH_JOURNAL", 10_000) as usize,
+            ..SimConfig::default()
+        });
+        let server = serve::bind(sim.clone(), "127.0.0.1:0".parse().expect("addr"))
+            .await
+            .expect("bind");
+        let addr = server.local_addr();
+        println!(
+            "simulator on {} ({conns} connections, {seconds} s per phase, {workers} runtime workers, {} cores)",
+            server.base_url(),
+            std::thread::available_parallelism().map_or(0, |n| n.get())
+        );
+        let auth = Arc::new(token(addr).await);
+
+        // One payment per connection to read back.
+        let mut c = Conn::open(addr).await.expect("connect");
+        for i in 0..conns {
+            create(&mut c, &auth, &format!("bench-get-{i:06}")).await;
+        }
+        let a = auth.clone();
+        phase("GET payment", addr, conns, seconds, move |mut c, i, deadline| {
+            let a = a.clone();
+            async move {
+                let path = format!("/epayment/v1/payments/bench-get-{i:06}");
+                let h = a.list();
+                let (mut ok, mut bad) = (0, 0);
+                while Instant::now() < deadline {
+                    match c.call("GET", &path, &h, b"").await {
+                        Ok((200, _)) => ok += 1,
+                        Ok(_) => bad += 1,
+                        Err(_) => {
+                            bad += 1;
+                            break;
+                        }
+                    }
+                }
+                (ok, bad)
+            }
+        })
+        .await;
+
+        // The engine alone (no HTTP), one thread: what each GET costs under the lock.
+        {
+            let mut h: Vec<(String, String)> = auth.headers.clone();
+            h.push(("host".into(), addr.to_string()));
+            let started = Instant::now();
+            let mut n = 0u32;
+            while started.elapsed() < Duration::from_secs(1) {
+                let req = SimRequest::new(
+                    "GET",
+                    "/epayment/v1/payments/bench-get-000000",
+                    None,
+                    h.clone(),
+                    bytes::Bytes::new(),
+                );
+                let reply = sim.handle(req);
+                assert_eq!(reply.response.status, 200);
+                n += 1;
+            }
+            println!(
+                "engine alone, one thread: {n} GET/s ({:.1} us each, lock held for most of it)",
+                1e6 / f64::from(n)
+            );
+        }
+
+        let a = auth.clone();
+        if env_or("BENCH_CHAINS", 1) == 1 {
+        phase(
+            "create -> approve -> capture chains",
+            addr,
+            conns,
+            seconds,
+            move |mut c, i, deadline| {
+                let a = a.clone();
+                async move {
+                    let (mut ok, mut bad) = (0, 0);
+                    let mut n = 0u64;
+                    while Instant::now() < deadline {
+                        n += 1;
+                        let r = format!("bench-chain-{i:03}-{n:08}");
+                        let created = create(&mut c, &a, &r).await;
+                        let mut h = a.list();
+                        let key = format!("a-{r}");
+                        h.push(("idempotency-key", &key));
+                        let approved = c
+                            .call(
+                                "POST",
+                                &format!("/epayment/v1/test/payments/{r}/approve"),
+                                &h,
+                                br#"{"customer":{"phoneNumber":"4791234567"}}"#,
+                            )
+                            .await
+                            .map(|(s, _)| s)
+                            .unwrap_or(0);
+                        let key = format!("c-{r}");
+                        let mut h = a.list();
+                        h.push(("idempotency-key", &key));
+                        let captured = c
+                            .call(
+                                "POST",
+                                &format!("/epayment/v1/payments/{r}/capture"),
+                                &h,
+                                br#"{"modificationAmount":{"currency":"NOK","value":1000}}"#,
+                            )
+                            .await
+                            .map(|(s, _)| s)
+                            .unwrap_or(0);
+                        if (200..300).contains(&created)
+                            && (200..300).contains(&approved)
+                            && (200..300).contains(&captured)
+                        {
+                            ok += 1;
+                        } else {
+                            if bad == 0 && i == 0 {
+                                eprintln!("chain statuses: create {created}, approve {approved}, capture {captured}");
+                            }
+                            bad += 1;
+                        }
+                    }
+                        (ok, bad)
+                }
+            },
+        )
+        .await;
+
+        }
+
+        // Memory with `payments` payments held (the chains above count too).
+        let held_before = rss_mb();
+        let per = payments.div_ceil(conns);
+        let a = auth.clone();
+        let (made, secs, _) = phase(
+            "create for memory",
+            addr,
+            conns,
+            3600,
+            move |mut c, i, _deadline| {
+                let a = a.clone();
+                async move {
+                    let (mut ok, mut bad) = (0, 0);
+                    for n in 0..per {
+                        match create(&mut c, &a, &format!("bench-mem-{i:03}-{n:08}")).await {
+                            201 | 200 => ok += 1,
+                            _ => bad += 1,
+                        }
+                    }
+                        (ok, bad)
+                }
+            },
+        )
+        .await;
+        let _ = secs;
+        let rss = rss_mb();
+        println!(
+            "memory: RSS {rss:.0} MB with {made} more payments held (RSS at start {rss_start:.0} MB, before this phase {held_before:.0} MB; includes the journal of the last {} requests and the load generator)",
+            SimConfig::default().journal_capacity
+        );
+        server.shutdown().await;
+    });
+}

@@ -1,0 +1,153 @@
+//! The standalone hyper server: body limit, graceful shutdown, many clients,
+//! and the `simulator` command's refusal of a port in use.
+
+mod sim_support;
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use sim_support::{client, Adapter};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use vipps_golive::simulator::SimConfig;
+
+fn standalone_addr(a: &Adapter) -> String {
+    a.url("").trim_start_matches("http://").to_owned()
+}
+
+#[tokio::test]
+async fn a_body_over_1_mb_is_refused_with_a_400_problem_before_it_is_read() {
+    let a = Adapter::standalone(SimConfig::default()).await;
+    let big = vec![b'x'; 1024 * 1024 + 1];
+
+    let r = client()
+        .post(a.url("/epayment/v1/payments"))
+        .header("content-type", "application/json")
+        .body(big)
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(r.status(), 400);
+    assert!(r.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("application/problem+json"));
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["extraDetails"][0]["name"], "Body");
+}
+
+#[tokio::test]
+async fn a_chunked_body_over_the_limit_is_refused_too() {
+    let a = Adapter::standalone(SimConfig::default()).await;
+    let mut s = tokio::net::TcpStream::connect(standalone_addr(&a))
+        .await
+        .unwrap();
+    s.write_all(
+        b"POST /epayment/v1/payments HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n",
+    )
+    .await
+    .unwrap();
+    let chunk = vec![b'a'; 64 * 1024];
+    let mut answer = Vec::new();
+    // Send up to 2 MB in chunks; the server answers once it passes 1 MB.
+    for _ in 0..32 {
+        let head = format!("{:x}\r\n", chunk.len());
+        if s.write_all(head.as_bytes()).await.is_err()
+            || s.write_all(&chunk).await.is_err()
+            || s.write_all(b"\r\n").await.is_err()
+        {
+            break;
+        }
+    }
+    let _ = tokio::time::timeout(Duration::from_secs(5), s.read_to_end(&mut answer)).await;
+    let text = String::from_utf8_lossy(&answer);
+
+    assert!(text.starts_with("HTTP/1.1 400"), "{text}");
+}
+
+#[tokio::test]
+async fn an_image_upload_may_exceed_1_mb() {
+    // A 2 MB image is about 2.7 MB of base64; the image route allows 3 MB.
+    let a = Adapter::standalone(SimConfig::default()).await;
+    let body = json!({ "imageId": "big", "type": "base64", "src": "A".repeat(1_500_000) });
+
+    let r = client()
+        .post(a.url("/order-management/v1/images"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+
+    // Not the body-limit Problem (authentication or validation decides instead).
+    let text = r.text().await.unwrap();
+    assert!(!text.contains("larger than"), "{text}");
+}
+
+#[tokio::test]
+async fn shutdown_lets_an_open_request_finish() {
+    let a = Adapter::standalone(SimConfig::default()).await;
+    client()
+        .post(a.url("/__sim/faults"))
+        .json(&json!({ "path": "/slow", "kind": "delay", "delayMs": 500 }))
+        .send()
+        .await
+        .unwrap();
+    let url = a.url("/slow");
+    let pending = tokio::spawn(async move { client().get(url).send().await });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+
+    let Adapter::Standalone(server) = a else {
+        unreachable!()
+    };
+    let addr = server.local_addr();
+    server.shutdown().await;
+
+    let answered = pending.await.unwrap();
+    assert!(answered.is_ok(), "{answered:?}");
+    assert!(tokio::net::TcpStream::connect(addr).await.is_err());
+}
+
+#[tokio::test]
+async fn sixty_four_concurrent_clients_all_get_answers() {
+    let a = Adapter::standalone(SimConfig {
+        rate_limits: false,
+        ..SimConfig::default()
+    })
+    .await;
+    let mut tasks = Vec::new();
+    for t in 0..64 {
+        let url = a.url(&format!("/epayment/v1/payments/order-{t}-abcdefgh"));
+        tasks.push(tokio::spawn(async move {
+            let c = client();
+            let mut statuses = Vec::new();
+            for _ in 0..50 {
+                statuses.push(c.get(&url).send().await.map(|r| r.status().as_u16()));
+            }
+            statuses
+        }));
+    }
+    let mut answered = 0;
+    for t in tasks {
+        for s in t.await.unwrap() {
+            let s = s.expect("every request answered");
+            assert!(s < 500, "status {s}");
+            answered += 1;
+        }
+    }
+    assert_eq!(answered, 64 * 50);
+}
+
+#[test]
+fn the_simulator_command_exits_2_when_the_port_is_in_use() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_vipps-golive"))
+        .args(["simulator", "--port", &port])
+        .output()
+        .unwrap();
+
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("already in use"), "{err}");
+}
