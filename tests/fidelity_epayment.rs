@@ -372,3 +372,62 @@ async fn the_same_reference_can_be_used_by_two_sales_units_independently() {
     assert_eq!(sim.get_as(UNIT, &r).await.json()["amount"], amount(1000));
     assert_eq!(sim.get_as(UNIT_2, &r).await.json()["amount"], amount(2000));
 }
+
+#[tokio::test]
+async fn unknown_reference_404_carries_error_code_5090_reference_not_found() {
+    let sim = Sim::start().await;
+    let resp = sim.capture(&reference("nobody"), 100).await;
+    assert_problem(&resp, 404, Some("5090"));
+}
+
+#[tokio::test]
+async fn problem_instance_is_the_backend_path_without_the_epayment_prefix() {
+    let sim = Sim::start().await;
+    let r = sim.authorized(1000).await;
+    let resp = sim.capture(&r, 5000).await;
+    assert_problem(&resp, 400, Some("6090"));
+    assert_eq!(
+        resp.json()["instance"],
+        json!(format!("/v1/payments/{r}/capture"))
+    );
+}
+
+#[tokio::test]
+async fn force_approve_for_a_phone_number_that_is_no_test_user_is_refused() {
+    // §3.7: the user must exist and be verified; candidates 10010/10020/10030 or 7010.
+    let sim = Sim::start().await;
+    let r = sim.created(1000).await;
+    let call = sim
+        .api(
+            Method::POST,
+            format!("/epayment/v1/test/payments/{r}/approve"),
+        )
+        .await
+        .json(&json!({ "customer": { "phoneNumber": "4799999999" } }));
+    let resp = sim.send(call).await;
+    assert_problem(&resp, 400, None);
+    let code = resp.error_code().unwrap_or_default();
+    assert!(
+        ["10010", "10020", "10030", "7010"].contains(&code.as_str()),
+        "ErrorCode {code}"
+    );
+    assert_eq!(sim.payment(&r).await["state"], "CREATED");
+}
+
+#[tokio::test]
+async fn force_approve_with_the_token_of_another_payment_is_refused() {
+    let sim = Sim::start().await;
+    let (a, b) = (reference("ta"), reference("tb"));
+    let ca = sim.create(&web_body(&a, 1000)).await;
+    sim.create(&web_body(&b, 1000)).await.assert_status(201);
+    let token_a = query_param(ca.json()["redirectUrl"].as_str().unwrap(), "token").unwrap();
+    let call = sim
+        .api(
+            Method::POST,
+            format!("/epayment/v1/test/payments/{b}/approve"),
+        )
+        .await
+        .json(&json!({ "token": token_a }));
+    assert_problem(&sim.send(call).await, 400, None);
+    assert_eq!(sim.payment(&b).await["state"], "CREATED");
+}
