@@ -106,6 +106,13 @@ for c in epayment-api-postman-collection epayment-api-postman-collection.quoted 
     --timeout-request 10000 --color off >"$RUN/$c.cli.txt" 2>&1 || true
 done
 
+# The journal the simulator wrote must not hold the demo secrets verbatim.
+for secret in sim-client-secret-123456 sim-subscription-key-123456; do
+  if grep -q -- "$secret" "$RUN/journal.jsonl" 2>/dev/null; then
+    echo "WARNING: the simulator journal contains a credential verbatim ($RUN/journal.jsonl)" >&2
+  fi
+done
+
 # 5. Report: request failures (in scope / out of scope) and stale collection scripts.
 node - "$RUN" <<'JS'
 const fs = require('fs'), path = require('path');

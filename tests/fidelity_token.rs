@@ -258,3 +258,15 @@ async fn token_stops_working_once_its_lifetime_has_passed_on_the_virtual_clock()
     let resp = sim.send(call).await;
     resp.assert_status(401);
 }
+
+#[tokio::test]
+async fn token_call_with_an_empty_form_body_like_the_sdks_send_is_accepted() {
+    // §2.1: the deno SDK sends Content-Type form-urlencoded and no body; curl sends --data ''.
+    let sim = Sim::start().await;
+    for ct in ["application/x-www-form-urlencoded", "application/json"] {
+        let r = sim
+            .send(token_call(CLIENT_ID, CLIENT_SECRET, Some(SUB_KEY)).raw(Vec::new(), ct))
+            .await;
+        assert_eq!(r.status, 200, "{ct}: {}", r.brief());
+    }
+}

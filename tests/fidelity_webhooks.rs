@@ -384,3 +384,57 @@ async fn a_deleted_webhook_receives_nothing_more() {
         .unwrap_or_default()
         .is_empty());
 }
+
+#[tokio::test]
+async fn an_expiry_on_the_virtual_clock_is_delivered_as_an_expired_event() {
+    let sim = Sim::start().await;
+    let receiver = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&receiver)
+        .await;
+    let reg = register(
+        &sim,
+        &format!("{}/hook", receiver.uri()),
+        &["epayments.payment.expired.v1"],
+    )
+    .await;
+    reg.assert_status(201);
+    let secret = reg.json()["secret"].as_str().unwrap().to_owned();
+    let r = sim.created(1000).await;
+    sim.advance(601).await;
+    let got = wait_for(&sim, &receiver, |g| !g.is_empty()).await;
+    assert!(
+        !got.is_empty(),
+        "an EXPIRED delivery arrives without any API call on the payment"
+    );
+    let body = verify(&got[0], &secret).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(body["name"], "EXPIRED");
+    assert_eq!(body["reference"], json!(r));
+}
+
+#[tokio::test]
+async fn an_approval_through_the_control_api_is_delivered_without_a_later_api_call() {
+    let sim = Sim::start().await;
+    let receiver = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&receiver)
+        .await;
+    let reg = register(
+        &sim,
+        &format!("{}/hook", receiver.uri()),
+        &["epayments.payment.authorized.v1"],
+    )
+    .await;
+    reg.assert_status(201);
+    let r = sim.created(1000).await;
+    sim.control(&format!("/__sim/payments/{r}/approve"), None)
+        .await
+        .assert_status(200);
+    let got = wait_for(&sim, &receiver, |g| !g.is_empty()).await;
+    assert!(
+        !got.is_empty(),
+        "the AUTHORIZED event of a simulated user approval is delivered"
+    );
+}
