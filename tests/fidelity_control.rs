@@ -257,3 +257,21 @@ async fn drop_after_effect_fault_loses_the_answer_but_keeps_the_capture_and_a_re
         1
     );
 }
+
+#[tokio::test]
+async fn the_journal_keeps_at_most_its_capacity_dropping_the_oldest() {
+    let sim = Sim::start_with(SimConfig {
+        journal_capacity: 5,
+        ..SimConfig::default()
+    })
+    .await;
+    let r = sim.created(1000).await;
+    for _ in 0..10 {
+        sim.get(&r).await.assert_status(200);
+    }
+    let j = sim.control_get("/__sim/journal").await;
+    j.assert_status(200);
+    let lines = j.text.lines().filter(|l| !l.trim().is_empty()).count();
+    assert!(lines <= 5, "bounded to 5 entries, got {lines}");
+    assert!(lines >= 1, "the newest entries are kept");
+}

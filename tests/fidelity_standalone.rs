@@ -216,3 +216,56 @@ async fn standalone_server_really_drops_the_connection_after_the_effect() {
     .unwrap();
     assert_eq!(common::agg(&p)[1], 300, "the capture took effect");
 }
+
+#[tokio::test]
+async fn standalone_server_serves_64_concurrent_clients() {
+    let (base, _srv) = start(SimConfig {
+        rate_limits: false,
+        ..SimConfig::default()
+    })
+    .await;
+    let http = client();
+    let t = token(&http, &base).await;
+    let r = common::reference("many");
+    let created = api(
+        &http,
+        Method::POST,
+        format!("{base}/epayment/v1/payments"),
+        &t,
+    )
+    .json(&common::web_body(&r, 1000))
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(created.status(), 201);
+    let tasks: Vec<_> = (0..64)
+        .map(|_| {
+            let (http, url, t) = (
+                client(),
+                format!("{base}/epayment/v1/payments/{r}"),
+                t.clone(),
+            );
+            tokio::spawn(async move {
+                let mut ok = 0;
+                for _ in 0..10 {
+                    let resp = api(&http, Method::GET, url.clone(), &t)
+                        .send()
+                        .await
+                        .unwrap();
+                    if resp.status() == 200 {
+                        ok += 1;
+                    }
+                }
+                ok
+            })
+        })
+        .collect();
+    let mut total = 0;
+    for t in tasks {
+        total += t.await.unwrap();
+    }
+    assert_eq!(
+        total, 640,
+        "every request of 64 concurrent clients answered 200"
+    );
+}
