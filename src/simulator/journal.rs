@@ -39,14 +39,22 @@ pub struct JournalFileError {
 }
 
 /// One request and its reply, as received (unredacted; never leaves the process
-/// except through [`Entry::to_exchange`]).
+/// except through [`Entry::to_exchange`]). Packed into a few allocations: with
+/// one `String` per header, freed 10 000 requests later, the heap fragmented and
+/// the journal cost 80 MB of RSS in the 100 000-payment benchmark. The body is
+/// copied rather than kept as `Bytes`, which would pin hyper's read buffer.
 #[derive(Clone)]
 struct Entry {
     started: DateTime<Utc>,
-    req: SimRequest,
+    method: Box<str>,
+    path: Box<str>,
+    query: Option<Box<str>>,
+    /// `name\0value\0name\0value...`
+    request_headers: Box<str>,
+    request_body: Box<[u8]>,
     status: Option<u16>,
-    response_headers: Vec<(String, String)>,
-    response_body: Vec<u8>,
+    response_headers: Box<str>,
+    response_body: Box<[u8]>,
     dropped: bool,
 }
 
@@ -54,38 +62,77 @@ impl std::fmt::Debug for Entry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Never print headers or bodies: they hold tokens and keys.
         f.debug_struct("Entry")
-            .field("method", &self.req.method)
-            .field("path", &self.req.path)
+            .field("method", &self.method)
+            .field("path", &self.path)
             .field("status", &self.status)
             .finish_non_exhaustive()
     }
 }
 
+fn pack(headers: &[(String, String)]) -> Box<str> {
+    let mut out = String::with_capacity(headers.iter().map(|(k, v)| k.len() + v.len() + 2).sum());
+    for (k, v) in headers {
+        // NUL cannot occur in a header name or value that reached us.
+        out.push_str(k);
+        out.push('\0');
+        out.push_str(v);
+        out.push('\0');
+    }
+    out.into_boxed_str()
+}
+
+fn unpack(packed: &str) -> Vec<(String, String)> {
+    let mut parts = packed.split('\0');
+    let mut out = Vec::new();
+    while let (Some(k), Some(v)) = (parts.next(), parts.next()) {
+        out.push((k.to_owned(), v.to_owned()));
+    }
+    out
+}
+
 impl Entry {
+    fn new(req: &SimRequest, reply: &Reply, started: DateTime<Utc>) -> Entry {
+        Entry {
+            started,
+            method: req.method.as_str().into(),
+            path: req.path.as_str().into(),
+            query: req.query.as_deref().map(Into::into),
+            request_headers: pack(&req.headers),
+            request_body: req.body.to_vec().into_boxed_slice(),
+            status: (!reply.drop_connection).then_some(reply.response.status),
+            response_headers: pack(&reply.response.headers),
+            response_body: reply.response.body.clone().into_boxed_slice(),
+            dropped: reply.drop_connection,
+        }
+    }
+
     /// The redacted record.
     fn to_exchange(&self) -> Exchange {
-        let req = &self.req;
-        let host = req.header("host").unwrap_or("127.0.0.1");
-        let url = match &req.query {
-            Some(q) => format!("http://{host}{}?{q}", req.path),
-            None => format!("http://{host}{}", req.path),
+        let request_headers = unpack(&self.request_headers);
+        let host = request_headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("host"))
+            .map_or("127.0.0.1", |(_, v)| v.as_str());
+        let url = match &self.query {
+            Some(q) => format!("http://{host}{}?{q}", self.path),
+            None => format!("http://{host}{}", self.path),
         };
         Exchange::from_raw(RawExchange {
             started_at: self.started,
             // The engine answers in microseconds; injected delays happen in the adapter.
             duration_ms: 0,
-            method: req.method.clone(),
+            method: self.method.to_string(),
             url,
-            request_headers: req.headers.clone(),
-            request_body: req.body.to_vec(),
+            request_headers,
+            request_body: self.request_body.to_vec(),
             status: self.status,
-            response_headers: self.response_headers.clone(),
-            response_body: self.response_body.clone(),
+            response_headers: unpack(&self.response_headers),
+            response_body: self.response_body.to_vec(),
             error: self
                 .dropped
                 .then(|| "connection dropped after the operation (injected fault)".to_owned()),
             attempt: 1,
-            reference: reference_of(&req.path),
+            reference: reference_of(&self.path),
             checklist_ids: Vec::new(),
             scenario: None,
         })
@@ -184,14 +231,7 @@ impl SimJournal {
         if req.path.starts_with("/__sim/") || req.path == "/__sim" {
             return;
         }
-        let entry = Entry {
-            started,
-            req: req.clone(),
-            status: (!reply.drop_connection).then_some(reply.response.status),
-            response_headers: reply.response.headers.clone(),
-            response_body: reply.response.body.clone(),
-            dropped: reply.drop_connection,
-        };
+        let entry = Entry::new(req, reply, started);
         self.total += 1;
         if let Some(sink) = &self.file {
             match sink.tx.try_send(entry.clone()) {
@@ -352,6 +392,16 @@ mod tests {
         let text = String::from_utf8(j.to_jsonl(None)).unwrap();
         assert!(!text.contains("very-secret-token-123"));
         assert!(!format!("{j:?}").contains("very-secret-token-123"));
+    }
+
+    #[test]
+    fn packed_headers_come_back_as_they_were() {
+        let h = vec![
+            ("host".to_owned(), "127.0.0.1:1".to_owned()),
+            ("x-empty".to_owned(), String::new()),
+        ];
+        assert_eq!(unpack(&pack(&h)), h);
+        assert!(unpack(&pack(&[])).is_empty());
     }
 
     #[test]
