@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 use vipps_golive::simulator::serve;
-use vipps_golive::simulator::{SimConfig, Simulator};
+use vipps_golive::simulator::{SimConfig, SimRequest, Simulator};
 
 const MSN: &str = "123456";
 const KEY: &str = "sim-subscription-key-123456";
@@ -251,6 +251,7 @@ fn main() {
         let rss_start = rss_mb();
         let sim = Simulator::new(SimConfig {
             rate_limits: false,
+            journal_capacity: env_or("BENCH_JOURNAL", 10_000) as usize,
             ..SimConfig::default()
         });
         let server = serve::bind(sim.clone(), "127.0.0.1:0".parse().expect("addr"))
@@ -291,7 +292,32 @@ fn main() {
         })
         .await;
 
+        // The engine alone (no HTTP), one thread: what each GET costs under the lock.
+        {
+            let mut h: Vec<(String, String)> = auth.headers.clone();
+            h.push(("host".into(), addr.to_string()));
+            let started = Instant::now();
+            let mut n = 0u32;
+            while started.elapsed() < Duration::from_secs(1) {
+                let req = SimRequest::new(
+                    "GET",
+                    "/epayment/v1/payments/bench-get-000000",
+                    None,
+                    h.clone(),
+                    bytes::Bytes::new(),
+                );
+                let reply = sim.handle(req);
+                assert_eq!(reply.response.status, 200);
+                n += 1;
+            }
+            println!(
+                "engine alone, one thread: {n} GET/s ({:.1} us each, lock held for most of it)",
+                1e6 / f64::from(n)
+            );
+        }
+
         let a = auth.clone();
+        if env_or("BENCH_CHAINS", 1) == 1 {
         phase(
             "create -> approve -> capture chains",
             addr,
@@ -349,6 +375,8 @@ fn main() {
             },
         )
         .await;
+
+        }
 
         // Memory with `payments` payments held (the chains above count too).
         let held_before = rss_mb();
