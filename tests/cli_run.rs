@@ -161,6 +161,7 @@ fn a_simulator_account_never_shows_its_keys_in_debug() {
         client_secret: "CANARY-secret".into(),
         subscription_key: "CANARY-key".into(),
         msn: "123456".into(),
+        currency: "NOK".into(),
     };
     let shown = format!(
         "{account:?} {:?}",

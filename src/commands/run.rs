@@ -136,6 +136,7 @@ async fn run_async(args: &RunArgs) -> Result<(), Error> {
                         client_secret: c.client_secret.expose().to_owned(),
                         subscription_key: c.subscription_key.expose().to_owned(),
                         msn: c.msn.clone(),
+                        currency: "NOK".into(),
                     },
                 );
             }

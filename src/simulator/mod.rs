@@ -198,6 +198,10 @@ pub struct Account {
     pub client_secret: String,
     pub subscription_key: String,
     pub msn: String,
+    /// The sales unit's market currency: `NOK`, `DKK` or `EUR`. Payments in
+    /// another currency are refused with 5040 (behaviour.md §4: DKK only for
+    /// Danish merchants, EUR only for Finnish).
+    pub currency: String,
 }
 
 impl std::fmt::Debug for Account {
@@ -215,6 +219,7 @@ impl std::fmt::Debug for Account {
                 &format!("…{}", fingerprint(&self.subscription_key)),
             )
             .field("msn", &self.msn)
+            .field("currency", &self.currency)
             .finish()
     }
 }
@@ -250,6 +255,7 @@ impl SimConfig {
                 client_secret: "sim-client-secret-123456".into(),
                 subscription_key: "sim-subscription-key-123456".into(),
                 msn: "123456".into(),
+                currency: "NOK".into(),
             },
             Account {
                 merchant_name: "Golive Second Unit".into(),
@@ -257,6 +263,7 @@ impl SimConfig {
                 client_secret: "sim-client-secret-654321".into(),
                 subscription_key: "sim-subscription-key-654321".into(),
                 msn: "654321".into(),
+                currency: "NOK".into(),
             },
         ]
     }
@@ -363,6 +370,10 @@ impl Engine {
             } else {
                 problem::not_found(req)
             };
+            // Approve, abort, expire and clock advances make events too; they
+            // must reach the webhooks now, not with the next API request.
+            let events = std::mem::take(&mut self.outbox);
+            self.hooks.enqueue(events, now);
             return resp.into();
         }
 

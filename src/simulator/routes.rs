@@ -432,6 +432,25 @@ fn create(engine: &mut Engine, req: &SimRequest, who: &Principal) -> Result<SimR
         &engine.config.test_users,
     )?;
     let reference = c.payment.reference.clone();
+    let market = engine
+        .config
+        .accounts
+        .iter()
+        .find(|a| a.msn == who.msn)
+        .map(|a| a.currency.as_str());
+    if let Some(market) = market {
+        let currency = c.payment.amount.currency.as_str();
+        if currency != market {
+            return Ok(problem::problem(
+                req,
+                400,
+                "Invalid currency for merchant",
+                &format!("Currency `{currency}` is not allowed for MSN `{}`; its market currency is `{market}`.", who.msn),
+                Some(5040),
+                &[("Amount.Currency".into(), format!("The sales unit takes {market}."))],
+            ));
+        }
+    }
     limit(engine, Kind::Create, &who.msn, &reference)?;
     let hash = ledger::body_hash(&req.body);
     if engine.ledger.get(&who.msn, &reference).is_some() {

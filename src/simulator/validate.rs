@@ -648,7 +648,15 @@ fn qr_format(m: &Map<String, Value>, flow: Flow) -> Result<(QrFormat, u32), Reje
         ));
     }
     let format = match opt_str(q, "format", "QrFormat.Format")? {
-        None | Some("IMAGE/SVG+XML") => QrFormat::Svg,
+        // `format` is required inside `qrFormat` (spec: `required: [format]`);
+        // only an absent `qrFormat` defaults to SVG.
+        None => {
+            return Err(Reject::field(
+                "QrFormat.Format",
+                "The Format field is required.",
+            ))
+        }
+        Some("IMAGE/SVG+XML") => QrFormat::Svg,
         Some("IMAGE/PNG") => QrFormat::Png,
         Some("TEXT/TARGETURL") => QrFormat::TargetUrl,
         Some(other) => {
