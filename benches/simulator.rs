@@ -270,6 +270,36 @@ fn main() {
         for i in 0..conns {
             create(&mut c, &auth, &format!("bench-get-{i:06}")).await;
         }
+        // Memory with `payments` payments held, measured first so nothing else counts.
+        let held_before = rss_mb();
+        let per = payments.div_ceil(conns);
+        let a = auth.clone();
+        let (made, secs, _) = phase(
+            "create for memory",
+            addr,
+            conns,
+            3600,
+            move |mut c, i, _deadline| {
+                let a = a.clone();
+                async move {
+                    let (mut ok, mut bad) = (0, 0);
+                    for n in 0..per {
+                        match create(&mut c, &a, &format!("bench-mem-{i:03}-{n:08}")).await {
+                            201 | 200 => ok += 1,
+                            _ => bad += 1,
+                        }
+                    }
+                        (ok, bad)
+                }
+            },
+        )
+        .await;
+        let _ = secs;
+        let rss = rss_mb();
+        println!(
+            "memory: RSS {rss:.0} MB with {made} more payments held (RSS at start {rss_start:.0} MB, before this phase {held_before:.0} MB; includes the journal of the last {} requests and the load generator; the GET and chain phases below then run among these payments)",
+            SimConfig::default().journal_capacity
+        );
         let a = auth.clone();
         phase("GET payment", addr, conns, seconds, move |mut c, i, deadline| {
             let a = a.clone();
@@ -378,36 +408,6 @@ fn main() {
 
         }
 
-        // Memory with `payments` payments held (the chains above count too).
-        let held_before = rss_mb();
-        let per = payments.div_ceil(conns);
-        let a = auth.clone();
-        let (made, secs, _) = phase(
-            "create for memory",
-            addr,
-            conns,
-            3600,
-            move |mut c, i, _deadline| {
-                let a = a.clone();
-                async move {
-                    let (mut ok, mut bad) = (0, 0);
-                    for n in 0..per {
-                        match create(&mut c, &a, &format!("bench-mem-{i:03}-{n:08}")).await {
-                            201 | 200 => ok += 1,
-                            _ => bad += 1,
-                        }
-                    }
-                        (ok, bad)
-                }
-            },
-        )
-        .await;
-        let _ = secs;
-        let rss = rss_mb();
-        println!(
-            "memory: RSS {rss:.0} MB with {made} more payments held (RSS at start {rss_start:.0} MB, before this phase {held_before:.0} MB; includes the journal of the last {} requests and the load generator)",
-            SimConfig::default().journal_capacity
-        );
         server.shutdown().await;
     });
 }
