@@ -507,9 +507,10 @@ fn events_become_webhook_payloads_in_the_outbox() {
             scope: None,
             expires_at: None,
             qr_png_size: None,
+            qr_target_url: false,
         };
         e.ledger
-            .create(MSN, new, "t".into(), None, "key-1", now, &mut out);
+            .create(MSN, new, "t".into(), "key-1", now, &mut out);
         e.ledger
             .authorize(MSN, "outbox-0001", now, &mut out)
             .unwrap();

@@ -175,8 +175,9 @@ fn expire_due_is_cheap_with_many_pending_payments() {
             scope: None,
             expires_at: None,
             qr_png_size: None,
+            qr_target_url: false,
         };
-        ledger.create(MSN, new, "t".into(), None, "k", now, &mut out);
+        ledger.create(MSN, new, "t".into(), "k", now, &mut out);
     }
     out.clear();
     let started = std::time::Instant::now();

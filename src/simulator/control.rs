@@ -28,7 +28,7 @@ pub fn handle(engine: &mut Engine, req: &SimRequest) -> Option<SimResponse> {
             }
             let msn = msn(engine, req);
             Some(match engine.ledger.get(&msn, reference) {
-                Some(p) => routes::payment_view(p),
+                Some(p) => routes::payment_view(p, &engine.base_url),
                 None => unknown(req, &msn, reference),
             })
         }
@@ -146,7 +146,7 @@ fn payment_action(
     };
     match result {
         Ok(()) => match engine.ledger.get(&msn, reference) {
-            Some(p) => routes::payment_view(p),
+            Some(p) => routes::payment_view(p, &engine.base_url),
             None => unknown(req, &msn, reference),
         },
         // The payment is not waiting for the customer any more.
@@ -188,6 +188,18 @@ fn advance(engine: &mut Engine, req: &SimRequest) -> SimResponse {
             )],
         );
     };
+    // Keep the clock far from chrono's limits (its arithmetic panics on overflow).
+    const MAX_OFFSET_SECS: f64 = 200.0 * 365.0 * 86_400.0;
+    if engine.clock.offset().as_secs_f64() + seconds > MAX_OFFSET_SECS {
+        return problem::problem(
+            req,
+            400,
+            "Bad Request",
+            "The clock cannot be moved more than 200 years ahead.",
+            None,
+            &[("seconds".into(), "Too far ahead.".into())],
+        );
+    }
     engine.clock.advance(Duration::from_secs_f64(seconds));
     let now = engine.now();
     engine.ledger.expire_due(now, &mut engine.outbox);

@@ -362,6 +362,18 @@ mod tests {
     }
 
     #[test]
+    fn png_is_well_formed_with_a_valid_zlib_stream() {
+        let code = qrcode::QrCode::new(b"https://example.com/x").unwrap();
+        let img = png(&code, 300);
+        if let Ok(path) = std::env::var("SIM_PNG_OUT") {
+            std::fs::write(path, &img).unwrap();
+        }
+        assert_eq!(&img[..8], b"\x89PNG\r\n\x1a\n");
+        assert_eq!(&img[12..16], b"IHDR");
+        assert_eq!(&img[img.len() - 8..img.len() - 4], b"IEND");
+    }
+
+    #[test]
     fn crc_matches_the_png_reference_value() {
         let mut c = Crc::new();
         c.update(b"IEND");

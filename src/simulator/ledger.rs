@@ -164,12 +164,31 @@ pub enum Op {
     Refund,
 }
 
-/// A response kept for replay (status, problem-or-json, bytes).
+/// A response kept for replay. Successful answers are kept as the few numbers
+/// needed to rebuild them byte for byte (memory: 100 000 payments must stay small);
+/// anything else (Problems) as raw bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Stored {
-    pub status: u16,
-    pub problem: bool,
-    pub body: Box<[u8]>,
+pub enum Stored {
+    /// Status, whether it is a Problem, body.
+    Raw {
+        status: u16,
+        problem: bool,
+        body: Box<[u8]>,
+    },
+    /// The 201 of create: rebuilt from the payment (its fields never change).
+    Created,
+    /// A 200 ModificationResponse: the state and aggregate at that moment.
+    Modified(Snapshot),
+}
+
+/// State and aggregate of a payment at one moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Snapshot {
+    pub state: State,
+    pub authorized: i64,
+    pub captured: i64,
+    pub refunded: i64,
+    pub cancelled: i64,
 }
 
 #[derive(Debug, Clone)]
@@ -191,6 +210,9 @@ pub enum Idem {
     Conflict,
 }
 
+/// One metadata key/value pair.
+pub type Pair = (Box<str>, Box<str>);
+
 /// One payment.
 #[derive(Debug, Clone)]
 pub struct Payment {
@@ -202,16 +224,18 @@ pub struct Payment {
     /// The payment's pspReference (= the CREATED event's).
     pub psp_reference: Uuid,
     pub return_url: Option<Box<str>>,
-    pub redirect_url: Option<Box<str>>,
-    /// The token in the redirect URL (landing page, force approve).
+    /// The token in the redirect URL (landing page, force approve); the URL
+    /// itself is rebuilt from it when asked for, to save memory.
     pub token: Box<str>,
     pub description: Option<Box<str>>,
-    /// Passed back exactly as given.
-    pub metadata: Option<Box<Value>>,
+    /// Passed back as given (string to string).
+    pub metadata: Option<Box<[Pair]>>,
     pub customer_phone: Option<Box<str>>,
     pub scope: Option<Box<str>>,
     pub profile_sub: Option<Uuid>,
     pub qr_png_size: Option<u32>,
+    /// QR flow with `TEXT/TARGETURL`: the redirectUrl is the landing page itself.
+    pub qr_target_url: bool,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub authorized_at: Option<DateTime<Utc>>,
@@ -228,6 +252,17 @@ impl Payment {
     /// Amount still capturable.
     pub fn capturable(&self) -> i64 {
         self.authorized - self.captured - self.cancelled
+    }
+
+    /// State and aggregate now.
+    pub fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            state: self.state,
+            authorized: self.authorized,
+            captured: self.captured,
+            refunded: self.refunded,
+            cancelled: self.cancelled,
+        }
     }
 
     pub fn money(&self, value: i64) -> Money {
@@ -247,12 +282,14 @@ pub struct NewPayment {
     pub flow: Flow,
     pub return_url: Option<String>,
     pub description: Option<String>,
-    pub metadata: Option<Value>,
+    pub metadata: Option<Vec<(String, String)>>,
     pub customer_phone: Option<String>,
     pub scope: Option<String>,
     pub expires_at: Option<DateTime<Utc>>,
     /// QR flow with `IMAGE/PNG`: the image size in pixels.
     pub qr_png_size: Option<u32>,
+    /// QR flow with `TEXT/TARGETURL`.
+    pub qr_target_url: bool,
 }
 
 /// A refused operation: an ErrorCode of the §5.3 catalogue (always HTTP 400).
@@ -308,7 +345,8 @@ type ExpiryKey = (DateTime<Utc>, u64);
 /// Payments per MSN, plus the expiry schedule.
 #[derive(Debug)]
 pub struct Ledger {
-    units: HashMap<Box<str>, HashMap<Box<str>, Payment>>,
+    /// Boxed so the hash table stays small (and cheap to grow) with 100 000 payments.
+    units: HashMap<Box<str>, HashMap<Box<str>, Box<Payment>>>,
     /// Expiry instant (plus a tie-breaker) -> (msn, reference), for CREATED payments.
     expiries: BTreeMap<ExpiryKey, (Box<str>, Box<str>)>,
     seq: u64,
@@ -381,11 +419,14 @@ impl Ledger {
     }
 
     pub fn get(&self, msn: &str, reference: &str) -> Option<&Payment> {
-        self.units.get(msn)?.get(reference)
+        self.units.get(msn)?.get(reference).map(|p| &**p)
     }
 
     fn get_mut(&mut self, msn: &str, reference: &str) -> Option<&mut Payment> {
-        self.units.get_mut(msn)?.get_mut(reference)
+        self.units
+            .get_mut(msn)?
+            .get_mut(reference)
+            .map(|p| &mut **p)
     }
 
     /// Finds the payment whose redirect token is `token` (landing page). Linear only
@@ -450,13 +491,11 @@ impl Ledger {
     }
 
     /// Creates a payment (the caller has checked the reference is new) and emits CREATED.
-    #[allow(clippy::too_many_arguments)]
     pub fn create(
         &mut self,
         msn: &str,
         new: NewPayment,
         token: String,
-        redirect_url: Option<String>,
         idempotency_key: &str,
         now: DateTime<Utc>,
         outbox: &mut Vec<OutboundEvent>,
@@ -476,14 +515,18 @@ impl Ledger {
             flow: new.flow,
             psp_reference,
             return_url: new.return_url.map(Into::into),
-            redirect_url: redirect_url.map(Into::into),
             token: token.into(),
             description: new.description.map(Into::into),
-            metadata: new.metadata.map(Box::new),
+            metadata: new.metadata.map(|m| {
+                m.into_iter()
+                    .map(|(k, v)| (k.into_boxed_str(), v.into_boxed_str()))
+                    .collect()
+            }),
             customer_phone: new.customer_phone.map(Into::into),
             scope: new.scope.map(Into::into),
             profile_sub: None,
             qr_png_size: new.qr_png_size,
+            qr_target_url: new.qr_target_url,
             created_at: now,
             expires_at,
             authorized_at: None,
@@ -507,7 +550,7 @@ impl Ledger {
             outbox,
         );
         let unit = self.units.entry(msn.into()).or_default();
-        unit.insert(reference.clone(), p);
+        unit.insert(reference.clone(), Box::new(p));
         // The entry was just inserted.
         &unit[&*reference]
     }
@@ -961,6 +1004,7 @@ mod tests {
             scope: None,
             expires_at: None,
             qr_png_size: None,
+            qr_target_url: false,
         }
     }
 
@@ -979,7 +1023,6 @@ mod tests {
             "123456",
             new_payment("order-0001", value),
             "tok".into(),
-            None,
             "k0",
             now,
             &mut out,
@@ -1042,6 +1085,45 @@ mod tests {
             )
             .unwrap_err();
         assert_eq!(e.code, 6100);
+    }
+
+    #[test]
+    fn cancel_after_180_days_is_6030_and_refund_after_365_days_is_6220() {
+        let (mut l, mut out, now) = setup(1000);
+        l.authorize("123456", "order-0001", now, &mut out).unwrap();
+        l.capture("123456", "order-0001", nok(500), "c", now, &mut out)
+            .unwrap();
+        let late = now + CDuration::days(181);
+        let e = l
+            .cancel("123456", "order-0001", false, "x", late, &mut out)
+            .unwrap_err();
+        assert_eq!(e.code, 6030);
+        l.refund("123456", "order-0001", nok(100), "r1", late, &mut out)
+            .unwrap();
+        let e = l
+            .refund(
+                "123456",
+                "order-0001",
+                nok(100),
+                "r2",
+                now + CDuration::days(366),
+                &mut out,
+            )
+            .unwrap_err();
+        assert_eq!(e.code, 6220);
+    }
+
+    #[test]
+    fn repeat_cancel_can_be_made_an_error() {
+        let (mut l, mut out, now) = setup(1000);
+        l.options.repeat_cancel_is_noop = false;
+        l.authorize("123456", "order-0001", now, &mut out).unwrap();
+        l.cancel("123456", "order-0001", false, "x1", now, &mut out)
+            .unwrap();
+        let e = l
+            .cancel("123456", "order-0001", false, "x2", now, &mut out)
+            .unwrap_err();
+        assert_eq!(e.code, 6050);
     }
 
     #[test]

@@ -3,12 +3,12 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use serde_json::{json, Value};
+use serde_json::json;
 
 use super::ledger::{self, Idem, Money, Op, Payment, State, Stored};
 use super::ratelimit::Kind;
 use super::token::{AccessClaims, PaymentClaims, Signer};
-use super::validate::{self, QrFormat, Reject};
+use super::validate::{self, Reject};
 use super::{problem, Engine, SimConfig, SimRequest, SimResponse};
 
 /// The gateway's answer when the subscription key header is missing (behaviour.md §2.1).
@@ -65,11 +65,11 @@ impl Auth {
 
     /// The payment token placed in redirect URLs.
     pub fn payment_token(&self, msn: &str, reference: &str, now: DateTime<Utc>) -> String {
+        // Short claims: the token is kept with every payment. (msn, ref) is unique per simulator key.
         self.signer.sign(&PaymentClaims {
             msn: msn.to_owned(),
             reference: reference.to_owned(),
             iat: now.timestamp(),
-            jti: uuid::Uuid::new_v4().simple().to_string(),
         })
     }
 
@@ -361,8 +361,9 @@ fn op_error(req: &SimRequest, e: &ledger::OpError) -> SimResponse {
     problem::problem(req, status, e.title, &e.detail, Some(e.code), &[])
 }
 
-fn stored(resp: &SimResponse) -> Stored {
-    Stored {
+/// What to keep of a Problem answer for replay (its bytes: the traceId must repeat too).
+fn stored_raw(resp: &SimResponse) -> Stored {
+    Stored::Raw {
         status: resp.status,
         problem: resp
             .header("content-type")
@@ -371,33 +372,53 @@ fn stored(resp: &SimResponse) -> Stored {
     }
 }
 
-fn replay(s: Stored) -> SimResponse {
-    let ct = if s.problem {
-        "application/problem+json; charset=utf-8"
-    } else {
-        "application/json; charset=utf-8"
-    };
-    SimResponse {
-        status: s.status,
-        headers: if s.body.is_empty() {
-            Vec::new()
-        } else {
-            vec![("content-type".into(), ct.into())]
-        },
-        body: s.body.into_vec(),
+/// Rebuilds a kept answer, byte for byte.
+fn replay(s: Stored, p: &Payment, base: &str) -> SimResponse {
+    match s {
+        Stored::Created => created_response(p, base),
+        Stored::Modified(snap) => modification_view(p, snap),
+        Stored::Raw {
+            status,
+            problem,
+            body,
+        } => {
+            let ct = if problem {
+                "application/problem+json; charset=utf-8"
+            } else {
+                "application/json; charset=utf-8"
+            };
+            SimResponse {
+                status,
+                headers: if body.is_empty() {
+                    Vec::new()
+                } else {
+                    vec![("content-type".into(), ct.into())]
+                },
+                body: body.into_vec(),
+            }
+        }
     }
 }
 
-/// The redirect URL for a new payment (behaviour.md §3.1; two `=` before the token).
-fn redirect_url(base: &str, flow: ledger::Flow, qr: QrFormat, token: &str) -> Option<String> {
+/// The redirect URL of a payment (behaviour.md §3.1; two `=` before the token).
+pub fn redirect_url(p: &Payment, base: &str) -> Option<String> {
     use ledger::Flow::*;
-    match flow {
+    let token = &p.token;
+    match p.flow {
         WebRedirect => Some(format!("{base}{LANDING_PATH}?v=2&token={token}")),
         NativeRedirect => Some(format!("vippsMT://?v=2&token={token}")),
-        Qr if qr == QrFormat::TargetUrl => Some(format!("{base}{LANDING_PATH}?v=2&token={token}")),
+        Qr if p.qr_target_url => Some(format!("{base}{LANDING_PATH}?v=2&token={token}")),
         Qr => Some(format!("{base}{QR_PATH}?v=2&token={token}")),
         PushMessage => None,
     }
+}
+
+fn created_response(p: &Payment, base: &str) -> SimResponse {
+    let body = match redirect_url(p, base) {
+        Some(u) => json!({ "redirectUrl": u, "reference": &*p.reference }),
+        None => json!({ "reference": &*p.reference }),
+    };
+    SimResponse::json(201, &body)
 }
 
 fn create(engine: &mut Engine, req: &SimRequest, who: &Principal) -> Result<SimResponse, Fail> {
@@ -419,7 +440,10 @@ fn create(engine: &mut Engine, req: &SimRequest, who: &Principal) -> Result<SimR
                 .ledger
                 .idempotency(&who.msn, &reference, Op::Create, key, hash)
             {
-                Idem::Replay(s) => Ok(replay(s)),
+                Idem::Replay(s) => match engine.ledger.get(&who.msn, &reference) {
+                    Some(p) => Ok(replay(s, p, &engine.base_url)),
+                    None => Err(not_found(req, &who.msn, &reference)),
+                },
                 _ => Ok(problem::problem(
                     req,
                     409,
@@ -441,26 +465,13 @@ fn create(engine: &mut Engine, req: &SimRequest, who: &Principal) -> Result<SimR
         ));
     }
     let token = engine.auth.payment_token(&who.msn, &reference, now);
-    let url = redirect_url(&engine.base_url, c.payment.flow, c.qr_format, &token);
-    let mut payment = c.payment;
-    payment.qr_png_size = (c.qr_format == QrFormat::Png).then_some(c.qr_size);
-    engine.ledger.create(
-        &who.msn,
-        payment,
-        token,
-        url.clone(),
-        key,
-        now,
-        &mut engine.outbox,
-    );
-    let body = match &url {
-        Some(u) => json!({ "redirectUrl": u, "reference": reference }),
-        None => json!({ "reference": reference }),
-    };
-    let resp = SimResponse::json(201, &body);
+    let p = engine
+        .ledger
+        .create(&who.msn, c.payment, token, key, now, &mut engine.outbox);
+    let resp = created_response(p, &engine.base_url);
     engine
         .ledger
-        .remember(&who.msn, &reference, Op::Create, key, hash, stored(&resp));
+        .remember(&who.msn, &reference, Op::Create, key, hash, Stored::Created);
     Ok(resp)
 }
 
@@ -473,12 +484,12 @@ struct AggregateView {
     refunded_amount: Money,
 }
 
-fn aggregate(p: &Payment) -> AggregateView {
+fn aggregate(p: &Payment, s: ledger::Snapshot) -> AggregateView {
     AggregateView {
-        authorized_amount: p.money(p.authorized),
-        cancelled_amount: p.money(p.cancelled),
-        captured_amount: p.money(p.captured),
-        refunded_amount: p.money(p.refunded),
+        authorized_amount: p.money(s.authorized),
+        cancelled_amount: p.money(s.cancelled),
+        captured_amount: p.money(s.captured),
+        refunded_amount: p.money(s.refunded),
     }
 }
 
@@ -505,17 +516,31 @@ struct PaymentView<'a> {
     psp_reference: String,
     reference: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    redirect_url: Option<&'a str>,
+    redirect_url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    metadata: Option<&'a Value>,
+    metadata: Option<MetadataView<'a>>,
+}
+
+/// Metadata pairs, serialized as a JSON object.
+struct MetadataView<'a>(&'a [(Box<str>, Box<str>)]);
+
+impl Serialize for MetadataView<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in self.0 {
+            m.serialize_entry(&**k, &**v)?;
+        }
+        m.end()
+    }
 }
 
 /// The GetPaymentResponse of a payment (also used by the control API).
-pub fn payment_view(p: &Payment) -> SimResponse {
+pub fn payment_view(p: &Payment, base: &str) -> SimResponse {
     SimResponse::json(
         200,
         &PaymentView {
-            aggregate: aggregate(p),
+            aggregate: aggregate(p, p.snapshot()),
             amount: p.amount,
             state: p.state,
             payment_method: MethodView { kind: p.method },
@@ -524,8 +549,8 @@ pub fn payment_view(p: &Payment) -> SimResponse {
             },
             psp_reference: p.psp_reference.hyphenated().to_string(),
             reference: &p.reference,
-            redirect_url: p.redirect_url.as_deref(),
-            metadata: p.metadata.as_deref(),
+            redirect_url: redirect_url(p, base),
+            metadata: p.metadata.as_deref().map(MetadataView),
         },
     )
 }
@@ -570,13 +595,13 @@ struct ModificationView<'a> {
     reference: &'a str,
 }
 
-fn modification_view(p: &Payment) -> SimResponse {
+fn modification_view(p: &Payment, snap: ledger::Snapshot) -> SimResponse {
     SimResponse::json(
         200,
         &ModificationView {
             amount: p.amount,
-            state: p.state,
-            aggregate: aggregate(p),
+            state: snap.state,
+            aggregate: aggregate(p, snap),
             psp_reference: p.psp_reference.hyphenated().to_string(),
             reference: &p.reference,
         },
@@ -600,7 +625,7 @@ fn get(
     Ok(if events {
         events_view(p)
     } else {
-        payment_view(p)
+        payment_view(p, &engine.base_url)
     })
 }
 
@@ -639,7 +664,12 @@ fn modify(
         .ledger
         .idempotency(&who.msn, reference, op, key, hash)
     {
-        Idem::Replay(s) => return Ok(replay(s)),
+        Idem::Replay(s) => {
+            return match engine.ledger.get(&who.msn, reference) {
+                Some(p) => Ok(replay(s, p, &engine.base_url)),
+                None => Err(not_found(req, &who.msn, reference)),
+            }
+        }
         Idem::Conflict => {
             let (code, title) = match op {
                 Op::Capture => (4010, "Capture idempotency conflict"),
@@ -670,17 +700,24 @@ fn modify(
             .ledger
             .refund(&who.msn, reference, m, key, now, outbox),
     };
-    let resp = match result {
+    let (resp, keep) = match result {
         Ok(()) => match engine.ledger.get(&who.msn, reference) {
-            Some(p) => modification_view(p),
+            Some(p) => (
+                modification_view(p, p.snapshot()),
+                Stored::Modified(p.snapshot()),
+            ),
             None => return Err(not_found(req, &who.msn, reference)),
         },
-        Err(e) => op_error(req, &e),
+        Err(e) => {
+            let resp = op_error(req, &e);
+            let keep = stored_raw(&resp);
+            (resp, keep)
+        }
     };
     // A first 4xx is kept too: retries with the same key get it again (behaviour.md §6.2).
     engine
         .ledger
-        .remember(&who.msn, reference, op, key, hash, stored(&resp));
+        .remember(&who.msn, reference, op, key, hash, keep);
     Ok(resp)
 }
 

@@ -34,7 +34,6 @@ pub struct PaymentClaims {
     #[serde(rename = "ref")]
     pub reference: String,
     pub iat: i64,
-    pub jti: String,
 }
 
 /// Signs and verifies tokens with one key.

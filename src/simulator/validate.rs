@@ -271,6 +271,10 @@ pub fn money(m: &Map<String, Value>, key: &str, field: &str) -> Result<Money, Re
 
 /// `https://` or a custom scheme (behaviour.md §4 "Invalid URL" 4090).
 fn url_ok(s: &str) -> bool {
+    // The URL parser silently drops tabs and newlines; they must not reach a Location header.
+    if s.chars().any(|c| c.is_control() || c == ' ') {
+        return false;
+    }
     match url::Url::parse(s) {
         Ok(u) => match u.scheme() {
             "https" => u.host_str().is_some_and(|h| !h.is_empty()),
@@ -438,7 +442,8 @@ pub fn create(
             customer_phone,
             scope,
             expires_at,
-            qr_png_size: None,
+            qr_png_size: (qr_format == QrFormat::Png).then_some(qr_size),
+            qr_target_url: qr_format == QrFormat::TargetUrl,
         },
         qr_format,
         qr_size,
@@ -513,7 +518,7 @@ fn customer(
     }
 }
 
-fn metadata(m: &Map<String, Value>) -> Result<Option<Value>, Reject> {
+fn metadata(m: &Map<String, Value>) -> Result<Option<Vec<(String, String)>>, Reject> {
     let Some(md) = opt_obj(m, "metadata", "Metadata")? else {
         return Ok(None);
     };
@@ -526,6 +531,7 @@ fn metadata(m: &Map<String, Value>) -> Result<Option<Value>, Reject> {
             "Metadata can hold at most 5 key/value pairs.",
         ));
     }
+    let mut pairs = Vec::with_capacity(md.len());
     for (k, v) in md {
         if k.chars().count() > 100 {
             return Err(Reject::coded(
@@ -544,11 +550,11 @@ fn metadata(m: &Map<String, Value>) -> Result<Option<Value>, Reject> {
                     "A metadata value must be at most 500 characters.",
                 ))
             }
-            Value::String(_) => {}
+            Value::String(s) => pairs.push((k.clone(), s.clone())),
             _ => return Err(type_error("Metadata", "a map of string to string")),
         }
     }
-    Ok(Some(Value::Object(md.clone())))
+    Ok(Some(pairs))
 }
 
 fn profile_scope(m: &Map<String, Value>) -> Result<Option<String>, Reject> {
@@ -891,6 +897,13 @@ mod tests {
         assert_eq!(code(&create_json(v.clone()).unwrap_err()), Some(4090));
         v["returnUrl"] = "myshop://return".into();
         assert!(create_json(v).is_ok());
+    }
+
+    #[test]
+    fn return_url_with_a_newline_is_refused() {
+        let mut v = base();
+        v["returnUrl"] = "https://shop.example/r\r\nSet-Cookie: x=1".into();
+        assert_eq!(code(&create_json(v).unwrap_err()), Some(4090));
     }
 
     #[test]

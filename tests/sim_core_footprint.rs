@@ -1,0 +1,97 @@
+//! Memory and speed of the core, in-process (run with `--ignored --nocapture`, best in release).
+
+mod sim_core_support;
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+/// Counts live heap bytes, so the figure is the ledger's, not the allocator's slack.
+struct Counting;
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        LIVE.fetch_add(layout.size(), Ordering::Relaxed);
+        System.alloc(layout)
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        System.dealloc(ptr, layout)
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+use sim_core_support::*;
+use vipps_golive::simulator::SimRequest;
+
+fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
+        })
+        .unwrap_or(0)
+}
+
+#[test]
+#[ignore = "measurement; run explicitly"]
+fn hundred_thousand_payments_fit_well_under_300_mb() {
+    let sim = Sim::new();
+    let before = rss_kib();
+    let live_before = LIVE.load(Ordering::Relaxed);
+    let started = Instant::now();
+    for i in 0..100_000 {
+        let reference = format!("footprint-{i:08}");
+        let mut body = Sim::create_body(&reference, 24900);
+        body["metadata"] = serde_json::json!({"cartId": format!("c-{i}")});
+        let r = sim.create_with(&body, &format!("create-{reference}"));
+        assert_eq!(r.status, 201);
+        if i % 2 == 0 {
+            sim.approve(&reference);
+            assert_eq!(
+                sim.modify(&reference, "capture", 10000, &format!("cap-{i}"))
+                    .status,
+                200
+            );
+        }
+    }
+    let elapsed = started.elapsed();
+    let grown_mib = (rss_kib().saturating_sub(before)) as f64 / 1024.0;
+    let live_mib = LIVE.load(Ordering::Relaxed).saturating_sub(live_before) as f64 / 1_048_576.0;
+    println!(
+        "100000 payments (50000 approved+captured): RSS grew {grown_mib:.1} MiB, live heap grew {live_mib:.1} MiB, in {elapsed:?}"
+    );
+    assert_eq!(sim.sim.with_engine(|e| e.ledger.len()), 100_000);
+    assert!(grown_mib < 300.0);
+}
+
+#[test]
+#[ignore = "measurement; run explicitly"]
+fn get_payment_throughput_in_process() {
+    let sim = Sim::new();
+    sim.create("throughput-0001", 24900);
+    let headers = sim.auth(&[]);
+    let n = 200_000;
+    let started = Instant::now();
+    for _ in 0..n {
+        let r = sim
+            .sim
+            .handle(SimRequest::new(
+                "GET",
+                "/epayment/v1/payments/throughput-0001",
+                None,
+                headers.clone(),
+                "",
+            ))
+            .response;
+        assert_eq!(r.status, 200);
+    }
+    let per_sec = n as f64 / started.elapsed().as_secs_f64();
+    println!("GET payment in-process, one thread: {per_sec:.0} requests/s");
+}
