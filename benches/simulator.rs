@@ -409,5 +409,36 @@ fn main() {
         }
 
         server.shutdown().await;
+
+        // Optional: what the wiremock adapter retains per request (it keeps every
+        // matched request; see simulator::mock).
+        let mock_requests = env_or("BENCH_MOCK_REQUESTS", 0);
+        if mock_requests > 0 {
+            let vipps = vipps_golive::simulator::mock::SimServer::start_with(SimConfig {
+                rate_limits: false,
+                journal_capacity: 0,
+                ..SimConfig::default()
+            })
+            .await;
+            let addr: SocketAddr = vipps
+                .uri()
+                .trim_start_matches("http://")
+                .parse()
+                .expect("mock address");
+            let auth = token(addr).await;
+            let mut c = Conn::open(addr).await.expect("connect");
+            create(&mut c, &auth, "bench-mock-0001").await;
+            let h = auth.list();
+            let before = rss_mb();
+            for _ in 0..mock_requests {
+                let _ = c.call("GET", "/epayment/v1/payments/bench-mock-0001", &h, b"").await;
+            }
+            let after = rss_mb();
+            println!(
+                "wiremock adapter: RSS grew {:.0} MB over {mock_requests} GETs ({:.2} KB a request, journal off)",
+                after - before,
+                (after - before) * 1024.0 / mock_requests as f64
+            );
+        }
     });
 }
