@@ -270,6 +270,36 @@ fn main() {
         for i in 0..conns {
             create(&mut c, &auth, &format!("bench-get-{i:06}")).await;
         }
+        // Memory with `payments` payments held, measured first so nothing else counts.
+        let held_before = rss_mb();
+        let per = payments.div_ceil(conns);
+        let a = auth.clone();
+        let (made, secs, _) = phase(
+            "create for memory",
+            addr,
+            conns,
+            3600,
+            move |mut c, i, _deadline| {
+                let a = a.clone();
+                async move {
+                    let (mut ok, mut bad) = (0, 0);
+                    for n in 0..per {
+                        match create(&mut c, &a, &format!("bench-mem-{i:03}-{n:08}")).await {
+                            201 | 200 => ok += 1,
+                            _ => bad += 1,
+                        }
+                    }
+                        (ok, bad)
+                }
+            },
+        )
+        .await;
+        let _ = secs;
+        let rss = rss_mb();
+        println!(
+            "memory: RSS {rss:.0} MB with {made} more payments held (RSS at start {rss_start:.0} MB, before this phase {held_before:.0} MB; includes the journal of the last {} requests and the load generator; the GET and chain phases below then run among these payments)",
+            SimConfig::default().journal_capacity
+        );
         let a = auth.clone();
         phase("GET payment", addr, conns, seconds, move |mut c, i, deadline| {
             let a = a.clone();
@@ -378,36 +408,37 @@ fn main() {
 
         }
 
-        // Memory with `payments` payments held (the chains above count too).
-        let held_before = rss_mb();
-        let per = payments.div_ceil(conns);
-        let a = auth.clone();
-        let (made, secs, _) = phase(
-            "create for memory",
-            addr,
-            conns,
-            3600,
-            move |mut c, i, _deadline| {
-                let a = a.clone();
-                async move {
-                    let (mut ok, mut bad) = (0, 0);
-                    for n in 0..per {
-                        match create(&mut c, &a, &format!("bench-mem-{i:03}-{n:08}")).await {
-                            201 | 200 => ok += 1,
-                            _ => bad += 1,
-                        }
-                    }
-                        (ok, bad)
-                }
-            },
-        )
-        .await;
-        let _ = secs;
-        let rss = rss_mb();
-        println!(
-            "memory: RSS {rss:.0} MB with {made} more payments held (RSS at start {rss_start:.0} MB, before this phase {held_before:.0} MB; includes the journal of the last {} requests and the load generator)",
-            SimConfig::default().journal_capacity
-        );
         server.shutdown().await;
+
+        // Optional: what the wiremock adapter retains per request (it keeps every
+        // matched request; see simulator::mock).
+        let mock_requests = env_or("BENCH_MOCK_REQUESTS", 0);
+        if mock_requests > 0 {
+            let vipps = vipps_golive::simulator::mock::SimServer::start_with(SimConfig {
+                rate_limits: false,
+                journal_capacity: 0,
+                ..SimConfig::default()
+            })
+            .await;
+            let addr: SocketAddr = vipps
+                .uri()
+                .trim_start_matches("http://")
+                .parse()
+                .expect("mock address");
+            let auth = token(addr).await;
+            let mut c = Conn::open(addr).await.expect("connect");
+            create(&mut c, &auth, "bench-mock-0001").await;
+            let h = auth.list();
+            let before = rss_mb();
+            for _ in 0..mock_requests {
+                let _ = c.call("GET", "/epayment/v1/payments/bench-mock-0001", &h, b"").await;
+            }
+            let after = rss_mb();
+            println!(
+                "wiremock adapter: RSS grew {:.0} MB over {mock_requests} GETs ({:.2} KB a request, journal off)",
+                after - before,
+                (after - before) * 1024.0 / mock_requests as f64
+            );
+        }
     });
 }

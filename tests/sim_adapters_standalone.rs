@@ -151,3 +151,54 @@ fn the_simulator_command_exits_2_when_the_port_is_in_use() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("already in use"), "{err}");
 }
+
+#[test]
+fn the_simulator_command_prints_its_url_and_credentials_and_stops_cleanly_on_sigterm() {
+    use std::io::{BufRead, BufReader};
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_vipps-golive"))
+        .args(["simulator", "--port", "0", "--control"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut printed = Vec::new();
+    while let Some(Ok(line)) = lines.next() {
+        let done = line.starts_with("Press Ctrl-C");
+        printed.push(line);
+        if done {
+            break;
+        }
+    }
+    let text = printed.join("\n");
+    let base = text
+        .split_whitespace()
+        .find(|w| w.starts_with("http://127.0.0.1:"))
+        .unwrap()
+        .to_owned();
+
+    let answer = {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(base.trim_start_matches("http://")).unwrap();
+        s.write_all(b"GET /__sim/faults HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).unwrap();
+        out
+    };
+    let term = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let status = child.wait().unwrap();
+
+    assert!(text.contains("sim-client-id-123456"), "{text}");
+    assert!(text.contains("sim-subscription-key-123456"), "{text}");
+    assert!(
+        text.contains(&format!("Control API: {base}/__sim/")),
+        "{text}"
+    );
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(term.success());
+    assert_eq!(status.code(), Some(0));
+}

@@ -19,6 +19,7 @@
 //!   by about one request (headers + body) per request. [`SimServer`] at least
 //!   turns off the server-wide second copy (`disable_request_recording`).
 //!   For a server kept running all day, use `vipps-golive simulator`.
+//!   Measured: 6.9 KB per GET (338 MB after 50 000), `BENCH_MOCK_REQUESTS`.
 //! - it reads bodies whole without a limit (the engine still answers a body over
 //!   the limit with the 400 Problem, after the fact).
 //! - it cannot drop a connection: `drop_connection` becomes a delay of

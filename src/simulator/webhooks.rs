@@ -9,7 +9,7 @@
 
 pub mod signing;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
@@ -111,8 +111,6 @@ struct Pending {
     body: Bytes,
     /// Attempts made so far.
     attempts: u32,
-    due: Instant,
-    in_flight: bool,
 }
 
 /// (webhook id, payment reference): order is kept within one queue.
@@ -143,6 +141,10 @@ pub struct Registry {
     pub settings: WebhookSettings,
     regs: Vec<Registration>,
     queues: HashMap<QueueKey, VecDeque<Pending>>,
+    /// Queue heads waiting to be sent, by due time: the dispatcher finds due
+    /// work without scanning every queue (a dead endpoint may hold 100 000).
+    ready: BTreeMap<(Instant, u64), QueueKey>,
+    seq: u64,
     pending: usize,
     dropped: u64,
     attempts: VecDeque<DeliveryAttempt>,
@@ -155,6 +157,8 @@ impl Default for Registry {
             settings: WebhookSettings::default(),
             regs: Vec::new(),
             queues: HashMap::new(),
+            ready: BTreeMap::new(),
+            seq: 0,
             pending: 0,
             dropped: 0,
             attempts: VecDeque::new(),
@@ -198,6 +202,7 @@ impl Registry {
     pub fn reset(&mut self) {
         self.regs.clear();
         self.queues.clear();
+        self.ready.clear();
         self.pending = 0;
         self.dropped = 0;
         self.attempts.clear();
@@ -347,16 +352,18 @@ impl Registry {
                         Bytes::from(serde_json::to_vec(&event.payload).unwrap_or_default())
                     })
                     .clone();
-                self.queues
-                    .entry((reg.id.clone(), event.reference.clone()))
-                    .or_default()
-                    .push_back(Pending {
-                        event_type: event_type.clone(),
-                        body,
-                        attempts: 0,
-                        due: Instant::now(),
-                        in_flight: false,
-                    });
+                let key = (reg.id.clone(), event.reference.clone());
+                let queue = self.queues.entry(key.clone()).or_default();
+                let due = Instant::now();
+                queue.push_back(Pending {
+                    event_type: event_type.clone(),
+                    body,
+                    attempts: 0,
+                });
+                if queue.len() == 1 {
+                    self.seq += 1;
+                    self.ready.insert((due, self.seq), key);
+                }
                 self.pending += 1;
                 queued = true;
             }
@@ -370,36 +377,36 @@ impl Registry {
     /// earliest due time of the heads still waiting.
     fn take_due(&mut self, now: Instant, limit: usize) -> (Vec<Job>, Option<Instant>) {
         let mut jobs = Vec::new();
-        let mut next: Option<Instant> = None;
-        if self.queues.is_empty() {
-            return (jobs, next);
-        }
-        let regs: HashMap<&str, &Registration> =
-            self.regs.iter().map(|r| (r.id.as_str(), r)).collect();
-        for (key, queue) in self.queues.iter_mut() {
-            let Some(head) = queue.front_mut() else {
+        while jobs.len() < limit {
+            let Some(entry) = self.ready.first_entry() else {
+                break;
+            };
+            if entry.key().0 > now {
+                break;
+            }
+            let key = entry.remove();
+            // Entries of deleted registrations are skipped here, lazily.
+            let Some(head) = self.queues.get_mut(&key).and_then(VecDeque::front_mut) else {
                 continue;
             };
-            if head.in_flight {
-                continue;
-            }
-            if head.due > now || jobs.len() >= limit {
-                next = Some(next.map_or(head.due, |n: Instant| n.min(head.due)));
-                continue;
-            }
-            let Some(reg) = regs.get(key.0.as_str()) else {
+            let Some(reg) = self.regs.iter().find(|r| r.id == key.0) else {
                 continue;
             };
-            head.in_flight = true;
             jobs.push(Job {
-                key: key.clone(),
                 url: reg.url.clone(),
                 secret: reg.secret.clone(),
                 body: head.body.clone(),
                 timeout: self.settings.timeout,
+                key,
             });
         }
+        let next = self.ready.keys().next().map(|(due, _)| *due);
         (jobs, next)
+    }
+
+    fn schedule(&mut self, key: QueueKey, due: Instant) {
+        self.seq += 1;
+        self.ready.insert((due, self.seq), key);
     }
 
     /// Records an attempt and advances or reschedules its queue.
@@ -410,7 +417,6 @@ impl Registry {
         let Some(head) = queue.front_mut() else {
             return;
         };
-        head.in_flight = false;
         head.attempts += 1;
         let ok = outcome.status.is_some_and(|s| (200..300).contains(&s));
         let gave_up = !ok && head.attempts >= self.settings.max_attempts;
@@ -444,6 +450,9 @@ impl Registry {
             self.pending = self.pending.saturating_sub(1);
             if queue.is_empty() {
                 self.queues.remove(&outcome.key);
+            } else {
+                // The next delivery for this registration and payment may go now.
+                self.schedule(outcome.key.clone(), Instant::now());
             }
         } else {
             let n = head.attempts as usize;
@@ -453,7 +462,8 @@ impl Registry {
                 .or(delays.last())
                 .copied()
                 .unwrap_or(Duration::from_secs(1));
-            head.due = Instant::now() + wait;
+            let due = Instant::now() + wait;
+            self.schedule(outcome.key.clone(), due);
         }
         if self.settings.attempts_kept > 0 {
             if self.attempts.len() >= self.settings.attempts_kept {
