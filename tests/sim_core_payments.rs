@@ -5,6 +5,7 @@ mod sim_core_support;
 use serde_json::json;
 use sim_core_support::*;
 use vipps_golive::simulator::token::peek_claims;
+use vipps_golive::simulator::SimConfig;
 
 #[test]
 fn create_answers_201_with_a_landing_url_carrying_a_jwt_after_two_equals_signs() {
@@ -450,7 +451,12 @@ fn capture_in_another_currency_is_a_400() {
 
 #[test]
 fn payments_in_eur_keep_eur_in_every_amount() {
-    let sim = Sim::new();
+    // EUR is for Finnish sales units (behaviour.md §4), so this unit is one.
+    let mut config = SimConfig::default();
+    for a in &mut config.accounts {
+        a.currency = "EUR".into();
+    }
+    let sim = Sim::with(config);
     let mut body = Sim::create_body("eur-pay-0001", 1);
     body["amount"]["currency"] = "EUR".into();
     assert_eq!(sim.create_with(&body, "k").status, 201);

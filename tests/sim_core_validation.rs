@@ -4,6 +4,7 @@ mod sim_core_support;
 
 use serde_json::{json, Value};
 use sim_core_support::*;
+use vipps_golive::simulator::SimConfig;
 
 fn create(sim: &Sim, body: &Value) -> vipps_golive::simulator::SimResponse {
     sim.create_with(body, "k-validation")
@@ -123,8 +124,19 @@ fn amount_rules_give_the_catalogue_codes() {
         assert_eq!(error_code(&r).as_deref(), Some(code), "{value}");
     }
     let mut b = Sim::create_body("amount-0002", 65_000_000);
-    b["amount"]["currency"] = "DKK".into();
     assert_eq!(create(&sim, &b).status, 201);
+    // DKK belongs to Danish units (behaviour.md §4): the default units are Norwegian.
+    b["reference"] = "amount-0003".into();
+    b["amount"]["currency"] = "DKK".into();
+    assert_eq!(error_code(&create(&sim, &b)).as_deref(), Some("5040"));
+    let mut config = SimConfig::default();
+    for a in &mut config.accounts {
+        a.currency = "DKK".into();
+    }
+    let danish = Sim::with(config);
+    b["reference"] = "amount-0004".into();
+    b["amount"]["value"] = 1.into();
+    assert_eq!(create(&danish, &b).status, 201, "DKK minimum is 1 øre");
 }
 
 #[test]
