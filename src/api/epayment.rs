@@ -464,15 +464,7 @@ impl Client {
         reference: &str,
         amount: Amount,
     ) -> Result<ModificationResponse, ApiError> {
-        let call = Call::new(
-            Method::POST,
-            format!("{PAYMENTS}/{}/capture", seg(reference)),
-        )
-        .json(&ModificationRequest {
-            modification_amount: amount,
-        })?
-        .reference(reference);
-        self.execute(call).await?.json()
+        self.modify(reference, "capture", amount).await
     }
 
     /// `POST .../{reference}/refund` of `amount` (full or partial).
@@ -481,9 +473,19 @@ impl Client {
         reference: &str,
         amount: Amount,
     ) -> Result<ModificationResponse, ApiError> {
+        self.modify(reference, "refund", amount).await
+    }
+
+    /// Capture and refund share one shape: `{modificationAmount}` to `.../{reference}/{operation}`.
+    async fn modify(
+        &self,
+        reference: &str,
+        operation: &str,
+        amount: Amount,
+    ) -> Result<ModificationResponse, ApiError> {
         let call = Call::new(
             Method::POST,
-            format!("{PAYMENTS}/{}/refund", seg(reference)),
+            format!("{PAYMENTS}/{}/{operation}", seg(reference)),
         )
         .json(&ModificationRequest {
             modification_amount: amount,

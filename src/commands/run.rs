@@ -418,17 +418,8 @@ impl Flows<'_> {
             aggregate: outcome
                 .payment
                 .as_ref()
-                .and_then(|p| serde_json::to_value(&p.aggregate).ok()),
-            events: outcome
-                .events
-                .iter()
-                .map(|e| {
-                    serde_json::to_value(&e.name)
-                        .ok()
-                        .and_then(|v| v.as_str().map(str::to_owned))
-                        .unwrap_or_default()
-                })
-                .collect(),
+                .and_then(|p| serde_json::to_value(p.aggregate).ok()),
+            events: outcome.events.iter().map(event_name).collect(),
             verdict: outcome.verdict,
         }
     }
@@ -658,7 +649,7 @@ async fn read_back(
 }
 
 fn event_name(e: &PaymentEvent) -> String {
-    serde_json::to_value(&e.name)
+    serde_json::to_value(e.name)
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))
         .unwrap_or_default()
@@ -814,9 +805,9 @@ fn render_html(e: &RunEvidence, exchanges: usize) -> String {
             Verdict::Fail(w) => ("FAIL", w.clone()),
             Verdict::NotApplicable(w) => ("NOT APPLICABLE", w.clone()),
         };
-        let _ = write!(
+        let _ = writeln!(
             rows,
-            "<tr><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td class=\"{}\">{}</td><td>{}</td></tr>\n",
+            "<tr><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td class=\"{}\">{}</td><td>{}</td></tr>",
             escape(&f.name),
             escape(&f.checklist_ids.join(" ")),
             escape(f.reference.as_deref().unwrap_or("")),
