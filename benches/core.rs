@@ -1,5 +1,9 @@
-//! Memory and speed of the core, in-process (run with `--ignored --nocapture`, best in release).
+//! Memory and speed of the simulator's engine in-process, with no HTTP in the way:
+//! live heap and RSS for 100 000 payments, and GET payment through
+//! `Simulator::handle` on one thread. `cargo bench --bench core`.
+//! (The HTTP figures are in `benches/simulator.rs`.)
 
+#[path = "../tests/sim_core_support/mod.rs"]
 mod sim_core_support;
 
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -39,8 +43,6 @@ fn rss_kib() -> u64 {
         .unwrap_or(0)
 }
 
-#[test]
-#[ignore = "measurement; run explicitly"]
 fn hundred_thousand_payments_fit_well_under_300_mb() {
     let sim = Sim::new();
     let before = rss_kib();
@@ -68,11 +70,12 @@ fn hundred_thousand_payments_fit_well_under_300_mb() {
         "100000 payments (50000 approved+captured): RSS grew {grown_mib:.1} MiB, live heap grew {live_mib:.1} MiB, in {elapsed:?}"
     );
     assert_eq!(sim.sim.with_engine(|e| e.ledger.len()), 100_000);
-    assert!(grown_mib < 300.0);
+    println!(
+        "target: under 300 MB for 100 000 payments: {}",
+        if grown_mib < 300.0 { "met" } else { "MISSED" }
+    );
 }
 
-#[test]
-#[ignore = "measurement; run explicitly"]
 fn get_payment_throughput_in_process() {
     let sim = Sim::new();
     sim.create("throughput-0001", 24900);
@@ -94,4 +97,9 @@ fn get_payment_throughput_in_process() {
     }
     let per_sec = n as f64 / started.elapsed().as_secs_f64();
     println!("GET payment in-process, one thread: {per_sec:.0} requests/s");
+}
+
+fn main() {
+    hundred_thousand_payments_fit_well_under_300_mb();
+    get_payment_throughput_in_process();
 }
