@@ -747,7 +747,7 @@ fn force_approve(
     reference: &str,
 ) -> Result<SimResponse, Fail> {
     validate::reference(reference, "reference", &engine.ledger.rules)?;
-    let body = validate::force_approve(&req.body)?;
+    let body = validate::force_approve(&req.body, &engine.ledger.rules)?;
     let Some(p) = engine.ledger.get(&who.msn, reference) else {
         return Err(not_found(req, &who.msn, reference));
     };

@@ -69,6 +69,17 @@ pub struct Rules {
     pub native_redirect_requires_return_url: bool,
     /// Longest `reference` (50 in v1.4.1, 64 in newer material; OPEN §16.3).
     pub reference_max_len: usize,
+    /// Accept a JSON integer where `reference` and `customer.phoneNumber`
+    /// (strings in the spec) are expected, reading it as its digits.
+    ///
+    /// Not in behaviour.md: chosen from an observation. The official ePayment
+    /// Postman collection, which Vipps' quick start sends merchants to, posts
+    /// `"reference": {{reference}}` and `"phoneNumber": {{internationalMobileNumber}}`
+    /// unquoted, with a 19-digit reference. A collection whose every create
+    /// failed would not have survived in use, so the live API most plausibly
+    /// coerces numbers here (as Newtonsoft.Json does by default). Default true;
+    /// false makes the simulator strict.
+    pub numbers_as_strings: bool,
 }
 
 impl Default for Rules {
@@ -77,6 +88,7 @@ impl Default for Rules {
             expires_at_max: CDuration::days(28),
             native_redirect_requires_return_url: false,
             reference_max_len: 50,
+            numbers_as_strings: true,
         }
     }
 }
@@ -185,6 +197,27 @@ fn type_error(field: &str, expected: &str) -> Reject {
 
 fn required(field: &str) -> Reject {
     Reject::field(field, format!("The {field} field is required."))
+}
+
+/// Rewrites a non-negative JSON integer at `m[key]` into its digits (see
+/// [`Rules::numbers_as_strings`]). Other values are left for the type checks.
+fn integer_as_string(m: &mut Map<String, Value>, key: &str) {
+    if let Some(Value::Number(n)) = m.get(key) {
+        if let Some(u) = n.as_u64() {
+            m.insert(key.to_owned(), Value::String(u.to_string()));
+        }
+    }
+}
+
+/// Applies [`Rules::numbers_as_strings`] to `reference` and `customer.phoneNumber`.
+fn coerce_numeric_strings(m: &mut Map<String, Value>, rules: &Rules) {
+    if !rules.numbers_as_strings {
+        return;
+    }
+    integer_as_string(m, "reference");
+    if let Some(Value::Object(c)) = m.get_mut("customer") {
+        integer_as_string(c, "phoneNumber");
+    }
 }
 
 /// A field that is absent or null.
@@ -310,7 +343,8 @@ pub fn create(
     rules: &Rules,
     test_users: &[String],
 ) -> Result<CreateRequest, Reject> {
-    let m = json_object(body)?;
+    let mut m = json_object(body)?;
+    coerce_numeric_strings(&mut m, rules);
 
     let amount = money(&m, "amount", "Amount")?;
 
@@ -807,11 +841,11 @@ pub struct ForceApprove {
     pub token: Option<String>,
 }
 
-pub fn force_approve(body: &[u8]) -> Result<ForceApprove, Reject> {
+pub fn force_approve(body: &[u8], rules: &Rules) -> Result<ForceApprove, Reject> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(ForceApprove::default());
     }
-    let m = match serde_json::from_slice::<Value>(body) {
+    let mut m = match serde_json::from_slice::<Value>(body) {
         Ok(Value::Null) => return Ok(ForceApprove::default()),
         Ok(Value::Object(m)) => m,
         Ok(_) => {
@@ -827,6 +861,7 @@ pub fn force_approve(body: &[u8]) -> Result<ForceApprove, Reject> {
             ))
         }
     };
+    coerce_numeric_strings(&mut m, rules);
     let phone = match opt_obj(&m, "customer", "Customer")? {
         Some(c) => match opt_str(c, "phoneNumber", "Customer.PhoneNumber")? {
             Some(p) if (10..=15).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()) => {
@@ -966,5 +1001,43 @@ mod tests {
         assert_eq!(cancel(b"{}"), Ok(false));
         assert_eq!(cancel(br#"{"cancelTransactionOnly": true}"#), Ok(true));
         assert!(cancel(b"{").is_err());
+    }
+
+    #[test]
+    fn integer_reference_and_phone_are_read_as_their_digits_like_the_official_collection_sends_them(
+    ) {
+        let body = br#"{"amount":{"currency":"NOK","value":1000},"paymentMethod":{"type":"WALLET"},
+            "customer":{"phoneNumber":4791234567},"reference":1234561795630277517,
+            "userFlow":"WEB_REDIRECT","returnUrl":"https://example.com/redirect"}"#;
+        let users = vec!["4791234567".to_owned()];
+        let c = create(body, Utc::now(), &Rules::default(), &users).unwrap();
+        assert_eq!(c.payment.reference, "1234561795630277517");
+        assert_eq!(c.payment.customer_phone.as_deref(), Some("4791234567"));
+
+        let approve = force_approve(
+            br#"{"customer":{"phoneNumber":4791234567}}"#,
+            &Rules::default(),
+        )
+        .unwrap();
+        assert_eq!(approve.phone.as_deref(), Some("4791234567"));
+
+        let strict = Rules {
+            numbers_as_strings: false,
+            ..Rules::default()
+        };
+        let r = create(body, Utc::now(), &strict, &users).unwrap_err();
+        assert_eq!(r.extra[0].0, "Reference");
+    }
+
+    #[test]
+    fn a_negative_or_fractional_reference_is_still_a_type_error() {
+        for reference in ["-12345678", "12345678.5"] {
+            let body = format!(
+                r#"{{"amount":{{"currency":"NOK","value":1000}},"paymentMethod":{{"type":"WALLET"}},
+                "reference":{reference},"userFlow":"WEB_REDIRECT","returnUrl":"https://example.com/r"}}"#
+            );
+            let r = create(body.as_bytes(), Utc::now(), &Rules::default(), &[]).unwrap_err();
+            assert_eq!(r.extra[0].0, "Reference", "{reference}");
+        }
     }
 }
