@@ -7,6 +7,15 @@ use vipps_golive::cli::{Cli, Command};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Logs go to stderr, `warn` unless RUST_LOG says otherwise. What is logged
+    // never carries a secret: the client logs method, path, status, attempt
+    // and traceId only (tests/client_logs.rs, tests/evidence_canary.rs).
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
     let result = match cli.command {
         Command::Run(args) => vipps_golive::commands::run::run(&args),
         Command::Simulator(args) => vipps_golive::simulator::serve::run(&args),

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-pub use journal::Journal;
+pub use journal::{Journal, JournalError};
 
 /// Version of the JSON written for exchanges and journals.
 pub const SCHEMA_VERSION: u32 = 1;
