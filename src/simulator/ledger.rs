@@ -490,6 +490,16 @@ impl Ledger {
         Psp::Num(self.next_psp)
     }
 
+    /// The payment an operation acts on (5090 when unknown), with the pspReference of the
+    /// event it may push. The number is drawn first, so a refused operation uses one up too.
+    fn target(&mut self, msn: &str, reference: &str) -> Result<(Psp, &mut Payment), OpError> {
+        let psp = self.next_psp();
+        let p = self
+            .get_mut(msn, reference)
+            .ok_or_else(|| not_found(msn, reference))?;
+        Ok((psp, p))
+    }
+
     /// Creates a payment (the caller has checked the reference is new) and emits CREATED.
     pub fn create(
         &mut self,
@@ -571,10 +581,7 @@ impl Ledger {
         now: DateTime<Utc>,
         outbox: &mut Vec<OutboundEvent>,
     ) -> Result<(), OpError> {
-        let psp = self.next_psp();
-        let p = self
-            .get_mut(msn, reference)
-            .ok_or_else(|| not_found(msn, reference))?;
+        let (psp, p) = self.target(msn, reference)?;
         match p.state {
             State::Created => {}
             State::Authorized => {
@@ -627,10 +634,7 @@ impl Ledger {
         now: DateTime<Utc>,
         outbox: &mut Vec<OutboundEvent>,
     ) -> Result<(), OpError> {
-        let psp = self.next_psp();
-        let p = self
-            .get_mut(msn, reference)
-            .ok_or_else(|| not_found(msn, reference))?;
+        let (psp, p) = self.target(msn, reference)?;
         if p.state != State::Created {
             return Err(op_err(
                 6190,
@@ -663,10 +667,7 @@ impl Ledger {
     ) -> Result<(), OpError> {
         let noop = self.options.repeat_cancel_is_noop;
         let window = self.options.capture_window;
-        let psp = self.next_psp();
-        let p = self
-            .get_mut(msn, reference)
-            .ok_or_else(|| not_found(msn, reference))?;
+        let (psp, p) = self.target(msn, reference)?;
         match p.state {
             State::Created => {
                 // OPEN(§16.8): only a TERMINATED event, no CANCELLED one.
@@ -760,10 +761,7 @@ impl Ledger {
         outbox: &mut Vec<OutboundEvent>,
     ) -> Result<(), OpError> {
         let window = self.options.capture_window;
-        let psp = self.next_psp();
-        let p = self
-            .get_mut(msn, reference)
-            .ok_or_else(|| not_found(msn, reference))?;
+        let (psp, p) = self.target(msn, reference)?;
         check_currency(p, amount)?;
         match p.state {
             State::Authorized => {}
@@ -838,10 +836,7 @@ impl Ledger {
         outbox: &mut Vec<OutboundEvent>,
     ) -> Result<(), OpError> {
         let window = self.options.refund_window;
-        let psp = self.next_psp();
-        let p = self
-            .get_mut(msn, reference)
-            .ok_or_else(|| not_found(msn, reference))?;
+        let (psp, p) = self.target(msn, reference)?;
         check_currency(p, amount)?;
         if p.state != State::Authorized {
             return Err(op_err(
