@@ -447,13 +447,6 @@ impl Ledger {
         }
     }
 
-    /// Whether the create call's idempotency entry is this key (a different key on an existing reference is a duplicate).
-    pub fn create_key_matches(&self, msn: &str, reference: &str, key: &str) -> bool {
-        self.get(msn, reference)
-            .map(|p| p.idem.iter().any(|e| e.op == Op::Create && &*e.key == key))
-            .unwrap_or(false)
-    }
-
     /// Keeps the response of an operation for replay.
     pub fn remember(
         &mut self,
