@@ -447,13 +447,6 @@ impl Ledger {
         }
     }
 
-    /// Whether the create call's idempotency entry is this key (a different key on an existing reference is a duplicate).
-    pub fn create_key_matches(&self, msn: &str, reference: &str, key: &str) -> bool {
-        self.get(msn, reference)
-            .map(|p| p.idem.iter().any(|e| e.op == Op::Create && &*e.key == key))
-            .unwrap_or(false)
-    }
-
     /// Keeps the response of an operation for replay.
     pub fn remember(
         &mut self,
@@ -488,6 +481,16 @@ impl Ledger {
     fn next_psp(&mut self) -> Psp {
         self.next_psp += 1;
         Psp::Num(self.next_psp)
+    }
+
+    /// The payment an operation acts on (5090 when unknown), with the pspReference of the
+    /// event it may push. The number is drawn first, so a refused operation uses one up too.
+    fn target(&mut self, msn: &str, reference: &str) -> Result<(Psp, &mut Payment), OpError> {
+        let psp = self.next_psp();
+        let p = self
+            .get_mut(msn, reference)
+            .ok_or_else(|| not_found(msn, reference))?;
+        Ok((psp, p))
     }
 
     /// Creates a payment (the caller has checked the reference is new) and emits CREATED.
@@ -571,10 +574,7 @@ impl Ledger {
         now: DateTime<Utc>,
         outbox: &mut Vec<OutboundEvent>,
     ) -> Result<(), OpError> {
-        let psp = self.next_psp();
-        let p = self
-            .get_mut(msn, reference)
-            .ok_or_else(|| not_found(msn, reference))?;
+        let (psp, p) = self.target(msn, reference)?;
         match p.state {
             State::Created => {}
             State::Authorized => {
@@ -627,10 +627,7 @@ impl Ledger {
         now: DateTime<Utc>,
         outbox: &mut Vec<OutboundEvent>,
     ) -> Result<(), OpError> {
-        let psp = self.next_psp();
-        let p = self
-            .get_mut(msn, reference)
-            .ok_or_else(|| not_found(msn, reference))?;
+        let (psp, p) = self.target(msn, reference)?;
         if p.state != State::Created {
             return Err(op_err(
                 6190,
@@ -663,10 +660,7 @@ impl Ledger {
     ) -> Result<(), OpError> {
         let noop = self.options.repeat_cancel_is_noop;
         let window = self.options.capture_window;
-        let psp = self.next_psp();
-        let p = self
-            .get_mut(msn, reference)
-            .ok_or_else(|| not_found(msn, reference))?;
+        let (psp, p) = self.target(msn, reference)?;
         match p.state {
             State::Created => {
                 // OPEN(§16.8): only a TERMINATED event, no CANCELLED one.
@@ -760,10 +754,7 @@ impl Ledger {
         outbox: &mut Vec<OutboundEvent>,
     ) -> Result<(), OpError> {
         let window = self.options.capture_window;
-        let psp = self.next_psp();
-        let p = self
-            .get_mut(msn, reference)
-            .ok_or_else(|| not_found(msn, reference))?;
+        let (psp, p) = self.target(msn, reference)?;
         check_currency(p, amount)?;
         match p.state {
             State::Authorized => {}
@@ -838,10 +829,7 @@ impl Ledger {
         outbox: &mut Vec<OutboundEvent>,
     ) -> Result<(), OpError> {
         let window = self.options.refund_window;
-        let psp = self.next_psp();
-        let p = self
-            .get_mut(msn, reference)
-            .ok_or_else(|| not_found(msn, reference))?;
+        let (psp, p) = self.target(msn, reference)?;
         check_currency(p, amount)?;
         if p.state != State::Authorized {
             return Err(op_err(

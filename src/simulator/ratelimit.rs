@@ -46,6 +46,9 @@ struct Window {
 pub struct RateLimiter {
     enabled: bool,
     windows: HashMap<u64, Window>,
+    /// When the last sweep ran: at most one per window, so a map full of live
+    /// windows does not make every request a full scan.
+    swept_ms: i64,
 }
 
 impl RateLimiter {
@@ -53,6 +56,7 @@ impl RateLimiter {
         RateLimiter {
             enabled: config.rate_limits,
             windows: HashMap::new(),
+            swept_ms: i64::MIN,
         }
     }
 
@@ -87,8 +91,11 @@ impl RateLimiter {
             return Ok(());
         }
         let now_ms = now.timestamp_millis();
-        if self.windows.len() >= SWEEP_AT {
+        if self.windows.len() >= SWEEP_AT
+            && now_ms.abs_diff(self.swept_ms) >= WINDOW_MS.unsigned_abs()
+        {
             self.windows.retain(|_, w| now_ms - w.start_ms < WINDOW_MS);
+            self.swept_ms = now_ms;
         }
         let mut h = std::collections::hash_map::DefaultHasher::new();
         (kind, scope, reference).hash(&mut h);
@@ -167,5 +174,24 @@ mod tests {
         let later = t + chrono::Duration::seconds(120);
         let _ = r.check(Kind::Get, "k", "ref-x0000000", later);
         assert!(r.tracked() < 100);
+    }
+
+    #[test]
+    fn a_full_map_is_swept_at_most_once_a_window() {
+        let mut r = RateLimiter::new(&SimConfig::default());
+        let t = Utc::now();
+        let at = |s: i64| t + chrono::Duration::seconds(s);
+        for i in 0..SWEEP_AT {
+            let _ = r.check(Kind::Get, "k", &format!("ref-{i:08}"), t);
+        }
+        // Full of live windows: this sweep frees nothing.
+        let _ = r.check(Kind::Get, "k", "ref-x0000001", at(40));
+        assert_eq!(r.tracked(), SWEEP_AT + 1);
+        // The first windows have ended, but the last sweep was 25 s ago: no scan yet.
+        let _ = r.check(Kind::Get, "k", "ref-x0000002", at(65));
+        assert_eq!(r.tracked(), SWEEP_AT + 2);
+        // A window after the last sweep, everything but this minute's window goes.
+        let _ = r.check(Kind::Get, "k", "ref-x0000003", at(101));
+        assert_eq!(r.tracked(), 2);
     }
 }

@@ -356,6 +356,18 @@ fn not_found(req: &SimRequest, msn: &str, reference: &str) -> Fail {
     ))
 }
 
+/// The 409 for a known Idempotency-Key sent with another body.
+fn idempotency_conflict(req: &SimRequest, key: &str, code: u32, title: &str) -> SimResponse {
+    problem::problem(
+        req,
+        409,
+        title,
+        &format!("Idempotency-Key `{key}` already exists with another request body."),
+        Some(code),
+        &[],
+    )
+}
+
 fn op_error(req: &SimRequest, e: &ledger::OpError) -> SimResponse {
     let status = if e.code == 5090 { 404 } else { 400 };
     problem::problem(req, status, e.title, &e.detail, Some(e.code), &[])
@@ -454,34 +466,25 @@ fn create(engine: &mut Engine, req: &SimRequest, who: &Principal) -> Result<SimR
     limit(engine, Kind::Create, &who.msn, &reference)?;
     let hash = ledger::body_hash(&req.body);
     if engine.ledger.get(&who.msn, &reference).is_some() {
-        if engine.ledger.create_key_matches(&who.msn, &reference, key) {
-            return match engine
-                .ledger
-                .idempotency(&who.msn, &reference, Op::Create, key, hash)
-            {
-                Idem::Replay(s) => match engine.ledger.get(&who.msn, &reference) {
-                    Some(p) => Ok(replay(s, p, &engine.base_url)),
-                    None => Err(not_found(req, &who.msn, &reference)),
-                },
-                _ => Ok(problem::problem(
-                    req,
-                    409,
-                    "Idempotency error",
-                    &format!("Idempotency-Key `{key}` already exists with another request body."),
-                    Some(4020),
-                    &[],
-                )),
-            };
-        }
-        // OPEN(§16.6): a new key on an existing reference is a 409 with code 4150.
-        return Ok(problem::problem(
-            req,
-            409,
-            "Reference exists",
-            &format!("Reference `{reference}` already exists."),
-            Some(4150),
-            &[],
-        ));
+        return match engine
+            .ledger
+            .idempotency(&who.msn, &reference, Op::Create, key, hash)
+        {
+            Idem::Replay(s) => match engine.ledger.get(&who.msn, &reference) {
+                Some(p) => Ok(replay(s, p, &engine.base_url)),
+                None => Err(not_found(req, &who.msn, &reference)),
+            },
+            Idem::Conflict => Ok(idempotency_conflict(req, key, 4020, "Idempotency error")),
+            // OPEN(§16.6): a new key on an existing reference is a 409 with code 4150.
+            Idem::Fresh => Ok(problem::problem(
+                req,
+                409,
+                "Reference exists",
+                &format!("Reference `{reference}` already exists."),
+                Some(4150),
+                &[],
+            )),
+        };
     }
     let token = engine.auth.payment_token(&who.msn, &reference, now);
     let p = engine
@@ -695,14 +698,7 @@ fn modify(
                 Op::Refund => (4150, "Refund idempotency conflict"),
                 _ => (4020, "Idempotency error"),
             };
-            return Ok(problem::problem(
-                req,
-                409,
-                title,
-                &format!("Idempotency-Key `{key}` already exists with another request body."),
-                Some(code),
-                &[],
-            ));
+            return Ok(idempotency_conflict(req, key, code, title));
         }
         Idem::Fresh => {}
     }

@@ -138,17 +138,28 @@ pub fn json_object(body: &[u8]) -> Result<Map<String, Value>, Reject> {
             "A non-empty request body is required.",
         ));
     }
+    // Not blank, so `None` here is a JSON `null`.
+    optional_object(body)?.ok_or_else(not_an_object)
+}
+
+/// Parses a body that may be left out: blank or `null` is `None`, else it must be an object.
+fn optional_object(body: &[u8]) -> Result<Option<Map<String, Value>>, Reject> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
     match serde_json::from_slice::<Value>(body) {
-        Ok(Value::Object(m)) => Ok(m),
-        Ok(_) => Err(Reject::field(
-            "Body",
-            "The request body must be a JSON object.",
-        )),
+        Ok(Value::Null) => Ok(None),
+        Ok(Value::Object(m)) => Ok(Some(m)),
+        Ok(_) => Err(not_an_object()),
         Err(e) => Err(Reject::field(
             "Body",
             format!("The request body is not valid JSON: {e}."),
         )),
     }
+}
+
+fn not_an_object() -> Reject {
+    Reject::field("Body", "The request body must be a JSON object.")
 }
 
 /// `Idempotency-Key` (required, at most 50 chars).
@@ -813,24 +824,13 @@ pub fn modification(body: &[u8]) -> Result<Money, Reject> {
 /// Cancel body: none, `{}`, `null` or `{"cancelTransactionOnly": bool}` (OPEN §16.12: an
 /// empty body is accepted whatever the content type says).
 pub fn cancel(body: &[u8]) -> Result<bool, Reject> {
-    if body.iter().all(u8::is_ascii_whitespace) {
+    let Some(m) = optional_object(body)? else {
         return Ok(false);
-    }
-    match serde_json::from_slice::<Value>(body) {
-        Ok(Value::Null) => Ok(false),
-        Ok(Value::Object(m)) => match m.get("cancelTransactionOnly") {
-            None | Some(Value::Null) => Ok(false),
-            Some(Value::Bool(b)) => Ok(*b),
-            Some(_) => Err(type_error("CancelTransactionOnly", "boolean")),
-        },
-        Ok(_) => Err(Reject::field(
-            "Body",
-            "The request body must be a JSON object.",
-        )),
-        Err(e) => Err(Reject::field(
-            "Body",
-            format!("The request body is not valid JSON: {e}."),
-        )),
+    };
+    match m.get("cancelTransactionOnly") {
+        None | Some(Value::Null) => Ok(false),
+        Some(Value::Bool(b)) => Ok(*b),
+        Some(_) => Err(type_error("CancelTransactionOnly", "boolean")),
     }
 }
 
@@ -842,24 +842,8 @@ pub struct ForceApprove {
 }
 
 pub fn force_approve(body: &[u8], rules: &Rules) -> Result<ForceApprove, Reject> {
-    if body.iter().all(u8::is_ascii_whitespace) {
+    let Some(mut m) = optional_object(body)? else {
         return Ok(ForceApprove::default());
-    }
-    let mut m = match serde_json::from_slice::<Value>(body) {
-        Ok(Value::Null) => return Ok(ForceApprove::default()),
-        Ok(Value::Object(m)) => m,
-        Ok(_) => {
-            return Err(Reject::field(
-                "Body",
-                "The request body must be a JSON object.",
-            ))
-        }
-        Err(e) => {
-            return Err(Reject::field(
-                "Body",
-                format!("The request body is not valid JSON: {e}."),
-            ))
-        }
     };
     coerce_numeric_strings(&mut m, rules);
     let phone = match opt_obj(&m, "customer", "Customer")? {
