@@ -65,6 +65,47 @@ async fn a_chunked_body_over_the_limit_is_refused_too() {
     assert!(text.starts_with("HTTP/1.1 400"), "{text}");
 }
 
+/// Sends `head` (a request without a body) on a fresh connection; the answer's start.
+async fn raw_answer(a: &Adapter, head: &[u8]) -> String {
+    let mut s = tokio::net::TcpStream::connect(standalone_addr(a))
+        .await
+        .unwrap();
+    let _ = s.write_all(head).await;
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(5), s.read_to_end(&mut answer)).await;
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+#[tokio::test]
+async fn odd_headers_get_an_answer_and_the_server_keeps_serving() {
+    let a = Adapter::standalone(SimConfig::default()).await;
+
+    // A header value that is not UTF-8 (obs-text): answered like any unauthenticated call.
+    let text = raw_answer(
+        &a,
+        b"GET /epayment/v1/payments/ref-1 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \xff\xfe\xc3\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    assert!(text.starts_with("HTTP/1.1 401"), "{text}");
+
+    // A 1 MB header: refused by hyper's header limit, not a panic.
+    let mut head = b"GET /epayment/v1/payments/ref-1 HTTP/1.1\r\nHost: x\r\nX-Big: ".to_vec();
+    head.extend(std::iter::repeat(b'a').take(1024 * 1024));
+    head.extend_from_slice(b"\r\nConnection: close\r\n\r\n");
+    let text = raw_answer(&a, &head).await;
+    assert!(
+        text.is_empty() || text.starts_with("HTTP/1.1 431"),
+        "{text}"
+    );
+
+    let r = client()
+        .get(a.url("/epayment/v1/payments/ref-1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+}
+
 #[tokio::test]
 async fn an_image_upload_may_exceed_1_mb() {
     // A 2 MB image is about 2.7 MB of base64; the image route allows 3 MB.

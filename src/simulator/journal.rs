@@ -140,10 +140,28 @@ impl Entry {
 }
 
 /// The file side of the journal: a channel to the writer thread.
+///
+/// Field order matters: `tx` is dropped first (closing the channel), then
+/// `_writer` joins the thread, so every queued line is on disk once the journal
+/// is gone. Without the join, `vipps-golive simulator --journal` could exit
+/// (Ctrl-C) with queued lines still unwritten.
 #[derive(Debug)]
 struct FileSink {
     tx: SyncSender<Entry>,
     dropped: Arc<AtomicU64>,
+    _writer: Writer,
+}
+
+/// The writer thread, joined on drop (after the channel has closed).
+#[derive(Debug)]
+struct Writer(Option<std::thread::JoinHandle<()>>);
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        if let Some(thread) = self.0.take() {
+            let _ = thread.join();
+        }
+    }
 }
 
 /// The in-memory ring and the optional file stream.
@@ -167,7 +185,8 @@ impl SimJournal {
     }
 
     /// Also appends every exchange, as one JSON line, to `path` (created or appended to).
-    /// The writer thread ends when the journal is dropped, after flushing.
+    /// Dropping the journal closes the file: it waits until the writer thread
+    /// has written and flushed every queued line.
     pub fn stream_to(&mut self, path: &Path) -> Result<(), JournalFileError> {
         let file = std::fs::OpenOptions::new()
             .create(true)
@@ -181,14 +200,18 @@ impl SimJournal {
         let dropped = Arc::new(AtomicU64::new(0));
         let counter = dropped.clone();
         let shown = path.display().to_string();
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("sim-journal".into())
             .spawn(move || write_lines(file, rx, counter, shown))
             .map_err(|source| JournalFileError {
                 path: path.to_owned(),
                 source,
             })?;
-        self.file = Some(FileSink { tx, dropped });
+        self.file = Some(FileSink {
+            tx,
+            dropped,
+            _writer: Writer(Some(thread)),
+        });
         Ok(())
     }
 
@@ -438,15 +461,8 @@ mod tests {
             let r = req(&format!("/epayment/v1/payments/ref-{i}"));
             j.record(&r, &SimResponse::empty(200).into(), Utc::now());
         }
-        drop(j); // closes the channel; the thread flushes and ends
-        let mut text = String::new();
-        for _ in 0..100 {
-            text = std::fs::read_to_string(&path).unwrap();
-            if text.lines().count() == 3 {
-                break;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(20));
-        }
+        drop(j); // closes the channel and waits for the thread to flush
+        let text = std::fs::read_to_string(&path).unwrap();
         assert_eq!(text.lines().count(), 3);
         let first: Exchange = serde_json::from_str(text.lines().next().unwrap()).unwrap();
         assert_eq!(first.method, "GET");

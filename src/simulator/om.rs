@@ -92,21 +92,19 @@ pub fn handle_for(orders: &mut Orders, req: &SimRequest, msn: &str) -> SimRespon
             _ => problem::method_not_allowed(req, "POST"),
         },
         ["order-management", "v2", _, "receipts", _] => match req.method.as_str() {
-            "POST" => with_order(req, segs[2], segs[4], |pt, id| {
+            "POST" => with_order(segs[2], segs[4], |pt, id| {
                 add_receipt(orders, req, msn, pt, id)
             }),
             _ => problem::method_not_allowed(req, "POST"),
         },
         ["order-management", "v2", _, "categories", _] => match req.method.as_str() {
-            "PUT" => with_order(req, segs[2], segs[4], |pt, id| {
+            "PUT" => with_order(segs[2], segs[4], |pt, id| {
                 put_category(orders, req, msn, pt, id)
             }),
             _ => problem::method_not_allowed(req, "PUT"),
         },
         ["order-management", "v2", _, _] => match req.method.as_str() {
-            "GET" => with_order(req, segs[2], segs[3], |pt, id| {
-                get_order(orders, req, msn, pt, id)
-            }),
+            "GET" => with_order(segs[2], segs[3], |pt, id| get_order(orders, msn, pt, id)),
             _ => problem::method_not_allowed(req, "GET"),
         },
         _ => problem::not_found(req),
@@ -116,7 +114,6 @@ pub fn handle_for(orders: &mut Orders, req: &SimRequest, msn: &str) -> SimRespon
 /// Checks `paymentType` (any casing, §10.1) and `orderId`, then runs `f` with the
 /// upper-cased payment type.
 fn with_order(
-    req: &SimRequest,
     payment_type: &str,
     order_id: &str,
     f: impl FnOnce(&str, &str) -> SimResponse,
@@ -138,7 +135,7 @@ fn with_order(
         );
     }
     if !v.is_empty() {
-        return v.response(req);
+        return v.response();
     }
     f(&pt, order_id)
 }
@@ -197,22 +194,17 @@ fn upload_image(orders: &mut Orders, req: &SimRequest, msn: &str) -> SimResponse
         }
     }
     if !v.is_empty() {
-        return v.response(req);
+        return v.response();
     }
     let Some(image_id) = image_id else {
-        return v.response(req);
+        return v.response();
     };
     let key = (msn.to_owned(), image_id.clone());
     if orders.images.contains_key(&key) {
         // OPEN(§16.16): images are immutable; 409 presumed for a second upload.
-        return om_error(
-            req,
-            409,
-            "https://datatracker.ietf.org/doc/html/rfc7231#section-6.5.8",
-            "Conflict",
-            &format!("An image with id '{image_id}' already exists; images cannot be overwritten."),
-            Vec::new(),
-        );
+        return conflict(&format!(
+            "An image with id '{image_id}' already exists; images cannot be overwritten."
+        ));
     }
     orders.images.insert(key, Image { bytes: decoded_len });
     SimResponse::json(200, &json!({ "imageId": image_id }))
@@ -244,22 +236,15 @@ fn add_receipt(
     let mut v = Errors::default();
     validate_receipt(&body, &mut v);
     if !v.is_empty() {
-        return v.response(req);
+        return v.response();
     }
     let key = (msn.to_owned(), payment_type.to_owned(), order_id.to_owned());
     let order = orders.orders.entry(key).or_default();
     if order.receipt.is_some() {
         // OPEN(§16.16): receipts are immutable and sent once; 409 presumed.
-        return om_error(
-            req,
-            409,
-            "https://datatracker.ietf.org/doc/html/rfc7231#section-6.5.8",
-            "Conflict",
-            &format!(
-                "A receipt for order '{order_id}' already exists; receipts cannot be changed."
-            ),
-            Vec::new(),
-        );
+        return conflict(&format!(
+            "A receipt for order '{order_id}' already exists; receipts cannot be changed."
+        ));
     }
     order.receipt = Some(Value::Object(body));
     // The spec's 201 body is a bare JSON string id.
@@ -309,19 +294,14 @@ fn put_category(
         }
     }
     if !v.is_empty() {
-        return v.response(req);
+        return v.response();
     }
     if let Some(id) = &image_id {
         if orders.require_known_image && !orders.images.contains_key(&(msn.to_owned(), id.clone()))
         {
-            return om_error(
-                req,
-                404,
-                "https://datatracker.ietf.org/doc/html/rfc7231#section-6.5.4",
-                "Not Found",
-                &format!("No image with id '{id}' was uploaded (POST /order-management/v1/images first)."),
-                Vec::new(),
-            );
+            return not_found(&format!(
+                "No image with id '{id}' was uploaded (POST /order-management/v1/images first)."
+            ));
         }
     }
     let mut stored = Map::new();
@@ -351,13 +331,7 @@ fn is_web_uri(s: &str) -> bool {
         .unwrap_or(false)
 }
 
-fn get_order(
-    orders: &Orders,
-    req: &SimRequest,
-    msn: &str,
-    payment_type: &str,
-    order_id: &str,
-) -> SimResponse {
+fn get_order(orders: &Orders, msn: &str, payment_type: &str, order_id: &str) -> SimResponse {
     let key = (msn.to_owned(), payment_type.to_owned(), order_id.to_owned());
     match orders.orders.get(&key) {
         Some(o) if o.category.is_some() || o.receipt.is_some() => {
@@ -370,14 +344,7 @@ fn get_order(
             }
             SimResponse::json(200, &Value::Object(out))
         }
-        _ => om_error(
-            req,
-            404,
-            "https://datatracker.ietf.org/doc/html/rfc7231#section-6.5.4",
-            "Not Found",
-            &format!("No category or receipt for order '{order_id}'."),
-            Vec::new(),
-        ),
+        _ => not_found(&format!("No category or receipt for order '{order_id}'.")),
     }
 }
 
@@ -649,9 +616,8 @@ impl Errors {
         }
     }
 
-    fn response(&self, req: &SimRequest) -> SimResponse {
+    fn response(&self) -> SimResponse {
         om_error(
-            req,
             400,
             "https://datatracker.ietf.org/doc/html/rfc7231#section-6.5.1",
             "One or more validation errors occurred.",
@@ -666,7 +632,7 @@ fn parse_object(req: &SimRequest) -> Result<Map<String, Value>, SimResponse> {
     let fail = |reason: String| {
         let mut e = Errors::default();
         e.add("$", reason);
-        e.response(req)
+        e.response()
     };
     match serde_json::from_slice::<Value>(&req.body) {
         Ok(Value::Object(m)) => Ok(m),
@@ -678,11 +644,32 @@ fn parse_object(req: &SimRequest) -> Result<Map<String, Value>, SimResponse> {
     }
 }
 
+/// A 404 in the Order Management shape.
+fn not_found(detail: &str) -> SimResponse {
+    om_error(
+        404,
+        "https://datatracker.ietf.org/doc/html/rfc7231#section-6.5.4",
+        "Not Found",
+        detail,
+        Vec::new(),
+    )
+}
+
+/// A 409 in the Order Management shape (a second image or receipt).
+fn conflict(detail: &str) -> SimResponse {
+    om_error(
+        409,
+        "https://datatracker.ietf.org/doc/html/rfc7231#section-6.5.8",
+        "Conflict",
+        detail,
+        Vec::new(),
+    )
+}
+
 /// The Order Management error body (§10.4): `instance` carries the trace id.
 ///
 /// The spec declares it as `application/json` (not problem+json), so that is sent.
 fn om_error(
-    _req: &SimRequest,
     status: u16,
     kind: &str,
     title: &str,

@@ -420,15 +420,15 @@ impl Registry {
         head.attempts += 1;
         let ok = outcome.status.is_some_and(|s| (200..300).contains(&s));
         let gave_up = !ok && head.attempts >= self.settings.max_attempts;
-        let url = self
-            .regs
-            .iter()
-            .find(|r| r.id == outcome.key.0)
-            .map(|r| r.url.to_string())
-            .unwrap_or_default();
-        let record = DeliveryAttempt {
+        // Built (the payload parsed) only when the log keeps attempts.
+        let record = (self.settings.attempts_kept > 0).then(|| DeliveryAttempt {
             webhook_id: outcome.key.0.clone(),
-            url,
+            url: self
+                .regs
+                .iter()
+                .find(|r| r.id == outcome.key.0)
+                .map(|r| r.url.to_string())
+                .unwrap_or_default(),
             event_type: head.event_type.clone(),
             reference: outcome.key.1.clone(),
             attempt: head.attempts,
@@ -444,7 +444,7 @@ impl Registry {
                 "retrying"
             },
             payload: serde_json::from_slice(&head.body).unwrap_or(Value::Null),
-        };
+        });
         if ok || gave_up {
             queue.pop_front();
             self.pending = self.pending.saturating_sub(1);
@@ -465,8 +465,9 @@ impl Registry {
             let due = Instant::now() + wait;
             self.schedule(outcome.key.clone(), due);
         }
-        if self.settings.attempts_kept > 0 {
-            if self.attempts.len() >= self.settings.attempts_kept {
+        if let Some(record) = record {
+            // `while`: attempts_kept may have been lowered since the last attempt.
+            while self.attempts.len() >= self.settings.attempts_kept {
                 self.attempts.pop_front();
             }
             self.attempts.push_back(record);
@@ -931,5 +932,38 @@ mod tests {
         assert!(!r.delete("654321", &id));
         assert!(r.delete("123456", &id));
         assert_eq!(r.pending(), 0);
+    }
+
+    #[test]
+    fn lowering_attempts_kept_shrinks_the_attempt_log() {
+        let mut r = registry();
+        r.settings.retry_delays = vec![Duration::ZERO];
+        r.register(
+            "123456",
+            "https://a.example/h",
+            &events(&["epayments.payment.created.v1"]),
+        )
+        .unwrap();
+        r.enqueue(vec![event("CREATED", "ref-1")], Utc::now());
+        let fail_once = |r: &mut Registry| {
+            let (jobs, _) = r.take_due(Instant::now(), 10);
+            r.complete(
+                Outcome {
+                    key: jobs[0].key.clone(),
+                    status: Some(500),
+                    error: None,
+                    duration: Duration::ZERO,
+                },
+                Utc::now(),
+            );
+        };
+        for _ in 0..4 {
+            fail_once(&mut r);
+        }
+        assert_eq!(r.attempts().count(), 4);
+        r.settings.attempts_kept = 2;
+        fail_once(&mut r);
+        let kept: Vec<u32> = r.attempts().map(|a| a.attempt).collect();
+        assert_eq!(kept, vec![4, 5]);
     }
 }
