@@ -595,13 +595,16 @@ fn parse_base_url(raw: &str) -> Result<Url, String> {
     Ok(url)
 }
 
+/// Same scheme, host and port (a missing port is the scheme's default).
+fn same_origin(a: &Url, b: &Url) -> bool {
+    a.scheme() == b.scheme()
+        && a.host_str() == b.host_str()
+        && a.port_or_known_default() == b.port_or_known_default()
+}
+
 fn same_base(url: &Url, known: &str) -> bool {
-    Url::parse(known).is_ok_and(|k| {
-        k.scheme() == url.scheme()
-            && k.host_str() == url.host_str()
-            && k.port_or_known_default() == url.port_or_known_default()
-            && url.path().trim_end_matches('/').is_empty()
-    })
+    Url::parse(known)
+        .is_ok_and(|k| same_origin(&k, url) && url.path().trim_end_matches('/').is_empty())
 }
 
 fn check_postman_base_url(raw: &str, target: &Target, warnings: &mut Vec<String>) {
@@ -613,11 +616,7 @@ fn check_postman_base_url(raw: &str, target: &Target, warnings: &mut Vec<String>
             "the Postman environment's base_url `{shown}` is ignored: the target is the embedded simulator (hint: pass --env test, --env production or --base-url to use it)"
         )),
         Some(url) => {
-            let same = Url::parse(raw).is_ok_and(|p| {
-                p.scheme() == url.scheme()
-                    && p.host_str() == url.host_str()
-                    && p.port_or_known_default() == url.port_or_known_default()
-            });
+            let same = Url::parse(raw).is_ok_and(|p| same_origin(&p, &url));
             if !same {
                 warnings.push(format!(
                     "the Postman environment's base_url `{shown}` differs from the target `{url}`: its credentials may belong to another environment"

@@ -76,9 +76,12 @@ impl AccessTokenResponse {
     /// missing field makes the client send a dead token. An `expires_on`
     /// already in the past is taken as skew and ignored.
     pub fn expires_at(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        // Checked: the value comes from the network, and an absurd lifetime
+        // (beyond chrono's range) must not panic; it counts as not given.
         let by_in = self
             .expires_in
-            .map(|s| now + chrono::Duration::seconds(s.max(0)));
+            .and_then(|s| chrono::Duration::try_seconds(s.max(0)))
+            .and_then(|d| now.checked_add_signed(d));
         let by_on = self
             .expires_on
             .and_then(|s| Utc.timestamp_opt(s, 0).single())
@@ -192,5 +195,17 @@ mod tests {
             access_token: Secret::new("t"),
         };
         assert_eq!(r.expires_at(now), Utc.timestamp_opt(1_000_600, 0).unwrap());
+    }
+
+    #[test]
+    fn an_absurd_expires_in_from_the_network_does_not_panic() {
+        let now = Utc.timestamp_opt(1_000_000, 0).unwrap();
+        for huge in [i64::MAX, 99_999_999_999_999] {
+            let r: AccessTokenResponse =
+                serde_json::from_str(&format!(r#"{{"expires_in":"{huge}","access_token":"t"}}"#))
+                    .unwrap();
+            // Out of range counts as not given: the one-hour fallback.
+            assert_eq!(r.expires_at(now), now + chrono::Duration::seconds(3600));
+        }
     }
 }

@@ -4,6 +4,7 @@
 
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use rand::Rng;
 use reqwest::Method;
@@ -111,8 +112,9 @@ pub(crate) struct Call {
     pub method: Method,
     /// Path from the base URL, segments already encoded.
     pub path: String,
-    /// JSON body, when there is one.
-    pub body: Option<Vec<u8>>,
+    /// JSON body, when there is one. `Bytes`, so handing it to reqwest on
+    /// each attempt shares the buffer instead of copying it.
+    pub body: Option<Bytes>,
     /// Payment reference the call concerns, for the evidence.
     pub reference: Option<String>,
     pub auth: Auth,
@@ -134,7 +136,7 @@ impl Call {
             field: "request body",
             reason: e.to_string(),
         })?;
-        self.body = Some(bytes);
+        self.body = Some(Bytes::from(bytes));
         Ok(self)
     }
 
@@ -260,7 +262,7 @@ impl Client {
                 method: endpoint.method.clone(),
                 url: url.clone(),
                 request_headers: headers,
-                request_body: call.body.clone().unwrap_or_default(),
+                request_body: call.body.as_deref().map(<[u8]>::to_vec).unwrap_or_default(),
                 status: None,
                 response_headers: Vec::new(),
                 response_body: Vec::new(),
@@ -273,8 +275,13 @@ impl Client {
 
             match outcome {
                 Ok((status, resp_headers, body)) => {
+                    // Read before the headers move into the record.
+                    let retry_after = resp_headers
+                        .iter()
+                        .find(|(k, _)| k.eq_ignore_ascii_case("retry-after"))
+                        .and_then(|(_, v)| parse_retry_after(v, inner.clock.now()));
                     raw.status = Some(status);
-                    raw.response_headers = resp_headers.clone();
+                    raw.response_headers = resp_headers;
                     raw.response_body = body.clone();
                     inner.recorder.record(&Exchange::from_raw(raw));
 
@@ -287,10 +294,6 @@ impl Client {
                         });
                     }
                     let body_shape = ErrorBody::parse(&body);
-                    let retry_after = resp_headers
-                        .iter()
-                        .find(|(k, _)| k.eq_ignore_ascii_case("retry-after"))
-                        .and_then(|(_, v)| parse_retry_after(v, inner.clock.now()));
                     let trace_id = match &body_shape {
                         ErrorBody::Problem(p) => p.trace().map(str::to_owned),
                         ErrorBody::Token(t) => t.trace_id.clone(),

@@ -27,6 +27,8 @@ use crate::cli::RunArgs;
 use crate::clock::{SharedClock, SystemClock, VirtualClock};
 use crate::config::{self, Config, Credentials, Target};
 use crate::evidence::{Journal, MemoryRecorder, SharedRecorder, Tee, SCHEMA_VERSION};
+// The HTML escape the landing page uses (same five characters, one pass).
+use crate::simulator::landing::escape;
 use crate::simulator::mock::SimServer;
 use crate::simulator::{SimConfig, Simulator};
 use crate::Error;
@@ -786,14 +788,6 @@ fn point_latest(out: &Path, dir: &Path) -> Result<(), Error> {
         let _ = std::fs::copy(entry.path(), latest.join(entry.file_name()));
     }
     Ok(())
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
 }
 
 /// A plain, self-contained summary page (the full evidence report is a later issue).

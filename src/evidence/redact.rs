@@ -7,6 +7,7 @@
 //! covered: headers, JSON bodies (any depth), non-JSON bodies, the URL, and the
 //! transport error text (which often quotes the URL).
 
+use std::borrow::Cow;
 use std::sync::OnceLock;
 
 use regex::{Captures, Regex};
@@ -203,7 +204,7 @@ pub fn json(value: &mut Value, in_customer: bool) {
             if in_customer && looks_like_msisdn(s) {
                 *s = mask_phone(s);
             } else {
-                *s = text(s);
+                scrub(s);
             }
         }
         _ => {}
@@ -284,6 +285,14 @@ fn secret_key_alternation() -> &'static str {
 /// `Bearer`/`Basic` credentials, `key=value` pairs and JSON-looking
 /// `"key": "value"` pairs for secret keys, and `Header: value` lines.
 pub fn text(s: &str) -> String {
+    let mut out = s.to_owned();
+    scrub(&mut out);
+    out
+}
+
+/// [`text`] in place: `s` is reallocated only when a pattern matched, so the
+/// common case (nothing secret in a JSON string) copies nothing.
+fn scrub(s: &mut String) {
     static SCHEME: OnceLock<Option<Regex>> = OnceLock::new();
     static PAIR: OnceLock<Option<Regex>> = OnceLock::new();
     static QUOTED: OnceLock<Option<Regex>> = OnceLock::new();
@@ -313,43 +322,33 @@ pub fn text(s: &str) -> String {
         Regex::new(r"(?im)^(\s*(?:authorization|ocp-apim-subscription-key|client[_-]secret|client[_-]id)\s*:\s*)(.+)$").ok()
     });
 
-    let mut out = s.to_owned();
     // The patterns are constants; a failed compile would be a bug caught by the
     // tests, and must not turn into a panic in production.
-    if let Some(re) = header {
-        out = re
-            .replace_all(&out, |c: &Captures| {
-                let name = c[1].to_ascii_lowercase();
-                if name.contains("authorization") {
-                    format!("{}{}", &c[1], authorization(&c[2]))
-                } else {
-                    format!("{}{}", &c[1], mask(c[2].trim()))
-                }
-            })
-            .into_owned();
+    replace(s, header.as_ref(), |c| {
+        let name = c[1].to_ascii_lowercase();
+        if name.contains("authorization") {
+            format!("{}{}", &c[1], authorization(&c[2]))
+        } else {
+            format!("{}{}", &c[1], mask(c[2].trim()))
+        }
+    });
+    replace(s, scheme.as_ref(), |c| {
+        format!("{}{}{}", &c[1], &c[2], mask(&c[3]))
+    });
+    replace(s, pair.as_ref(), |c| {
+        format!("{}{}={}", &c[1], &c[2], mask(&c[3]))
+    });
+    replace(s, quoted.as_ref(), |c| {
+        format!("{}{}{}", &c[1], mask(&c[2]), &c[3])
+    });
+}
+
+/// Applies one pattern to `s`, replacing it only when something matched.
+fn replace(s: &mut String, re: Option<&Regex>, rep: impl FnMut(&Captures) -> String) {
+    let Some(re) = re else { return };
+    if let Cow::Owned(replaced) = re.replace_all(s, rep) {
+        *s = replaced;
     }
-    if let Some(re) = scheme {
-        out = re
-            .replace_all(&out, |c: &Captures| {
-                format!("{}{}{}", &c[1], &c[2], mask(&c[3]))
-            })
-            .into_owned();
-    }
-    if let Some(re) = pair {
-        out = re
-            .replace_all(&out, |c: &Captures| {
-                format!("{}{}={}", &c[1], &c[2], mask(&c[3]))
-            })
-            .into_owned();
-    }
-    if let Some(re) = quoted {
-        out = re
-            .replace_all(&out, |c: &Captures| {
-                format!("{}{}{}", &c[1], mask(&c[2]), &c[3])
-            })
-            .into_owned();
-    }
-    out
 }
 
 #[cfg(test)]
