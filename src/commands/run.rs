@@ -85,14 +85,7 @@ pub struct RunEvidence {
 ///
 /// Example: `vipps-golive run --out reports`
 pub fn run(args: &RunArgs) -> Result<(), Error> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|source| Error::Io {
-            context: "cannot start the async runtime".into(),
-            source,
-        })?;
-    runtime.block_on(run_async(args))
+    super::block_on(run_async(args))
 }
 
 async fn run_async(args: &RunArgs) -> Result<(), Error> {

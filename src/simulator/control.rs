@@ -65,14 +65,7 @@ fn msn(engine: &Engine, req: &SimRequest) -> String {
 }
 
 fn unknown(req: &SimRequest, msn: &str, reference: &str) -> SimResponse {
-    problem::problem(
-        req,
-        404,
-        "Reference not found",
-        &format!("The reference {reference} does not exist for MSN {msn}."),
-        Some(5090),
-        &[],
-    )
+    super::routes::reference_not_found(req, msn, reference)
 }
 
 fn body_object(req: &SimRequest) -> Result<serde_json::Map<String, Value>, SimResponse> {

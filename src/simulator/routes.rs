@@ -346,14 +346,19 @@ fn limit(engine: &mut Engine, kind: Kind, scope: &str, reference: &str) -> Resul
 }
 
 fn not_found(req: &SimRequest, msn: &str, reference: &str) -> Fail {
-    Fail::Response(problem::problem(
+    Fail::Response(reference_not_found(req, msn, reference))
+}
+
+/// 404 with code 5090: `reference` does not exist for `msn` (behaviour.md §3.2).
+pub(crate) fn reference_not_found(req: &SimRequest, msn: &str, reference: &str) -> SimResponse {
+    problem::problem(
         req,
         404,
         "Reference not found",
         &format!("The reference {reference} does not exist for MSN {msn}."),
         Some(5090),
         &[],
-    ))
+    )
 }
 
 /// The 409 for a known Idempotency-Key sent with another body.

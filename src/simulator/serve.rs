@@ -257,14 +257,7 @@ fn to_response(resp: SimResponse) -> Response<Full<Bytes>> {
 /// Binds 127.0.0.1 by default and warns loudly for any other host. Prints the
 /// base URL and the credentials it accepts. A port in use is a usage error (exit 2).
 pub fn run(args: &SimulatorArgs) -> Result<(), Error> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|source| Error::Io {
-            context: "cannot start the async runtime".into(),
-            source,
-        })?;
-    runtime.block_on(run_async(args))
+    crate::commands::block_on(run_async(args))
 }
 
 async fn run_async(args: &SimulatorArgs) -> Result<(), Error> {
