@@ -66,6 +66,7 @@
 //! ```
 
 pub mod api;
+pub mod checklist;
 pub mod cli;
 pub mod clock;
 pub mod commands;

@@ -6,6 +6,7 @@
 //! anything else sees it, so no consumer can leak what it never received.
 
 pub mod journal;
+pub mod model;
 pub mod redact;
 
 use std::sync::{Arc, Mutex};
