@@ -207,7 +207,7 @@ async fn run_in(
     };
     let mut results = Vec::new();
     for flow in FLOWS {
-        output::progress(&format!("  running: {}\r", flow.name));
+        output::diag(&format!("  running: {}", flow.name));
         let result = flows.run(flow).await;
         check_recorded(&format!("flow `{}`", flow.name))?;
         output::result(&format!(
