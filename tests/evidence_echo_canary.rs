@@ -25,8 +25,11 @@ fn golive() -> Command {
     cmd
 }
 
+/// Header names (lowercased) and values.
+type Headers = Vec<(String, String)>;
+
 /// Reads one HTTP/1.1 request: (method, path, headers).
-fn read_request(stream: &mut TcpStream) -> Option<(String, String, Vec<(String, String)>)> {
+fn read_request(stream: &mut TcpStream) -> Option<(String, String, Headers)> {
     let mut reader = BufReader::new(stream.try_clone().ok()?);
     let mut line = String::new();
     reader.read_line(&mut line).ok()?;
