@@ -129,6 +129,16 @@ impl Journal {
     }
 
     fn write_line(&self, mut line: Vec<u8>) -> Result<(), JournalError> {
+        // After a failed write the file may end in a torn line: writing on
+        // would bury it mid-file, where readers refuse it. The first failure
+        // is final; the run stops on it and sends nothing more.
+        if let Some(first) = self.failure() {
+            return Err(JournalError::Io {
+                path: self.path.clone(),
+                action: "append to it after an earlier write failed",
+                source: io::Error::other(first.0),
+            });
+        }
         line.push(b'\n');
         // A poisoned lock only means another thread panicked mid-record; the
         // file handle itself is still fine, so keep journaling.
