@@ -138,14 +138,14 @@ async fn run_in(
     let memory = MemoryRecorder::new();
     let recorder: SharedRecorder = Arc::new(Tee(vec![journal.clone(), memory.clone()]));
     // What could not be recorded stops the run: no verdict without evidence.
-    let check_recorded = |done: &str| {
-        match recorder.failure() {
-        Some(e) => Err(Error::Evidence(format!(
+    let check_recorded = |done: &str| -> Result<(), Error> {
+        let Some(e) = recorder.failure() else {
+            return Ok(());
+        };
+        Err(Error::Evidence(format!(
             "{e} (after {done}); the run stopped, `{}` is incomplete (hint: free disk space or choose another --out)",
             dir.display()
-        ))),
-        None => Ok(()),
-    }
+        )))
     };
 
     // The embedded simulator and the client share one virtual clock, so the
