@@ -153,7 +153,8 @@ impl RunFolder {
     ///
     /// `latest` is replaced only when it is absent or a link this tool made:
     /// a symbolic link whose target is a bare folder name (a sibling run
-    /// folder) that holds a `status.json`, or no longer exists. Anything else
+    /// folder) that holds a `status.json` or a `manifest.json` (earlier
+    /// versions wrote no status), or no longer exists. Anything else
     /// (a real file or folder, a link elsewhere) is the user's and is left
     /// alone; [`Latest::LeftAlone`] says so.
     pub fn finish(&self) -> io::Result<Latest> {
@@ -227,7 +228,11 @@ fn is_ours(out: &Path, link: &Path) -> bool {
     }
     let sibling = out.join(&target);
     match std::fs::symlink_metadata(&sibling) {
-        Ok(meta) => meta.is_dir() && sibling.join(STATUS_FILE).is_file(),
+        // Run folders of earlier versions have a manifest but no status.
+        Ok(meta) => {
+            meta.is_dir()
+                && (sibling.join(STATUS_FILE).is_file() || sibling.join(MANIFEST_FILE).is_file())
+        }
         // A link to a run folder since deleted: replacing it loses nothing.
         Err(e) => e.kind() == io::ErrorKind::NotFound,
     }
@@ -360,6 +365,28 @@ mod tests {
                 PathBuf::from("/tmp")
             );
         }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_link_to_a_run_of_an_earlier_version_or_to_a_deleted_run_is_ours() {
+        let out = tempfile::tempdir().unwrap();
+        std::fs::create_dir(out.path().join("old-run")).unwrap();
+        std::fs::write(out.path().join("old-run").join(MANIFEST_FILE), "{}").unwrap();
+        std::os::unix::fs::symlink("old-run", out.path().join(LATEST)).unwrap();
+        assert_eq!(folder(out.path(), "run-1").finish().unwrap(), Latest::Moved);
+
+        std::fs::remove_dir_all(out.path().join("run-1")).unwrap();
+        assert_eq!(folder(out.path(), "run-2").finish().unwrap(), Latest::Moved);
+
+        // A sibling folder that is not a run (no status, no manifest) is not ours.
+        std::fs::create_dir(out.path().join("photos")).unwrap();
+        std::fs::remove_file(out.path().join(LATEST)).unwrap();
+        std::os::unix::fs::symlink("photos", out.path().join(LATEST)).unwrap();
+        assert!(matches!(
+            folder(out.path(), "run-3").finish().unwrap(),
+            Latest::LeftAlone(_)
+        ));
     }
 
     #[test]
