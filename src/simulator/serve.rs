@@ -5,6 +5,7 @@
 
 use std::io;
 use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -21,8 +22,57 @@ use tokio::task::JoinSet;
 
 use super::webhooks;
 use super::{om, problem, SimConfig, SimRequest, SimResponse, Simulator};
-use crate::cli::SimulatorArgs;
 use crate::Error;
+
+/// How `vipps-golive simulator` serves: plain values, so the server does not
+/// depend on the command line (the CLI maps its arguments to this).
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    /// Address to bind (`localhost` or an IP address).
+    pub host: String,
+    /// Port (0 picks a free one).
+    pub port: u16,
+    /// Also write every request to this JSONL file.
+    pub journal: Option<PathBuf>,
+    /// Serve `/__sim/`.
+    pub control: bool,
+    /// Apply the rate limits of behaviour.md §8.
+    pub rate_limits: bool,
+    /// Sales units and fidelity switches (see [`super::units`]).
+    pub units: Option<PathBuf>,
+    /// Processing time of each capture, refund and cancel (0: off).
+    pub processing: Duration,
+}
+
+impl Default for ServeConfig {
+    fn default() -> Self {
+        ServeConfig {
+            host: "127.0.0.1".into(),
+            port: 7777,
+            journal: None,
+            control: false,
+            rate_limits: true,
+            units: None,
+            processing: Duration::ZERO,
+        }
+    }
+}
+
+impl ServeConfig {
+    /// The engine's configuration: defaults, then the flags, then the units file.
+    pub fn sim_config(&self) -> Result<SimConfig, Error> {
+        let mut config = SimConfig {
+            control_enabled: self.control,
+            rate_limits: self.rate_limits,
+            processing: self.processing,
+            ..SimConfig::default()
+        };
+        if let Some(path) = &self.units {
+            super::units::load(path, &mut config).map_err(|e| Error::Usage(e.to_string()))?;
+        }
+        Ok(config)
+    }
+}
 
 /// How long shutdown waits for open connections to finish their request.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -256,11 +306,11 @@ fn to_response(resp: SimResponse) -> Response<Full<Bytes>> {
 ///
 /// Binds 127.0.0.1 by default and warns loudly for any other host. Prints the
 /// base URL and the credentials it accepts. A port in use is a usage error (exit 2).
-pub fn run(args: &SimulatorArgs) -> Result<(), Error> {
+pub fn run(args: &ServeConfig) -> Result<(), Error> {
     crate::commands::block_on(run_async(args))
 }
 
-async fn run_async(args: &SimulatorArgs) -> Result<(), Error> {
+async fn run_async(args: &ServeConfig) -> Result<(), Error> {
     let ip: IpAddr = match args.host.as_str() {
         "localhost" => IpAddr::from([127, 0, 0, 1]),
         h => h.parse().map_err(|_| {
@@ -269,12 +319,12 @@ async fn run_async(args: &SimulatorArgs) -> Result<(), Error> {
             ))
         })?,
     };
-    let config = SimConfig {
-        control_enabled: args.control,
-        rate_limits: !args.no_rate_limits,
-        ..SimConfig::default()
-    };
+    let config = args.sim_config()?;
     let accounts = config.accounts.clone();
+    let capabilities: Vec<_> = accounts
+        .iter()
+        .map(|a| config.capabilities_of(&a.msn))
+        .collect();
     let sim = Simulator::new(config);
     if let Some(path) = &args.journal {
         sim.with_engine(|e| e.journal.stream_to(path))
@@ -304,10 +354,48 @@ async fn run_async(args: &SimulatorArgs) -> Result<(), Error> {
     // These are the simulator's own fixed demo credentials, not secrets of
     // anyone's: printing them is the point (the shop must be configured with them).
     println!("Credentials it accepts:");
-    for a in &accounts {
+    let builtin: Vec<(String, String, String)> = SimConfig::default_accounts()
+        .into_iter()
+        .map(|a| (a.client_id, a.client_secret, a.subscription_key))
+        .collect();
+    for (a, caps) in accounts.iter().zip(&capabilities) {
+        let mut approved = Vec::new();
+        if caps.long_living {
+            approved.push("long-living");
+        }
+        if caps.push_message {
+            approved.push("PUSH_MESSAGE");
+        }
+        if caps.card {
+            approved.push("CARD");
+        }
+        let approved = if approved.is_empty() {
+            "none (a fresh unit)".to_owned()
+        } else {
+            approved.join(", ")
+        };
+        let own = (
+            a.client_id.clone(),
+            a.client_secret.clone(),
+            a.subscription_key.clone(),
+        );
+        if builtin.contains(&own) {
+            println!(
+                "  MSN {} ({}): client_id={} client_secret={} Ocp-Apim-Subscription-Key={}; approved for: {approved}",
+                a.msn, a.merchant_name, a.client_id, a.client_secret, a.subscription_key
+            );
+        } else {
+            // A unit from --units: its credentials may be someone's own; never printed.
+            println!(
+                "  MSN {} ({}): credentials from the units file; approved for: {approved}",
+                a.msn, a.merchant_name
+            );
+        }
+    }
+    if !args.processing.is_zero() {
         println!(
-            "  MSN {} ({}): client_id={} client_secret={} Ocp-Apim-Subscription-Key={}",
-            a.msn, a.merchant_name, a.client_id, a.client_secret, a.subscription_key
+            "Processing time: {} ms per capture, refund and cancel (meanwhile: 423)",
+            args.processing.as_millis()
         );
     }
     if args.control {
