@@ -1047,6 +1047,70 @@ mod tests {
     }
 
     #[test]
+    fn the_default_schedule_is_the_documented_one_and_gives_up_after_seven_days() {
+        let secs = Duration::from_secs;
+        let d = documented_schedule();
+        assert_eq!(d[..6], [2, 2, 2, 2, 60, 120].map(secs));
+        assert!(d[6..28].iter().all(|x| *x == secs(3600)), "{d:?}");
+        assert_eq!(d[28..], [secs(86_400)]);
+
+        let mut r = registry();
+        r.register(
+            "123456",
+            "https://a.example/h",
+            &events(&["epayments.payment.authorized.v1"]),
+        )
+        .unwrap();
+        let start = Utc::now();
+        r.enqueue(vec![event("AUTHORIZED", "ref-1")], start);
+        let mut now = start;
+        for _ in 0..100 {
+            let (jobs, _) = r.take_due(now, 10);
+            let Some(job) = jobs.first() else { break };
+            r.complete(
+                Outcome {
+                    key: job.key.clone(),
+                    status: Some(503),
+                    error: None,
+                    duration: Duration::ZERO,
+                },
+                now,
+            );
+            match r.attempts().last().and_then(|a| a.next_attempt_at) {
+                Some(next) => now = next,
+                None => break,
+            }
+        }
+        let last = r.attempts().last().unwrap();
+        assert_eq!(last.outcome, "gave_up");
+        // 29 attempts in the first day, then daily: the 35th is the last before day 7.
+        assert_eq!(last.attempt, 35);
+        let age = now - start;
+        assert!(
+            age > chrono::Duration::days(6) && age <= chrono::Duration::days(7),
+            "{age}"
+        );
+        assert_eq!(r.pending(), 0);
+    }
+
+    #[test]
+    fn a_non_standard_port_is_refused_unless_the_host_is_loopback() {
+        let mut r = registry();
+        let ev = events(&["epayments.payment.captured.v1"]);
+        for bad in ["https://shop.example:8443/h", "https://10.1.2.3:9000/h"] {
+            assert_eq!(r.register("123456", bad, &ev).unwrap_err().field, "url");
+        }
+        let (id, _) = r
+            .register("123456", "https://localhost:9443/h", &ev)
+            .unwrap();
+        assert_eq!(r.deviations(&id).len(), 1);
+        r.settings.allow_loopback_any_port = false;
+        assert!(r
+            .register("123456", "https://localhost:9443/h", &ev)
+            .is_err());
+    }
+
+    #[test]
     fn deleting_a_registration_drops_its_pending_deliveries() {
         let mut r = registry();
         let (id, _) = r
