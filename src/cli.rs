@@ -147,6 +147,15 @@ pub struct SimulatorArgs {
     /// modification meanwhile gets 423 (code 6160), as the real API answers.
     #[arg(long, value_name = "MS", default_value_t = 0)]
     pub processing_ms: u64,
+
+    /// Recording proxy: forward every request (except /__sim/) to this upstream,
+    /// e.g. https://apitest.vipps.no, and journal both sides (with --journal).
+    #[arg(long, value_name = "URL")]
+    pub proxy: Option<String>,
+
+    /// Allow a production upstream for --proxy (real money moves).
+    #[arg(long, requires = "proxy")]
+    pub allow_real_money: bool,
 }
 
 impl SimulatorArgs {
@@ -160,6 +169,9 @@ impl SimulatorArgs {
             rate_limits: !self.no_rate_limits,
             units: self.units.clone(),
             processing: std::time::Duration::from_millis(self.processing_ms),
+            proxy: self.proxy.clone(),
+            allow_real_money: self.allow_real_money,
+            proxy_timeout: crate::simulator::proxy::DEFAULT_TIMEOUT,
         }
     }
 }

@@ -26,6 +26,7 @@ pub mod ledger;
 pub mod mock;
 pub mod om;
 pub mod problem;
+pub mod proxy;
 pub mod ratelimit;
 pub mod routes;
 pub mod serve;
@@ -509,6 +510,11 @@ impl Simulator {
         let reply = engine.dispatch(&req);
         engine.journal.record(&req, &reply, started);
         reply
+    }
+
+    /// Records an exchange the engine did not handle itself (the recording proxy).
+    pub fn record(&self, req: &SimRequest, reply: &Reply, started: DateTime<Utc>) {
+        self.with_engine(|e| e.journal.record(req, reply, started));
     }
 
     /// Runs `f` with the engine locked (control helpers, tests, the dispatcher).

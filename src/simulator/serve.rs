@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Either, Full, Limited};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -20,6 +20,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
+use super::proxy::{self, Upstream};
 use super::webhooks;
 use super::{om, problem, SimConfig, SimRequest, SimResponse, Simulator};
 use crate::Error;
@@ -42,6 +43,12 @@ pub struct ServeConfig {
     pub units: Option<PathBuf>,
     /// Processing time of each capture, refund and cancel (0: off).
     pub processing: Duration,
+    /// Recording proxy: forward every request except `/__sim/` to this upstream.
+    pub proxy: Option<String>,
+    /// Allow a production upstream for `proxy`.
+    pub allow_real_money: bool,
+    /// How long the upstream has to answer.
+    pub proxy_timeout: Duration,
 }
 
 impl Default for ServeConfig {
@@ -54,6 +61,9 @@ impl Default for ServeConfig {
             rate_limits: true,
             units: None,
             processing: Duration::ZERO,
+            proxy: None,
+            allow_real_money: false,
+            proxy_timeout: proxy::DEFAULT_TIMEOUT,
         }
     }
 }
@@ -72,6 +82,16 @@ impl ServeConfig {
         }
         Ok(config)
     }
+}
+
+/// The body of an answer: the engine's, whole, or the upstream's, streamed.
+type ServeBody = Either<Full<Bytes>, proxy::ChannelBody>;
+
+/// Options of [`bind_with`].
+#[derive(Debug, Clone, Default)]
+pub struct ServeOptions {
+    /// Forward everything but `/__sim/` to this upstream (recording proxy).
+    pub upstream: Option<Upstream>,
 }
 
 /// How long shutdown waits for open connections to finish their request.
@@ -126,6 +146,15 @@ impl Standalone {
 /// Binds `addr` and serves `sim` until [`Standalone::shutdown`]. Also starts the
 /// webhook dispatcher and a 1 s tick (payments expire, webhooks fire without traffic).
 pub async fn bind(sim: Arc<Simulator>, addr: SocketAddr) -> io::Result<Standalone> {
+    bind_with(sim, addr, ServeOptions::default()).await
+}
+
+/// [`bind`], with options (the recording proxy).
+pub async fn bind_with(
+    sim: Arc<Simulator>,
+    addr: SocketAddr,
+    options: ServeOptions,
+) -> io::Result<Standalone> {
     let listener = TcpListener::bind(addr).await?;
     let local = listener.local_addr()?;
     let shown = if local.ip().is_unspecified() {
@@ -137,7 +166,14 @@ pub async fn bind(sim: Arc<Simulator>, addr: SocketAddr) -> io::Result<Standalon
     sim.set_base_url(&base_url);
     let config = sim.with_engine(|e| e.config.clone());
     let (stop, stopped) = watch::channel(false);
-    let server = tokio::spawn(serve(sim.clone(), listener, Arc::new(config), stopped));
+    let upstream = options.upstream.map(Arc::new);
+    let server = tokio::spawn(serve(
+        sim.clone(),
+        listener,
+        Arc::new(config),
+        upstream,
+        stopped,
+    ));
     Ok(Standalone {
         addr: local,
         base_url,
@@ -151,6 +187,7 @@ async fn serve(
     sim: Arc<Simulator>,
     listener: TcpListener,
     config: Arc<SimConfig>,
+    upstream: Option<Arc<Upstream>>,
     mut stopped: watch::Receiver<bool>,
 ) {
     let dispatcher = webhooks::spawn_dispatcher(&sim);
@@ -177,6 +214,7 @@ async fn serve(
                     connections.spawn(connection(
                         sim.clone(),
                         config.clone(),
+                        upstream.clone(),
                         stream,
                         stopped.clone(),
                     ));
@@ -206,10 +244,11 @@ async fn serve(
 async fn connection(
     sim: Arc<Simulator>,
     config: Arc<SimConfig>,
+    upstream: Option<Arc<Upstream>>,
     stream: tokio::net::TcpStream,
     mut stopped: watch::Receiver<bool>,
 ) {
-    let service = service_fn(move |req| handle(sim.clone(), config.clone(), req));
+    let service = service_fn(move |req| handle(sim.clone(), config.clone(), upstream.clone(), req));
     let mut builder = http1::Builder::new();
     builder
         .timer(TokioTimer::new())
@@ -230,8 +269,9 @@ async fn connection(
 async fn handle(
     sim: Arc<Simulator>,
     config: Arc<SimConfig>,
+    upstream: Option<Arc<Upstream>>,
     req: Request<Incoming>,
-) -> Result<Response<Full<Bytes>>, DropConnection> {
+) -> Result<Response<ServeBody>, DropConnection> {
     let (parts, body) = req.into_parts();
     let path = parts.uri.path().to_owned();
     let limit = om::body_limit(&config, &path);
@@ -276,6 +316,21 @@ async fn handle(
         headers,
         bytes,
     );
+    if let Some(up) = upstream.as_deref() {
+        // `/__sim/` stays local; everything else goes to the real upstream.
+        if !(path.starts_with("/__sim/") || path == "/__sim") {
+            return Ok(match proxy::forward(&sim, up, sim_req).await {
+                Ok(f) => {
+                    let mut out = Response::new(Either::Right(f.body));
+                    *out.status_mut() = hyper::StatusCode::from_u16(f.status)
+                        .unwrap_or(hyper::StatusCode::BAD_GATEWAY);
+                    set_headers(&mut out, f.headers);
+                    out
+                }
+                Err(local) => to_response(local),
+            });
+        }
+    }
     let reply = sim.handle(sim_req);
     if let Some(d) = reply.delay {
         tokio::time::sleep(d).await;
@@ -286,12 +341,17 @@ async fn handle(
     Ok(to_response(reply.response))
 }
 
-fn to_response(resp: SimResponse) -> Response<Full<Bytes>> {
-    let mut out = Response::new(Full::new(Bytes::from(resp.body)));
+fn to_response(resp: SimResponse) -> Response<ServeBody> {
+    let mut out = Response::new(Either::Left(Full::new(Bytes::from(resp.body))));
     *out.status_mut() = hyper::StatusCode::from_u16(resp.status)
         .unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
+    set_headers(&mut out, resp.headers);
+    out
+}
+
+fn set_headers(out: &mut Response<ServeBody>, list: Vec<(String, String)>) {
     let headers = out.headers_mut();
-    for (k, v) in resp.headers {
+    for (k, v) in list {
         if let (Ok(k), Ok(v)) = (
             hyper::header::HeaderName::try_from(k),
             hyper::header::HeaderValue::try_from(v),
@@ -299,7 +359,6 @@ fn to_response(resp: SimResponse) -> Response<Full<Bytes>> {
             headers.append(k, v);
         }
     }
-    out
 }
 
 /// `vipps-golive simulator`: serves the simulator until Ctrl-C or SIGTERM.
@@ -320,6 +379,14 @@ async fn run_async(args: &ServeConfig) -> Result<(), Error> {
         })?,
     };
     let config = args.sim_config()?;
+    let upstream = match &args.proxy {
+        None => None,
+        Some(raw) => {
+            let url = proxy::check_upstream(raw, args.allow_real_money)
+                .map_err(|e| Error::Usage(e.to_string()))?;
+            Some(Upstream::new(url, args.proxy_timeout).map_err(Error::Usage)?)
+        }
+    };
     let accounts = config.accounts.clone();
     let capabilities: Vec<_> = accounts
         .iter()
@@ -331,7 +398,8 @@ async fn run_async(args: &ServeConfig) -> Result<(), Error> {
             .map_err(|e| Error::Usage(format!("{e}")))?;
     }
     let addr = SocketAddr::new(ip, args.port);
-    let server = bind(sim, addr).await.map_err(|source| {
+    let options = ServeOptions { upstream };
+    let server = bind_with(sim, addr, options).await.map_err(|source| {
         if source.kind() == io::ErrorKind::AddrInUse {
             Error::Usage(format!(
                 "port {} is already in use on {ip} (hint: pick another with --port, or --port 0 for any free one)",
@@ -349,6 +417,24 @@ async fn run_async(args: &ServeConfig) -> Result<(), Error> {
             "WARNING: listening on {ip}, not loopback: anyone who can reach this machine can use the simulator{}.",
             if args.control { " and its control API" } else { "" }
         );
+    }
+    if let Some(raw) = &args.proxy {
+        println!(
+            "Recording proxy listening on {}, forwarding to {raw} (journal: {})",
+            server.base_url(),
+            args.journal
+                .as_ref()
+                .map_or("in memory only; add --journal FILE".to_owned(), |p| p
+                    .display()
+                    .to_string())
+        );
+        if args.allow_real_money {
+            eprintln!("WARNING: --allow-real-money: a production upstream moves real money.");
+        }
+        println!("Press Ctrl-C to stop.");
+        wait_for_signal().await;
+        server.shutdown().await;
+        return Ok(());
     }
     println!("Vipps simulator listening on {}", server.base_url());
     // These are the simulator's own fixed demo credentials, not secrets of
