@@ -122,7 +122,7 @@ impl Upstream {
     }
 }
 
-/// Hop-by-hop headers (RFC 9110 §7.6.1) and `host`: not forwarded.
+/// Hop-by-hop headers (RFC 9110 §7.6.1): never forwarded, either way.
 fn hop_by_hop(name: &str) -> bool {
     matches!(
         name,
@@ -135,9 +135,12 @@ fn hop_by_hop(name: &str) -> bool {
             | "trailer"
             | "transfer-encoding"
             | "upgrade"
-            | "host"
-            | "content-length"
     )
+}
+
+/// Request headers the HTTP client sets itself from the URL and the body.
+fn set_by_client(name: &str) -> bool {
+    hop_by_hop(name) || name == "host" || name == "content-length"
 }
 
 /// A response body fed by a channel: the upstream's chunks as they arrive.
@@ -190,7 +193,7 @@ pub async fn forward(
         .request(method, upstream.target(&req.path, req.query.as_deref()))
         .timeout(upstream.timeout);
     for (k, v) in &req.headers {
-        if !hop_by_hop(k) {
+        if !set_by_client(k) {
             call = call.header(k.as_str(), v.as_str());
         }
     }
