@@ -349,8 +349,10 @@ impl LedgerOptions {
             repeat_cancel_is_noop: true,
             capture_window: CDuration::days(180),
             refund_window: CDuration::days(365),
-            landing_window: CDuration::minutes(5),
-            qr_timeout: CDuration::minutes(5),
+            landing_window: CDuration::from_std(config.landing_window)
+                .unwrap_or_else(|_| CDuration::minutes(5)),
+            qr_timeout: CDuration::from_std(config.qr_timeout)
+                .unwrap_or_else(|_| CDuration::minutes(5)),
         }
     }
 }

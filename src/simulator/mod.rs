@@ -239,6 +239,10 @@ pub struct SimConfig {
     pub token_lifetime: Duration,
     /// Default payment expiry (10 minutes).
     pub payment_timeout: Duration,
+    /// How long the landing page can be used after creation (behaviour.md §8: 5 minutes).
+    pub landing_window: Duration,
+    /// Expiry of a one-time QR payment without `expiresAt` (about 5 minutes, §8).
+    pub qr_timeout: Duration,
     /// Phone numbers of test users who exist (others: 7010 Customer not found).
     pub test_users: Vec<String>,
     /// How many requests the in-memory journal keeps (oldest dropped first).
@@ -299,6 +303,8 @@ impl Default for SimConfig {
             rate_limits: true,
             token_lifetime: Duration::from_secs(3600),
             payment_timeout: Duration::from_secs(600),
+            landing_window: Duration::from_secs(300),
+            qr_timeout: Duration::from_secs(300),
             test_users: vec![
                 "4791234567".into(),
                 "4712345678".into(),

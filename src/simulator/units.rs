@@ -25,7 +25,7 @@
 //! `referenceMaxLen` (50), `numbersAsStrings` (true), `strictContentType`
 //! (true), `qrFormatOnlyWithQr` (false), `specialAmounts` (true),
 //! `expiresAtMaxDays` (28), `nativeRedirectRequiresReturnUrl` (false),
-//! `loopbackWebhooks` (true).
+//! `loopbackWebhooks` (true), `landingWindowSeconds` (300), `qrTimeoutSeconds` (300).
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -119,6 +119,8 @@ struct RulesEntry {
     expires_at_max_days: Option<i64>,
     native_redirect_requires_return_url: Option<bool>,
     loopback_webhooks: Option<bool>,
+    landing_window_seconds: Option<u64>,
+    qr_timeout_seconds: Option<u64>,
 }
 
 /// Why a units file was refused. Never carries a credential value.
@@ -153,13 +155,27 @@ pub fn apply(text: &str, config: &mut SimConfig) -> Result<(), String> {
         format!("{e}")
     })?;
     if let Some(r) = &file.rules {
-        let rules = &mut config.rules;
         if let Some(n) = r.reference_max_len {
             if !(8..=64).contains(&n) {
                 return Err("`rules.referenceMaxLen` must be between 8 and 64".into());
             }
-            rules.reference_max_len = n;
+            config.rules.reference_max_len = n;
         }
+        for (v, name) in [
+            (r.landing_window_seconds, "landingWindowSeconds"),
+            (r.qr_timeout_seconds, "qrTimeoutSeconds"),
+        ] {
+            if v.is_some_and(|n| !(1..=28 * 24 * 3600).contains(&n)) {
+                return Err(format!("`rules.{name}` must be between 1 and 2419200"));
+            }
+        }
+        if let Some(n) = r.landing_window_seconds {
+            config.landing_window = std::time::Duration::from_secs(n);
+        }
+        if let Some(n) = r.qr_timeout_seconds {
+            config.qr_timeout = std::time::Duration::from_secs(n);
+        }
+        let rules = &mut config.rules;
         if let Some(d) = r.expires_at_max_days {
             if !(1..=365).contains(&d) {
                 return Err("`rules.expiresAtMaxDays` must be between 1 and 365".into());
@@ -316,5 +332,12 @@ mod tests {
         assert!(c.rules.special_amounts);
         let e = apply(r#"{"rules":{"referenceMaxLen":65}}"#, &mut c).unwrap_err();
         assert!(e.contains("referenceMaxLen"), "{e}");
+        apply(
+            r#"{"rules":{"landingWindowSeconds":600,"qrTimeoutSeconds":120}}"#,
+            &mut c,
+        )
+        .unwrap();
+        assert_eq!(c.landing_window, std::time::Duration::from_secs(600));
+        assert_eq!(c.qr_timeout, std::time::Duration::from_secs(120));
     }
 }
