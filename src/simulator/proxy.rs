@@ -44,20 +44,8 @@ pub enum UpstreamError {
 /// `vipps.no`, `vippsmobilepay.com` or `mobilepay.*` host except the test
 /// environment's `apitest.vipps.no` counts as production, so a new production
 /// name is refused rather than let through.
-// TODO(lead): fold into the config module's production-host check when merging.
 pub fn is_production_host(url: &Url) -> bool {
-    let Some(host) = url.host_str() else {
-        return false;
-    };
-    let host = host.trim_end_matches('.').to_ascii_lowercase();
-    if host == "apitest.vipps.no" {
-        return false;
-    }
-    let under = |domain: &str| host == domain || host.ends_with(&format!(".{domain}"));
-    under("vipps.no")
-        || under("vippsmobilepay.com")
-        || under("mobilepay.dk")
-        || under("mobilepay.fi")
+    crate::config::is_production_like(url)
 }
 
 /// Checks `--proxy URL`.
