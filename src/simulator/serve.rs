@@ -3,6 +3,15 @@
 //! keeps no per-request copies, survives accept errors (EMFILE), can really
 //! drop a connection, and shuts down gracefully.
 
+// The banner goes through `output`, which ignores a closed pipe or a full
+// disk: `simulator | head -1` must not panic the server it started.
+macro_rules! say {
+    ($($t:tt)*) => { crate::output::result(&format!($($t)*)) };
+}
+macro_rules! tell {
+    ($($t:tt)*) => { crate::output::diag(&format!($($t)*)) };
+}
+
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
@@ -413,13 +422,13 @@ async fn run_async(args: &ServeConfig) -> Result<(), Error> {
         }
     })?;
     if !ip.is_loopback() {
-        eprintln!(
+        tell!(
             "WARNING: listening on {ip}, not loopback: anyone who can reach this machine can use the simulator{}.",
             if args.control { " and its control API" } else { "" }
         );
     }
     if let Some(raw) = &args.proxy {
-        println!(
+        say!(
             "Recording proxy listening on {}, forwarding to {raw} (journal: {})",
             server.base_url(),
             args.journal
@@ -429,17 +438,17 @@ async fn run_async(args: &ServeConfig) -> Result<(), Error> {
                     .to_string())
         );
         if args.allow_real_money {
-            eprintln!("WARNING: --allow-real-money: a production upstream moves real money.");
+            tell!("WARNING: --allow-real-money: a production upstream moves real money.");
         }
-        println!("Press Ctrl-C to stop.");
+        say!("Press Ctrl-C to stop.");
         wait_for_signal().await;
         server.shutdown().await;
         return Ok(());
     }
-    println!("Vipps simulator listening on {}", server.base_url());
+    say!("Vipps simulator listening on {}", server.base_url());
     // These are the simulator's own fixed demo credentials, not secrets of
     // anyone's: printing them is the point (the shop must be configured with them).
-    println!("Credentials it accepts:");
+    say!("Credentials it accepts:");
     let builtin: Vec<(String, String, String)> = SimConfig::default_accounts()
         .into_iter()
         .map(|a| (a.client_id, a.client_secret, a.subscription_key))
@@ -466,35 +475,37 @@ async fn run_async(args: &ServeConfig) -> Result<(), Error> {
             a.subscription_key.clone(),
         );
         if builtin.contains(&own) {
-            println!(
+            // Fixed demo values, public by design: printed as they are.
+            crate::output::result_public(&format!(
                 "  MSN {} ({}): client_id={} client_secret={} Ocp-Apim-Subscription-Key={}; approved for: {approved}",
                 a.msn, a.merchant_name, a.client_id, a.client_secret, a.subscription_key
-            );
+            ));
         } else {
             // A unit from --units: its credentials may be someone's own; never printed.
-            println!(
+            say!(
                 "  MSN {} ({}): credentials from the units file; approved for: {approved}",
-                a.msn, a.merchant_name
+                a.msn,
+                a.merchant_name
             );
         }
     }
     if !args.processing.is_zero() {
-        println!(
+        say!(
             "Processing time: {} ms per capture, refund and cancel (meanwhile: 423)",
             args.processing.as_millis()
         );
     }
     if args.control {
-        println!("Control API: {}/__sim/", server.base_url());
+        say!("Control API: {}/__sim/", server.base_url());
     } else {
-        println!("Control API: off (start with --control to approve, expire, inject faults)");
+        say!("Control API: off (start with --control to approve, expire, inject faults)");
     }
     if let Some(path) = &args.journal {
-        println!("Journal: {}", path.display());
+        say!("Journal: {}", path.display());
     }
-    println!("Press Ctrl-C to stop.");
+    say!("Press Ctrl-C to stop.");
     wait_for_signal().await;
-    eprintln!(
+    tell!(
         "stopping (waiting up to {} s for open requests)",
         SHUTDOWN_GRACE.as_secs()
     );
