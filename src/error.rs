@@ -30,6 +30,9 @@ pub enum Error {
     /// A checklist item failed (exit 1).
     #[error("{0}")]
     Failed(String),
+    /// The report could not be rendered or the folder not checked (exit 2).
+    #[error(transparent)]
+    Report(#[from] crate::report::ReportError),
     /// Local I/O (exit 2: the environment is unusable).
     #[error("{context}")]
     Io {
@@ -43,7 +46,7 @@ impl Error {
     /// The exit code documented in `--help`.
     pub fn exit_code(&self) -> ExitCode {
         ExitCode::from(match self {
-            Error::Config(_) | Error::Usage(_) | Error::Io { .. } => EXIT_USAGE,
+            Error::Config(_) | Error::Usage(_) | Error::Io { .. } | Error::Report(_) => EXIT_USAGE,
             Error::Unreachable { .. } => EXIT_UNREACHABLE,
             Error::Failed(_) => EXIT_FAILED,
         })
