@@ -38,7 +38,10 @@ async fn the_report_of_a_simulator_run_names_every_item_and_reference_and_no_sec
         !html.contains(report_support::CANARY_STEM),
         "a planted credential reached the report"
     );
-    assert!(!html.contains("4791234567"), "a full phone number reached the report");
+    assert!(
+        !html.contains("4791234567"),
+        "a full phone number reached the report"
+    );
     // The bearer token is shown only as its fingerprint.
     assert!(html.contains("Bearer …"));
 }
@@ -191,7 +194,9 @@ async fn an_incomplete_run_is_marked_and_names_interrupted_attempts() {
     assert!(section.contains("idem-key-77"));
     // Also under its reference.
     let card = &html[html.find(&format!("id=\"ref-{r}\"")).unwrap()..];
-    assert!(card[..card.find("</article>").unwrap()].contains("Interrupted: may have taken effect."));
+    assert!(
+        card[..card.find("</article>").unwrap()].contains("Interrupted: may have taken effect.")
+    );
 }
 
 fn escape(s: &str) -> String {

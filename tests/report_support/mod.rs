@@ -143,17 +143,27 @@ pub async fn run(dir: &Path) -> FixtureRun {
         match i {
             0 => {
                 authorized(&c, r, 24_900).await;
-                c.capture_payment(r, Amount::nok(24_900)).await.expect("capture");
+                c.capture_payment(r, Amount::nok(24_900))
+                    .await
+                    .expect("capture");
             }
             1 => {
                 authorized(&c, r, 24_900).await;
-                c.capture_payment(r, Amount::nok(24_900)).await.expect("capture");
-                c.refund_payment(r, Amount::nok(5_000)).await.expect("refund");
-                c.refund_payment(r, Amount::nok(19_900)).await.expect("refund");
+                c.capture_payment(r, Amount::nok(24_900))
+                    .await
+                    .expect("capture");
+                c.refund_payment(r, Amount::nok(5_000))
+                    .await
+                    .expect("refund");
+                c.refund_payment(r, Amount::nok(19_900))
+                    .await
+                    .expect("refund");
             }
             2 => {
                 authorized(&c, r, 24_900).await;
-                c.capture_payment(r, Amount::nok(10_000)).await.expect("capture");
+                c.capture_payment(r, Amount::nok(10_000))
+                    .await
+                    .expect("capture");
                 c.cancel_payment(r, None).await.expect("cancel");
             }
             3 => {
@@ -196,7 +206,12 @@ pub async fn run(dir: &Path) -> FixtureRun {
         scenarios.push(ScenarioResult {
             name: flow.name.into(),
             feature: "Go-live flows".into(),
-            tags: flow.ids.iter().map(|s| s.to_string()).chain(["simulator".to_string()]).collect(),
+            tags: flow
+                .ids
+                .iter()
+                .map(|s| s.to_string())
+                .chain(["simulator".to_string()])
+                .collect(),
             checklist_ids: flow.ids.iter().map(|s| s.to_string()).collect(),
             verdict,
             reason,
@@ -306,7 +321,9 @@ pub async fn run(dir: &Path) -> FixtureRun {
             msn: MSN.into(),
             started_at,
             finished_at,
-            stale_after: started_at.checked_add_months(Months::new(1)).unwrap_or(started_at),
+            stale_after: started_at
+                .checked_add_months(Months::new(1))
+                .unwrap_or(started_at),
             tags: None,
             system_name: Some("vipps-golive".into()),
             system_version: Some(env!("CARGO_PKG_VERSION").into()),
@@ -351,11 +368,7 @@ fn clock_now(clock: &Arc<VirtualClock>) -> chrono::DateTime<Utc> {
 
 /// Writes a run folder as a run does: journal (already there), evidence.json,
 /// report.html, and a manifest (signed when a key is given).
-pub fn write_folder(
-    dir: &Path,
-    evidence: &Evidence,
-    key: Option<&ed25519_dalek::SigningKey>,
-) {
+pub fn write_folder(dir: &Path, evidence: &Evidence, key: Option<&ed25519_dalek::SigningKey>) {
     vipps_golive::report::write_evidence(&dir.join("evidence.json"), evidence).unwrap();
     let html = vipps_golive::report::render(evidence).unwrap();
     vipps_golive::report::write_html(&dir.join("report.html"), &html).unwrap();
