@@ -164,10 +164,18 @@ async fn values_from_the_wire_are_escaped() {
     run.evidence.items[0].reason = Some("<script>alert(1)</script>".into());
     run.evidence.items[0].verdict = Verdict::Fail;
     run.evidence.scenarios[0].name = "\"><img src=x>".into();
+    run.evidence.exchanges[0].response_body =
+        serde_json::Value::String("</pre><script>alert(2)</script>".into());
+    run.evidence.exchanges[0]
+        .response_headers
+        .push(("X-Evil".into(), "<b>bold</b> & more".into()));
     let html = report::render(&run.evidence).unwrap();
     assert!(!html.contains("<script>alert"));
     assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
     assert!(!html.contains("<img src=x>"));
+    assert!(!html.contains("<script>alert(2)"));
+    assert!(html.contains("&lt;/pre&gt;&lt;script&gt;alert(2)&lt;/script&gt;"));
+    assert!(html.contains("X-Evil: &lt;b&gt;bold&lt;/b&gt; &amp; more"));
     assert!(html.contains("Not ready: 1 checklist item(s) failed."));
 }
 

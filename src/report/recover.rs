@@ -27,10 +27,11 @@ pub fn from_journal(dir: &Path) -> Result<Evidence, ReportError> {
         .ok()
         .and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
         .unwrap_or_else(|| "unknown".into());
-    // Write-ahead attempt lines (attempts without an outcome) are read by the
-    // journal of the hardening work; until then a killed run's last request
-    // is simply absent from this list.
-    Ok(evidence_from_exchanges(&run_id, exchanges, Vec::new()))
+    // MERGE: with the write-ahead journal (branch `hardening`) this becomes
+    // `Journal::interrupted(dir.join(JOURNAL_FILE))?`: every attempt line
+    // without an outcome. Until then a killed run's last request is absent.
+    let interrupted = Vec::new();
+    Ok(evidence_from_exchanges(&run_id, exchanges, interrupted))
 }
 
 /// Incomplete evidence: run facts, references and problems as recorded,

@@ -22,6 +22,9 @@ use crate::evidence::Exchange;
 /// `evidence.json`); keeps a run with uploaded images quick to open.
 const BODY_LIMIT: usize = 16_000;
 
+/// Above this many GETs a reference's polls are listed on one line, not in a table.
+const POLL_ROWS: usize = 12;
+
 /// The whole page.
 #[derive(Debug, Serialize)]
 pub struct ReportView {
@@ -140,7 +143,12 @@ pub struct ReferenceView {
     pub ending: Option<String>,
     pub aggregate: Option<AggregateView>,
     pub events: Vec<EventView>,
+    /// One table row per GET (when few).
     pub polls: Vec<PollView>,
+    /// Timeline dots for every GET.
+    pub poll_dots: Vec<String>,
+    /// Every GET as one line of text, when there are too many for a table.
+    pub polls_inline: Option<String>,
     pub poll_summary: Option<String>,
     pub webhooks: Vec<WebhookView>,
     pub problems: Vec<ProblemView>,
@@ -272,10 +280,13 @@ pub struct ExchangeView {
     pub started_at: String,
     pub duration_ms: u64,
     pub attempt: u32,
-    pub request_headers: String,
-    pub request_body: String,
-    pub response_headers: String,
-    pub response_body: String,
+    /// The request as text (line, headers, body), already HTML-escaped for
+    /// element content (`&`, `<`, `>` only): placed with `{{{ }}}` inside
+    /// `<pre>`, never in an attribute. Escaping the bodies' many quotes as
+    /// handlebars does would grow a 5 000-exchange report by a fifth.
+    pub request_html: String,
+    /// The response as text, escaped the same way.
+    pub response_html: String,
     pub error: Option<String>,
     pub checklist_ids: String,
 }
@@ -382,6 +393,31 @@ fn body_text(body: &serde_json::Value) -> String {
     )
 }
 
+/// Escapes text for HTML element content (not attributes).
+pub fn escape_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / 16);
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A message as text: its first line, headers, a blank line and the body.
+fn message_text(first: &str, headers: &[(String, String)], body: &serde_json::Value) -> String {
+    let mut out = format!("{first}\n{}", headers_text(headers));
+    let body = body_text(body);
+    if !body.is_empty() {
+        out.push('\n');
+        out.push_str(&body);
+    }
+    out
+}
+
 fn path_of(url: &str) -> String {
     match url::Url::parse(url) {
         Ok(u) => u.path().to_owned(),
@@ -407,10 +443,19 @@ fn exchange_view(e: &Exchange) -> ExchangeView {
         started_at: time_ms(e.started_at),
         duration_ms: e.duration_ms,
         attempt: e.attempt,
-        request_headers: headers_text(&e.request_headers),
-        request_body: body_text(&e.request_body),
-        response_headers: headers_text(&e.response_headers),
-        response_body: body_text(&e.response_body),
+        request_html: escape_text(&message_text(
+            &format!("{} {}", e.method, path_of(&e.url)),
+            &e.request_headers,
+            &e.request_body,
+        )),
+        response_html: escape_text(&message_text(
+            &match e.status {
+                Some(s) => format!("HTTP {s}"),
+                None => "no response".to_owned(),
+            },
+            &e.response_headers,
+            &e.response_body,
+        )),
         error: e.error.clone(),
         checklist_ids: e.checklist_ids.join(" "),
     }
@@ -516,7 +561,16 @@ pub fn build(evidence: &Evidence) -> ReportView {
             proof: catalogue.map(|c| c.proof.to_owned()).unwrap_or_default(),
             verdict: item.verdict.label(),
             verdict_class: verdict_class(item.verdict),
-            reason: item.reason.clone(),
+            reason: item.reason.clone().or_else(|| {
+                (item.verdict == Verdict::NeedsAttestation && item.attestation.is_none()).then(
+                    || {
+                        format!(
+                            "not attested yet: a person checks it and the run records who and when (`--attest {}=\"Name, role\"`)",
+                            item.id
+                        )
+                    },
+                )
+            }),
             scenarios: item
                 .scenarios
                 .iter()
@@ -604,6 +658,19 @@ pub fn build(evidence: &Evidence) -> ReportView {
                 left: percent(*t, origin, span),
             })
             .collect();
+        // A payment polled to expiry has ~300 GETs: a table row each would be
+        // most of a large report's layout work, so many polls become one line.
+        let poll_dots = polls.iter().map(|p| p.left.clone()).collect();
+        let (polls, polls_inline) = if polls.len() > POLL_ROWS {
+            let line = polls
+                .iter()
+                .map(|p| format!("{}. {}", p.n, p.offset))
+                .collect::<Vec<_>>()
+                .join(" · ");
+            (Vec::new(), Some(line))
+        } else {
+            (polls, None)
+        };
         let poll_summary = match (r.polls.first(), r.polls.last()) {
             (Some(first), Some(last)) if r.polls.len() > 1 => Some(format!(
                 "{} GETs; the first {} after the first request, then on average every {}",
@@ -644,6 +711,8 @@ pub fn build(evidence: &Evidence) -> ReportView {
             aggregate: r.aggregate.as_ref().map(aggregate_view),
             events,
             polls,
+            poll_dots,
+            polls_inline,
             poll_summary,
             webhooks: r
                 .webhooks
