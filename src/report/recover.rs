@@ -95,10 +95,7 @@ pub fn evidence_from_exchanges(
                 id: item.id.into(),
                 title: item.title.into(),
                 verdict: Verdict::Fail,
-                reason: Some(
-                    "not proven: the run stopped before a verdict (INCOMPLETE); what it recorded is below"
-                        .into(),
-                ),
+                reason: Some("not proven: the run stopped before its verdict".into()),
                 scenarios,
                 references: refs,
                 attestation: None,

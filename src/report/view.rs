@@ -1008,6 +1008,14 @@ mod tests {
     }
 
     #[test]
+    fn element_text_escapes_markup_but_keeps_quotes() {
+        assert_eq!(
+            escape_text(r#"</pre><b a="1">&'"#),
+            r#"&lt;/pre&gt;&lt;b a="1"&gt;&amp;'"#
+        );
+    }
+
+    #[test]
     fn anchors_keep_only_safe_characters() {
         assert_eq!(anchor("ref", "shop-42-a"), "ref-shop-42-a");
         assert_eq!(anchor("sc", "a \"b\" <c>"), "sc-a__b___c_");
