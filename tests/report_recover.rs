@@ -219,10 +219,53 @@ fn a_real_run_killed_with_sigkill_halfway_is_reported_from_its_journal() {
     assert!(html[..html.find("<h1>").unwrap()].contains("INCOMPLETE"));
     let evidence = report::load(&run_dir.join("evidence.json")).unwrap();
     assert!(!evidence.complete);
-    assert!(evidence.exchanges.len() >= 20);
+    // 20 journal lines: attempts written ahead and their outcomes.
+    assert!(evidence.exchanges.len() >= 5, "{}", evidence.exchanges.len());
     assert!(!evidence.references.is_empty());
+    // An attempt the kill cut off before its answer is named as such.
+    for a in &evidence.interrupted {
+        assert!(html.contains(&a.id), "interrupted attempt {} is named", a.id);
+    }
     // Everything the journal recorded is in the report.
     for e in &evidence.exchanges {
         assert!(html.contains(&format!("id=\"ex-{}\"", e.id)));
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_attempt_the_journal_holds_without_an_outcome_is_named_in_the_report() {
+    // Arrange: a fixture run's journal, then a capture whose attempt line was
+    // written ahead and whose answer never came (the process was killed).
+    let dir = tempfile::tempdir().unwrap();
+    let run = report_support::run(dir.path()).await;
+    let r = run.references[2].clone();
+    let journal = Journal::open_append(dir.path().join("journal.jsonl")).unwrap();
+    journal
+        .append_attempt(&vipps_golive::evidence::Attempt {
+            schema_version: 1,
+            kind: vipps_golive::evidence::ATTEMPT_KIND.into(),
+            id: "killed-capture-1".into(),
+            started_at: run.evidence.run.finished_at,
+            method: "POST".into(),
+            url: format!("{}/epayment/v1/payments/{r}/capture", run.evidence.run.base_url),
+            attempt: 1,
+            reference: Some(r.clone()),
+            idempotency_key: Some("5b7e-capture-key".into()),
+            checklist_ids: vec!["EP-CAPTURE".into()],
+            scenario: None,
+        })
+        .unwrap();
+    drop(journal);
+
+    let out = cli(&["report", "--from-journal", dir.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("1 interrupted attempt(s)"), "{}", text(&out));
+    let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
+    let section = &html[html.find("id=\"interrupted\"").unwrap()..];
+    assert!(section.contains("may have taken effect"));
+    assert!(section.contains(&format!("/epayment/v1/payments/{r}/capture")));
+    assert!(section.contains("5b7e-capture-key"));
+    let evidence = report::load(&dir.path().join("evidence.json")).unwrap();
+    assert_eq!(evidence.interrupted.len(), 1);
+    assert_eq!(evidence.interrupted[0].id, "killed-capture-1");
 }

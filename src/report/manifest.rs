@@ -314,8 +314,47 @@ pub fn read(dir: &Path) -> Result<(Manifest, Vec<u8>), ManifestError> {
             supported: MANIFEST_SCHEMA_VERSION,
         });
     }
-    let manifest = serde_json::from_slice(&bytes).map_err(parse)?;
+    let raw: RawManifest = serde_json::from_slice(&bytes).map_err(parse)?;
+    let files = match (raw.files, raw.sha256) {
+        (Some(files), _) => files,
+        // The interim runner's manifest: `{"sha256": {"name": "<hex>"}}`,
+        // no sizes. Still checked, by hash alone.
+        (None, Some(map)) => map
+            .into_iter()
+            .map(|(path, sha256)| FileEntry {
+                path,
+                sha256,
+                bytes: LEGACY_SIZE,
+            })
+            .collect(),
+        (None, None) => {
+            return Err(ManifestError::Parse {
+                path: path.clone(),
+                source: serde::de::Error::missing_field("files"),
+            })
+        }
+    };
+    let manifest = Manifest {
+        schema_version: raw.schema_version,
+        run_id: raw.run_id,
+        files,
+    };
     Ok((manifest, bytes))
+}
+
+/// Size recorded for files of an interim-format manifest, which kept none.
+const LEGACY_SIZE: u64 = u64::MAX;
+
+/// `manifest.json` as read: the agreed shape, or the interim runner's.
+#[derive(Deserialize)]
+struct RawManifest {
+    schema_version: u32,
+    #[serde(default)]
+    run_id: String,
+    #[serde(default)]
+    files: Option<Vec<FileEntry>>,
+    #[serde(default)]
+    sha256: Option<std::collections::BTreeMap<String, String>>,
 }
 
 /// Hashes `dir` again and compares it with its manifest; with a key, verifies
@@ -328,7 +367,10 @@ pub fn check(dir: &Path, public_key: Option<&VerifyingKey>) -> Result<CheckRepor
     for entry in &recorded.files {
         match now.files.iter().find(|f| f.path == entry.path) {
             None => removed.push(entry.path.clone()),
-            Some(f) if f.sha256 != entry.sha256 || f.bytes != entry.bytes => {
+            Some(f)
+                if f.sha256 != entry.sha256
+                    || (entry.bytes != LEGACY_SIZE && f.bytes != entry.bytes) =>
+            {
                 changed.push(entry.path.clone())
             }
             Some(_) => {}
@@ -473,6 +515,23 @@ pub fn generate_key(path: &Path) -> Result<PathBuf, ManifestError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_interim_manifest_is_still_checked_by_hash() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.txt"), "abc").unwrap();
+        std::fs::write(
+            dir.path().join(MANIFEST),
+            r#"{"schema_version":1,"run_id":"old","sha256":{"a.txt":"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad","gone.txt":"00"}}"#,
+        )
+        .unwrap();
+        let report = check(dir.path(), None).unwrap();
+        assert_eq!(report.run_id, "old");
+        assert!(report.changed.is_empty());
+        assert_eq!(report.removed, ["gone.txt"]);
+        std::fs::write(dir.path().join("a.txt"), "abd").unwrap();
+        assert_eq!(check(dir.path(), None).unwrap().changed, ["a.txt"]);
+    }
 
     #[test]
     fn manifest_bytes_are_the_agreed_shape() {

@@ -27,10 +27,9 @@ pub fn from_journal(dir: &Path) -> Result<Evidence, ReportError> {
         .ok()
         .and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
         .unwrap_or_else(|| "unknown".into());
-    // MERGE: with the write-ahead journal (branch `hardening`) this becomes
-    // `Journal::interrupted(dir.join(JOURNAL_FILE))?`: every attempt line
-    // without an outcome. Until then a killed run's last request is absent.
-    let interrupted = Vec::new();
+    // Every attempt line without an outcome: sent (or about to be) when the
+    // run stopped, so it may have taken effect.
+    let interrupted = Journal::interrupted(dir.join(JOURNAL_FILE))?;
     Ok(evidence_from_exchanges(&run_id, exchanges, interrupted))
 }
 
