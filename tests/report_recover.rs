@@ -70,6 +70,19 @@ fn a_newer_evidence_schema_is_refused_with_exit_2_and_a_hint() {
 }
 
 #[test]
+fn evidence_of_the_interim_runner_points_at_from_journal() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("evidence.json"),
+        r#"{"schema_version": 1, "flows": []}"#,
+    )
+    .unwrap();
+    let out = cli(&["report", dir.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).contains("--from-journal"), "{}", text(&out));
+}
+
+#[test]
 fn a_folder_without_evidence_points_at_from_journal() {
     let dir = tempfile::tempdir().unwrap();
     let out = cli(&["report", dir.path().to_str().unwrap()]);
@@ -220,11 +233,19 @@ fn a_real_run_killed_with_sigkill_halfway_is_reported_from_its_journal() {
     let evidence = report::load(&run_dir.join("evidence.json")).unwrap();
     assert!(!evidence.complete);
     // 20 journal lines: attempts written ahead and their outcomes.
-    assert!(evidence.exchanges.len() >= 5, "{}", evidence.exchanges.len());
+    assert!(
+        evidence.exchanges.len() >= 5,
+        "{}",
+        evidence.exchanges.len()
+    );
     assert!(!evidence.references.is_empty());
     // An attempt the kill cut off before its answer is named as such.
     for a in &evidence.interrupted {
-        assert!(html.contains(&a.id), "interrupted attempt {} is named", a.id);
+        assert!(
+            html.contains(&a.id),
+            "interrupted attempt {} is named",
+            a.id
+        );
     }
     // Everything the journal recorded is in the report.
     for e in &evidence.exchanges {
@@ -247,7 +268,10 @@ async fn an_attempt_the_journal_holds_without_an_outcome_is_named_in_the_report(
             id: "killed-capture-1".into(),
             started_at: run.evidence.run.finished_at,
             method: "POST".into(),
-            url: format!("{}/epayment/v1/payments/{r}/capture", run.evidence.run.base_url),
+            url: format!(
+                "{}/epayment/v1/payments/{r}/capture",
+                run.evidence.run.base_url
+            ),
             attempt: 1,
             reference: Some(r.clone()),
             idempotency_key: Some("5b7e-capture-key".into()),
@@ -259,7 +283,11 @@ async fn an_attempt_the_journal_holds_without_an_outcome_is_named_in_the_report(
 
     let out = cli(&["report", "--from-journal", dir.path().to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    assert!(text(&out).contains("1 interrupted attempt(s)"), "{}", text(&out));
+    assert!(
+        text(&out).contains("1 interrupted attempt(s)"),
+        "{}",
+        text(&out)
+    );
     let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
     let section = &html[html.find("id=\"interrupted\"").unwrap()..];
     assert!(section.contains("may have taken effect"));

@@ -43,6 +43,8 @@ pub enum ReportError {
     Evidence(#[from] EvidenceReadError),
     #[error("`{path}` has no evidence.json (hint: a run killed before its end leaves only a journal: `vipps-golive report --from-journal {path}`)")]
     NoEvidence { path: PathBuf },
+    #[error("`{path}` has evidence schema version {found}, written by an earlier vipps-golive before the report existed (hint: `vipps-golive report --from-journal DIR` renders its folder from the journal)")]
+    OldSchema { path: PathBuf, found: u32 },
     #[error("the report template failed: {0} (hint: this is a bug in vipps-golive)")]
     Template(String),
     #[error(transparent)]
@@ -109,6 +111,19 @@ pub fn load(path: &Path) -> Result<Evidence, ReportError> {
         path: path.to_owned(),
         source,
     })?;
+    #[derive(serde::Deserialize)]
+    struct Version {
+        schema_version: u32,
+    }
+    // Version 1 (the interim runner's flows) cannot be shown as a checklist.
+    if let Ok(Version { schema_version }) = serde_json::from_str::<Version>(&text) {
+        if schema_version < 2 {
+            return Err(ReportError::OldSchema {
+                path: path.to_owned(),
+                found: schema_version,
+            });
+        }
+    }
     Ok(Evidence::from_json(&path.display().to_string(), &text)?)
 }
 
