@@ -11,7 +11,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::checklist::{self, Area};
+use crate::checklist;
 use crate::evidence::model::{
     Aggregate, Evidence, InterruptedAttempt, ProblemRecord, RunKind, ScenarioResult, Severity,
     Verdict,
@@ -983,19 +983,6 @@ fn summary(evidence: &Evidence) -> Summary {
         details,
         counts,
     }
-}
-
-/// Areas in checklist order (used by tests that walk the rows).
-pub fn area_titles() -> Vec<&'static str> {
-    [
-        Area::Endpoints,
-        Area::QualityAssurance,
-        Area::Pitfalls,
-        Area::GoLive,
-    ]
-    .iter()
-    .map(|a| a.title())
-    .collect()
 }
 
 #[cfg(test)]
