@@ -152,6 +152,43 @@ pub struct SimulatorArgs {
     /// Turn off the rate limits (5/min per reference for modifications, 120/min for reads).
     #[arg(long)]
     pub no_rate_limits: bool,
+
+    /// A JSON file of sales units (capabilities: long-living, PUSH_MESSAGE, CARD;
+    /// extra units) and fidelity switches. See docs/simulator-server.md.
+    #[arg(long, value_name = "FILE")]
+    pub units: Option<PathBuf>,
+
+    /// Each capture, refund and cancel keeps its payment busy this long; another
+    /// modification meanwhile gets 423 (code 6160), as the real API answers.
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    pub processing_ms: u64,
+
+    /// Recording proxy: forward every request (except /__sim/) to this upstream,
+    /// e.g. https://apitest.vipps.no, and journal both sides (with --journal).
+    #[arg(long, value_name = "URL")]
+    pub proxy: Option<String>,
+
+    /// Allow a production upstream for --proxy (real money moves).
+    #[arg(long, requires = "proxy")]
+    pub allow_real_money: bool,
+}
+
+impl SimulatorArgs {
+    /// The server's plain configuration (the server never sees clap types).
+    pub fn serve_config(&self) -> crate::simulator::serve::ServeConfig {
+        crate::simulator::serve::ServeConfig {
+            host: self.host.clone(),
+            port: self.port,
+            journal: self.journal.clone(),
+            control: self.control,
+            rate_limits: !self.no_rate_limits,
+            units: self.units.clone(),
+            processing: std::time::Duration::from_millis(self.processing_ms),
+            proxy: self.proxy.clone(),
+            allow_real_money: self.allow_real_money,
+            proxy_timeout: crate::simulator::proxy::DEFAULT_TIMEOUT,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Args)]

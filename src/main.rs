@@ -31,7 +31,7 @@ fn main() -> ExitCode {
         .try_init();
     let result = match cli.command {
         Command::Run(args) => vipps_golive::commands::run::run(&args),
-        Command::Simulator(args) => vipps_golive::simulator::serve::run(&args),
+        Command::Simulator(args) => vipps_golive::simulator::serve::run(&args.serve_config()),
         Command::Config(args) => {
             vipps_golive::commands::config::run(&args, &mut std::io::stdout().lock())
         }
