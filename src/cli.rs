@@ -37,6 +37,17 @@ pub enum Command {
     ///
     /// Example: vipps-golive config --env test --env-file .env
     Config(ConfigArgs),
+    /// Render the evidence report again, check a run folder, or report a killed run.
+    ///
+    /// `report DIR` (or `report DIR/evidence.json`) renders report.html from
+    /// the evidence alone. `report --check DIR` hashes the folder again and
+    /// lists every file changed, added or removed since the run: exit 0 when
+    /// none, 1 when one did (or the signature does not verify).
+    /// `report --from-journal DIR` renders what a run killed halfway recorded,
+    /// marked INCOMPLETE.
+    ///
+    /// Example: vipps-golive report --check reports/latest --public-key golive.key.pub
+    Report(ReportArgs),
 }
 
 /// Which target and which credentials.
@@ -184,6 +195,45 @@ impl SimulatorArgs {
 pub struct ConfigArgs {
     #[command(flatten)]
     pub target: TargetArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ReportArgs {
+    /// A run folder, or its evidence.json.
+    #[arg(
+        value_name = "DIR|FILE",
+        required_unless_present_any = ["from_journal", "gen_key"]
+    )]
+    pub path: Option<PathBuf>,
+
+    /// Check the folder against its manifest.json instead of rendering.
+    #[arg(long, conflicts_with_all = ["from_journal", "out", "sign_key"], help_heading = "Check")]
+    pub check: bool,
+
+    /// With --check: verify manifest.sig with this Ed25519 public key (PEM or base64).
+    #[arg(long, value_name = "FILE", requires = "check", help_heading = "Check")]
+    pub public_key: Option<PathBuf>,
+
+    /// Seal the folder: rewrite manifest.json and sign it (Ed25519 private key, PKCS#8 PEM or base64 seed).
+    #[arg(long, value_name = "FILE", help_heading = "Render")]
+    pub sign_key: Option<PathBuf>,
+
+    /// Render from the journal of a run that did not finish (marked INCOMPLETE).
+    #[arg(
+        long,
+        value_name = "DIR",
+        conflicts_with = "path",
+        help_heading = "Render"
+    )]
+    pub from_journal: Option<PathBuf>,
+
+    /// Write the HTML here instead of report.html beside the evidence.
+    #[arg(long, value_name = "FILE", help_heading = "Render")]
+    pub out: Option<PathBuf>,
+
+    /// Make an Ed25519 key pair: FILE (private, PKCS#8 PEM) and FILE.pub; nothing else is done.
+    #[arg(long, value_name = "FILE", exclusive = true, help_heading = "Keys")]
+    pub gen_key: Option<PathBuf>,
 }
 
 #[cfg(test)]

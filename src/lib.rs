@@ -74,6 +74,7 @@ pub mod config;
 pub mod error;
 pub mod evidence;
 pub mod output;
+pub mod report;
 pub mod secret;
 pub mod simulator;
 

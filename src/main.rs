@@ -35,6 +35,9 @@ fn main() -> ExitCode {
         Command::Config(args) => {
             vipps_golive::commands::config::run(&args, &mut std::io::stdout().lock())
         }
+        Command::Report(args) => {
+            vipps_golive::commands::report::run(&args, &mut std::io::stdout().lock())
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,6 +1,7 @@
 //! The subcommands as documented library functions; `main` only dispatches to them.
 
 pub mod config;
+pub mod report;
 pub mod run;
 
 use std::future::Future;
