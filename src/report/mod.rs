@@ -7,7 +7,8 @@
 //! and fetches nothing (a Content-Security-Policy says so to the browser), so
 //! it reads the same offline in a year.
 
-pub mod manifest;
+/// The manifest lives with the run folder it seals; re-exported here for `report --check`.
+pub use crate::evidence::manifest;
 pub mod recover;
 pub mod view;
 

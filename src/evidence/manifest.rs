@@ -124,7 +124,11 @@ fn collect(root: &Path, dir: &Path, out: &mut Vec<FileEntry>) -> Result<(), Mani
             continue;
         }
         let relative = relative_path(root, &path);
-        if relative == MANIFEST || relative == SIGNATURE {
+        let temporary = entry
+            .file_name()
+            .to_str()
+            .is_some_and(|n| n.starts_with(super::folder::TEMP_PREFIX));
+        if relative == MANIFEST || relative == SIGNATURE || temporary {
             continue;
         }
         let (sha256, bytes) = hash_file(&path)?;
@@ -190,13 +194,7 @@ pub fn write(
 /// Writes `path` through a temporary file in the same folder and a rename,
 /// so a reader never sees half a file.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ManifestError> {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{name}.tmp"));
-    std::fs::write(&tmp, bytes).map_err(io("write", &tmp))?;
-    std::fs::rename(&tmp, path).map_err(io("rename into place", path))
+    super::folder::write_atomic(path, bytes).map_err(io("write", path))
 }
 
 /// What the signature says, when asked.
