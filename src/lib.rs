@@ -73,6 +73,7 @@ pub mod commands;
 pub mod config;
 pub mod error;
 pub mod evidence;
+pub mod rules;
 pub mod secret;
 pub mod simulator;
 
