@@ -66,6 +66,7 @@
 //! ```
 
 pub mod api;
+pub mod audit;
 pub mod checklist;
 pub mod cli;
 pub mod clock;

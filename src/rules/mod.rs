@@ -97,6 +97,8 @@ pub struct Observed {
     pub msns: Vec<String>,
     /// Distinct returnUrls sent on create (at most 20), for `--check-return-url`.
     pub return_urls: Vec<ReturnUrl>,
+    /// Answers with status 400 or above.
+    pub errors: u64,
 }
 
 /// A returnUrl and the create that sent it.
@@ -140,6 +142,9 @@ impl RuleSet {
                 .last
                 .map_or(exchange.started_at, |l| l.max(exchange.started_at)),
         );
+        if exchange.status.is_some_and(|s| s >= 400) {
+            self.seen.errors += 1;
+        }
         if view.op == Op::Landing {
             // The customer's browser, not the shop: judged by no rule.
             return;
