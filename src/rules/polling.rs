@@ -35,6 +35,10 @@ struct Payment {
     gets_after_final: u32,
     flagged_fast: bool,
     flagged_after_final: bool,
+    /// The shop changed the payment (capture, cancel, ...).
+    modified: bool,
+    /// The next GET reads the result of the shop's own change: a read, not a poll.
+    changed: bool,
 }
 
 /// What one GET of a payment says about its polling.
@@ -79,6 +83,8 @@ impl Polling {
                         gets_after_final: 0,
                         flagged_fast: false,
                         flagged_after_final: false,
+                        modified: false,
+                        changed: false,
                     },
                 );
             }
@@ -100,6 +106,8 @@ impl Polling {
                 if let Some(p) = self.payments.get_mut(&key) {
                     p.gets_after_final = 0;
                     p.flagged_after_final = false;
+                    p.modified |= view.op.is_modification();
+                    p.changed = true;
                 }
             }
             _ => {}
@@ -124,8 +132,9 @@ impl Polling {
                 e - p.last_get.unwrap_or(p.created_at)
             });
             match p.last_get {
-                // Created at the very end of the journal: no poll due yet.
-                None if journal_left < start => {}
+                // Created at the very end of the journal: no poll due yet
+                // (unless the shop already acted on it without reading it).
+                None if journal_left < start && !p.modified => {}
                 None => sink.raise_at("PF-POLLING", "polling.never-read", Severity::Fail, at, || {
                     (
                         format!("reference `{}` was created but never read with GET", p.reference),
@@ -148,7 +157,9 @@ impl Polling {
 fn step(p: &mut Payment, at: DateTime<Utc>, state: Option<&str>, o: &RuleOptions) -> Vec<Problem> {
     let mut problems = Vec::new();
     let since = |t: DateTime<Utc>| (at - t).to_std().unwrap_or_default();
-    if p.final_seen {
+    if std::mem::take(&mut p.changed) {
+        // Reading the result of the shop's own capture, cancel or refund.
+    } else if p.final_seen {
         p.gets_after_final += 1;
         if p.gets_after_final > READS_AFTER_FINAL && !p.flagged_after_final {
             p.flagged_after_final = true;
@@ -210,6 +221,8 @@ mod tests {
             gets_after_final: 0,
             flagged_fast: false,
             flagged_after_final: false,
+            modified: false,
+            changed: false,
         }
     }
 
