@@ -483,6 +483,7 @@ async fn the_careful_shop_passes_the_audit() {
     assert_eq!(e.run.msn, MSN);
     assert!(e.run.started_at < e.run.finished_at);
     assert!(!e.exchanges.is_empty());
+    assert!(e.references.len() >= 6, "one per payment the shop made");
 }
 
 #[tokio::test(flavor = "multi_thread")]

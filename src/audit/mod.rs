@@ -234,11 +234,13 @@ pub fn evidence(run_id: &str, source: &Source, filter: &Filter, outcome: &Outcom
         schema_version: EVIDENCE_SCHEMA_VERSION,
         kind: RunKind::Audit,
         complete: true,
+        // From the exchanges kept (all of them for a journal of up to
+        // KEEP_ALL_EXCHANGES; else those behind findings).
+        references: crate::evidence::build::references(&outcome.exchanges, &run.msn),
         run,
         golive: None,
         items: items(&outcome.findings, outcome),
         scenarios: Vec::new(),
-        references: Vec::new(),
         findings: outcome.findings.clone(),
         attestations: Vec::new(),
         webhook_checks: Vec::new(),
