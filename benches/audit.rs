@@ -31,17 +31,26 @@ fn headers(post: bool) -> Vec<(String, String)> {
     let mut h = vec![
         ("host".to_owned(), "127.0.0.1:7777".to_owned()),
         ("authorization".to_owned(), "Bearer …1a2b3c4d".to_owned()),
-        ("ocp-apim-subscription-key".to_owned(), "…5e6f7a8b".to_owned()),
+        (
+            "ocp-apim-subscription-key".to_owned(),
+            "…5e6f7a8b".to_owned(),
+        ),
         ("merchant-serial-number".to_owned(), "123456".to_owned()),
         ("vipps-system-name".to_owned(), "bench-shop".to_owned()),
         ("vipps-system-version".to_owned(), "1.2.3".to_owned()),
-        ("vipps-system-plugin-name".to_owned(), "bench-checkout".to_owned()),
+        (
+            "vipps-system-plugin-name".to_owned(),
+            "bench-checkout".to_owned(),
+        ),
         ("vipps-system-plugin-version".to_owned(), "4.5.6".to_owned()),
         ("content-type".to_owned(), "application/json".to_owned()),
         ("accept".to_owned(), "*/*".to_owned()),
     ];
     if post {
-        h.push(("idempotency-key".to_owned(), uuid::Uuid::new_v4().to_string()));
+        h.push((
+            "idempotency-key".to_owned(),
+            uuid::Uuid::new_v4().to_string(),
+        ));
     }
     h
 }
@@ -109,25 +118,96 @@ fn write_journal(path: &std::path::Path, lines: u64) {
         let p = format!("/epayment/v1/payments/{r}");
         let t = t0 + Duration::milliseconds(n as i64 * 50);
         let money = |v: i64| json!({"modificationAmount": {"currency": "NOK", "value": v}});
-        line(&mut out, t, "POST", "/epayment/v1/payments", json!({
+        line(
+            &mut out,
+            t,
+            "POST",
+            "/epayment/v1/payments",
+            json!({
             "amount": {"currency": "NOK", "value": 1000}, "paymentMethod": {"type": "WALLET"},
             "reference": r, "userFlow": "WEB_REDIRECT",
             "returnUrl": format!("https://shop.example/return?reference={r}"),
-            "paymentDescription": "Two mugs"}), 201,
-            json!({"redirectUrl": format!("http://127.0.0.1:7777/landing/{r}"), "reference": r}));
-        line(&mut out, t + Duration::seconds(5), "GET", &p, Value::Null, 200, payment_body(&r, "CREATED", 0, 0));
-        line(&mut out, t + Duration::seconds(7), "GET", &p, Value::Null, 200, payment_body(&r, "CREATED", 0, 0));
-        line(&mut out, t + Duration::seconds(9), "GET", &p, Value::Null, 200, payment_body(&r, "AUTHORIZED", 0, 0));
-        line(&mut out, t + Duration::seconds(10), "POST", &format!("{p}/capture"), money(1000), 200, payment_body(&r, "AUTHORIZED", 1000, 0));
-        line(&mut out, t + Duration::seconds(11), "GET", &p, Value::Null, 200, payment_body(&r, "AUTHORIZED", 1000, 0));
-        line(&mut out, t + Duration::seconds(12), "POST", &format!("{p}/refund"), money(400), 200, payment_body(&r, "AUTHORIZED", 1000, 400));
-        line(&mut out, t + Duration::seconds(13), "GET", &p, Value::Null, 200, payment_body(&r, "AUTHORIZED", 1000, 400));
-        line(&mut out, t + Duration::seconds(14), "GET", &format!("{p}/events"), Value::Null, 200, json!([
-            {"name": "CREATED", "amount": {"currency": "NOK", "value": 1000}, "timestamp": t.to_rfc3339(), "success": true},
-            {"name": "AUTHORIZED", "amount": {"currency": "NOK", "value": 1000}, "timestamp": t.to_rfc3339(), "success": true},
-            {"name": "CAPTURED", "amount": {"currency": "NOK", "value": 1000}, "timestamp": t.to_rfc3339(), "success": true},
-            {"name": "REFUNDED", "amount": {"currency": "NOK", "value": 400}, "timestamp": t.to_rfc3339(), "success": true}
-        ]));
+            "paymentDescription": "Two mugs"}),
+            201,
+            json!({"redirectUrl": format!("http://127.0.0.1:7777/landing/{r}"), "reference": r}),
+        );
+        line(
+            &mut out,
+            t + Duration::seconds(5),
+            "GET",
+            &p,
+            Value::Null,
+            200,
+            payment_body(&r, "CREATED", 0, 0),
+        );
+        line(
+            &mut out,
+            t + Duration::seconds(7),
+            "GET",
+            &p,
+            Value::Null,
+            200,
+            payment_body(&r, "CREATED", 0, 0),
+        );
+        line(
+            &mut out,
+            t + Duration::seconds(9),
+            "GET",
+            &p,
+            Value::Null,
+            200,
+            payment_body(&r, "AUTHORIZED", 0, 0),
+        );
+        line(
+            &mut out,
+            t + Duration::seconds(10),
+            "POST",
+            &format!("{p}/capture"),
+            money(1000),
+            200,
+            payment_body(&r, "AUTHORIZED", 1000, 0),
+        );
+        line(
+            &mut out,
+            t + Duration::seconds(11),
+            "GET",
+            &p,
+            Value::Null,
+            200,
+            payment_body(&r, "AUTHORIZED", 1000, 0),
+        );
+        line(
+            &mut out,
+            t + Duration::seconds(12),
+            "POST",
+            &format!("{p}/refund"),
+            money(400),
+            200,
+            payment_body(&r, "AUTHORIZED", 1000, 400),
+        );
+        line(
+            &mut out,
+            t + Duration::seconds(13),
+            "GET",
+            &p,
+            Value::Null,
+            200,
+            payment_body(&r, "AUTHORIZED", 1000, 400),
+        );
+        line(
+            &mut out,
+            t + Duration::seconds(14),
+            "GET",
+            &format!("{p}/events"),
+            Value::Null,
+            200,
+            json!([
+                {"name": "CREATED", "amount": {"currency": "NOK", "value": 1000}, "timestamp": t.to_rfc3339(), "success": true},
+                {"name": "AUTHORIZED", "amount": {"currency": "NOK", "value": 1000}, "timestamp": t.to_rfc3339(), "success": true},
+                {"name": "CAPTURED", "amount": {"currency": "NOK", "value": 1000}, "timestamp": t.to_rfc3339(), "success": true},
+                {"name": "REFUNDED", "amount": {"currency": "NOK", "value": 400}, "timestamp": t.to_rfc3339(), "success": true}
+            ]),
+        );
         written += 9;
     }
     out.flush().unwrap();

@@ -57,6 +57,8 @@ struct Shop {
     token: String,
     faults: Faults,
     orders: u32,
+    /// Where the shop's return page lives.
+    return_base: String,
 }
 
 impl Shop {
@@ -68,6 +70,7 @@ impl Shop {
             token: String::new(),
             faults,
             orders: 0,
+            return_base: "https://shop.example".into(),
         };
         let req = shop
             .http
@@ -186,7 +189,7 @@ impl Shop {
             "paymentMethod": {"type": "WALLET"},
             "reference": reference,
             "userFlow": "WEB_REDIRECT",
-            "returnUrl": format!("https://shop.example/vipps/return?reference={reference}"),
+            "returnUrl": format!("{}/vipps/return?reference={reference}", self.return_base),
             "paymentDescription": "Two mugs",
         });
         let key = uuid::Uuid::new_v4().to_string();
@@ -639,5 +642,62 @@ async fn since_and_msn_filters_leave_traffic_out() {
     let e = evidence_in(&rec.out);
     assert!(e.exchanges.is_empty());
     assert_eq!(e.run.msn, "654321");
+
+    // --since after the whole session: nothing left either; a bad time is usage (exit 2).
+    let out = rec.out.with_file_name("since");
+    let mut a = args(Some(&rec.journal), None, &out);
+    a.since = Some("2999-01-01".into());
+    assert!(
+        vipps_golive::commands::audit::run_async(&a, &mut Vec::new())
+            .await
+            .is_err()
+    );
+    assert!(evidence_in(&out).exchanges.is_empty());
+    a.since = Some("yesterday".into());
+    let err = vipps_golive::commands::audit::run_async(&a, &mut Vec::new())
+        .await
+        .unwrap_err();
+    assert_eq!(err.exit_code(), std::process::ExitCode::from(2));
     let _ = rec.base;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn check_return_url_fails_a_return_page_that_needs_the_session() {
+    use wiremock::matchers::path;
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    // The shop's return page answers 401 to a browser without its session cookie.
+    let page = MockServer::start().await;
+    Mock::given(path("/vipps/return"))
+        .respond_with(ResponseTemplate::new(401))
+        .mount(&page)
+        .await;
+    // A careful session, with the returnUrl rewritten to point at that page
+    // (the simulator itself only takes https returnUrls).
+    let rec = record(None).await;
+    let text = std::fs::read_to_string(&rec.journal).unwrap().replace(
+        "https://shop.example/vipps/return",
+        &format!("{}/vipps/return", page.uri()),
+    );
+    let journal = rec.out.with_file_name("rewritten.jsonl");
+    std::fs::write(&journal, text).unwrap();
+    let mut a = args(Some(&journal), None, &rec.out);
+    a.check_return_url = true;
+
+    let result = vipps_golive::commands::audit::run_async(&a, &mut Vec::new()).await;
+
+    assert!(result.is_err());
+    let e = evidence_in(&rec.out);
+    let f = e
+        .findings
+        .iter()
+        .find(|f| f.rule == "redirects.needs-session")
+        .expect("needs-session finding");
+    assert_eq!(f.checklist_id, "PF-REDIRECTS");
+    assert!(f.message.contains("401"), "{}", f.message);
+    assert_eq!(verdict_of(&e, "PF-REDIRECTS"), Verdict::Fail);
+    // The loopback http returnUrl itself is only a warning (fine against the simulator).
+    assert!(e
+        .findings
+        .iter()
+        .any(|f| f.rule == "redirects.loopback-http"));
 }

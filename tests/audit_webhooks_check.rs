@@ -34,7 +34,11 @@ async fn receiver(handler: Handler) -> String {
                     let h = h.clone();
                     async move {
                         let (parts, body) = req.into_parts();
-                        let bytes = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+                        let bytes = body
+                            .collect()
+                            .await
+                            .map(|b| b.to_bytes())
+                            .unwrap_or_default();
                         let status = h(&parts.headers, &bytes);
                         Ok::<_, Infallible>(
                             Response::builder()
@@ -94,14 +98,19 @@ fn careless() -> Handler {
 }
 
 fn verdicts(checks: &[vipps_golive::evidence::model::WebhookCheck]) -> Vec<(&str, Verdict)> {
-    checks.iter().map(|c| (c.case.as_str(), c.verdict)).collect()
+    checks
+        .iter()
+        .map(|c| (c.case.as_str(), c.verdict))
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_correct_receiver_passes_every_probe() {
     let url = receiver(correct()).await;
 
-    let checks = check(&url, &Secret::new(SECRET), Duration::from_secs(5)).await.unwrap();
+    let checks = check(&url, &Secret::new(SECRET), Duration::from_secs(5))
+        .await
+        .unwrap();
 
     assert_eq!(
         verdicts(&checks),
@@ -116,7 +125,14 @@ async fn a_correct_receiver_passes_every_probe() {
     );
     assert_eq!(checks[1].status, Some(401));
     let e = evidence(&url, checks);
-    assert_eq!(e.items.iter().find(|i| i.id == "PF-POLLING").unwrap().verdict, Verdict::Pass);
+    assert_eq!(
+        e.items
+            .iter()
+            .find(|i| i.id == "PF-POLLING")
+            .unwrap()
+            .verdict,
+        Verdict::Pass
+    );
     assert_eq!(e.webhook_checks.len(), 6);
 }
 
@@ -124,7 +140,9 @@ async fn a_correct_receiver_passes_every_probe() {
 async fn a_careless_receiver_is_named_for_each_wrong_answer() {
     let url = receiver(careless()).await;
 
-    let checks = check(&url, &Secret::new(SECRET), Duration::from_secs(5)).await.unwrap();
+    let checks = check(&url, &Secret::new(SECRET), Duration::from_secs(5))
+        .await
+        .unwrap();
 
     assert_eq!(
         verdicts(&checks),
@@ -137,10 +155,21 @@ async fn a_careless_receiver_is_named_for_each_wrong_answer() {
             ("out-of-order", Verdict::Fail),
         ]
     );
-    assert!(checks[1].explanation.starts_with("accepted (200)"), "{}", checks[1].explanation);
+    assert!(
+        checks[1].explanation.starts_with("accepted (200)"),
+        "{}",
+        checks[1].explanation
+    );
     assert_eq!(checks[4].status, Some(500));
     let e = evidence(&url, checks);
-    assert_eq!(e.items.iter().find(|i| i.id == "PF-POLLING").unwrap().verdict, Verdict::Fail);
+    assert_eq!(
+        e.items
+            .iter()
+            .find(|i| i.id == "PF-POLLING")
+            .unwrap()
+            .verdict,
+        Verdict::Fail
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -149,7 +178,9 @@ async fn a_receiver_that_is_not_there_is_unreachable_not_failed() {
     let url = format!("http://{}/hook", listener.local_addr().unwrap());
     drop(listener);
 
-    let err = check(&url, &Secret::new(SECRET), Duration::from_secs(2)).await.unwrap_err();
+    let err = check(&url, &Secret::new(SECRET), Duration::from_secs(2))
+        .await
+        .unwrap_err();
 
     assert_eq!(err.exit_code(), std::process::ExitCode::from(3));
     assert!(!format!("{err:?}{err}").contains(SECRET));
