@@ -118,13 +118,13 @@ impl RuleSet {
     pub fn new(options: RuleOptions) -> RuleSet {
         RuleSet {
             sink: Sink::new(options.max_findings_per_rule),
-            headers: headers::Headers::default(),
+            headers: headers::Headers,
             idempotency: idempotency::Idempotency::default(),
             reference: reference::References::default(),
             polling: polling::Polling::default(),
             coverage: coverage::Coverage::default(),
             redirects: redirects::Redirects::default(),
-            webhooks: webhooks::Webhooks::default(),
+            webhooks: webhooks::Webhooks,
             seen: Observed::default(),
             options,
         }
