@@ -27,6 +27,21 @@ fn status_kib(field: &str) -> u64 {
         .unwrap_or(0)
 }
 
+/// User + system CPU seconds of this process so far (clock ticks of 1/100 s).
+fn cpu_seconds() -> f64 {
+    std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|s| {
+            // Fields after the `(comm)`: state is field 3, utime 14, stime 15.
+            let rest = s.rsplit_once(')')?.1;
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            let utime: f64 = f.get(11)?.parse().ok()?;
+            let stime: f64 = f.get(12)?.parse().ok()?;
+            Some((utime + stime) / 100.0)
+        })
+        .unwrap_or(0.0)
+}
+
 fn headers(post: bool) -> Vec<(String, String)> {
     let mut h = vec![
         ("host".to_owned(), "127.0.0.1:7777".to_owned()),
@@ -230,6 +245,7 @@ fn main() {
     );
     let rss_before = status_kib("VmRSS:");
 
+    let cpu_before = cpu_seconds();
     let t = Instant::now();
     let file = std::fs::File::open(&path).unwrap();
     let outcome = audit(
@@ -240,6 +256,7 @@ fn main() {
     )
     .unwrap();
     let elapsed = t.elapsed().as_secs_f64();
+    let cpu = cpu_seconds() - cpu_before;
 
     println!(
         "audit: {} lines judged in {elapsed:.2} s ({:.0} lines/s), {} findings, {} unreadable",
@@ -247,6 +264,13 @@ fn main() {
         outcome.judged as f64 / elapsed,
         outcome.findings.len(),
         outcome.bad_line_count
+    );
+    println!(
+        "cpu: {cpu:.2} s of CPU over {} core(s) (load average at the end: {})",
+        std::thread::available_parallelism().map_or(1, |n| n.get()),
+        std::fs::read_to_string("/proc/loadavg")
+            .unwrap_or_default()
+            .trim()
     );
     println!(
         "memory: RSS before the audit {} MB, peak RSS (whole process) {} MB",

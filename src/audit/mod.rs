@@ -83,34 +83,169 @@ enum Line {
     Exchange(Box<Exchange>),
     OtherKind,
     Bad(String),
+    Blank,
 }
 
-fn parse(line: &[u8]) -> Line {
-    match serde_json::from_slice::<Exchange>(line) {
+fn parse(line: &[u8], complete: bool) -> Line {
+    let text = line.trim_ascii();
+    if text.is_empty() {
+        return Line::Blank;
+    }
+    let parsed = match serde_json::from_slice::<Exchange>(text) {
         Ok(e) if e.schema_version > SCHEMA_VERSION => Line::Bad(format!(
             "schema_version {} is newer than this program reads ({SCHEMA_VERSION}) (hint: upgrade vipps-golive)",
             e.schema_version
         )),
         Ok(e) => Line::Exchange(Box::new(e)),
-        Err(err) => match serde_json::from_slice::<serde_json::Value>(line) {
+        Err(err) => match serde_json::from_slice::<serde_json::Value>(text) {
             Ok(v) if v.get("kind").is_some_and(serde_json::Value::is_string) => Line::OtherKind,
             Ok(_) => Line::Bad(format!("not an exchange ({err})")),
             Err(syntax) => Line::Bad(format!("not JSON ({syntax})")),
         },
+    };
+    match parsed {
+        Line::Bad(reason) if !complete => {
+            Line::Bad(format!("truncated last line (a write cut short): {reason}"))
+        }
+        other => other,
     }
+}
+
+/// Lines handed to the parsers at a time.
+const BATCH_LINES: usize = 512;
+
+/// A run of consecutive lines, numbered from `first_line`.
+struct Batch {
+    seq: u64,
+    first_line: u64,
+    lines: Vec<Vec<u8>>,
+    /// The last line had no newline (the file ended mid-write).
+    last_incomplete: bool,
+}
+
+/// A batch after parsing: each line's raw bytes (kept to copy) and what it is.
+struct Parsed {
+    seq: u64,
+    first_line: u64,
+    lines: Vec<(Vec<u8>, Line)>,
+}
+
+fn io_panic() -> std::io::Error {
+    std::io::Error::other("an audit thread stopped unexpectedly")
 }
 
 /// Audits a journal read from `reader`, line by line. Every exchange the
 /// filter admits is judged, and its line copied to `copy` (the evidence
 /// folder's `journal.jsonl`). Never fails on a bad line; fails only when
 /// reading or copying fails.
+///
+/// Parsing (most of the cost) runs on one thread per core, a batch of lines
+/// at a time; the rules see the exchanges on one thread, in journal order.
+/// The channels between them are bounded, so memory stays bounded by a few
+/// batches in flight plus what the rules keep.
 pub fn audit(
-    reader: impl BufRead,
+    reader: impl BufRead + Send,
+    filter: &Filter,
+    options: RuleOptions,
+    copy: impl Write + Send,
+) -> std::io::Result<Outcome> {
+    let workers = std::thread::available_parallelism()
+        .map(std::num::NonZeroUsize::get)
+        .unwrap_or(1)
+        .clamp(1, 4);
+    std::thread::scope(|scope| {
+        let (work_tx, work_rx) = std::sync::mpsc::sync_channel::<Batch>(workers * 2);
+        let work_rx = std::sync::Arc::new(std::sync::Mutex::new(work_rx));
+        let (done_tx, done_rx) = std::sync::mpsc::sync_channel::<Parsed>(workers * 2);
+        for _ in 0..workers {
+            let work_rx = work_rx.clone();
+            let done_tx = done_tx.clone();
+            scope.spawn(move || loop {
+                let next = match work_rx.lock() {
+                    Ok(rx) => rx.recv(),
+                    Err(_) => return,
+                };
+                let Ok(batch) = next else { return };
+                let count = batch.lines.len();
+                let lines = batch
+                    .lines
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, raw)| {
+                        let complete = !(batch.last_incomplete && i + 1 == count);
+                        let line = parse(&raw, complete);
+                        (raw, line)
+                    })
+                    .collect();
+                let parsed = Parsed {
+                    seq: batch.seq,
+                    first_line: batch.first_line,
+                    lines,
+                };
+                if done_tx.send(parsed).is_err() {
+                    return;
+                }
+            });
+        }
+        drop(done_tx);
+        let judge = scope.spawn(move || judge_in_order(done_rx, filter, options, copy));
+
+        let read = read_batches(reader, &work_tx);
+        drop(work_tx);
+        let judged = judge.join().map_err(|_| io_panic())?;
+        read?;
+        judged
+    })
+}
+
+/// Reads `reader` into numbered batches until the end (or until nobody listens).
+fn read_batches(
+    mut reader: impl BufRead,
+    work: &std::sync::mpsc::SyncSender<Batch>,
+) -> std::io::Result<()> {
+    let mut seq = 0;
+    let mut line_no = 0;
+    loop {
+        let first_line = line_no + 1;
+        let mut lines = Vec::with_capacity(BATCH_LINES);
+        let mut last_incomplete = false;
+        while lines.len() < BATCH_LINES {
+            let mut buf = Vec::with_capacity(2048);
+            if reader.read_until(b'\n', &mut buf)? == 0 {
+                break;
+            }
+            line_no += 1;
+            last_incomplete = buf.last() != Some(&b'\n');
+            lines.push(buf);
+        }
+        if lines.is_empty() {
+            return Ok(());
+        }
+        let full = lines.len() == BATCH_LINES;
+        let batch = Batch {
+            seq,
+            first_line,
+            lines,
+            last_incomplete,
+        };
+        if work.send(batch).is_err() {
+            // The judge stopped (a copy error it will report).
+            return Ok(());
+        }
+        seq += 1;
+        if !full {
+            return Ok(());
+        }
+    }
+}
+
+/// Takes parsed batches, puts them back in journal order and judges each exchange.
+fn judge_in_order(
+    done: std::sync::mpsc::Receiver<Parsed>,
     filter: &Filter,
     options: RuleOptions,
     mut copy: impl Write,
 ) -> std::io::Result<Outcome> {
-    let mut reader = reader;
     let mut rules = RuleSet::new(RuleOptions {
         audit: true,
         ..options
@@ -128,60 +263,54 @@ pub fn audit(
         bad_line_count: 0,
     };
     let mut offending: Vec<Exchange> = Vec::new();
-    let mut buf = Vec::with_capacity(16 * 1024);
-    loop {
-        buf.clear();
-        let n = reader.read_until(b'\n', &mut buf)?;
-        if n == 0 {
-            break;
-        }
-        out.lines += 1;
-        let complete = buf.last() == Some(&b'\n');
-        let text = buf.trim_ascii();
-        if text.is_empty() {
-            continue;
-        }
-        let exchange = match parse(text) {
-            Line::Exchange(e) => e,
-            Line::OtherKind => {
-                out.other_kinds += 1;
-                continue;
-            }
-            Line::Bad(reason) => {
-                let reason = if complete {
-                    reason
-                } else {
-                    format!("truncated last line (a write cut short): {reason}")
+    let mut waiting: std::collections::BTreeMap<u64, Parsed> = std::collections::BTreeMap::new();
+    let mut next = 0u64;
+    for parsed in done {
+        waiting.insert(parsed.seq, parsed);
+        while let Some(batch) = waiting.remove(&next) {
+            next += 1;
+            for (i, (raw, line)) in batch.lines.into_iter().enumerate() {
+                let number = batch.first_line + i as u64;
+                out.lines = number;
+                let exchange = match line {
+                    Line::Blank => continue,
+                    Line::Exchange(e) => e,
+                    Line::OtherKind => {
+                        out.other_kinds += 1;
+                        continue;
+                    }
+                    Line::Bad(reason) => {
+                        out.bad_line_count += 1;
+                        if out.bad_lines.len() < LIST_BAD_LINES {
+                            out.bad_lines.push(BadLine {
+                                line: number,
+                                reason,
+                            });
+                        }
+                        continue;
+                    }
                 };
-                out.bad_line_count += 1;
-                if out.bad_lines.len() < LIST_BAD_LINES {
-                    out.bad_lines.push(BadLine {
-                        line: out.lines,
-                        reason,
-                    });
+                if !filter.admits(&exchange) {
+                    out.filtered_out += 1;
+                    continue;
                 }
-                continue;
-            }
-        };
-        if !filter.admits(&exchange) {
-            out.filtered_out += 1;
-            continue;
-        }
-        out.judged += 1;
-        copy.write_all(text)?;
-        copy.write_all(b"\n")?;
-        let before = rules.findings_so_far();
-        rules.observe(&exchange);
-        let offends = rules.findings_so_far() > before;
-        if offends && offending.len() < KEEP_OFFENDING {
-            offending.push((*exchange).clone());
-        }
-        if out.all_exchanges {
-            if out.exchanges.len() < KEEP_ALL_EXCHANGES {
-                out.exchanges.push(*exchange);
-            } else {
-                out.all_exchanges = false;
-                out.exchanges = Vec::new();
+                out.judged += 1;
+                copy.write_all(raw.trim_ascii())?;
+                copy.write_all(b"\n")?;
+                let before = rules.findings_so_far();
+                rules.observe(&exchange);
+                let offends = rules.findings_so_far() > before;
+                if offends && offending.len() < KEEP_OFFENDING {
+                    offending.push((*exchange).clone());
+                }
+                if out.all_exchanges {
+                    if out.exchanges.len() < KEEP_ALL_EXCHANGES {
+                        out.exchanges.push(*exchange);
+                    } else {
+                        out.all_exchanges = false;
+                        out.exchanges = Vec::new();
+                    }
+                }
             }
         }
     }
