@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{json, Value};
-use vipps_golive::audit::{audit, Filter};
+use vipps_golive::audit::{audit_with_threads, Filter};
 use vipps_golive::evidence::{Exchange, SCHEMA_VERSION};
 use vipps_golive::rules::RuleOptions;
 
@@ -244,37 +244,34 @@ fn main() {
         t.elapsed().as_secs_f64()
     );
     let rss_before = status_kib("VmRSS:");
-
-    let cpu_before = cpu_seconds();
-    let t = Instant::now();
-    let file = std::fs::File::open(&path).unwrap();
-    let outcome = audit(
-        BufReader::with_capacity(1 << 20, file),
-        &Filter::default(),
-        RuleOptions::default(),
-        std::io::sink(),
-    )
-    .unwrap();
-    let elapsed = t.elapsed().as_secs_f64();
-    let cpu = cpu_seconds() - cpu_before;
-
-    println!(
-        "audit: {} lines judged in {elapsed:.2} s ({:.0} lines/s), {} findings, {} unreadable",
-        outcome.judged,
-        outcome.judged as f64 / elapsed,
-        outcome.findings.len(),
-        outcome.bad_line_count
-    );
-    println!(
-        "cpu: {cpu:.2} s of CPU over {} core(s) (load average at the end: {})",
-        std::thread::available_parallelism().map_or(1, |n| n.get()),
-        std::fs::read_to_string("/proc/loadavg")
-            .unwrap_or_default()
-            .trim()
-    );
-    println!(
-        "memory: RSS before the audit {} MB, peak RSS (whole process) {} MB",
-        rss_before / 1024,
-        status_kib("VmHWM:") / 1024
-    );
+    println!("memory: RSS before the audits {} MB", rss_before / 1024);
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads: Vec<usize> = std::env::var("BENCH_AUDIT_THREADS")
+        .ok()
+        .map(|v| v.split(',').filter_map(|t| t.trim().parse().ok()).collect())
+        .unwrap_or_else(|| vec![1, cores.min(4)]);
+    for n in threads {
+        let cpu_before = cpu_seconds();
+        let t = Instant::now();
+        let file = std::fs::File::open(&path).unwrap();
+        let outcome = audit_with_threads(
+            BufReader::with_capacity(1 << 20, file),
+            &Filter::default(),
+            RuleOptions::default(),
+            std::io::sink(),
+            n,
+        )
+        .unwrap();
+        let elapsed = t.elapsed().as_secs_f64();
+        let cpu = cpu_seconds() - cpu_before;
+        println!(
+            "audit, {n} parser thread(s): {} lines in {elapsed:.2} s ({:.0} lines/s), {cpu:.2} s CPU, {} findings, {} unreadable; peak RSS so far {} MB; load {}",
+            outcome.judged,
+            outcome.judged as f64 / elapsed,
+            outcome.findings.len(),
+            outcome.bad_line_count,
+            status_kib("VmHWM:") / 1024,
+            std::fs::read_to_string("/proc/loadavg").unwrap_or_default().split_whitespace().take(3).collect::<Vec<_>>().join(" ")
+        );
+    }
 }

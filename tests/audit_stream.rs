@@ -54,3 +54,30 @@ fn lines_across_many_batches_are_judged_and_copied_in_order() {
     // Over KEEP_ALL_EXCHANGES: only exchanges behind findings are kept.
     assert!(!outcome.all_exchanges);
 }
+
+#[test]
+fn one_parser_thread_or_several_give_the_same_outcome() {
+    let mut lines: Vec<String> = (0..3_000).map(get).collect();
+    lines.insert(1_500, "not json".into());
+    lines.insert(2_600, "{\"kind\":\"attempt\"}".into());
+    let journal = lines.join("\n");
+    let run = |threads| {
+        let mut copy = Vec::new();
+        let o = vipps_golive::audit::audit_with_threads(
+            journal.as_bytes(),
+            &Filter::default(),
+            RuleOptions::default(),
+            &mut copy,
+            threads,
+        )
+        .unwrap();
+        (copy, o.bad_lines, o.other_kinds, o.judged, o.findings)
+    };
+
+    let one = run(1);
+    let three = run(3);
+
+    assert_eq!(one, three);
+    assert_eq!(one.1[0].line, 1_501);
+    assert_eq!(one.2, 1);
+}

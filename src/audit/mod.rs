@@ -134,74 +134,118 @@ fn io_panic() -> std::io::Error {
     std::io::Error::other("an audit thread stopped unexpectedly")
 }
 
+fn parse_batch(batch: Batch) -> Parsed {
+    let count = batch.lines.len();
+    let lines = batch
+        .lines
+        .into_iter()
+        .enumerate()
+        .map(|(i, raw)| {
+            let complete = !(batch.last_incomplete && i + 1 == count);
+            let line = parse(&raw, complete);
+            (raw, line)
+        })
+        .collect();
+    Parsed {
+        seq: batch.seq,
+        first_line: batch.first_line,
+        lines,
+    }
+}
+
 /// Audits a journal read from `reader`, line by line. Every exchange the
 /// filter admits is judged, and its line copied to `copy` (the evidence
 /// folder's `journal.jsonl`). Never fails on a bad line; fails only when
-/// reading or copying fails.
-///
-/// Parsing (most of the cost) runs on one thread per core, a batch of lines
-/// at a time; the rules see the exchanges on one thread, in journal order.
-/// The channels between them are bounded, so memory stays bounded by a few
-/// batches in flight plus what the rules keep.
+/// reading or copying fails. Parses on one thread per core (at most 4); see
+/// [`audit_with_threads`].
 pub fn audit(
     reader: impl BufRead + Send,
     filter: &Filter,
     options: RuleOptions,
     copy: impl Write + Send,
 ) -> std::io::Result<Outcome> {
-    let workers = std::thread::available_parallelism()
+    let threads = std::thread::available_parallelism()
         .map(std::num::NonZeroUsize::get)
         .unwrap_or(1)
         .clamp(1, 4);
+    audit_with_threads(reader, filter, options, copy, threads)
+}
+
+/// [`audit`] with `threads` parser threads (1: everything on the caller's thread).
+///
+/// Parsing is most of the cost. With several threads, batch `n` goes to
+/// parser `n % threads` and the judge takes the results back in the same
+/// rotation, so the rules see the exchanges in journal order with no
+/// reordering buffer; every channel holds at most two batches, so memory is
+/// bounded by a few batches in flight plus what the rules keep.
+pub fn audit_with_threads(
+    reader: impl BufRead + Send,
+    filter: &Filter,
+    options: RuleOptions,
+    copy: impl Write + Send,
+    threads: usize,
+) -> std::io::Result<Outcome> {
+    let mut judge = Judge::new(filter, options, copy);
+    if threads <= 1 {
+        let mut failed = None;
+        read_batches(reader, |batch| match judge.batch(parse_batch(batch)) {
+            Ok(()) => true,
+            Err(e) => {
+                failed = Some(e);
+                false
+            }
+        })?;
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        return judge.finish();
+    }
     std::thread::scope(|scope| {
-        let (work_tx, work_rx) = std::sync::mpsc::sync_channel::<Batch>(workers * 2);
-        let work_rx = std::sync::Arc::new(std::sync::Mutex::new(work_rx));
-        let (done_tx, done_rx) = std::sync::mpsc::sync_channel::<Parsed>(workers * 2);
-        for _ in 0..workers {
-            let work_rx = work_rx.clone();
-            let done_tx = done_tx.clone();
-            scope.spawn(move || loop {
-                let next = match work_rx.lock() {
-                    Ok(rx) => rx.recv(),
-                    Err(_) => return,
-                };
-                let Ok(batch) = next else { return };
-                let count = batch.lines.len();
-                let lines = batch
-                    .lines
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, raw)| {
-                        let complete = !(batch.last_incomplete && i + 1 == count);
-                        let line = parse(&raw, complete);
-                        (raw, line)
-                    })
-                    .collect();
-                let parsed = Parsed {
-                    seq: batch.seq,
-                    first_line: batch.first_line,
-                    lines,
-                };
-                if done_tx.send(parsed).is_err() {
-                    return;
+        let mut to_parsers = Vec::with_capacity(threads);
+        let mut from_parsers = Vec::with_capacity(threads);
+        for _ in 0..threads {
+            let (work_tx, work_rx) = std::sync::mpsc::sync_channel::<Batch>(2);
+            let (done_tx, done_rx) = std::sync::mpsc::sync_channel::<Parsed>(2);
+            scope.spawn(move || {
+                for batch in work_rx {
+                    if done_tx.send(parse_batch(batch)).is_err() {
+                        return;
+                    }
                 }
             });
+            to_parsers.push(work_tx);
+            from_parsers.push(done_rx);
         }
-        drop(done_tx);
-        let judge = scope.spawn(move || judge_in_order(done_rx, filter, options, copy));
-
-        let read = read_batches(reader, &work_tx);
-        drop(work_tx);
-        let judged = judge.join().map_err(|_| io_panic())?;
+        let judged = scope.spawn(move || {
+            let mut turn = 0;
+            loop {
+                // A closed channel in turn means the reader has finished.
+                let Ok(parsed) = from_parsers[turn % from_parsers.len()].recv() else {
+                    break;
+                };
+                judge.batch(parsed)?;
+                turn += 1;
+            }
+            judge.finish()
+        });
+        let mut turn = 0;
+        let read = read_batches(reader, |batch| {
+            let sent = to_parsers[turn % to_parsers.len()].send(batch).is_ok();
+            turn += 1;
+            sent
+        });
+        drop(to_parsers);
+        let judged = judged.join().map_err(|_| io_panic())?;
         read?;
         judged
     })
 }
 
-/// Reads `reader` into numbered batches until the end (or until nobody listens).
+/// Reads `reader` into numbered batches and hands each to `sink` until the
+/// end, or until `sink` says stop.
 fn read_batches(
     mut reader: impl BufRead,
-    work: &std::sync::mpsc::SyncSender<Batch>,
+    mut sink: impl FnMut(Batch) -> bool,
 ) -> std::io::Result<()> {
     let mut seq = 0;
     let mut line_no = 0;
@@ -210,7 +254,7 @@ fn read_batches(
         let mut lines = Vec::with_capacity(BATCH_LINES);
         let mut last_incomplete = false;
         while lines.len() < BATCH_LINES {
-            let mut buf = Vec::with_capacity(2048);
+            let mut buf = Vec::new();
             if reader.read_until(b'\n', &mut buf)? == 0 {
                 break;
             }
@@ -228,8 +272,7 @@ fn read_batches(
             lines,
             last_incomplete,
         };
-        if work.send(batch).is_err() {
-            // The judge stopped (a copy error it will report).
+        if !sink(batch) {
             return Ok(());
         }
         seq += 1;
@@ -239,89 +282,103 @@ fn read_batches(
     }
 }
 
-/// Takes parsed batches, puts them back in journal order and judges each exchange.
-fn judge_in_order(
-    done: std::sync::mpsc::Receiver<Parsed>,
-    filter: &Filter,
-    options: RuleOptions,
-    mut copy: impl Write,
-) -> std::io::Result<Outcome> {
-    let mut rules = RuleSet::new(RuleOptions {
-        audit: true,
-        ..options
-    });
-    let mut out = Outcome {
-        findings: Vec::new(),
-        observed: Observed::default(),
-        exchanges: Vec::new(),
-        all_exchanges: true,
-        lines: 0,
-        judged: 0,
-        filtered_out: 0,
-        other_kinds: 0,
-        bad_lines: Vec::new(),
-        bad_line_count: 0,
-    };
-    let mut offending: Vec<Exchange> = Vec::new();
-    let mut waiting: std::collections::BTreeMap<u64, Parsed> = std::collections::BTreeMap::new();
-    let mut next = 0u64;
-    for parsed in done {
-        waiting.insert(parsed.seq, parsed);
-        while let Some(batch) = waiting.remove(&next) {
-            next += 1;
-            for (i, (raw, line)) in batch.lines.into_iter().enumerate() {
-                let number = batch.first_line + i as u64;
-                out.lines = number;
-                let exchange = match line {
-                    Line::Blank => continue,
-                    Line::Exchange(e) => e,
-                    Line::OtherKind => {
-                        out.other_kinds += 1;
-                        continue;
-                    }
-                    Line::Bad(reason) => {
-                        out.bad_line_count += 1;
-                        if out.bad_lines.len() < LIST_BAD_LINES {
-                            out.bad_lines.push(BadLine {
-                                line: number,
-                                reason,
-                            });
-                        }
-                        continue;
-                    }
-                };
-                if !filter.admits(&exchange) {
-                    out.filtered_out += 1;
+/// Judges parsed batches, in journal order.
+struct Judge<'f, W> {
+    filter: &'f Filter,
+    rules: RuleSet,
+    out: Outcome,
+    offending: Vec<Exchange>,
+    copy: W,
+    next: u64,
+}
+
+impl<'f, W: Write> Judge<'f, W> {
+    fn new(filter: &'f Filter, options: RuleOptions, copy: W) -> Self {
+        Judge {
+            filter,
+            rules: RuleSet::new(RuleOptions {
+                audit: true,
+                ..options
+            }),
+            out: Outcome {
+                findings: Vec::new(),
+                observed: Observed::default(),
+                exchanges: Vec::new(),
+                all_exchanges: true,
+                lines: 0,
+                judged: 0,
+                filtered_out: 0,
+                other_kinds: 0,
+                bad_lines: Vec::new(),
+                bad_line_count: 0,
+            },
+            offending: Vec::new(),
+            copy,
+            next: 0,
+        }
+    }
+
+    fn batch(&mut self, batch: Parsed) -> std::io::Result<()> {
+        debug_assert_eq!(batch.seq, self.next, "batches come in journal order");
+        self.next += 1;
+        let out = &mut self.out;
+        for (i, (raw, line)) in batch.lines.into_iter().enumerate() {
+            let number = batch.first_line + i as u64;
+            out.lines = number;
+            let exchange = match line {
+                Line::Blank => continue,
+                Line::Exchange(e) => e,
+                Line::OtherKind => {
+                    out.other_kinds += 1;
                     continue;
                 }
-                out.judged += 1;
-                copy.write_all(raw.trim_ascii())?;
-                copy.write_all(b"\n")?;
-                let before = rules.findings_so_far();
-                rules.observe(&exchange);
-                let offends = rules.findings_so_far() > before;
-                if offends && offending.len() < KEEP_OFFENDING {
-                    offending.push((*exchange).clone());
-                }
-                if out.all_exchanges {
-                    if out.exchanges.len() < KEEP_ALL_EXCHANGES {
-                        out.exchanges.push(*exchange);
-                    } else {
-                        out.all_exchanges = false;
-                        out.exchanges = Vec::new();
+                Line::Bad(reason) => {
+                    out.bad_line_count += 1;
+                    if out.bad_lines.len() < LIST_BAD_LINES {
+                        out.bad_lines.push(BadLine {
+                            line: number,
+                            reason,
+                        });
                     }
+                    continue;
+                }
+            };
+            if !self.filter.admits(&exchange) {
+                out.filtered_out += 1;
+                continue;
+            }
+            out.judged += 1;
+            self.copy.write_all(raw.trim_ascii())?;
+            self.copy.write_all(b"\n")?;
+            let before = self.rules.findings_so_far();
+            self.rules.observe(&exchange);
+            let offends = self.rules.findings_so_far() > before;
+            if offends && self.offending.len() < KEEP_OFFENDING {
+                self.offending.push((*exchange).clone());
+            }
+            if out.all_exchanges {
+                if out.exchanges.len() < KEEP_ALL_EXCHANGES {
+                    out.exchanges.push(*exchange);
+                } else {
+                    out.all_exchanges = false;
+                    out.exchanges = Vec::new();
                 }
             }
         }
+        Ok(())
     }
-    copy.flush()?;
-    if !out.all_exchanges {
-        out.exchanges = offending;
+
+    fn finish(mut self) -> std::io::Result<Outcome> {
+        self.copy.flush()?;
+        let mut out = self.out;
+        if !out.all_exchanges {
+            out.exchanges = self.offending;
+        }
+        let (findings, observed) = self.rules.finish_with_observed();
+        out.findings = findings;
+        out.observed = observed;
+        Ok(out)
     }
-    let (findings, observed) = rules.finish_with_observed();
-    out.findings = findings;
-    out.observed = observed;
-    Ok(out)
 }
 
 /// What was audited, for the report's head.
