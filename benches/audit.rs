@@ -250,6 +250,26 @@ fn main() {
         .ok()
         .map(|v| v.split(',').filter_map(|t| t.trim().parse().ok()).collect())
         .unwrap_or_else(|| vec![1, cores.min(4)]);
+    // Parsing alone, to split the cost between serde and the rules.
+    {
+        use std::io::BufRead as _;
+        let cpu_before = cpu_seconds();
+        let t = Instant::now();
+        let mut reader = BufReader::with_capacity(1 << 20, std::fs::File::open(&path).unwrap());
+        let mut buf = Vec::new();
+        let mut n = 0u64;
+        while reader.read_until(b'\n', &mut buf).unwrap() > 0 {
+            if serde_json::from_slice::<Exchange>(&buf).is_ok() {
+                n += 1;
+            }
+            buf.clear();
+        }
+        println!(
+            "parse only: {n} exchanges in {:.2} s, {:.2} s CPU",
+            t.elapsed().as_secs_f64(),
+            cpu_seconds() - cpu_before
+        );
+    }
     for n in threads {
         let cpu_before = cpu_seconds();
         let t = Instant::now();
