@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{json, Value};
-use vipps_golive::audit::{audit_with_threads, Filter};
+use vipps_golive::audit::{audit, Filter};
 use vipps_golive::evidence::{Exchange, SCHEMA_VERSION};
 use vipps_golive::rules::RuleOptions;
 
@@ -245,47 +245,21 @@ fn main() {
     );
     let rss_before = status_kib("VmRSS:");
     println!("memory: RSS before the audits {} MB", rss_before / 1024);
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let threads: Vec<usize> = std::env::var("BENCH_AUDIT_THREADS")
-        .ok()
-        .map(|v| v.split(',').filter_map(|t| t.trim().parse().ok()).collect())
-        .unwrap_or_else(|| vec![1, cores.min(4)]);
-    // Parsing alone, to split the cost between serde and the rules.
     {
-        use std::io::BufRead as _;
-        let cpu_before = cpu_seconds();
-        let t = Instant::now();
-        let mut reader = BufReader::with_capacity(1 << 20, std::fs::File::open(&path).unwrap());
-        let mut buf = Vec::new();
-        let mut n = 0u64;
-        while reader.read_until(b'\n', &mut buf).unwrap() > 0 {
-            if serde_json::from_slice::<Exchange>(&buf).is_ok() {
-                n += 1;
-            }
-            buf.clear();
-        }
-        println!(
-            "parse only: {n} exchanges in {:.2} s, {:.2} s CPU",
-            t.elapsed().as_secs_f64(),
-            cpu_seconds() - cpu_before
-        );
-    }
-    for n in threads {
         let cpu_before = cpu_seconds();
         let t = Instant::now();
         let file = std::fs::File::open(&path).unwrap();
-        let outcome = audit_with_threads(
+        let outcome = audit(
             BufReader::with_capacity(1 << 20, file),
             &Filter::default(),
             RuleOptions::default(),
             std::io::sink(),
-            n,
         )
         .unwrap();
         let elapsed = t.elapsed().as_secs_f64();
         let cpu = cpu_seconds() - cpu_before;
         println!(
-            "audit, {n} parser thread(s): {} lines in {elapsed:.2} s ({:.0} lines/s), {cpu:.2} s CPU, {} findings, {} unreadable; peak RSS so far {} MB; load {}",
+            "audit: {} lines in {elapsed:.2} s ({:.0} lines/s), {cpu:.2} s CPU, {} findings, {} unreadable; peak RSS so far {} MB; load {}",
             outcome.judged,
             outcome.judged as f64 / elapsed,
             outcome.findings.len(),

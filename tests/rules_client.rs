@@ -36,9 +36,7 @@ async fn client_traffic() -> Vec<Exchange> {
         let reference = references.fresh();
         let request =
             CreatePaymentRequest::new(Amount::nok(10_000), &reference, UserFlow::WebRedirect)
-                .return_url(&format!(
-                    "https://shop.example/return?reference={reference}"
-                ))
+                .return_url(format!("https://shop.example/return?reference={reference}"))
                 .description("Rules");
         let created = client.create_payment(&request).await.unwrap();
         client

@@ -111,190 +111,46 @@ fn parse(line: &[u8], complete: bool) -> Line {
     }
 }
 
-/// Lines handed to the parsers at a time.
-const BATCH_LINES: usize = 512;
-
-/// A run of consecutive lines, numbered from `first_line`.
-struct Batch {
-    seq: u64,
-    first_line: u64,
-    lines: Vec<Vec<u8>>,
-    /// The last line had no newline (the file ended mid-write).
-    last_incomplete: bool,
-}
-
-/// A batch after parsing: each line's raw bytes (kept to copy) and what it is.
-struct Parsed {
-    seq: u64,
-    first_line: u64,
-    lines: Vec<(Vec<u8>, Line)>,
-}
-
-fn io_panic() -> std::io::Error {
-    std::io::Error::other("an audit thread stopped unexpectedly")
-}
-
-fn parse_batch(batch: Batch) -> Parsed {
-    let count = batch.lines.len();
-    let lines = batch
-        .lines
-        .into_iter()
-        .enumerate()
-        .map(|(i, raw)| {
-            let complete = !(batch.last_incomplete && i + 1 == count);
-            let line = parse(&raw, complete);
-            (raw, line)
-        })
-        .collect();
-    Parsed {
-        seq: batch.seq,
-        first_line: batch.first_line,
-        lines,
-    }
-}
-
 /// Audits a journal read from `reader`, line by line. Every exchange the
 /// filter admits is judged, and its line copied to `copy` (the evidence
 /// folder's `journal.jsonl`). Never fails on a bad line; fails only when
-/// reading or copying fails. Runs on the caller's thread; see
-/// [`audit_with_threads`] for parsing on several.
-pub fn audit(
-    reader: impl BufRead + Send,
-    filter: &Filter,
-    options: RuleOptions,
-    copy: impl Write + Send,
-) -> std::io::Result<Outcome> {
-    // One thread: measured on the shared 2-core machine, parser threads
-    // doubled the CPU time (14.7 s -> 31.6 s for 1 000 000 lines) and the
-    // wall time, most likely allocator and channel contention; see
-    // docs/audit.md.
-    audit_with_threads(reader, filter, options, copy, 1)
-}
-
-/// [`audit`] with `threads` parser threads (1: everything on the caller's thread).
+/// reading or copying fails.
 ///
-/// Parsing is most of the cost. With several threads, batch `n` goes to
-/// parser `n % threads` and the judge takes the results back in the same
-/// rotation, so the rules see the exchanges in journal order with no
-/// reordering buffer; every channel holds at most two batches, so memory is
-/// bounded by a few batches in flight plus what the rules keep.
-pub fn audit_with_threads(
-    reader: impl BufRead + Send,
+/// One line at a time through one reused buffer, each exchange dropped as
+/// soon as it is judged. Measured (docs/audit.md): batching lines, and parsing
+/// batches on two threads, cost two to six times the CPU of this on the
+/// 2-core machine, most of it in malloc; parsing alone is about two thirds of
+/// what is left.
+pub fn audit(
+    reader: impl BufRead,
     filter: &Filter,
     options: RuleOptions,
-    copy: impl Write + Send,
-    threads: usize,
+    copy: impl Write,
 ) -> std::io::Result<Outcome> {
     let mut judge = Judge::new(filter, options, copy);
-    if threads <= 1 {
-        // One line at a time through one reused buffer, each exchange dropped
-        // as soon as it is judged: batching here cost three times the CPU of
-        // parsing alone, most of it in malloc consolidating freed batches.
-        let mut reader = reader;
-        let mut buf = Vec::with_capacity(16 * 1024);
-        let mut number = 0u64;
-        loop {
-            buf.clear();
-            if reader.read_until(b'\n', &mut buf)? == 0 {
-                break;
-            }
-            number += 1;
-            let complete = buf.last() == Some(&b'\n');
-            let line = parse(&buf, complete);
-            judge.line(number, &buf, line)?;
-        }
-        return judge.finish();
-    }
-    std::thread::scope(|scope| {
-        let mut to_parsers = Vec::with_capacity(threads);
-        let mut from_parsers = Vec::with_capacity(threads);
-        for _ in 0..threads {
-            let (work_tx, work_rx) = std::sync::mpsc::sync_channel::<Batch>(2);
-            let (done_tx, done_rx) = std::sync::mpsc::sync_channel::<Parsed>(2);
-            scope.spawn(move || {
-                for batch in work_rx {
-                    if done_tx.send(parse_batch(batch)).is_err() {
-                        return;
-                    }
-                }
-            });
-            to_parsers.push(work_tx);
-            from_parsers.push(done_rx);
-        }
-        let judged = scope.spawn(move || {
-            let mut turn = 0;
-            loop {
-                // A closed channel in turn means the reader has finished.
-                let Ok(parsed) = from_parsers[turn % from_parsers.len()].recv() else {
-                    break;
-                };
-                judge.batch(parsed)?;
-                turn += 1;
-            }
-            judge.finish()
-        });
-        let mut turn = 0;
-        let read = read_batches(reader, |batch| {
-            let sent = to_parsers[turn % to_parsers.len()].send(batch).is_ok();
-            turn += 1;
-            sent
-        });
-        drop(to_parsers);
-        let judged = judged.join().map_err(|_| io_panic())?;
-        read?;
-        judged
-    })
-}
-
-/// Reads `reader` into numbered batches and hands each to `sink` until the
-/// end, or until `sink` says stop.
-fn read_batches(
-    mut reader: impl BufRead,
-    mut sink: impl FnMut(Batch) -> bool,
-) -> std::io::Result<()> {
-    let mut seq = 0;
-    let mut line_no = 0;
+    let mut reader = reader;
+    let mut buf = Vec::with_capacity(16 * 1024);
+    let mut number = 0u64;
     loop {
-        let first_line = line_no + 1;
-        let mut lines = Vec::with_capacity(BATCH_LINES);
-        let mut last_incomplete = false;
-        while lines.len() < BATCH_LINES {
-            let mut buf = Vec::new();
-            if reader.read_until(b'\n', &mut buf)? == 0 {
-                break;
-            }
-            line_no += 1;
-            last_incomplete = buf.last() != Some(&b'\n');
-            lines.push(buf);
+        buf.clear();
+        if reader.read_until(b'\n', &mut buf)? == 0 {
+            break;
         }
-        if lines.is_empty() {
-            return Ok(());
-        }
-        let full = lines.len() == BATCH_LINES;
-        let batch = Batch {
-            seq,
-            first_line,
-            lines,
-            last_incomplete,
-        };
-        if !sink(batch) {
-            return Ok(());
-        }
-        seq += 1;
-        if !full {
-            return Ok(());
-        }
+        number += 1;
+        let complete = buf.last() == Some(&b'\n');
+        let line = parse(&buf, complete);
+        judge.line(number, &buf, line)?;
     }
+    judge.finish()
 }
 
-/// Judges parsed batches, in journal order.
+/// Judges exchanges, in journal order.
 struct Judge<'f, W> {
     filter: &'f Filter,
     rules: RuleSet,
     out: Outcome,
     offending: Vec<Exchange>,
     copy: W,
-    next: u64,
 }
 
 impl<'f, W: Write> Judge<'f, W> {
@@ -319,17 +175,7 @@ impl<'f, W: Write> Judge<'f, W> {
             },
             offending: Vec::new(),
             copy,
-            next: 0,
         }
-    }
-
-    fn batch(&mut self, batch: Parsed) -> std::io::Result<()> {
-        debug_assert_eq!(batch.seq, self.next, "batches come in journal order");
-        self.next += 1;
-        for (i, (raw, line)) in batch.lines.into_iter().enumerate() {
-            self.line(batch.first_line + i as u64, &raw, line)?;
-        }
-        Ok(())
     }
 
     /// Judges line `number` (1-based), whose bytes are `raw`.
