@@ -74,6 +74,8 @@ pub mod commands;
 pub mod config;
 pub mod error;
 pub mod evidence;
+pub mod output;
+pub mod report;
 pub mod rules;
 pub mod secret;
 pub mod simulator;

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod config;
+pub mod report;
 pub mod run;
 pub mod webhooks_check;
 

@@ -8,12 +8,10 @@
 //! production run and the full evidence report replace it in later issues.
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use crate::api::order_management::{
     BottomLine, Category, CategoryType, ImageUpload, OrderLine, PaymentType, Receipt,
@@ -26,7 +24,10 @@ use crate::api::{
 use crate::cli::RunArgs;
 use crate::clock::{SharedClock, SystemClock, VirtualClock};
 use crate::config::{self, Config, Credentials, Target};
-use crate::evidence::{Journal, MemoryRecorder, SharedRecorder, Tee, SCHEMA_VERSION};
+use crate::evidence::{
+    redact, Journal, Latest, MemoryRecorder, RunFolder, SharedRecorder, Tee, SCHEMA_VERSION,
+};
+use crate::output;
 // The HTML escape the landing page uses (same five characters, one pass).
 use crate::simulator::landing::escape;
 use crate::simulator::mock::SimServer;
@@ -78,10 +79,12 @@ pub struct RunEvidence {
 
 /// Run the checklist flows against a target (default: the embedded simulator).
 ///
-/// Writes `<out>/<run-id>/` (journal.jsonl, evidence.json, report.html,
-/// manifest.json) and points `<out>/latest` at it. Exit status 0 when every
-/// flow passed, 1 when one failed, 2 for bad configuration, 3 when the
-/// target could not be reached or refused the credentials.
+/// Writes `<out>/<run-id>/` (status.json, journal.jsonl, evidence.json,
+/// report.html, manifest.json) and points `<out>/latest` at it when the run
+/// is complete (see [`RunFolder`]). Results go to stdout, progress and
+/// diagnostics to stderr. Exit status 0 when every flow passed, 1 when one
+/// failed, 2 for bad configuration, 3 when the target could not be reached or
+/// refused the credentials, 4 when the evidence could not be recorded.
 ///
 /// Example: `vipps-golive run --out reports`
 pub fn run(args: &RunArgs) -> Result<(), Error> {
@@ -102,17 +105,48 @@ async fn run_async(args: &RunArgs) -> Result<(), Error> {
         started_at.format("%Y%m%dT%H%M%SZ"),
         &uuid::Uuid::new_v4().simple().to_string()[..6]
     );
-    let dir = args.out.join(&run_id);
-    std::fs::create_dir_all(&dir).map_err(|source| Error::Io {
-        context: format!("cannot create the report folder `{}`", dir.display()),
-        source,
+    let folder = RunFolder::create(&args.out, &run_id, started_at).map_err(|source| {
+        Error::Evidence(format!(
+            "cannot create the report folder `{}`: {source}",
+            args.out.join(&run_id).display()
+        ))
     })?;
-    let journal = Journal::create(dir.join("journal.jsonl")).map_err(|e| Error::Io {
-        context: format!("cannot create the journal in `{}`: {e}", dir.display()),
-        source: std::io::Error::other(e.to_string()),
-    })?;
+    let result = run_in(&config, &folder, &run_id, started_at).await;
+    if let Err(e) = &result {
+        // No manifest and a status that says why: recognisably incomplete,
+        // and `latest` stays on the last complete run.
+        if !matches!(e, Error::Failed(_)) {
+            let _ = folder.fail(&redact::text(&e.to_string()));
+        }
+    }
+    result
+}
+
+async fn run_in(
+    config: &Config,
+    folder: &RunFolder,
+    run_id: &str,
+    started_at: DateTime<Utc>,
+) -> Result<(), Error> {
+    let dir = folder.dir().to_owned();
+    let journal = Arc::new(Journal::create(folder.path("journal.jsonl")).map_err(|e| {
+        Error::Evidence(format!(
+            "cannot create the journal in `{}`: {e}",
+            dir.display()
+        ))
+    })?);
     let memory = MemoryRecorder::new();
-    let recorder: SharedRecorder = Arc::new(Tee(vec![Arc::new(journal), memory.clone()]));
+    let recorder: SharedRecorder = Arc::new(Tee(vec![journal.clone(), memory.clone()]));
+    // What could not be recorded stops the run: no verdict without evidence.
+    let check_recorded = |done: &str| -> Result<(), Error> {
+        let Some(e) = recorder.failure() else {
+            return Ok(());
+        };
+        Err(Error::Evidence(format!(
+            "{e} (after {done}); the run stopped, `{}` is incomplete (hint: free disk space or choose another --out)",
+            dir.display()
+        )))
+    };
 
     // The embedded simulator and the client share one virtual clock, so the
     // polling schedule and the 10-minute expiry cost no real time.
@@ -137,17 +171,17 @@ async fn run_async(args: &RunArgs) -> Result<(), Error> {
             }
             let sim = Simulator::with_clock(sim_config, clock.clone());
             let server = SimServer::start_on(sim).await;
-            let target = Prepared::simulator(&config, &server, clock)?;
+            let target = Prepared::simulator(config, &server, clock)?;
             (target, Some(server))
         }
-        _ => (Prepared::remote(&config)?, None),
+        _ => (Prepared::remote(config)?, None),
     };
 
     let mut options = ClientOptions::new(
         target.base_url.clone(),
         target.credentials.clone(),
         target.clock.clone(),
-        recorder,
+        recorder.clone(),
     );
     options.system = config.system.clone();
     options.production = config.target.is_production();
@@ -156,9 +190,10 @@ async fn run_async(args: &RunArgs) -> Result<(), Error> {
     // Fail fast, with exit status 3, when the target cannot be reached or
     // refuses the credentials, instead of failing every flow the same way.
     if let Err(e) = client.access_token().await {
+        check_recorded("the access token request")?;
         if e.is_unreachable() || e.is_credentials_refused() {
             return Err(Error::Unreachable {
-                message: format!("{} ({})", e, e.explain()),
+                message: redact::text(&format!("{} ({})", e, e.explain())),
                 source: None,
             });
         }
@@ -172,16 +207,18 @@ async fn run_async(args: &RunArgs) -> Result<(), Error> {
     };
     let mut results = Vec::new();
     for flow in FLOWS {
-        eprint!("  {:<58}", flow.name);
+        output::diag(&format!("  running: {}", flow.name));
         let result = flows.run(flow).await;
-        eprintln!(
-            "{}",
+        check_recorded(&format!("flow `{}`", flow.name))?;
+        output::result(&format!(
+            "  {:<58}{}",
+            flow.name,
             match &result.verdict {
                 Verdict::Pass => "PASS".to_owned(),
                 Verdict::Fail(why) => format!("FAIL: {why}"),
                 Verdict::NotApplicable(why) => format!("NOT APPLICABLE: {why}"),
             }
-        );
+        ));
         results.push(result);
     }
 
@@ -198,29 +235,36 @@ async fn run_async(args: &RunArgs) -> Result<(), Error> {
 
     let evidence = RunEvidence {
         schema_version: SCHEMA_VERSION,
-        run_id: run_id.clone(),
+        run_id: run_id.to_owned(),
         target: config.target.name().into(),
-        base_url: target.base_url.to_string(),
+        base_url: config::display_url(&target.base_url),
         msn: target.credentials.msn.clone(),
         started_at,
         finished_at: Utc::now(),
         flows: results,
         reference_findings,
     };
-    write_outputs(&args.out, &dir, &evidence, memory.exchanges().len())?;
+    check_recorded("the last flow")?;
+    if let Err(e) = journal.sync() {
+        return Err(Error::Evidence(format!(
+            "{e}; `{}` is incomplete",
+            dir.display()
+        )));
+    }
+    write_outputs(folder, &evidence, memory.exchanges().len())?;
 
     let failed = evidence
         .flows
         .iter()
         .filter(|f| matches!(f.verdict, Verdict::Fail(_)))
         .count();
-    eprintln!(
+    output::result(&format!(
         "\n{} flows, {} failed; {} exchanges recorded\nreport: {}",
         evidence.flows.len(),
         failed,
         memory.exchanges().len(),
         dir.join("report.html").display()
-    );
+    ));
     if failed > 0 || !evidence.reference_findings.is_empty() {
         return Err(Error::Failed(format!(
             "{failed} flow(s) failed, {} reference finding(s)",
@@ -399,7 +443,8 @@ impl Flows<'_> {
                 reference: reference.clone(),
                 payment: None,
                 events: Vec::new(),
-                verdict: Verdict::Fail(format!("{e} — {}", e.explain())),
+                // By value too: an error may echo a credential or a token.
+                verdict: Verdict::Fail(redact::text(&format!("{e} — {}", e.explain()))),
             },
         };
         FlowResult {
@@ -718,67 +763,31 @@ async fn sim_control(base: &str, path: &str, c: &Client) -> Result<(), ApiError>
     }
 }
 
+/// Writes evidence.json and report.html atomically, then finishes the run
+/// folder (status, manifest, `latest`). Any failure here is an evidence
+/// failure (exit 4): the folder stays without a manifest.
 fn write_outputs(
-    out: &Path,
-    dir: &Path,
+    folder: &RunFolder,
     evidence: &RunEvidence,
     exchanges: usize,
 ) -> Result<(), Error> {
-    let io = |context: String| move |source: std::io::Error| Error::Io { context, source };
+    let failed = |what: &str, e: std::io::Error| {
+        Error::Evidence(format!(
+            "cannot write {what} in `{}`: {e} (hint: free disk space or choose another --out)",
+            folder.dir().display()
+        ))
+    };
     let json = serde_json::to_vec_pretty(evidence)
-        .map_err(|e| Error::Usage(format!("cannot serialize the evidence: {e}")))?;
-    std::fs::write(dir.join("evidence.json"), json)
-        .map_err(io("cannot write evidence.json".into()))?;
-    std::fs::write(dir.join("report.html"), render_html(evidence, exchanges))
-        .map_err(io("cannot write report.html".into()))?;
-
-    let mut files = serde_json::Map::new();
-    for name in ["journal.jsonl", "evidence.json", "report.html"] {
-        let bytes = std::fs::read(dir.join(name)).map_err(io(format!("cannot read {name}")))?;
-        files.insert(
-            name.into(),
-            serde_json::Value::String(hex::encode(Sha256::digest(&bytes))),
-        );
-    }
-    let manifest = serde_json::json!({
-        "schema_version": SCHEMA_VERSION,
-        "run_id": evidence.run_id,
-        "sha256": files,
-    });
-    std::fs::write(
-        dir.join("manifest.json"),
-        serde_json::to_vec_pretty(&manifest).unwrap_or_default(),
-    )
-    .map_err(io("cannot write manifest.json".into()))?;
-    point_latest(out, dir)
-}
-
-/// Points `<out>/latest` at the run folder (a symlink; a copy where links are not possible).
-fn point_latest(out: &Path, dir: &Path) -> Result<(), Error> {
-    let latest = out.join("latest");
-    if latest.is_symlink() || latest.is_file() {
-        let _ = std::fs::remove_file(&latest);
-    } else if latest.is_dir() {
-        let _ = std::fs::remove_dir_all(&latest);
-    }
-    let name = dir.file_name().map(PathBuf::from).unwrap_or_default();
-    #[cfg(unix)]
-    if std::os::unix::fs::symlink(&name, &latest).is_ok() {
-        return Ok(());
-    }
-    std::fs::create_dir_all(&latest).map_err(|source| Error::Io {
-        context: format!("cannot create `{}`", latest.display()),
-        source,
-    })?;
-    for entry in std::fs::read_dir(dir).map_err(|source| Error::Io {
-        context: format!("cannot read `{}`", dir.display()),
-        source,
-    })? {
-        let entry = entry.map_err(|source| Error::Io {
-            context: "cannot list the run folder".into(),
-            source,
-        })?;
-        let _ = std::fs::copy(entry.path(), latest.join(entry.file_name()));
+        .map_err(|e| Error::Evidence(format!("cannot serialize the evidence: {e}")))?;
+    folder
+        .write("evidence.json", &json)
+        .map_err(|e| failed("evidence.json", e))?;
+    folder
+        .write("report.html", render_html(evidence, exchanges).as_bytes())
+        .map_err(|e| failed("report.html", e))?;
+    match folder.finish().map_err(|e| failed("manifest.json", e))? {
+        Latest::Moved => {}
+        Latest::LeftAlone(why) => output::diag(&format!("warning: {why}")),
     }
     Ok(())
 }
