@@ -372,7 +372,10 @@ pub fn write_folder(
     use sha2::Digest as _;
     let json = serde_json::to_vec_pretty(evidence).map_err(std::io::Error::other)?;
     write_atomic(&dir.join("evidence.json"), &json)?;
-    write_atomic(&dir.join("report.html"), html(evidence, notes).as_bytes())?;
+    write_atomic(
+        &dir.join("report.html"),
+        report_html(evidence, notes).as_bytes(),
+    )?;
     let mut files = serde_json::Map::new();
     for name in ["journal.jsonl", "evidence.json", "report.html"] {
         if let Ok(bytes) = std::fs::read(dir.join(name)) {
@@ -406,7 +409,32 @@ fn escape(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// A minimal self-contained page until the report renderer (src/report/) takes over.
+/// The report (`crate::report::render`) with the audit's notes (lines skipped,
+/// filters) added at the end; the minimal page below if the renderer fails.
+pub fn report_html(e: &Evidence, notes: &[String]) -> String {
+    match crate::report::render(e) {
+        Ok(page) if !notes.is_empty() => {
+            let items: String = notes
+                .iter()
+                .map(|n| format!("<li>{}</li>", escape(n)))
+                .collect();
+            let section = format!(
+                "<section id=\"audit-notes\"><h2>What the audit read</h2><ul>{items}</ul></section>\n</body>"
+            );
+            match page.rfind("</body>") {
+                Some(at) => format!("{}{section}{}", &page[..at], &page[at + "</body>".len()..]),
+                None => page + &section,
+            }
+        }
+        Ok(page) => page,
+        Err(err) => {
+            tracing::warn!(error = %err, "the report renderer failed; writing the plain audit page");
+            html(e, notes)
+        }
+    }
+}
+
+/// A minimal self-contained page: the fallback when the report renderer fails.
 pub fn html(e: &Evidence, notes: &[String]) -> String {
     use std::fmt::Write as _;
     let mut rows = String::new();
