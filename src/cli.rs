@@ -37,6 +37,25 @@ pub enum Command {
     ///
     /// Example: vipps-golive config --env test --env-file .env
     Config(ConfigArgs),
+    /// Judge a shop's recorded traffic against the checklist rules.
+    ///
+    /// Reads the journal the simulator wrote (`vipps-golive simulator --journal
+    /// FILE`) or, with --simulator, the live journal of a running simulator
+    /// (needs --control), and writes the same evidence folder as `run`: one row
+    /// per checklist ID, every finding with the exchange behind it and what to
+    /// change. Exit status 0 when no item failed, 1 when one did.
+    ///
+    /// Example: vipps-golive audit --journal shop-traffic.jsonl --msn 123456
+    Audit(AuditArgs),
+    /// Check that a shop's webhook receiver accepts what it must and rejects what it must not.
+    ///
+    /// Sends six deliveries to URL, signed with S as Vipps signs them: a
+    /// correct one, an unsigned one, one with a tampered body, one dated 20
+    /// minutes ago, a duplicate, and an out-of-order pair; then reports which
+    /// the receiver accepted (2xx) against the expected answer for each.
+    ///
+    /// Example: vipps-golive webhooks-check --url http://127.0.0.1:8000/vipps/webhook --secret "$SECRET"
+    WebhooksCheck(WebhooksCheckArgs),
     /// Render the evidence report again, check a run folder, or report a killed run.
     ///
     /// `report DIR` (or `report DIR/evidence.json`) renders report.html from
@@ -192,6 +211,59 @@ impl SimulatorArgs {
 }
 
 #[derive(Debug, Clone, Args)]
+#[command(group(clap::ArgGroup::new("source").required(true).args(["journal", "simulator"])))]
+pub struct AuditArgs {
+    /// The JSONL journal to audit (as `vipps-golive simulator --journal FILE` writes it).
+    #[arg(long, value_name = "FILE", help_heading = "Source")]
+    pub journal: Option<PathBuf>,
+
+    /// Base URL of a running simulator (started with --control): its live journal is audited.
+    #[arg(long, value_name = "URL", help_heading = "Source")]
+    pub simulator: Option<String>,
+
+    /// Only traffic from this time on (RFC 3339, e.g. 2026-12-01T09:00:00Z, or a date).
+    #[arg(long, value_name = "TIME", help_heading = "Filters")]
+    pub since: Option<String>,
+
+    /// Only requests sent with this Merchant-Serial-Number.
+    #[arg(long, value_name = "MSN", help_heading = "Filters")]
+    pub msn: Option<String>,
+
+    /// Also open each returnUrl (at most 5) without cookies and check the page answers.
+    #[arg(long, help_heading = "Checks")]
+    pub check_return_url: bool,
+
+    /// Output folder; the audit writes <out>/<audit-id>/.
+    #[arg(
+        long,
+        value_name = "DIR",
+        default_value = "reports",
+        help_heading = "Output"
+    )]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct WebhooksCheckArgs {
+    /// The shop's webhook endpoint, as registered with Vipps.
+    #[arg(long, value_name = "URL")]
+    pub url: String,
+
+    /// The webhook secret the registration returned [env: VIPPS_WEBHOOK_SECRET].
+    /// Prefer the environment: flags show in `ps`.
+    #[arg(long, value_name = "SECRET", env = "VIPPS_WEBHOOK_SECRET", hide_env_values = true, value_parser = secret)]
+    pub secret: crate::Secret,
+
+    /// Output folder; the check writes <out>/<check-id>/evidence.json and report.html.
+    #[arg(long, value_name = "DIR", default_value = "reports")]
+    pub out: PathBuf,
+
+    /// Seconds to wait for each answer.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+    pub timeout: u64,
+}
+
+#[derive(Debug, Clone, Args)]
 pub struct ConfigArgs {
     #[command(flatten)]
     pub target: TargetArgs,
@@ -234,6 +306,16 @@ pub struct ReportArgs {
     /// Make an Ed25519 key pair: FILE (private, PKCS#8 PEM) and FILE.pub; nothing else is done.
     #[arg(long, value_name = "FILE", exclusive = true, help_heading = "Keys")]
     pub gen_key: Option<PathBuf>,
+}
+
+/// Wraps a secret flag at once, so `Debug` of the arguments never shows it.
+fn secret(value: &str) -> Result<crate::Secret, String> {
+    if value.is_empty() {
+        return Err(
+            "the secret is empty (hint: use the secret the webhook registration returned)".into(),
+        );
+    }
+    Ok(crate::Secret::new(value))
 }
 
 #[cfg(test)]

@@ -66,6 +66,7 @@
 //! ```
 
 pub mod api;
+pub mod audit;
 pub mod checklist;
 pub mod cli;
 pub mod clock;
@@ -75,6 +76,7 @@ pub mod error;
 pub mod evidence;
 pub mod output;
 pub mod report;
+pub mod rules;
 pub mod secret;
 pub mod simulator;
 

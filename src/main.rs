@@ -32,6 +32,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => vipps_golive::commands::run::run(&args),
         Command::Simulator(args) => vipps_golive::simulator::serve::run(&args.serve_config()),
+        Command::Audit(args) => vipps_golive::commands::audit::run(&args),
+        Command::WebhooksCheck(args) => vipps_golive::commands::webhooks_check::run(&args),
         Command::Config(args) => {
             vipps_golive::commands::config::run(&args, &mut std::io::stdout().lock())
         }

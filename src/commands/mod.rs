@@ -1,8 +1,10 @@
 //! The subcommands as documented library functions; `main` only dispatches to them.
 
+pub mod audit;
 pub mod config;
 pub mod report;
 pub mod run;
+pub mod webhooks_check;
 
 use std::future::Future;
 

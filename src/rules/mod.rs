@@ -3,15 +3,33 @@
 //! `run` applies them to its own journal, so its QA-HEADERS, PF-REFERENCE and
 //! PF-POLLING verdicts come from recorded traffic, not from what the client
 //! meant to send; `audit` applies the same rules to a shop's journal. A rule
-//! sees one exchange at a time and keeps only what it needs, so an audit of a
-//! million-line journal stays within bounded memory.
+//! sees one exchange at a time and keeps only what it needs (a few words per
+//! payment reference or idempotency key), so an audit of a million-line
+//! journal stays within bounded memory.
 //!
 //! The interface is [`RuleSet`]: `observe` each exchange in journal order, then
 //! `finish` for the findings; [`verdict`] turns findings into an item verdict.
+//! One file per rule family: [`headers`], [`idempotency`], [`reference`],
+//! [`polling`], [`coverage`], [`redirects`], [`webhooks`]. Each keeps its own
+//! small state and writes findings into a shared [`Sink`], which keeps the
+//! first few findings of each rule and counts the rest, so a shop that breaks
+//! a rule on every request gets a readable report, not a million lines.
 
+pub mod coverage;
+pub mod headers;
+pub mod idempotency;
+pub mod polling;
+pub mod redirects;
+pub mod reference;
+pub mod webhooks;
+
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
 use std::time::Duration;
 
-use crate::evidence::model::{Finding, Severity, Verdict};
+use chrono::{DateTime, Utc};
+
+use crate::evidence::model::{ExchangeRef, Finding, Severity, Verdict};
 use crate::evidence::Exchange;
 
 /// What the rules are judged against.
@@ -26,6 +44,13 @@ pub struct RuleOptions {
     /// Judging a shop's traffic (`audit`) rather than the harness's own (`run`):
     /// coverage findings (which endpoints, states) are reported only then.
     pub audit: bool,
+    /// How long a payment may stay CREATED before it must have expired (10 min):
+    /// a shop whose journal goes on this long after its last poll of a
+    /// payment that never reached a final state stopped polling too early.
+    pub payment_timeout: Duration,
+    /// How many findings each rule keeps with their exchange; the rest are
+    /// counted in one summary finding.
+    pub max_findings_per_rule: usize,
 }
 
 impl Default for RuleOptions {
@@ -35,6 +60,8 @@ impl Default for RuleOptions {
             poll_interval: Duration::from_secs(2),
             poll_floor: Duration::from_secs(1),
             audit: false,
+            payment_timeout: Duration::from_secs(600),
+            max_findings_per_rule: 10,
         }
     }
 }
@@ -43,21 +70,142 @@ impl Default for RuleOptions {
 #[derive(Debug)]
 pub struct RuleSet {
     options: RuleOptions,
+    sink: Sink,
+    headers: headers::Headers,
+    idempotency: idempotency::Idempotency,
+    reference: reference::References,
+    polling: polling::Polling,
+    coverage: coverage::Coverage,
+    redirects: redirects::Redirects,
+    webhooks: webhooks::Webhooks,
+    seen: Observed,
+}
+
+/// What the rules saw besides findings: what `audit` puts at the head of its
+/// report (who sent the traffic, when) and what it checks afterwards.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Observed {
+    /// Exchanges observed.
+    pub exchanges: u64,
+    /// Time of the first and the last exchange.
+    pub first: Option<DateTime<Utc>>,
+    pub last: Option<DateTime<Utc>>,
+    /// Distinct Vipps-System-Name / -Version values, in order of first use (at most 5 each).
+    pub system_names: Vec<String>,
+    pub system_versions: Vec<String>,
+    /// Distinct Merchant-Serial-Number values (at most 10).
+    pub msns: Vec<String>,
+    /// Distinct returnUrls sent on create (at most 20), for `--check-return-url`.
+    pub return_urls: Vec<ReturnUrl>,
+    /// Answers with status 400 or above.
+    pub errors: u64,
+}
+
+/// A returnUrl and the create that sent it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReturnUrl {
+    pub url: String,
+    pub exchange: ExchangeRef,
+}
+
+fn remember(list: &mut Vec<String>, value: &str, max: usize) {
+    if !value.is_empty() && list.len() < max && !list.iter().any(|v| v == value) {
+        list.push(value.to_owned());
+    }
 }
 
 impl RuleSet {
     pub fn new(options: RuleOptions) -> RuleSet {
-        RuleSet { options }
+        RuleSet {
+            sink: Sink::new(options.max_findings_per_rule),
+            headers: headers::Headers,
+            idempotency: idempotency::Idempotency::default(),
+            reference: reference::References::default(),
+            polling: polling::Polling::default(),
+            coverage: coverage::Coverage::default(),
+            redirects: redirects::Redirects::default(),
+            webhooks: webhooks::Webhooks,
+            seen: Observed::default(),
+            options,
+        }
     }
 
     /// Feeds one exchange, in journal order.
     pub fn observe(&mut self, exchange: &Exchange) {
-        let _ = (&self.options, exchange);
+        let view = View::new(exchange);
+        self.seen.exchanges += 1;
+        if self.seen.first.is_none() {
+            self.seen.first = Some(exchange.started_at);
+        }
+        self.seen.last = Some(
+            self.seen
+                .last
+                .map_or(exchange.started_at, |l| l.max(exchange.started_at)),
+        );
+        if exchange.status.is_some_and(|s| s >= 400) {
+            self.seen.errors += 1;
+        }
+        // The harness provokes errors on purpose (bad input, unknown
+        // references) for QA-ERRORS; those requests are not judged as its
+        // integration's traffic. A shop's traffic carries no such tag.
+        if !self.options.audit && exchange.checklist_ids.iter().any(|c| c == "QA-ERRORS") {
+            return;
+        }
+        if view.op == Op::Landing {
+            // The customer's browser, not the shop: judged by no rule.
+            return;
+        }
+        if let Some(v) = view.header("Vipps-System-Name") {
+            remember(&mut self.seen.system_names, v, 5);
+        }
+        if let Some(v) = view.header("Vipps-System-Version") {
+            remember(&mut self.seen.system_versions, v, 5);
+        }
+        if let Some(v) = view.msn {
+            remember(&mut self.seen.msns, v, 10);
+        }
+        self.headers.observe(&view, &mut self.sink);
+        self.idempotency.observe(&view, &mut self.sink);
+        self.reference.observe(&view, &mut self.sink);
+        self.polling.observe(&view, &self.options, &mut self.sink);
+        self.coverage.observe(&view);
+        if let Some(url) = self.redirects.observe(&view, &mut self.sink) {
+            if self.seen.return_urls.len() < 20
+                && !self.seen.return_urls.iter().any(|r| r.url == url)
+            {
+                self.seen.return_urls.push(ReturnUrl {
+                    url,
+                    exchange: view.exchange_ref(),
+                });
+            }
+        }
+        self.webhooks.observe(&view, &mut self.sink);
+    }
+
+    /// How many findings have been recorded so far (kept or counted): lets a
+    /// caller keep the exchange that just caused one.
+    pub fn findings_so_far(&self) -> u64 {
+        self.sink.total
+    }
+
+    /// What was seen so far.
+    pub fn observed(&self) -> &Observed {
+        &self.seen
     }
 
     /// All findings, in the order of the checklist IDs they name.
     pub fn finish(self) -> Vec<Finding> {
-        Vec::new()
+        self.finish_with_observed().0
+    }
+
+    /// The findings and what was seen.
+    pub fn finish_with_observed(mut self) -> (Vec<Finding>, Observed) {
+        let end = self.seen.last;
+        self.polling.finish(end, &self.options, &mut self.sink);
+        if self.options.audit {
+            self.coverage.finish(&mut self.sink);
+        }
+        (self.sink.into_findings(), self.seen)
     }
 }
 
@@ -87,4 +235,382 @@ pub fn verdict(findings: &[Finding], checklist_id: &str) -> Option<Verdict> {
             Severity::Warning => Some(Verdict::Warning),
             Severity::Info => None,
         })
+}
+
+/// Which API operation an exchange is, read from its method and path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op<'a> {
+    /// `POST /accesstoken/get` (or `/miami/v1/token`).
+    Token,
+    /// `POST /epayment/v1/payments`.
+    Create,
+    Get(&'a str),
+    Events(&'a str),
+    Cancel(&'a str),
+    Capture(&'a str),
+    Refund(&'a str),
+    /// `POST /epayment/v1/test/payments/{ref}/approve` (test environment only).
+    ForceApprove(&'a str),
+    /// `POST /webhooks/v1/webhooks`.
+    WebhookRegister,
+    /// Any other Webhooks API call.
+    Webhooks,
+    /// Order Management: receipts, categories, images (`true` for a write).
+    OrderManagement(bool),
+    /// Some other path under an API prefix.
+    OtherApi,
+    /// Not the API: the landing page, the browser's redirects.
+    Landing,
+}
+
+impl<'a> Op<'a> {
+    /// Classifies a request.
+    pub fn of(method: &str, path: &'a str) -> Op<'a> {
+        let mut segs = path.split('/').filter(|s| !s.is_empty());
+        let first = segs.next().unwrap_or("");
+        let eq = |a: &str, b: &str| a.eq_ignore_ascii_case(b);
+        let post = method.eq_ignore_ascii_case("POST");
+        let get = method.eq_ignore_ascii_case("GET");
+        if eq(first, "accesstoken") || eq(first, "miami") {
+            return Op::Token;
+        }
+        if eq(first, "order-management") {
+            return Op::OrderManagement(!get);
+        }
+        if eq(first, "webhooks") {
+            let rest: Vec<&str> = segs.collect();
+            return if post && rest.len() == 2 && eq(rest[1], "webhooks") {
+                Op::WebhookRegister
+            } else {
+                Op::Webhooks
+            };
+        }
+        if !eq(first, "epayment") {
+            return if [
+                "recurring",
+                "agreements",
+                "checkout",
+                "vipps-login",
+                "access-management",
+            ]
+            .iter()
+            .any(|p| eq(first, p))
+            {
+                Op::OtherApi
+            } else {
+                Op::Landing
+            };
+        }
+        let rest: Vec<&'a str> = segs.collect();
+        match (rest.as_slice(), post, get) {
+            ([_v1, p], true, _) if eq(p, "payments") => Op::Create,
+            ([_v1, p, r], _, true) if eq(p, "payments") => Op::Get(r),
+            ([_v1, p, r, s], _, true) if eq(p, "payments") && eq(s, "events") => Op::Events(r),
+            ([_v1, p, r, s], true, _) if eq(p, "payments") && eq(s, "cancel") => Op::Cancel(r),
+            ([_v1, p, r, s], true, _) if eq(p, "payments") && eq(s, "capture") => Op::Capture(r),
+            ([_v1, p, r, s], true, _) if eq(p, "payments") && eq(s, "refund") => Op::Refund(r),
+            ([_v1, t, p, r, a], true, _)
+                if eq(t, "test") && eq(p, "payments") && eq(a, "approve") =>
+            {
+                Op::ForceApprove(r)
+            }
+            _ => Op::OtherApi,
+        }
+    }
+
+    /// A POST that must carry an Idempotency-Key (behaviour.md §6).
+    pub fn needs_idempotency_key(self) -> bool {
+        matches!(
+            self,
+            Op::Create | Op::Cancel(_) | Op::Capture(_) | Op::Refund(_)
+        )
+    }
+
+    /// Cancel, capture or refund.
+    pub fn is_modification(self) -> bool {
+        matches!(self, Op::Cancel(_) | Op::Capture(_) | Op::Refund(_))
+    }
+}
+
+/// An exchange as the rules read it: path, operation, MSN and reference worked out once.
+#[derive(Debug)]
+pub struct View<'a> {
+    pub exchange: &'a Exchange,
+    /// Path without scheme, host or query.
+    pub path: &'a str,
+    pub op: Op<'a>,
+    /// The Merchant-Serial-Number header, when sent.
+    pub msn: Option<&'a str>,
+    /// The payment reference: from the path, or the create body.
+    pub reference: Option<&'a str>,
+}
+
+/// The path of a URL (or of a bare path), without its query or fragment.
+pub fn path_of(url: &str) -> &str {
+    let after_scheme = match url.find("://") {
+        Some(i) => {
+            let rest = &url[i + 3..];
+            match rest.find('/') {
+                Some(j) => &rest[j..],
+                None => "/",
+            }
+        }
+        None => url,
+    };
+    let end = after_scheme.find(['?', '#']).unwrap_or(after_scheme.len());
+    &after_scheme[..end]
+}
+
+impl<'a> View<'a> {
+    pub fn new(exchange: &'a Exchange) -> View<'a> {
+        let path = path_of(&exchange.url);
+        let op = Op::of(&exchange.method, path);
+        let reference = match op {
+            Op::Get(r)
+            | Op::Events(r)
+            | Op::Cancel(r)
+            | Op::Capture(r)
+            | Op::Refund(r)
+            | Op::ForceApprove(r) => Some(r),
+            Op::Create => exchange
+                .request_body
+                .get("reference")
+                .and_then(|r| r.as_str()),
+            _ => exchange.reference.as_deref(),
+        };
+        let msn = header(&exchange.request_headers, "Merchant-Serial-Number");
+        View {
+            exchange,
+            path,
+            op,
+            msn,
+            reference,
+        }
+    }
+
+    /// A request header by name (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&'a str> {
+        header(&self.exchange.request_headers, name)
+    }
+
+    /// The request's status, when an answer came.
+    pub fn status(&self) -> Option<u16> {
+        self.exchange.status
+    }
+
+    /// Answered 2xx.
+    pub fn ok(&self) -> bool {
+        self.exchange
+            .status
+            .is_some_and(|s| (200..300).contains(&s))
+    }
+
+    /// Points at this exchange.
+    pub fn exchange_ref(&self) -> ExchangeRef {
+        ExchangeRef {
+            id: self.exchange.id.clone(),
+            time: self.exchange.started_at,
+            method: self.exchange.method.clone(),
+            path: self.path.to_owned(),
+            reference: self.reference.map(str::to_owned),
+        }
+    }
+
+    /// `POST /epayment/v1/payments` as people read it.
+    pub fn describe(&self) -> String {
+        format!(
+            "{} {} at {}",
+            self.exchange.method,
+            self.path,
+            self.exchange.started_at.format("%Y-%m-%d %H:%M:%S%.3fZ")
+        )
+    }
+
+    /// A key for per-payment state: the MSN and the reference, hashed.
+    pub fn payment_key(&self) -> Option<u64> {
+        self.reference
+            .map(|r| hash_of(&(self.msn.unwrap_or(""), r)))
+    }
+}
+
+fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
+/// A 64-bit hash: per-payment and per-key state is keyed by hashes, not by
+/// copies of the strings, to keep memory small (a collision could at worst
+/// merge two payments' state: 1 in 2^64 per pair).
+pub fn hash_of(value: &impl Hash) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    value.hash(&mut h);
+    h.finish()
+}
+
+/// Collects findings, keeping the first `cap` of each rule and counting the rest.
+#[derive(Debug)]
+pub struct Sink {
+    cap: usize,
+    findings: Vec<Finding>,
+    /// Per rule name: how many were raised, and the first one's severity and
+    /// checklist ID (for the summary line).
+    counts: HashMap<&'static str, (u64, Severity, &'static str)>,
+    total: u64,
+}
+
+impl Sink {
+    fn new(cap: usize) -> Sink {
+        Sink {
+            cap,
+            findings: Vec::new(),
+            counts: HashMap::new(),
+            total: 0,
+        }
+    }
+
+    /// Raises a finding. `text` gives (message, advice) and is only called
+    /// when the finding is kept.
+    pub fn raise(
+        &mut self,
+        checklist_id: &'static str,
+        rule: &'static str,
+        severity: Severity,
+        at: Option<&View<'_>>,
+        text: impl FnOnce() -> (String, String),
+    ) {
+        self.push(
+            checklist_id,
+            rule,
+            severity,
+            || at.map(View::exchange_ref),
+            text,
+        );
+    }
+
+    /// Raises a finding about an exchange already out of sight.
+    pub fn raise_at(
+        &mut self,
+        checklist_id: &'static str,
+        rule: &'static str,
+        severity: Severity,
+        at: ExchangeRef,
+        text: impl FnOnce() -> (String, String),
+    ) {
+        self.push(checklist_id, rule, severity, || Some(at), text);
+    }
+
+    /// Raises a finding about the whole journal.
+    pub fn raise_general(
+        &mut self,
+        checklist_id: &'static str,
+        rule: &'static str,
+        severity: Severity,
+        text: impl FnOnce() -> (String, String),
+    ) {
+        self.push(checklist_id, rule, severity, || None, text);
+    }
+
+    fn push(
+        &mut self,
+        checklist_id: &'static str,
+        rule: &'static str,
+        severity: Severity,
+        at: impl FnOnce() -> Option<ExchangeRef>,
+        text: impl FnOnce() -> (String, String),
+    ) {
+        self.total += 1;
+        let entry = self
+            .counts
+            .entry(rule)
+            .or_insert((0, severity, checklist_id));
+        entry.0 += 1;
+        if entry.0 as usize > self.cap {
+            return;
+        }
+        let (message, advice) = text();
+        self.findings.push(Finding {
+            checklist_id: checklist_id.to_owned(),
+            rule: rule.to_owned(),
+            severity,
+            message,
+            advice,
+            exchange: at(),
+        });
+    }
+
+    fn into_findings(mut self) -> Vec<Finding> {
+        let mut more: Vec<_> = self
+            .counts
+            .iter()
+            .filter(|(_, (n, _, _))| *n as usize > self.cap)
+            .map(|(rule, (n, sev, id))| (*rule, *n, *sev, *id))
+            .collect();
+        more.sort_by_key(|(rule, ..)| *rule);
+        for (rule, n, severity, id) in more {
+            self.findings.push(Finding {
+                checklist_id: id.to_owned(),
+                rule: rule.to_owned(),
+                severity,
+                message: format!(
+                    "{} more exchanges broke `{rule}` (only the first {} are listed)",
+                    n - self.cap as u64,
+                    self.cap
+                ),
+                advice:
+                    "fix the cause shown in the listed findings; it repeats throughout the journal"
+                        .into(),
+                exchange: None,
+            });
+        }
+        // Stable: within one ID the journal order is kept.
+        self.findings
+            .sort_by_key(|f| crate::checklist::order(&f.checklist_id));
+        self.findings
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_are_read_from_urls_and_bare_paths() {
+        assert_eq!(
+            path_of("http://127.0.0.1:7777/epayment/v1/payments?x=1"),
+            "/epayment/v1/payments"
+        );
+        assert_eq!(path_of("https://h"), "/");
+        assert_eq!(path_of("/a/b#c"), "/a/b");
+    }
+
+    #[test]
+    fn operations_are_classified_by_method_and_path() {
+        assert_eq!(Op::of("POST", "/epayment/v1/payments"), Op::Create);
+        assert_eq!(
+            Op::of("GET", "/epayment/v1/payments/abc-12345"),
+            Op::Get("abc-12345")
+        );
+        assert_eq!(
+            Op::of("GET", "/epayment/v1/payments/r/events"),
+            Op::Events("r")
+        );
+        assert_eq!(
+            Op::of("POST", "/epayment/v1/payments/r/capture"),
+            Op::Capture("r")
+        );
+        assert_eq!(
+            Op::of("POST", "/epayment/v1/test/payments/r/approve"),
+            Op::ForceApprove("r")
+        );
+        assert_eq!(Op::of("POST", "/accessToken/get"), Op::Token);
+        assert_eq!(Op::of("POST", "/webhooks/v1/webhooks"), Op::WebhookRegister);
+        assert_eq!(Op::of("GET", "/webhooks/v1/webhooks"), Op::Webhooks);
+        assert_eq!(Op::of("GET", "/landing/abc"), Op::Landing);
+        assert_eq!(
+            Op::of("PUT", "/order-management/v2/ecom/categories/r"),
+            Op::OrderManagement(true)
+        );
+    }
 }

@@ -1,0 +1,501 @@
+//! `audit`: judges a shop's recorded traffic against the checklist rules.
+//!
+//! The journal is read as a stream, one line at a time, and each exchange is
+//! handed to the [`crate::rules::RuleSet`] and dropped: memory stays bounded
+//! by what the rules keep per payment, whatever the journal's length. A line
+//! that is not an exchange is reported with its number and skipped; lines of
+//! another kind (the run journal's write-ahead `attempt` lines) are skipped
+//! silently. The result is the same `evidence.json` shape `run` writes, with
+//! kind `audit`.
+
+use std::io::{BufRead, Write};
+
+use chrono::{DateTime, Utc};
+
+use crate::checklist::ITEMS;
+use crate::evidence::model::{
+    Evidence, Finding, ItemResult, RunInfo, RunKind, Severity, Verdict, EVIDENCE_SCHEMA_VERSION,
+};
+use crate::evidence::{Exchange, SCHEMA_VERSION};
+use crate::rules::{verdict, Observed, RuleOptions, RuleSet};
+
+/// Below this many exchanges, evidence.json carries every one; above it, only
+/// those behind a finding (the whole journal is copied beside it).
+pub const KEEP_ALL_EXCHANGES: usize = 5_000;
+/// At most this many exchanges behind findings are kept.
+pub const KEEP_OFFENDING: usize = 1_000;
+/// At most this many unreadable lines are listed (all are counted).
+pub const LIST_BAD_LINES: usize = 100;
+
+/// Which exchanges to judge.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// Only exchanges started at or after this time.
+    pub since: Option<DateTime<Utc>>,
+    /// Only requests sent with this Merchant-Serial-Number.
+    pub msn: Option<String>,
+}
+
+impl Filter {
+    fn admits(&self, e: &Exchange) -> bool {
+        if self.since.is_some_and(|s| e.started_at < s) {
+            return false;
+        }
+        match &self.msn {
+            None => true,
+            Some(m) => e
+                .request_headers
+                .iter()
+                .any(|(k, v)| k.eq_ignore_ascii_case("Merchant-Serial-Number") && v == m),
+        }
+    }
+}
+
+/// A line that could not be read as an exchange.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadLine {
+    /// 1-based.
+    pub line: u64,
+    pub reason: String,
+}
+
+/// What an audit of one journal found.
+#[derive(Debug)]
+pub struct Outcome {
+    pub findings: Vec<Finding>,
+    pub observed: Observed,
+    /// Every exchange judged when there were few; else those behind findings.
+    pub exchanges: Vec<Exchange>,
+    /// Whether `exchanges` is the whole (filtered) journal.
+    pub all_exchanges: bool,
+    /// Lines read, exchanges judged, lines left out by the filter.
+    pub lines: u64,
+    pub judged: u64,
+    pub filtered_out: u64,
+    /// Lines of another kind (e.g. write-ahead `attempt` lines), skipped.
+    pub other_kinds: u64,
+    /// Unreadable lines (the first [`LIST_BAD_LINES`]) and how many in all.
+    pub bad_lines: Vec<BadLine>,
+    pub bad_line_count: u64,
+}
+
+enum Line {
+    Exchange(Box<Exchange>),
+    OtherKind,
+    Bad(String),
+    Blank,
+}
+
+fn parse(line: &[u8], complete: bool) -> Line {
+    let text = line.trim_ascii();
+    if text.is_empty() {
+        return Line::Blank;
+    }
+    let parsed = match serde_json::from_slice::<Exchange>(text) {
+        Ok(e) if e.schema_version > SCHEMA_VERSION => Line::Bad(format!(
+            "schema_version {} is newer than this program reads ({SCHEMA_VERSION}) (hint: upgrade vipps-golive)",
+            e.schema_version
+        )),
+        Ok(e) => Line::Exchange(Box::new(e)),
+        Err(err) => match serde_json::from_slice::<serde_json::Value>(text) {
+            Ok(v) if v.get("kind").is_some_and(serde_json::Value::is_string) => Line::OtherKind,
+            Ok(_) => Line::Bad(format!("not an exchange ({err})")),
+            Err(syntax) => Line::Bad(format!("not JSON ({syntax})")),
+        },
+    };
+    match parsed {
+        Line::Bad(reason) if !complete => {
+            Line::Bad(format!("truncated last line (a write cut short): {reason}"))
+        }
+        other => other,
+    }
+}
+
+/// Audits a journal read from `reader`, line by line. Every exchange the
+/// filter admits is judged, and its line copied to `copy` (the evidence
+/// folder's `journal.jsonl`). Never fails on a bad line; fails only when
+/// reading or copying fails.
+///
+/// One line at a time through one reused buffer, each exchange dropped as
+/// soon as it is judged. Measured (docs/audit.md): batching lines, and parsing
+/// batches on two threads, cost two to six times the CPU of this on the
+/// 2-core machine, most of it in malloc; parsing alone is about two thirds of
+/// what is left.
+pub fn audit(
+    reader: impl BufRead,
+    filter: &Filter,
+    options: RuleOptions,
+    copy: impl Write,
+) -> std::io::Result<Outcome> {
+    let mut judge = Judge::new(filter, options, copy);
+    let mut reader = reader;
+    let mut buf = Vec::with_capacity(16 * 1024);
+    let mut number = 0u64;
+    loop {
+        buf.clear();
+        if reader.read_until(b'\n', &mut buf)? == 0 {
+            break;
+        }
+        number += 1;
+        let complete = buf.last() == Some(&b'\n');
+        let line = parse(&buf, complete);
+        judge.line(number, &buf, line)?;
+    }
+    judge.finish()
+}
+
+/// Judges exchanges, in journal order.
+struct Judge<'f, W> {
+    filter: &'f Filter,
+    rules: RuleSet,
+    out: Outcome,
+    offending: Vec<Exchange>,
+    copy: W,
+}
+
+impl<'f, W: Write> Judge<'f, W> {
+    fn new(filter: &'f Filter, options: RuleOptions, copy: W) -> Self {
+        Judge {
+            filter,
+            rules: RuleSet::new(RuleOptions {
+                audit: true,
+                ..options
+            }),
+            out: Outcome {
+                findings: Vec::new(),
+                observed: Observed::default(),
+                exchanges: Vec::new(),
+                all_exchanges: true,
+                lines: 0,
+                judged: 0,
+                filtered_out: 0,
+                other_kinds: 0,
+                bad_lines: Vec::new(),
+                bad_line_count: 0,
+            },
+            offending: Vec::new(),
+            copy,
+        }
+    }
+
+    /// Judges line `number` (1-based), whose bytes are `raw`.
+    fn line(&mut self, number: u64, raw: &[u8], line: Line) -> std::io::Result<()> {
+        let out = &mut self.out;
+        out.lines = number;
+        let exchange = match line {
+            Line::Blank => return Ok(()),
+            Line::Exchange(e) => e,
+            Line::OtherKind => {
+                out.other_kinds += 1;
+                return Ok(());
+            }
+            Line::Bad(reason) => {
+                out.bad_line_count += 1;
+                if out.bad_lines.len() < LIST_BAD_LINES {
+                    out.bad_lines.push(BadLine {
+                        line: number,
+                        reason,
+                    });
+                }
+                return Ok(());
+            }
+        };
+        if !self.filter.admits(&exchange) {
+            out.filtered_out += 1;
+            return Ok(());
+        }
+        out.judged += 1;
+        self.copy.write_all(raw.trim_ascii())?;
+        self.copy.write_all(b"\n")?;
+        let before = self.rules.findings_so_far();
+        self.rules.observe(&exchange);
+        let offends = self.rules.findings_so_far() > before;
+        if offends && self.offending.len() < KEEP_OFFENDING {
+            self.offending.push((*exchange).clone());
+        }
+        if out.all_exchanges {
+            if out.exchanges.len() < KEEP_ALL_EXCHANGES {
+                out.exchanges.push(*exchange);
+            } else {
+                out.all_exchanges = false;
+                out.exchanges = Vec::new();
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(mut self) -> std::io::Result<Outcome> {
+        self.copy.flush()?;
+        let mut out = self.out;
+        if !out.all_exchanges {
+            out.exchanges = self.offending;
+        }
+        let (findings, observed) = self.rules.finish_with_observed();
+        out.findings = findings;
+        out.observed = observed;
+        Ok(out)
+    }
+}
+
+/// What was audited, for the report's head.
+#[derive(Debug, Clone)]
+pub struct Source {
+    /// `journal` or `simulator`.
+    pub kind: &'static str,
+    /// The file or the simulator's URL.
+    pub location: String,
+}
+
+/// Builds `evidence.json` (kind `audit`, all 17 items) from an audit.
+pub fn evidence(run_id: &str, source: &Source, filter: &Filter, outcome: &Outcome) -> Evidence {
+    let now = Utc::now();
+    let seen = &outcome.observed;
+    let started_at = seen.first.unwrap_or(now);
+    let finished_at = seen.last.unwrap_or(now);
+    let msn = filter.msn.clone().unwrap_or_else(|| seen.msns.join(", "));
+    let run = RunInfo {
+        run_id: run_id.to_owned(),
+        tool_version: env!("CARGO_PKG_VERSION").to_owned(),
+        target: if source.kind == "simulator" {
+            "simulator".into()
+        } else {
+            "custom".into()
+        },
+        base_url: source.location.clone(),
+        msn,
+        started_at,
+        finished_at,
+        stale_after: started_at
+            .checked_add_months(chrono::Months::new(1))
+            .unwrap_or(started_at),
+        tags: None,
+        system_name: (!seen.system_names.is_empty()).then(|| seen.system_names.join(", ")),
+        system_version: (!seen.system_versions.is_empty()).then(|| seen.system_versions.join(", ")),
+    };
+    Evidence {
+        schema_version: EVIDENCE_SCHEMA_VERSION,
+        kind: RunKind::Audit,
+        complete: true,
+        // From the exchanges kept (all of them for a journal of up to
+        // KEEP_ALL_EXCHANGES; else those behind findings).
+        references: crate::evidence::build::references(&outcome.exchanges, &run.msn),
+        run,
+        golive: None,
+        items: items(&outcome.findings, outcome),
+        scenarios: Vec::new(),
+        findings: outcome.findings.clone(),
+        attestations: Vec::new(),
+        webhook_checks: Vec::new(),
+        interrupted: Vec::new(),
+        exchanges: outcome.exchanges.clone(),
+    }
+}
+
+/// One row per checklist ID, in checklist order.
+fn items(findings: &[Finding], outcome: &Outcome) -> Vec<ItemResult> {
+    ITEMS
+        .iter()
+        .map(|item| {
+            let (verdict, reason) = item_verdict(item.id, findings, outcome);
+            ItemResult {
+                id: item.id.to_owned(),
+                title: item.title.to_owned(),
+                verdict,
+                reason,
+                scenarios: Vec::new(),
+                references: Vec::new(),
+                attestation: None,
+            }
+        })
+        .collect()
+}
+
+fn item_verdict(id: &str, findings: &[Finding], outcome: &Outcome) -> (Verdict, Option<String>) {
+    match id {
+        "PF-DESIGN" | "PF-SUPPORT" => {
+            return (
+                Verdict::NeedsAttestation,
+                Some("not visible in API traffic: a person attests".into()),
+            )
+        }
+        "QA-ERRORS" => {
+            return (
+                Verdict::NeedsAttestation,
+                Some(format!(
+                    "the journal shows the {} error answer(s) the shop received, not what it showed customers and staff: a person attests",
+                    outcome.observed.errors
+                )),
+            )
+        }
+        "GL-TEST" | "GL-PROD" => {
+            return (
+                Verdict::NotApplicable,
+                Some("an audit judges the shop's recorded traffic; go-live references are proven with `vipps-golive verify --env test REF...` or `run --env production`".into()),
+            )
+        }
+        _ => {}
+    }
+    if outcome.judged == 0 {
+        return (
+            Verdict::Fail,
+            Some("the journal holds no exchanges to judge (after the filters)".into()),
+        );
+    }
+    if id == "PF-REDIRECTS" && outcome.observed.return_urls.is_empty() {
+        return (
+            Verdict::NotApplicable,
+            Some("no create carried a returnUrl".into()),
+        );
+    }
+    match verdict(findings, id) {
+        None => (Verdict::Pass, None),
+        Some(v) => {
+            let reasons: Vec<&str> = findings
+                .iter()
+                .filter(|f| f.checklist_id == id && f.severity != Severity::Info)
+                .map(|f| f.message.as_str())
+                .take(3)
+                .collect();
+            (v, Some(reasons.join("; ")))
+        }
+    }
+}
+
+/// Writes `evidence.json`, `report.html` and `manifest.json` into `dir`
+/// (beside the `journal.jsonl` the audit copied there). One small function
+/// so the lead can switch it to the run's folder writer and report renderer.
+pub fn write_folder(
+    dir: &std::path::Path,
+    evidence: &Evidence,
+    notes: &[String],
+) -> std::io::Result<()> {
+    use sha2::Digest as _;
+    let json = serde_json::to_vec_pretty(evidence).map_err(std::io::Error::other)?;
+    write_atomic(&dir.join("evidence.json"), &json)?;
+    write_atomic(
+        &dir.join("report.html"),
+        report_html(evidence, notes).as_bytes(),
+    )?;
+    let mut files = serde_json::Map::new();
+    for name in ["journal.jsonl", "evidence.json", "report.html"] {
+        if let Ok(bytes) = std::fs::read(dir.join(name)) {
+            files.insert(
+                name.into(),
+                serde_json::Value::String(hex::encode(sha2::Sha256::digest(&bytes))),
+            );
+        }
+    }
+    let manifest = serde_json::json!({
+        "schema_version": EVIDENCE_SCHEMA_VERSION,
+        "run_id": evidence.run.run_id,
+        "sha256": files,
+    });
+    write_atomic(
+        &dir.join("manifest.json"),
+        &serde_json::to_vec_pretty(&manifest).map_err(std::io::Error::other)?,
+    )
+}
+
+fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path)
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// The report (`crate::report::render`) with the audit's notes (lines skipped,
+/// filters) added at the end; the minimal page below if the renderer fails.
+pub fn report_html(e: &Evidence, notes: &[String]) -> String {
+    match crate::report::render(e) {
+        Ok(page) if !notes.is_empty() => {
+            let items: String = notes
+                .iter()
+                .map(|n| format!("<li>{}</li>", escape(n)))
+                .collect();
+            let section = format!(
+                "<section id=\"audit-notes\"><h2>What the audit read</h2><ul>{items}</ul></section>\n</body>"
+            );
+            match page.rfind("</body>") {
+                Some(at) => format!("{}{section}{}", &page[..at], &page[at + "</body>".len()..]),
+                None => page + &section,
+            }
+        }
+        Ok(page) => page,
+        Err(err) => {
+            tracing::warn!(error = %err, "the report renderer failed; writing the plain audit page");
+            html(e, notes)
+        }
+    }
+}
+
+/// A minimal self-contained page: the fallback when the report renderer fails.
+pub fn html(e: &Evidence, notes: &[String]) -> String {
+    use std::fmt::Write as _;
+    let mut rows = String::new();
+    for i in &e.items {
+        let _ = writeln!(
+            rows,
+            "<tr><td>{}</td><td>{}</td><td class=\"v\">{}</td><td>{}</td></tr>",
+            escape(&i.id),
+            escape(&i.title),
+            i.verdict.label(),
+            escape(i.reason.as_deref().unwrap_or(""))
+        );
+    }
+    let mut found = String::new();
+    for f in &e.findings {
+        let at = f
+            .exchange
+            .as_ref()
+            .map(|x| format!("{} {} {}", x.time.to_rfc3339(), x.method, x.path))
+            .unwrap_or_default();
+        let _ = writeln!(
+            found,
+            "<li><b>{}</b> {:?} <code>{}</code>: {}<br><i>{}</i> <small>{}</small></li>",
+            escape(&f.checklist_id),
+            f.severity,
+            escape(&f.rule),
+            escape(&f.message),
+            escape(&f.advice),
+            escape(&at)
+        );
+    }
+    for c in &e.webhook_checks {
+        let _ = writeln!(
+            found,
+            "<li><b>webhook {}</b> {}: answered {}, expected {}. {}</li>",
+            escape(&c.case),
+            c.verdict.label(),
+            c.status.map_or("nothing".to_owned(), |s| s.to_string()),
+            if c.expected_accept {
+                "2xx"
+            } else {
+                "a rejection"
+            },
+            escape(&c.explanation)
+        );
+    }
+    let notes: String = notes
+        .iter()
+        .map(|n| format!("<li>{}</li>", escape(n)))
+        .collect();
+    format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>vipps-golive audit {id}</title>\
+<style>body{{font-family:system-ui,sans-serif;margin:2rem}}table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:.3rem .5rem;vertical-align:top}}</style></head><body>\
+<h1>Audit of {src}</h1><p>Vipps-System-Name <b>{name}</b>, Vipps-System-Version <b>{version}</b>, MSN <b>{msn}</b>; traffic from {from} to {to}.</p>\
+<table><tr><th>ID</th><th>item</th><th>verdict</th><th>why</th></tr>{rows}</table><h2>Findings</h2><ul>{found}</ul><h2>Notes</h2><ul>{notes}</ul></body></html>\n",
+        id = escape(&e.run.run_id),
+        src = escape(&e.run.base_url),
+        name = escape(e.run.system_name.as_deref().unwrap_or("(not sent)")),
+        version = escape(e.run.system_version.as_deref().unwrap_or("(not sent)")),
+        msn = escape(&e.run.msn),
+        from = e.run.started_at.to_rfc3339(),
+        to = e.run.finished_at.to_rfc3339(),
+    )
+}

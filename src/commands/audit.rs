@@ -1,0 +1,370 @@
+//! `vipps-golive audit`: judges a shop's recorded traffic against the checklist
+//! rules and writes the evidence folder (see [`crate::audit`]).
+
+use std::io::{BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::audit::{self, Filter, Outcome, Source};
+use crate::cli::AuditArgs;
+use crate::evidence::model::{Finding, Severity, Verdict};
+use crate::rules::{ReturnUrl, RuleOptions};
+use crate::Error;
+
+/// How many returnUrls `--check-return-url` opens.
+const RETURN_URLS_CHECKED: usize = 5;
+
+/// Judge a shop's recorded traffic against the checklist rules.
+///
+/// Reads `--journal FILE` (or the live journal of `--simulator URL`) as a
+/// stream, judges every exchange with the rules `run` uses, and writes
+/// `<out>/<audit-id>/` with `journal.jsonl` (the audited lines),
+/// `evidence.json` (kind `audit`), `report.html` and `manifest.json`.
+/// Returns [`Error::Failed`] (exit 1) when a checklist item failed.
+///
+/// Example: `vipps-golive audit --journal shop-traffic.jsonl --since 2026-12-01`
+pub fn run(args: &AuditArgs) -> Result<(), Error> {
+    super::block_on(run_async(args, &mut std::io::stdout().lock()))
+}
+
+/// [`run`], writing its summary to `out` (tests).
+pub async fn run_async(args: &AuditArgs, out: &mut dyn Write) -> Result<(), Error> {
+    let filter = Filter {
+        since: args.since.as_deref().map(parse_since).transpose()?,
+        msn: args.msn.clone(),
+    };
+    let started = Utc::now();
+    let run_id = format!(
+        "audit-{}-{}",
+        started.format("%Y%m%dT%H%M%SZ"),
+        &uuid::Uuid::new_v4().simple().to_string()[..6]
+    );
+    let dir = args.out.join(&run_id);
+    let io = |context: String| move |source: std::io::Error| Error::Io { context, source };
+    std::fs::create_dir_all(&dir).map_err(io(format!(
+        "cannot create the report folder `{}`",
+        dir.display()
+    )))?;
+    let copy = std::fs::File::create(dir.join("journal.jsonl")).map_err(io(format!(
+        "cannot create `{}`",
+        dir.join("journal.jsonl").display()
+    )))?;
+    let copy = BufWriter::with_capacity(256 * 1024, copy);
+
+    let (source, mut outcome) = match (&args.journal, &args.simulator) {
+        (Some(path), _) => {
+            let file = std::fs::File::open(path).map_err(io(format!(
+                "cannot open the journal `{}` (hint: the file `vipps-golive simulator --journal FILE` wrote)",
+                path.display()
+            )))?;
+            let reader = BufReader::with_capacity(1 << 20, file);
+            let outcome = audit::audit(reader, &filter, RuleOptions::default(), copy)
+                .map_err(io(format!("cannot read the journal `{}`", path.display())))?;
+            let source = Source {
+                kind: "journal",
+                location: path.display().to_string(),
+            };
+            (source, outcome)
+        }
+        (None, Some(url)) => {
+            let bytes = fetch_journal(url).await?;
+            let outcome = audit::audit(
+                std::io::Cursor::new(bytes),
+                &filter,
+                RuleOptions::default(),
+                copy,
+            )
+            .map_err(io("cannot copy the simulator's journal".into()))?;
+            let source = Source {
+                kind: "simulator",
+                location: url.trim_end_matches('/').to_owned(),
+            };
+            (source, outcome)
+        }
+        (None, None) => {
+            return Err(Error::Usage(
+                "nothing to audit (hint: give --journal FILE or --simulator URL)".into(),
+            ))
+        }
+    };
+
+    if args.check_return_url {
+        let urls = outcome.observed.return_urls.clone();
+        let found = check_return_urls(&urls).await;
+        outcome.findings.extend(found);
+        outcome
+            .findings
+            .sort_by_key(|f| crate::checklist::order(&f.checklist_id));
+    }
+
+    let notes = notes(&outcome, &filter);
+    for n in &notes {
+        eprintln!("audit: {n}");
+    }
+    let evidence = audit::evidence(&run_id, &source, &filter, &outcome);
+    audit::write_folder(&dir, &evidence, &notes).map_err(io(format!(
+        "cannot write the evidence into `{}`",
+        dir.display()
+    )))?;
+    point_latest(&args.out, &dir);
+
+    let summary = summary(&evidence, &dir);
+    if let Err(e) = out.write_all(summary.as_bytes()) {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            return Err(Error::Io {
+                context: "cannot write the summary".into(),
+                source: e,
+            });
+        }
+    }
+    let failed: Vec<&str> = evidence
+        .items
+        .iter()
+        .filter(|i| i.verdict.fails_run())
+        .map(|i| i.id.as_str())
+        .collect();
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Failed(format!(
+            "the audit failed {} item(s): {} (see {})",
+            failed.len(),
+            failed.join(", "),
+            dir.join("report.html").display()
+        )))
+    }
+}
+
+/// `--since`: RFC 3339, or a date (midnight UTC).
+fn parse_since(value: &str) -> Result<DateTime<Utc>, Error> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(value) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    if let Some(t) = NaiveDate::parse_from_str(value, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+    {
+        return Ok(t.and_utc());
+    }
+    Err(Error::Usage(format!(
+        "`--since {value}` is not a time (hint: 2026-12-01T09:00:00Z or 2026-12-01)"
+    )))
+}
+
+/// Reads a running simulator's journal through `GET /__sim/journal`.
+async fn fetch_journal(base: &str) -> Result<Vec<u8>, Error> {
+    let url = format!("{}/__sim/journal", base.trim_end_matches('/'));
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .build()
+        .map_err(|e| Error::Usage(format!("cannot build an HTTP client: {e}")))?;
+    let response = client
+        .get(&url)
+        .send()
+        .await
+        .map_err(|e| Error::Unreachable {
+            message: format!(
+                "cannot read the journal at `{url}` (hint: is the simulator running?)"
+            ),
+            source: Some(Box::new(e)),
+        })?;
+    match response.status().as_u16() {
+        200 => {}
+        404 => {
+            return Err(Error::Usage(format!(
+                "`{url}` answered 404 (hint: start the simulator with --control so its journal can be read, or audit its --journal FILE)"
+            )))
+        }
+        s => {
+            return Err(Error::Unreachable {
+                message: format!("`{url}` answered {s}"),
+                source: None,
+            })
+        }
+    }
+    response
+        .bytes()
+        .await
+        .map(|b| b.to_vec())
+        .map_err(|e| Error::Unreachable {
+            message: format!("the journal at `{url}` was cut off"),
+            source: Some(Box::new(e)),
+        })
+}
+
+/// Opens each returnUrl without cookies (no cookie store, no redirects
+/// followed): the page must answer by itself, as it would in the phone's
+/// default browser without the shop's session.
+async fn check_return_urls(urls: &[ReturnUrl]) -> Vec<Finding> {
+    let Ok(client) = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+    else {
+        return Vec::new();
+    };
+    let mut findings = Vec::new();
+    for r in urls
+        .iter()
+        .filter(|r| r.url.starts_with("https://") || r.url.starts_with("http://"))
+        .take(RETURN_URLS_CHECKED)
+    {
+        let finding = |rule: &str, severity, message: String, advice: &str| Finding {
+            checklist_id: "PF-REDIRECTS".into(),
+            rule: rule.into(),
+            severity,
+            message,
+            advice: advice.into(),
+            exchange: Some(r.exchange.clone()),
+        };
+        match client.get(&r.url).send().await {
+            Ok(resp) if resp.status().as_u16() < 400 => {
+                let to_login = resp
+                    .headers()
+                    .get("location")
+                    .and_then(|l| l.to_str().ok())
+                    .is_some_and(|l| l.to_ascii_lowercase().contains("login"));
+                if to_login {
+                    findings.push(finding(
+                        "redirects.needs-session",
+                        Severity::Fail,
+                        format!("returnUrl `{}` without cookies redirects to a login page", r.url),
+                        "the return page must work without the shop's session: look the payment up by the reference in the URL, poll its state and show the result",
+                    ));
+                }
+            }
+            Ok(resp) => findings.push(finding(
+                "redirects.needs-session",
+                Severity::Fail,
+                format!(
+                    "returnUrl `{}` answered {} when opened without cookies",
+                    r.url,
+                    resp.status().as_u16()
+                ),
+                "the return page must work without the shop's session: look the payment up by the reference in the URL, poll its state and show the result",
+            )),
+            Err(_) => findings.push(finding(
+                "redirects.unreachable",
+                Severity::Warning,
+                format!("returnUrl `{}` could not be opened from here", r.url),
+                "check the page by hand in a private browser window: it must answer without the shop's session",
+            )),
+        }
+    }
+    findings
+}
+
+fn notes(outcome: &Outcome, filter: &Filter) -> Vec<String> {
+    let mut notes = vec![format!(
+        "{} line(s) read, {} exchange(s) judged",
+        outcome.lines, outcome.judged
+    )];
+    if outcome.filtered_out > 0 {
+        notes.push(format!(
+            "{} exchange(s) left out by the filters{}{}",
+            outcome.filtered_out,
+            filter
+                .since
+                .map(|s| format!(" (since {})", s.to_rfc3339()))
+                .unwrap_or_default(),
+            filter
+                .msn
+                .as_ref()
+                .map(|m| format!(
+                    " (MSN {m}; requests without a Merchant-Serial-Number are left out too)"
+                ))
+                .unwrap_or_default(),
+        ));
+    }
+    if outcome.other_kinds > 0 {
+        notes.push(format!(
+            "{} line(s) of another kind (e.g. write-ahead attempts) skipped",
+            outcome.other_kinds
+        ));
+    }
+    for b in &outcome.bad_lines {
+        notes.push(format!("line {} skipped: {}", b.line, b.reason));
+    }
+    if outcome.bad_line_count > outcome.bad_lines.len() as u64 {
+        notes.push(format!(
+            "{} more unreadable line(s) skipped",
+            outcome.bad_line_count - outcome.bad_lines.len() as u64
+        ));
+    }
+    if !outcome.all_exchanges {
+        notes.push(format!(
+            "evidence.json carries the {} exchange(s) behind findings; every audited exchange is in journal.jsonl",
+            outcome.exchanges.len()
+        ));
+    }
+    notes
+}
+
+fn summary(e: &crate::evidence::model::Evidence, dir: &Path) -> String {
+    use std::fmt::Write as _;
+    let mut s = format!(
+        "Audit of {} (Vipps-System-Name {}, Vipps-System-Version {}, MSN {}), {} to {}\n",
+        e.run.base_url,
+        e.run.system_name.as_deref().unwrap_or("(not sent)"),
+        e.run.system_version.as_deref().unwrap_or("(not sent)"),
+        if e.run.msn.is_empty() {
+            "(not sent)"
+        } else {
+            &e.run.msn
+        },
+        e.run.started_at.to_rfc3339(),
+        e.run.finished_at.to_rfc3339(),
+    );
+    for i in &e.items {
+        let _ = writeln!(
+            s,
+            "  {:<13} {:<17} {}",
+            i.id,
+            i.verdict.label(),
+            i.reason.as_deref().unwrap_or("")
+        );
+    }
+    let counted = |sev| e.findings.iter().filter(|f| f.severity == sev).count();
+    let _ = writeln!(
+        s,
+        "{} finding(s): {} fail, {} warning, {} advice",
+        e.findings.len(),
+        counted(Severity::Fail),
+        counted(Severity::Warning),
+        counted(Severity::Info)
+    );
+    for f in e.findings.iter().filter(|f| f.severity != Severity::Info) {
+        let _ = writeln!(
+            s,
+            "  {} [{}] {}\n      -> {}",
+            f.checklist_id, f.rule, f.message, f.advice
+        );
+    }
+    let passed = e.items.iter().all(|i| i.verdict != Verdict::Fail);
+    let _ = writeln!(
+        s,
+        "{}: {}",
+        if passed { "PASS" } else { "FAIL" },
+        dir.display()
+    );
+    s
+}
+
+/// Points `<out>/latest` at the folder, replacing only a symlink (one the
+/// tool made); a real file or folder there is left alone.
+fn point_latest(out: &Path, dir: &Path) {
+    #[cfg(unix)]
+    {
+        let latest = out.join("latest");
+        if latest.exists() && !latest.is_symlink() {
+            return;
+        }
+        let _ = std::fs::remove_file(&latest);
+        let name = dir.file_name().map(PathBuf::from).unwrap_or_default();
+        let _ = std::os::unix::fs::symlink(name, latest);
+    }
+    #[cfg(not(unix))]
+    let _ = (out, dir);
+}

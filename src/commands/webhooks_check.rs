@@ -1,0 +1,342 @@
+//! `vipps-golive webhooks-check`: does the shop's webhook receiver accept
+//! what it must and reject what it must not?
+//!
+//! Six probes, each an ePayment webhook delivery (behaviour.md §9.2) signed as
+//! Vipps signs them (§9.3, through the client's [`sign_delivery`]):
+//!
+//! | case | sent | expected answer |
+//! |---|---|---|
+//! | `signed` | a correctly signed AUTHORIZED event | accepted (2xx) |
+//! | `unsigned` | the same without `Authorization` and `x-ms-*` headers | rejected (non-2xx, 401 is best) |
+//! | `tampered` | a signed event whose body was changed after signing | rejected |
+//! | `stale` | a correctly signed event with `x-ms-date` 20 minutes old | rejected (a replayed delivery) |
+//! | `duplicate` | the `signed` delivery again, byte for byte | accepted: Vipps may deliver twice; the handler must be idempotent |
+//! | `out-of-order` | CAPTURED before AUTHORIZED for a new reference | both accepted: the receiver acknowledges and reads the truth with GET |
+//!
+//! Choice (OPEN in the docs): Vipps does not say how old a delivery may be;
+//! 20 minutes is beyond any clock skew (Azure's HMAC scheme allows 15), so a
+//! receiver that accepts it accepts replays.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+use crate::api::webhooks::{sign_delivery, SignedHeaders};
+use crate::checklist::ITEMS;
+use crate::cli::WebhooksCheckArgs;
+use crate::evidence::model::{
+    Evidence, ItemResult, RunInfo, RunKind, Verdict, WebhookCheck, EVIDENCE_SCHEMA_VERSION,
+};
+use crate::secret::Secret;
+use crate::Error;
+
+/// How old the `stale` probe's date is.
+pub const STALE_MINUTES: i64 = 20;
+
+/// Check that a shop's webhook receiver accepts what it must and rejects what it must not.
+///
+/// Sends the six probes to `--url`, writes `<out>/<check-id>/evidence.json`
+/// (with `webhook_checks`) and `report.html`, prints one line per probe.
+/// Returns [`Error::Failed`] (exit 1) when a probe got the wrong answer and
+/// [`Error::Unreachable`] (exit 3) when the receiver answered none.
+///
+/// Example: `vipps-golive webhooks-check --url https://shop.example/vipps/webhook --secret "$SECRET"`
+pub fn run(args: &WebhooksCheckArgs) -> Result<(), Error> {
+    super::block_on(async {
+        let checks = check(&args.url, &args.secret, Duration::from_secs(args.timeout)).await?;
+        let mut out = String::new();
+        for c in &checks {
+            out.push_str(&format!(
+                "  {:<13} {:<5} answered {:<4} expected {:<8} {}\n",
+                c.case,
+                c.verdict.label(),
+                c.status.map_or("none".to_owned(), |s| s.to_string()),
+                if c.expected_accept { "2xx" } else { "non-2xx" },
+                c.explanation
+            ));
+        }
+        let evidence = evidence(&args.url, checks);
+        let dir = args.out.join(&evidence.run.run_id);
+        std::fs::create_dir_all(&dir)
+            .and_then(|_| crate::audit::write_folder(&dir, &evidence, &[]))
+            .map_err(|source| Error::Io {
+                context: format!("cannot write the evidence into `{}`", dir.display()),
+                source,
+            })?;
+        println!("Webhook receiver {}:\n{out}{}", args.url, dir.display());
+        let failed: Vec<&str> = evidence
+            .webhook_checks
+            .iter()
+            .filter(|c| c.verdict.fails_run())
+            .map(|c| c.case.as_str())
+            .collect();
+        if failed.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Failed(format!(
+                "the webhook receiver got {} probe(s) wrong: {}",
+                failed.len(),
+                failed.join(", ")
+            )))
+        }
+    })
+}
+
+/// RFC 1123 date, as `x-ms-date` carries it.
+fn rfc1123(at: DateTime<Utc>) -> String {
+    at.format("%a, %d %b %Y %H:%M:%S GMT").to_string()
+}
+
+/// One delivery to send.
+struct Delivery {
+    body: Vec<u8>,
+    headers: Option<SignedHeaders>,
+}
+
+fn event(reference: &str, name: &str, at: DateTime<Utc>) -> Vec<u8> {
+    let body = json!({
+        "msn": "123456",
+        "reference": reference,
+        "pspReference": format!("{}", at.timestamp_millis()),
+        "name": name,
+        "amount": {"currency": "NOK", "value": 1000},
+        "timestamp": at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        "idempotencyKey": uuid::Uuid::new_v4().to_string(),
+        "success": true,
+    });
+    serde_json::to_vec(&body).unwrap_or_default()
+}
+
+/// Runs the six probes against `url` and judges each answer.
+pub async fn check(
+    url: &str,
+    secret: &Secret,
+    timeout: Duration,
+) -> Result<Vec<WebhookCheck>, Error> {
+    let parsed = url::Url::parse(url)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
+        .ok_or_else(|| {
+            Error::Usage(format!(
+                "`{url}` is not an http(s) URL (hint: the URL the webhook was registered with)"
+            ))
+        })?;
+    let host = match (parsed.host_str(), parsed.port()) {
+        (Some(h), Some(p)) => format!("{h}:{p}"),
+        (Some(h), None) => h.to_owned(),
+        (None, _) => String::new(),
+    };
+    let path = match parsed.query() {
+        Some(q) => format!("{}?{q}", parsed.path()),
+        None => parsed.path().to_owned(),
+    };
+    let sign =
+        |body: &[u8], at: DateTime<Utc>| sign_delivery(secret, &path, &host, &rfc1123(at), body);
+    let client = reqwest::Client::builder()
+        .timeout(timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| Error::Usage(format!("cannot build an HTTP client: {e}")))?;
+    let tag = &uuid::Uuid::new_v4().simple().to_string()[..8];
+    let now = Utc::now();
+
+    let first_ref = format!("golive-webhook-check-{tag}-1");
+    let signed_body = event(&first_ref, "AUTHORIZED", now);
+    let signed = Delivery {
+        headers: Some(sign(&signed_body, now)),
+        body: signed_body,
+    };
+    let unsigned = Delivery {
+        body: event(&format!("golive-webhook-check-{tag}-2"), "AUTHORIZED", now),
+        headers: None,
+    };
+    let tampered = {
+        let original = event(&format!("golive-webhook-check-{tag}-3"), "AUTHORIZED", now);
+        let headers = sign(&original, now);
+        let changed = String::from_utf8_lossy(&original).replace("\"value\":1000", "\"value\":1");
+        Delivery {
+            body: changed.into_bytes(),
+            headers: Some(headers),
+        }
+    };
+    let stale = {
+        let then = now - chrono::Duration::minutes(STALE_MINUTES);
+        let body = event(&format!("golive-webhook-check-{tag}-4"), "AUTHORIZED", then);
+        Delivery {
+            headers: Some(sign(&body, then)),
+            body,
+        }
+    };
+    let ooo_ref = format!("golive-webhook-check-{tag}-5");
+    let captured = event(&ooo_ref, "CAPTURED", now);
+    let authorized = event(&ooo_ref, "AUTHORIZED", now - chrono::Duration::seconds(5));
+    let captured = Delivery {
+        headers: Some(sign(&captured, now)),
+        body: captured,
+    };
+    let authorized = Delivery {
+        headers: Some(sign(&authorized, now)),
+        body: authorized,
+    };
+
+    let send = |d: &Delivery| {
+        let mut req = client
+            .post(parsed.clone())
+            .header("content-type", "application/json")
+            .body(d.body.clone());
+        if let Some(h) = &d.headers {
+            req = req
+                .header("x-ms-date", &h.x_ms_date)
+                .header("x-ms-content-sha256", &h.x_ms_content_sha256)
+                .header("authorization", &h.authorization);
+        }
+        async move { req.send().await.ok().map(|r| r.status().as_u16()) }
+    };
+
+    let s_signed = send(&signed).await;
+    let s_unsigned = send(&unsigned).await;
+    let s_tampered = send(&tampered).await;
+    let s_stale = send(&stale).await;
+    let s_duplicate = send(&signed).await;
+    let s_captured_first = send(&captured).await;
+    let s_authorized_after = send(&authorized).await;
+
+    let all = [
+        s_signed,
+        s_unsigned,
+        s_tampered,
+        s_stale,
+        s_duplicate,
+        s_captured_first,
+        s_authorized_after,
+    ];
+    if all.iter().all(Option::is_none) {
+        return Err(Error::Unreachable {
+            message: format!("the webhook receiver `{url}` did not answer any probe (hint: is it running and reachable from here?)"),
+            source: None,
+        });
+    }
+    // Out of order: both must be acknowledged; report the worse answer.
+    let ooo = match (s_captured_first, s_authorized_after) {
+        (Some(a), Some(b)) if is_2xx(a) => Some(b),
+        (Some(a), _) => Some(a),
+        (None, _) => None,
+    };
+    Ok(vec![
+        judge("signed", true, s_signed, "a correctly signed delivery must be acknowledged with 2xx, or Vipps retries it for days"),
+        judge("unsigned", false, s_unsigned, "a delivery without a signature may come from anyone: reject it (401) and do nothing"),
+        judge("tampered", false, s_tampered, "the body no longer matches x-ms-content-sha256 and the signature: reject it; check the hash over the raw body bytes before parsing"),
+        judge("stale", false, s_stale, "x-ms-date is 20 minutes old: a replayed delivery; reject dates more than a few minutes from now"),
+        judge("duplicate", true, s_duplicate, "Vipps may deliver an event twice: acknowledge the repeat with 2xx and do not act on it twice"),
+        judge("out-of-order", true, ooo, "CAPTURED arrived before AUTHORIZED: acknowledge both and read the payment with GET for the truth rather than trusting the order of webhooks"),
+    ])
+}
+
+fn is_2xx(s: u16) -> bool {
+    (200..300).contains(&s)
+}
+
+fn judge(case: &str, expected_accept: bool, status: Option<u16>, why: &str) -> WebhookCheck {
+    let accepted = status.is_some_and(is_2xx);
+    let verdict = if status.is_some() && accepted == expected_accept {
+        Verdict::Pass
+    } else {
+        Verdict::Fail
+    };
+    let explanation = match (status, verdict) {
+        (None, _) => format!("no answer: {why}"),
+        (Some(_), Verdict::Pass) => why.to_owned(),
+        (Some(s), _) if accepted => format!("accepted ({s}) but should not have been: {why}"),
+        (Some(s), _) => format!("rejected ({s}) but should have been accepted: {why}"),
+    };
+    WebhookCheck {
+        case: case.to_owned(),
+        expected_accept,
+        status,
+        verdict,
+        explanation,
+    }
+}
+
+/// The evidence of a webhooks-check: the probes, and the item they speak to
+/// (PF-POLLING, which pairs webhooks with polling); the rest not judged.
+pub fn evidence(url: &str, checks: Vec<WebhookCheck>) -> Evidence {
+    let now = Utc::now();
+    let failed = checks.iter().any(|c| c.verdict.fails_run());
+    let items = ITEMS
+        .iter()
+        .map(|item| {
+            let (verdict, reason) = if item.id == "PF-POLLING" {
+                if failed {
+                    (
+                        Verdict::Fail,
+                        "the webhook receiver answered a probe wrongly (see the webhook checks)"
+                            .to_owned(),
+                    )
+                } else {
+                    (
+                        Verdict::Pass,
+                        "webhooks-check only: the receiver answered every probe as expected"
+                            .to_owned(),
+                    )
+                }
+            } else {
+                (
+                    Verdict::NotApplicable,
+                    "not judged by webhooks-check".to_owned(),
+                )
+            };
+            ItemResult {
+                id: item.id.to_owned(),
+                title: item.title.to_owned(),
+                verdict,
+                reason: Some(reason),
+                scenarios: Vec::new(),
+                references: Vec::new(),
+                attestation: None,
+            }
+        })
+        .collect();
+    let shown = url::Url::parse(url)
+        .map(|mut u| {
+            let _ = u.set_username("");
+            let _ = u.set_password(None);
+            u.set_query(None);
+            u.to_string()
+        })
+        .unwrap_or_else(|_| url.to_owned());
+    Evidence {
+        schema_version: EVIDENCE_SCHEMA_VERSION,
+        kind: RunKind::Audit,
+        complete: true,
+        run: RunInfo {
+            run_id: format!(
+                "webhooks-check-{}-{}",
+                now.format("%Y%m%dT%H%M%SZ"),
+                &uuid::Uuid::new_v4().simple().to_string()[..6]
+            ),
+            tool_version: env!("CARGO_PKG_VERSION").to_owned(),
+            target: "custom".into(),
+            base_url: shown,
+            msn: String::new(),
+            started_at: now,
+            finished_at: now,
+            stale_after: now
+                .checked_add_months(chrono::Months::new(1))
+                .unwrap_or(now),
+            tags: None,
+            system_name: None,
+            system_version: None,
+        },
+        golive: None,
+        items,
+        scenarios: Vec::new(),
+        references: Vec::new(),
+        findings: Vec::new(),
+        attestations: Vec::new(),
+        webhook_checks: checks,
+        interrupted: Vec::new(),
+        exchanges: Vec::new(),
+    }
+}

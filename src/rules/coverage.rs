@@ -1,0 +1,270 @@
+//! Coverage (audit only): which of the six ePayment endpoints the shop used
+//! (EP-*), whether it did both a partial and a full capture and refund, which
+//! states and events it saw and whether it read the payment after each of its
+//! own changes (QA-STATES), and whether it added order information (QA-HISTORY).
+
+use std::collections::{BTreeSet, HashMap};
+
+use serde_json::Value;
+
+use crate::evidence::model::Severity;
+
+use super::{Op, Sink, View};
+
+/// The eight states and events QA-STATES asks for, in checklist order.
+pub const STATES: [&str; 8] = [
+    "CREATED",
+    "ABORTED",
+    "EXPIRED",
+    "CANCELLED",
+    "CAPTURED",
+    "REFUNDED",
+    "AUTHORIZED",
+    "TERMINATED",
+];
+
+/// Per payment: the amount asked for and whether a change is still unread.
+#[derive(Debug, Default, Clone, Copy)]
+struct Payment {
+    amount: i64,
+    captured: i64,
+    refunded: i64,
+    /// A cancel, capture or refund succeeded and no GET or event log followed yet.
+    unread_change: bool,
+}
+
+/// What the shop's traffic covered.
+#[derive(Debug, Default)]
+pub struct Coverage {
+    create: bool,
+    get: bool,
+    events: bool,
+    cancel: bool,
+    partial_capture: bool,
+    full_capture: bool,
+    partial_refund: bool,
+    full_refund: bool,
+    history: bool,
+    seen: BTreeSet<&'static str>,
+    payments: HashMap<u64, Payment>,
+}
+
+fn value_at(v: &Value, path: &[&str]) -> Option<i64> {
+    let mut v = v;
+    for p in path {
+        v = v.get(p)?;
+    }
+    v.as_i64()
+}
+
+fn saw(seen: &mut BTreeSet<&'static str>, name: &str) {
+    if let Some(s) = STATES.iter().find(|s| **s == name) {
+        seen.insert(s);
+    }
+}
+
+impl Coverage {
+    pub fn observe(&mut self, view: &View<'_>) {
+        if let Op::OrderManagement(true) = view.op {
+            self.history |= view.ok();
+            return;
+        }
+        if !view.ok() {
+            return;
+        }
+        let Some(key) = view.payment_key() else {
+            return;
+        };
+        let body = &view.exchange.response_body;
+        let request = &view.exchange.request_body;
+        match view.op {
+            Op::Create => {
+                self.create = true;
+                let amount = value_at(request, &["amount", "value"]).unwrap_or(0);
+                self.payments.insert(
+                    key,
+                    Payment {
+                        amount,
+                        ..Payment::default()
+                    },
+                );
+                saw(&mut self.seen, "CREATED");
+            }
+            Op::Get(_) => {
+                self.get = true;
+                if let Some(state) = body.get("state").and_then(Value::as_str) {
+                    saw(&mut self.seen, state);
+                }
+                for (field, event) in [
+                    ("capturedAmount", "CAPTURED"),
+                    ("refundedAmount", "REFUNDED"),
+                    ("cancelledAmount", "CANCELLED"),
+                ] {
+                    if value_at(body, &["aggregate", field, "value"]).unwrap_or(0) > 0 {
+                        saw(&mut self.seen, event);
+                    }
+                }
+                if let Some(p) = self.payments.get_mut(&key) {
+                    p.unread_change = false;
+                }
+            }
+            Op::Events(_) => {
+                self.events = true;
+                if let Some(list) = body.as_array() {
+                    for e in list {
+                        if let Some(name) = e.get("name").and_then(Value::as_str) {
+                            saw(&mut self.seen, name);
+                        }
+                    }
+                }
+                if let Some(p) = self.payments.get_mut(&key) {
+                    p.unread_change = false;
+                }
+            }
+            Op::Cancel(_) | Op::Capture(_) | Op::Refund(_) => {
+                let p = self.payments.entry(key).or_default();
+                p.unread_change = true;
+                let asked = value_at(request, &["modificationAmount", "value"]).unwrap_or(0);
+                let agg = |f: &str| value_at(body, &["aggregate", f, "value"]);
+                match view.op {
+                    Op::Cancel(_) => self.cancel = true,
+                    Op::Capture(_) => {
+                        let authorized = agg("authorizedAmount").unwrap_or(p.amount);
+                        let captured = agg("capturedAmount").unwrap_or(p.captured + asked);
+                        // Full: this one capture took the whole amount;
+                        // partial: it left some (or followed an earlier one).
+                        if captured - p.captured == authorized && authorized > 0 {
+                            self.full_capture = true;
+                        } else {
+                            self.partial_capture = true;
+                        }
+                        p.captured = captured;
+                    }
+                    _ => {
+                        let captured = agg("capturedAmount").unwrap_or(p.captured);
+                        let refunded = agg("refundedAmount").unwrap_or(p.refunded + asked);
+                        if refunded - p.refunded == captured && captured > 0 {
+                            self.full_refund = true;
+                        } else {
+                            self.partial_refund = true;
+                        }
+                        p.refunded = refunded;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The coverage findings: one per endpoint or state not exercised.
+    pub fn finish(&mut self, sink: &mut Sink) {
+        let missing =
+            |sink: &mut Sink, id: &'static str, rule: &'static str, what: &str, how: &str| {
+                let (what, how) = (what.to_owned(), how.to_owned());
+                sink.raise_general(id, rule, Severity::Fail, || (what, how));
+            };
+        if !self.create {
+            missing(
+                sink,
+                "EP-CREATE",
+                "coverage.create",
+                "no payment was created (no POST /epayment/v1/payments answered 201)",
+                "create a payment from the shop's checkout against the simulator",
+            );
+        }
+        if !self.get {
+            missing(sink, "EP-GET", "coverage.get", "the payment was never read (no GET /epayment/v1/payments/{reference} answered 200)", "poll GET payment after each create and read it after each change");
+        }
+        if !self.events {
+            missing(
+                sink,
+                "EP-EVENTS",
+                "coverage.events",
+                "the event log was never read (no GET .../{reference}/events answered 200)",
+                "read the event log, e.g. in the order view for customer support",
+            );
+        }
+        if !self.cancel {
+            missing(
+                sink,
+                "EP-CANCEL",
+                "coverage.cancel",
+                "no payment was cancelled (no POST .../cancel answered 200)",
+                "cancel one payment before capture (an abandoned order) and one reserved payment",
+            );
+        }
+        for (done, rule, what) in [
+            (
+                self.partial_capture,
+                "coverage.partial-capture",
+                "no partial capture (a capture of less than the reserved amount)",
+            ),
+            (
+                self.full_capture,
+                "coverage.full-capture",
+                "no full capture (one capture of the whole reserved amount)",
+            ),
+        ] {
+            if !done {
+                missing(
+                    sink,
+                    "EP-CAPTURE",
+                    rule,
+                    what,
+                    "capture part of one payment and then the rest, and one payment in full",
+                );
+            }
+        }
+        for (done, rule, what) in [
+            (
+                self.partial_refund,
+                "coverage.partial-refund",
+                "no partial refund (a refund of less than the captured amount)",
+            ),
+            (
+                self.full_refund,
+                "coverage.full-refund",
+                "no full refund (one refund of the whole captured amount)",
+            ),
+        ] {
+            if !done {
+                missing(
+                    sink,
+                    "EP-REFUND",
+                    rule,
+                    what,
+                    "refund part of one captured payment, and one in full",
+                );
+            }
+        }
+        let unseen: Vec<&str> = STATES
+            .iter()
+            .copied()
+            .filter(|s| !self.seen.contains(s))
+            .collect();
+        if !unseen.is_empty() {
+            let what = format!(
+                "the shop never saw {} (read with GET or the event log)",
+                unseen.join(", ")
+            );
+            missing(sink, "QA-STATES", "coverage.states", &what, "drive every outcome against the simulator: approve, reject (POST /__sim/payments/{ref}/abort), let one expire (/__sim/payments/{ref}/expire), cancel before approval (TERMINATED), capture, refund and cancel; and check the shop shows each correctly");
+        }
+        let unread = self.payments.values().filter(|p| p.unread_change).count();
+        if unread > 0 {
+            sink.raise_general("QA-STATES", "coverage.not-read-after-change", Severity::Warning, || {
+                (
+                    format!("{unread} payment(s) were captured, refunded or cancelled and never read again"),
+                    "read the payment (GET or the event log) after each capture, refund and cancel, so the order shows what Vipps holds".into(),
+                )
+            });
+        }
+        if !self.history {
+            sink.raise_general("QA-HISTORY", "coverage.history", Severity::Warning, || {
+                (
+                    "no receipt, category or image was added through the Order Management API".into(),
+                    "add a receipt (order lines) or a category with a link to the order to the payment history; mandatory for merchants under content monitoring".into(),
+                )
+            });
+        }
+    }
+}

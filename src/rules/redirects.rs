@@ -1,0 +1,113 @@
+//! PF-REDIRECTS: the returnUrl of every create is https (or a custom app
+//! scheme) and carries the reference, so the page can look the payment up
+//! when the phone opens it in another browser, without the shop's session.
+//! Whether the page answers without cookies is checked by `audit
+//! --check-return-url` (it needs the network; the rules do not).
+
+use std::collections::HashSet;
+
+use crate::evidence::model::Severity;
+
+use super::{hash_of, Op, Sink, View};
+
+/// What is wrong with one returnUrl.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Problem {
+    /// `http://` to a host that is not loopback.
+    Insecure,
+    /// `http://localhost...`: fine against the simulator, not in production.
+    LoopbackHttp,
+    /// Not a URL at all.
+    Unparsable,
+    /// The reference appears nowhere in it.
+    NoReference,
+}
+
+fn is_loopback(host: &str) -> bool {
+    let h = host.trim_start_matches('[').trim_end_matches(']');
+    h.eq_ignore_ascii_case("localhost")
+        || h.parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// The decision table for one returnUrl and the reference it was sent with.
+pub fn judge(return_url: &str, reference: &str) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    match url::Url::parse(return_url) {
+        Err(_) => problems.push(Problem::Unparsable),
+        Ok(u) if u.scheme() == "http" => {
+            if u.host_str().is_some_and(is_loopback) {
+                problems.push(Problem::LoopbackHttp);
+            } else {
+                problems.push(Problem::Insecure);
+            }
+        }
+        Ok(_) => {}
+    }
+    if !reference.is_empty() && !return_url.contains(reference) {
+        let encoded: String = url::form_urlencoded::byte_serialize(reference.as_bytes()).collect();
+        if !return_url.contains(&encoded) {
+            problems.push(Problem::NoReference);
+        }
+    }
+    problems
+}
+
+/// State: the returnUrls already judged (hashed), so one page is judged once.
+#[derive(Debug, Default)]
+pub struct Redirects {
+    judged: HashSet<u64>,
+}
+
+impl Redirects {
+    /// Judges a create's returnUrl; gives it back for `--check-return-url`.
+    pub fn observe(&mut self, view: &View<'_>, sink: &mut Sink) -> Option<String> {
+        if view.op != Op::Create {
+            return None;
+        }
+        let url = view.exchange.request_body.get("returnUrl")?.as_str()?;
+        let reference = view.reference.unwrap_or("");
+        if !self.judged.insert(hash_of(&(url, reference))) {
+            return Some(url.to_owned());
+        }
+        for problem in judge(url, reference) {
+            let (rule, severity, what, advice) = match problem {
+                Problem::Insecure => ("redirects.insecure", Severity::Fail, "is plain http", "use https (or your app's own scheme, e.g. `myshop://`) for the returnUrl: the phone opens it on any network"),
+                Problem::LoopbackHttp => ("redirects.loopback-http", Severity::Warning, "is http on loopback", "fine against the simulator on your machine; in the test and production environments the returnUrl must be https"),
+                Problem::Unparsable => ("redirects.unparsable", Severity::Fail, "is not an absolute URL", "send an absolute https URL (or a custom app scheme) as returnUrl"),
+                Problem::NoReference => ("redirects.no-reference", Severity::Fail, "does not carry the reference", "put the reference in the returnUrl (e.g. `https://shop.example/vipps/return?reference=acme-order-123`): it may open in another browser without the shop's session, and the page must find the payment and poll its state from the URL alone"),
+            };
+            sink.raise("PF-REDIRECTS", rule, severity, Some(view), || {
+                (
+                    format!("returnUrl `{url}` {what} ({})", view.describe()),
+                    advice.to_owned(),
+                )
+            });
+        }
+        Some(url.to_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_return_url_decision_table() {
+        assert!(judge("https://shop.example/r?reference=acme-1", "acme-1").is_empty());
+        assert!(judge("myshop://return/acme-1", "acme-1").is_empty());
+        assert_eq!(
+            judge("http://shop.example/r/acme-1", "acme-1"),
+            vec![Problem::Insecure]
+        );
+        assert_eq!(
+            judge("http://127.0.0.1:8000/r/acme-1", "acme-1"),
+            vec![Problem::LoopbackHttp]
+        );
+        assert_eq!(
+            judge("https://shop.example/thanks", "acme-1"),
+            vec![Problem::NoReference]
+        );
+        assert_eq!(judge("/thanks", ""), vec![Problem::Unparsable]);
+    }
+}

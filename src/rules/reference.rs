@@ -1,0 +1,120 @@
+//! PF-REFERENCE: every reference a shop creates matches `^[a-zA-Z0-9-]{8,50}$`,
+//! is not digits only, has no leading zero and is unique per MSN; advice
+//! toward the recommended `<shop>-<order>[-<attempt>]` shape. The per-reference
+//! lint is the client's own ([`crate::api::reference::lint_reference`]).
+
+use std::collections::{HashMap, HashSet};
+
+use crate::api::reference::{lint_reference, ReferenceRule};
+use crate::evidence::model::Severity;
+
+use super::{hash_of, Op, Sink, View};
+
+/// Follows the recommended shape: starts with a letter and has at least two
+/// `-`-separated parts (`acme-order123`, `acme-order123-2`).
+pub fn recommended_shape(reference: &str) -> bool {
+    reference.starts_with(|c: char| c.is_ascii_alphabetic())
+        && reference.split('-').filter(|p| !p.is_empty()).count() >= 2
+}
+
+/// State: per (MSN, reference), the idempotency key and body of the create
+/// that was answered 201; hashes only.
+#[derive(Debug, Default)]
+pub struct References {
+    created: HashMap<u64, (u64, u64)>,
+    linted: HashSet<u64>,
+}
+
+impl References {
+    pub fn observe(&mut self, view: &View<'_>, sink: &mut Sink) {
+        if view.op != Op::Create {
+            return;
+        }
+        let Some(reference) = view.reference else {
+            sink.raise("PF-REFERENCE", "reference.missing", Severity::Fail, Some(view), || {
+                (
+                    format!("{} has no `reference` string in its body", view.describe()),
+                    "send `reference` as a JSON string; a misspelled field name makes every payment share one rate-limit key and one lookup".into(),
+                )
+            });
+            return;
+        };
+        let Some(key) = view.payment_key() else {
+            return;
+        };
+        // Lint each reference once, not once per retry.
+        if self.linted.insert(key) {
+            for finding in lint_reference(reference) {
+                let rule = match finding.rule {
+                    ReferenceRule::Pattern => "reference.pattern",
+                    ReferenceRule::Length => "reference.length",
+                    ReferenceRule::DigitsOnly => "reference.digits-only",
+                    ReferenceRule::LeadingZero => "reference.leading-zero",
+                    ReferenceRule::Duplicate => "reference.duplicate",
+                };
+                sink.raise("PF-REFERENCE", rule, Severity::Fail, Some(view), || {
+                    (
+                        format!("reference `{reference}` {} ({})", finding.rule, view.describe()),
+                        "use the recommended shape `<shop>-<order>[-<attempt>]`, e.g. `acme-shop-123-order123abc`: letters, digits and `-`, 8 to 50 characters, starting with a letter; purely numeric references are slow to look up and lose leading zeros".into(),
+                    )
+                });
+            }
+            if lint_reference(reference).is_empty() && !recommended_shape(reference) {
+                sink.raise("PF-REFERENCE", "reference.shape", Severity::Info, Some(view), || {
+                    (
+                        format!("reference `{reference}` is valid but not in the recommended shape"),
+                        "prefer `<shop>-<order>[-<attempt>]` (e.g. `acme-shop-123-order123abc`; prefix the MSN when there are several sales units, add `-2`, `-3` when the same cart is paid again): support staff and Vipps can then tell your payments apart at a glance".into(),
+                    )
+                });
+            }
+        }
+        let idem = hash_of(&view.header("Idempotency-Key").unwrap_or(""));
+        let body = hash_of(&view.exchange.request_body.to_string());
+        match self.created.get(&key) {
+            // A replay of the same create (same key, same body) is no duplicate.
+            Some(&(k, b)) if k == idem && b == body => {}
+            Some(_) => {
+                sink.raise("PF-REFERENCE", "reference.duplicate", Severity::Fail, Some(view), || {
+                    (
+                        format!(
+                            "reference `{reference}` was created again under MSN {} ({})",
+                            view.msn.unwrap_or("(none)"),
+                            view.describe()
+                        ),
+                        "make a new reference for every payment attempt (add `-2`, `-3` for a retry of the same cart); a reference is unique per merchant serial number for ever".into(),
+                    )
+                });
+            }
+            None => {
+                if view.status() == Some(201) {
+                    self.created.insert(key, (idem, body));
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn the_recommended_shape() {
+        assert!(recommended_shape("acme-shop-123-order123abc"));
+        assert!(recommended_shape("acme-1"));
+        assert!(!recommended_shape("acmeorder123"));
+        assert!(!recommended_shape("1-acme-order"));
+    }
+
+    proptest! {
+        #[test]
+        fn a_recommended_reference_from_the_generator_always_lints_clean(
+            prefix in "[a-zA-Z][a-zA-Z0-9]{0,15}", order in "[a-zA-Z0-9]{1,20}", attempt in 1u32..100
+        ) {
+            let r = crate::api::reference::ReferenceGenerator::new(&prefix).reference(&order, attempt);
+            prop_assert!(lint_reference(&r).is_empty());
+            prop_assert!(recommended_shape(&r));
+        }
+    }
+}

@@ -1,0 +1,703 @@
+//! A small scripted "shop" drives the simulator the way a shop's checkout,
+//! order view and back office would, in two versions: a careful one and a
+//! sloppy one. `audit` passes the careful one and names every fault of the
+//! sloppy one with the right checklist ID.
+//!
+//! The simulator runs in-process with a virtual clock: the shop "waits" by
+//! moving the clock, so the journal's timestamps show the shop's polling
+//! schedule without the test sleeping.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use vipps_golive::cli::AuditArgs;
+use vipps_golive::clock::VirtualClock;
+use vipps_golive::evidence::model::{Evidence, Verdict};
+use vipps_golive::simulator::mock::SimServer;
+use vipps_golive::simulator::{SimConfig, Simulator};
+
+const MSN: &str = "123456";
+
+/// What the sloppy shop gets wrong (each on its own, so a test can name it).
+#[derive(Debug, Clone, Copy, Default)]
+struct Faults {
+    /// Never sends Vipps-System-Plugin-Name.
+    missing_header: bool,
+    /// References like `12345678` and `01234567`.
+    numeric_references: bool,
+    /// Polls every 100 ms.
+    fast_polling: bool,
+    /// Captures after the webhook without reading the payment.
+    no_get_after_webhook: bool,
+    /// One Idempotency-Key for a capture and the refund after it.
+    reused_keys: bool,
+    /// Registers its webhook on http://127.0.0.1:9443.
+    webhook_port_9443: bool,
+}
+
+impl Faults {
+    fn all() -> Faults {
+        Faults {
+            missing_header: true,
+            numeric_references: true,
+            fast_polling: true,
+            no_get_after_webhook: true,
+            reused_keys: true,
+            webhook_port_9443: true,
+        }
+    }
+}
+
+struct Shop {
+    http: reqwest::Client,
+    base: String,
+    clock: Arc<VirtualClock>,
+    token: String,
+    faults: Faults,
+    orders: u32,
+    /// Where the shop's return page lives.
+    return_base: String,
+}
+
+impl Shop {
+    async fn open(base: &str, clock: Arc<VirtualClock>, faults: Faults) -> Shop {
+        let mut shop = Shop {
+            http: reqwest::Client::builder().no_proxy().build().unwrap(),
+            base: base.trim_end_matches('/').to_owned(),
+            clock,
+            token: String::new(),
+            faults,
+            orders: 0,
+            return_base: "https://shop.example".into(),
+        };
+        let req = shop
+            .http
+            .post(format!("{}/accesstoken/get", shop.base))
+            .header("client_id", "sim-client-id-123456")
+            .header("client_secret", "sim-client-secret-123456");
+        let resp = shop.headers(req).send().await.unwrap();
+        assert_eq!(resp.status(), 200);
+        let body: Value = resp.json().await.unwrap();
+        shop.token = body["access_token"].as_str().unwrap().to_owned();
+        shop
+    }
+
+    fn headers(&self, mut req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        if !self.token.is_empty() {
+            req = req.header("Authorization", format!("Bearer {}", self.token));
+        }
+        req = req
+            .header("Ocp-Apim-Subscription-Key", "sim-subscription-key-123456")
+            .header("Merchant-Serial-Number", MSN)
+            .header("Vipps-System-Name", "golive-test-shop")
+            .header("Vipps-System-Version", "2.4.1")
+            .header("Vipps-System-Plugin-Version", "1.0.3");
+        if !self.faults.missing_header {
+            req = req.header("Vipps-System-Plugin-Name", "golive-test-checkout");
+        }
+        req
+    }
+
+    async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+        key: Option<&str>,
+    ) -> (u16, Value) {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut req = self.headers(self.http.request(method, format!("{}{path}", self.base)));
+        if let Some(k) = key {
+            req = req.header("Idempotency-Key", k);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status().as_u16();
+        let text = resp.text().await.unwrap_or_default();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    fn wait(&self, ms: u64) {
+        self.clock.advance(Duration::from_millis(ms));
+    }
+
+    /// What the customer does in the app (not the shop's traffic: /__sim/ is not journaled).
+    async fn customer(&self, reference: &str, action: &str) {
+        let (status, _) = self
+            .call(
+                "POST",
+                &format!("/__sim/payments/{reference}/{action}"),
+                Some(json!({})),
+                None,
+            )
+            .await;
+        assert!(status < 300, "{action} {reference}: {status}");
+    }
+
+    fn next_reference(&mut self) -> String {
+        self.orders += 1;
+        if self.faults.numeric_references {
+            // One digits-only, then one with a leading zero.
+            if self.orders % 2 == 1 {
+                format!("{}", 12_345_670 + self.orders)
+            } else {
+                format!("0{}", 1_234_560 + self.orders)
+            }
+        } else {
+            format!("goodshop-order{}-1", 1000 + self.orders)
+        }
+    }
+
+    async fn register_webhook(&self) {
+        let url = if self.faults.webhook_port_9443 {
+            "http://127.0.0.1:9443/vipps/webhooks"
+        } else {
+            "https://shop.example/vipps/webhooks"
+        };
+        let events: Vec<String> = [
+            "created",
+            "aborted",
+            "expired",
+            "cancelled",
+            "captured",
+            "refunded",
+            "authorized",
+            "terminated",
+        ]
+        .iter()
+        .map(|e| format!("epayments.payment.{e}.v1"))
+        .collect();
+        let (status, body) = self
+            .call(
+                "POST",
+                "/webhooks/v1/webhooks",
+                Some(json!({"url": url, "events": events})),
+                None,
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+    }
+
+    async fn create(&mut self, value: i64) -> String {
+        let reference = self.next_reference();
+        let body = json!({
+            "amount": {"currency": "NOK", "value": value},
+            "paymentMethod": {"type": "WALLET"},
+            "reference": reference,
+            "userFlow": "WEB_REDIRECT",
+            "returnUrl": format!("{}/vipps/return?reference={reference}", self.return_base),
+            "paymentDescription": "Two mugs",
+        });
+        let key = uuid::Uuid::new_v4().to_string();
+        let (status, resp) = self
+            .call("POST", "/epayment/v1/payments", Some(body), Some(&key))
+            .await;
+        assert_eq!(status, 201, "{resp}");
+        reference
+    }
+
+    async fn get(&self, reference: &str) -> String {
+        let (status, body) = self
+            .call(
+                "GET",
+                &format!("/epayment/v1/payments/{reference}"),
+                None,
+                None,
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        body["state"].as_str().unwrap_or_default().to_owned()
+    }
+
+    /// Polls until a final state, on the guideline schedule (or the sloppy one).
+    async fn poll(&self, reference: &str) -> String {
+        let (first, every) = if self.faults.fast_polling {
+            (100, 100)
+        } else {
+            (5_000, 2_000)
+        };
+        self.wait(first);
+        loop {
+            let state = self.get(reference).await;
+            if state != "CREATED" {
+                return state;
+            }
+            self.wait(every);
+        }
+    }
+
+    async fn modify(&self, reference: &str, op: &str, value: Option<i64>, key: &str) -> u16 {
+        let body = value.map(|v| json!({"modificationAmount": {"currency": "NOK", "value": v}}));
+        let (status, body) = self
+            .call(
+                "POST",
+                &format!("/epayment/v1/payments/{reference}/{op}"),
+                body,
+                Some(key),
+            )
+            .await;
+        assert!(
+            status == 200 || status == 409,
+            "{op} {reference}: {status} {body}"
+        );
+        status
+    }
+
+    async fn events(&self, reference: &str) {
+        let (status, _) = self
+            .call(
+                "GET",
+                &format!("/epayment/v1/payments/{reference}/events"),
+                None,
+                None,
+            )
+            .await;
+        assert_eq!(status, 200);
+    }
+
+    /// A customer pays and approves; the shop polls to AUTHORIZED.
+    async fn paid(&mut self, value: i64) -> String {
+        let reference = self.create(value).await;
+        if self.faults.fast_polling {
+            // Hammers GET while the customer is still in the app.
+            for _ in 0..3 {
+                self.wait(100);
+                self.get(&reference).await;
+            }
+        } else {
+            // The customer approves in the app after a few seconds.
+            self.wait(3_000);
+        }
+        self.customer(&reference, "approve").await;
+        assert_eq!(self.poll(&reference).await, "AUTHORIZED");
+        reference
+    }
+
+    /// Everything a careful shop does before go-live.
+    async fn careful_session(&mut self) {
+        self.register_webhook().await;
+
+        // Partial capture, capture of the rest, partial refund.
+        let a = self.paid(1_000).await;
+        self.modify(&a, "capture", Some(400), &uuid::Uuid::new_v4().to_string())
+            .await;
+        self.get(&a).await;
+        self.modify(&a, "capture", Some(600), &uuid::Uuid::new_v4().to_string())
+            .await;
+        self.get(&a).await;
+        self.modify(&a, "refund", Some(300), &uuid::Uuid::new_v4().to_string())
+            .await;
+        self.get(&a).await;
+        self.events(&a).await;
+        let (status, body) = self
+            .call(
+                "PUT",
+                &format!("/order-management/v2/ecom/categories/{a}"),
+                Some(json!({"category": "GENERAL", "orderDetailsUrl": format!("https://shop.example/orders/{a}")})),
+                None,
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+
+        // Full capture, full refund.
+        let b = self.paid(2_000).await;
+        self.modify(
+            &b,
+            "capture",
+            Some(2_000),
+            &uuid::Uuid::new_v4().to_string(),
+        )
+        .await;
+        self.get(&b).await;
+        self.modify(&b, "refund", Some(2_000), &uuid::Uuid::new_v4().to_string())
+            .await;
+        self.get(&b).await;
+        self.events(&b).await;
+
+        // A reservation cancelled (CANCELLED).
+        let c = self.paid(500).await;
+        self.modify(&c, "cancel", None, &uuid::Uuid::new_v4().to_string())
+            .await;
+        self.get(&c).await;
+        self.events(&c).await;
+
+        // Cancelled before approval (TERMINATED), rejected (ABORTED), left to expire (EXPIRED).
+        let d = self.create(700).await;
+        self.wait(5_000);
+        assert_eq!(self.get(&d).await, "CREATED");
+        self.modify(&d, "cancel", None, &uuid::Uuid::new_v4().to_string())
+            .await;
+        assert_eq!(self.get(&d).await, "TERMINATED");
+        for action in ["abort", "expire"] {
+            let r = self.create(800).await;
+            self.wait(5_000);
+            assert_eq!(self.get(&r).await, "CREATED");
+            self.customer(&r, action).await;
+            self.wait(2_000);
+            let state = self.poll_now(&r).await;
+            assert!(state == "ABORTED" || state == "EXPIRED", "{state}");
+            self.events(&r).await;
+        }
+    }
+
+    async fn poll_now(&self, reference: &str) -> String {
+        self.get(reference).await
+    }
+
+    /// The sloppy shop: the same kind of session with its faults.
+    async fn sloppy_session(&mut self) {
+        self.register_webhook().await;
+        let a = self.paid(1_000).await;
+        let shared = "capture-key-1";
+        self.modify(&a, "capture", Some(1_000), shared).await;
+        self.get(&a).await;
+        // The refund reuses the capture's key.
+        self.modify(
+            &a,
+            "refund",
+            Some(500),
+            if self.faults.reused_keys {
+                shared
+            } else {
+                "refund-key-1"
+            },
+        )
+        .await;
+
+        // Relies on the webhook: captures without ever reading the payment.
+        let b = self.create(900).await;
+        self.customer(&b, "approve").await;
+        // The webhook arrives a few seconds later.
+        self.wait(4_000);
+        if !self.faults.no_get_after_webhook {
+            self.poll(&b).await;
+        }
+        self.modify(&b, "capture", Some(900), &uuid::Uuid::new_v4().to_string())
+            .await;
+    }
+}
+
+struct Recorded {
+    _server: SimServer,
+    _dir: tempfile::TempDir,
+    out: PathBuf,
+    journal: PathBuf,
+    base: String,
+}
+
+async fn simulator() -> (SimServer, Arc<VirtualClock>, tempfile::TempDir, PathBuf) {
+    let clock = VirtualClock::new();
+    let server =
+        SimServer::start_on(Simulator::with_clock(SimConfig::default(), clock.clone())).await;
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("shop.jsonl");
+    server
+        .simulator()
+        .with_engine(|e| e.journal.stream_to(&journal))
+        .unwrap();
+    (server, clock, dir, journal)
+}
+
+async fn record(faults: Option<Faults>) -> Recorded {
+    let (server, clock, dir, journal) = simulator().await;
+    let mut shop = Shop::open(&server.uri(), clock, faults.unwrap_or_default()).await;
+    match faults {
+        None => shop.careful_session().await,
+        Some(_) => shop.sloppy_session().await,
+    }
+    // Closing the file stream waits until every line is on disk.
+    server.simulator().with_engine(|e| {
+        let config = e.config.clone();
+        e.journal = vipps_golive::simulator::journal::SimJournal::new(&config);
+    });
+    Recorded {
+        base: server.uri(),
+        out: dir.path().join("reports"),
+        journal,
+        _server: server,
+        _dir: dir,
+    }
+}
+
+fn args(journal: Option<&Path>, simulator: Option<&str>, out: &Path) -> AuditArgs {
+    AuditArgs {
+        journal: journal.map(Path::to_owned),
+        simulator: simulator.map(str::to_owned),
+        since: None,
+        msn: None,
+        check_return_url: false,
+        out: out.to_owned(),
+    }
+}
+
+fn evidence_in(out: &Path) -> Evidence {
+    let dir = std::fs::read_dir(out)
+        .unwrap()
+        .filter_map(Result::ok)
+        .find(|e| e.file_name().to_string_lossy().starts_with("audit-"))
+        .unwrap()
+        .path();
+    let text = std::fs::read_to_string(dir.join("evidence.json")).unwrap();
+    Evidence::from_json("evidence.json", &text).unwrap()
+}
+
+fn verdict_of(e: &Evidence, id: &str) -> Verdict {
+    e.items.iter().find(|i| i.id == id).unwrap().verdict
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_careful_shop_passes_the_audit() {
+    let rec = record(None).await;
+    let mut summary = Vec::new();
+
+    let result = vipps_golive::commands::audit::run_async(
+        &args(Some(&rec.journal), None, &rec.out),
+        &mut summary,
+    )
+    .await;
+
+    let summary = String::from_utf8_lossy(&summary);
+    assert!(result.is_ok(), "{result:?}\n{summary}");
+    let e = evidence_in(&rec.out);
+    for id in [
+        "EP-CREATE",
+        "EP-GET",
+        "EP-EVENTS",
+        "EP-CANCEL",
+        "EP-CAPTURE",
+        "EP-REFUND",
+        "QA-STATES",
+        "QA-HEADERS",
+        "QA-HISTORY",
+        "PF-REFERENCE",
+        "PF-POLLING",
+        "PF-REDIRECTS",
+    ] {
+        assert_eq!(verdict_of(&e, id), Verdict::Pass, "{id}\n{summary}");
+    }
+    assert_eq!(verdict_of(&e, "PF-DESIGN"), Verdict::NeedsAttestation);
+    assert_eq!(e.items.len(), 17);
+    assert_eq!(e.run.system_name.as_deref(), Some("golive-test-shop"));
+    assert_eq!(e.run.system_version.as_deref(), Some("2.4.1"));
+    assert_eq!(e.run.msn, MSN);
+    assert!(e.run.started_at < e.run.finished_at);
+    assert!(!e.exchanges.is_empty());
+    assert!(e.references.len() >= 6, "one per payment the shop made");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_sloppy_shop_has_every_fault_named_with_its_checklist_id() {
+    let rec = record(Some(Faults::all())).await;
+    let mut summary = Vec::new();
+
+    let result = vipps_golive::commands::audit::run_async(
+        &args(Some(&rec.journal), None, &rec.out),
+        &mut summary,
+    )
+    .await;
+
+    let summary = String::from_utf8_lossy(&summary);
+    let err = result.expect_err("the sloppy shop must fail");
+    assert_eq!(err.exit_code(), std::process::ExitCode::from(1));
+    let e = evidence_in(&rec.out);
+    let named = |id: &str, rule: &str| {
+        e.findings
+            .iter()
+            .any(|f| f.checklist_id == id && f.rule == rule)
+    };
+    for (id, rule, fault) in [
+        ("QA-HEADERS", "headers.missing", "a missing header"),
+        (
+            "PF-REFERENCE",
+            "reference.digits-only",
+            "numeric references",
+        ),
+        (
+            "PF-REFERENCE",
+            "reference.leading-zero",
+            "a reference with a leading zero",
+        ),
+        ("PF-POLLING", "polling.too-fast", "polling every 100 ms"),
+        (
+            "PF-POLLING",
+            "polling.never-read",
+            "no GET after the webhook",
+        ),
+        (
+            "QA-HEADERS",
+            "idempotency.key-reused",
+            "reused idempotency keys",
+        ),
+        ("PF-POLLING", "webhooks.port", "a webhook on port 9443"),
+    ] {
+        assert!(named(id, rule), "{fault}: no {id} {rule}\n{summary}");
+    }
+    for id in ["QA-HEADERS", "PF-REFERENCE", "PF-POLLING"] {
+        assert_eq!(verdict_of(&e, id), Verdict::Fail, "{id}");
+    }
+    // Each finding points at the exchange behind it, and evidence.json carries it.
+    let missing = e
+        .findings
+        .iter()
+        .find(|f| f.rule == "headers.missing")
+        .unwrap();
+    let at = missing.exchange.as_ref().unwrap();
+    assert!(e.exchanges.iter().any(|x| x.id == at.id));
+    assert!(
+        missing.message.contains("Vipps-System-Plugin-Name"),
+        "{}",
+        missing.message
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn one_fault_at_a_time_is_named_alone() {
+    // The polling fault alone: the rest of the checklist stays clean.
+    let (server, clock, _dir, _journal) = simulator().await;
+    let mut shop = Shop::open(
+        &server.uri(),
+        clock,
+        Faults {
+            fast_polling: true,
+            ..Faults::default()
+        },
+    )
+    .await;
+    let r = shop.paid(1_000).await;
+    shop.modify(
+        &r,
+        "capture",
+        Some(1_000),
+        &uuid::Uuid::new_v4().to_string(),
+    )
+    .await;
+    shop.get(&r).await;
+    let out = _dir.path().join("reports");
+
+    let result = vipps_golive::commands::audit::run_async(
+        &args(None, Some(&server.uri()), &out),
+        &mut Vec::new(),
+    )
+    .await;
+
+    assert!(result.is_err());
+    let e = evidence_in(&out);
+    assert_eq!(verdict_of(&e, "PF-POLLING"), Verdict::Fail);
+    assert_eq!(verdict_of(&e, "QA-HEADERS"), Verdict::Pass);
+    assert_eq!(verdict_of(&e, "PF-REFERENCE"), Verdict::Pass);
+    assert_eq!(e.run.target, "simulator");
+    assert!(e.findings.iter().any(|f| f.rule == "polling.too-fast"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_malformed_or_truncated_line_is_reported_by_number_and_skipped() {
+    let rec = record(None).await;
+    let original = std::fs::read_to_string(&rec.journal).unwrap();
+    let lines: Vec<&str> = original.lines().collect();
+    let mut broken: Vec<String> = lines.iter().map(|l| (*l).to_owned()).collect();
+    broken.insert(2, "{\"kind\":\"attempt\",\"id\":\"a-1\"}".into());
+    broken.insert(3, "this is not json".into());
+    let mut text = broken.join("\n");
+    text.push('\n');
+    text.push_str(&lines[0][..lines[0].len() / 2]); // a write cut short
+    let journal = rec.out.with_file_name("broken.jsonl");
+    std::fs::write(&journal, text).unwrap();
+
+    let mut summary = Vec::new();
+    let result = vipps_golive::commands::audit::run_async(
+        &args(Some(&journal), None, &rec.out),
+        &mut summary,
+    )
+    .await;
+
+    assert!(result.is_ok(), "{result:?}");
+    let dir = std::fs::read_dir(&rec.out)
+        .unwrap()
+        .filter_map(Result::ok)
+        .find(|e| e.file_name().to_string_lossy().starts_with("audit-"))
+        .unwrap()
+        .path();
+    let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    assert!(html.contains("line 4 skipped: not JSON"), "{html}");
+    assert!(
+        html.contains(&format!("line {} skipped: truncated", broken.len() + 1)),
+        "{html}"
+    );
+    assert!(html.contains("1 line(s) of another kind"), "{html}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn since_and_msn_filters_leave_traffic_out() {
+    let rec = record(None).await;
+    let mut a = args(Some(&rec.journal), None, &rec.out);
+    a.msn = Some("654321".into());
+
+    let result = vipps_golive::commands::audit::run_async(&a, &mut Vec::new()).await;
+
+    assert!(result.is_err(), "nothing under MSN 654321 to judge");
+    let e = evidence_in(&rec.out);
+    assert!(e.exchanges.is_empty());
+    assert_eq!(e.run.msn, "654321");
+
+    // --since after the whole session: nothing left either; a bad time is usage (exit 2).
+    let out = rec.out.with_file_name("since");
+    let mut a = args(Some(&rec.journal), None, &out);
+    a.since = Some("2999-01-01".into());
+    assert!(
+        vipps_golive::commands::audit::run_async(&a, &mut Vec::new())
+            .await
+            .is_err()
+    );
+    assert!(evidence_in(&out).exchanges.is_empty());
+    a.since = Some("yesterday".into());
+    let err = vipps_golive::commands::audit::run_async(&a, &mut Vec::new())
+        .await
+        .unwrap_err();
+    assert_eq!(err.exit_code(), std::process::ExitCode::from(2));
+    let _ = rec.base;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn check_return_url_fails_a_return_page_that_needs_the_session() {
+    use wiremock::matchers::path;
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    // The shop's return page answers 401 to a browser without its session cookie.
+    let page = MockServer::start().await;
+    Mock::given(path("/vipps/return"))
+        .respond_with(ResponseTemplate::new(401))
+        .mount(&page)
+        .await;
+    // A careful session, with the returnUrl rewritten to point at that page
+    // (the simulator itself only takes https returnUrls).
+    let rec = record(None).await;
+    let text = std::fs::read_to_string(&rec.journal).unwrap().replace(
+        "https://shop.example/vipps/return",
+        &format!("{}/vipps/return", page.uri()),
+    );
+    let journal = rec.out.with_file_name("rewritten.jsonl");
+    std::fs::write(&journal, text).unwrap();
+    let mut a = args(Some(&journal), None, &rec.out);
+    a.check_return_url = true;
+
+    let result = vipps_golive::commands::audit::run_async(&a, &mut Vec::new()).await;
+
+    assert!(result.is_err());
+    let e = evidence_in(&rec.out);
+    let f = e
+        .findings
+        .iter()
+        .find(|f| f.rule == "redirects.needs-session")
+        .expect("needs-session finding");
+    assert_eq!(f.checklist_id, "PF-REDIRECTS");
+    assert!(f.message.contains("401"), "{}", f.message);
+    assert_eq!(verdict_of(&e, "PF-REDIRECTS"), Verdict::Fail);
+    // The loopback http returnUrl itself is only a warning (fine against the simulator).
+    assert!(e
+        .findings
+        .iter()
+        .any(|f| f.rule == "redirects.loopback-http"));
+}
