@@ -365,41 +365,16 @@ fn item_verdict(id: &str, findings: &[Finding], outcome: &Outcome) -> (Verdict, 
 /// (beside the `journal.jsonl` the audit copied there). One small function
 /// so the lead can switch it to the run's folder writer and report renderer.
 pub fn write_folder(
-    dir: &std::path::Path,
+    folder: &crate::evidence::RunFolder,
     evidence: &Evidence,
     notes: &[String],
-) -> std::io::Result<()> {
-    use sha2::Digest as _;
+) -> std::io::Result<crate::evidence::Latest> {
     let json = serde_json::to_vec_pretty(evidence).map_err(std::io::Error::other)?;
-    write_atomic(&dir.join("evidence.json"), &json)?;
-    write_atomic(
-        &dir.join("report.html"),
-        report_html(evidence, notes).as_bytes(),
-    )?;
-    let mut files = serde_json::Map::new();
-    for name in ["journal.jsonl", "evidence.json", "report.html"] {
-        if let Ok(bytes) = std::fs::read(dir.join(name)) {
-            files.insert(
-                name.into(),
-                serde_json::Value::String(hex::encode(sha2::Sha256::digest(&bytes))),
-            );
-        }
-    }
-    let manifest = serde_json::json!({
-        "schema_version": EVIDENCE_SCHEMA_VERSION,
-        "run_id": evidence.run.run_id,
-        "sha256": files,
-    });
-    write_atomic(
-        &dir.join("manifest.json"),
-        &serde_json::to_vec_pretty(&manifest).map_err(std::io::Error::other)?,
-    )
-}
-
-fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, bytes)?;
-    std::fs::rename(&tmp, path)
+    folder.write("evidence.json", &json)?;
+    folder.write("report.html", report_html(evidence, notes).as_bytes())?;
+    // The status, the manifest (the same one `run` writes, which
+    // `report --check` verifies), then `latest`, moved only if it is ours.
+    folder.finish()
 }
 
 fn escape(s: &str) -> String {

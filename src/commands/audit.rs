@@ -2,7 +2,7 @@
 //! rules and writes the evidence folder (see [`crate::audit`]).
 
 use std::io::{BufReader, BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -10,6 +10,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use crate::audit::{self, Filter, Outcome, Source};
 use crate::cli::AuditArgs;
 use crate::evidence::model::{Finding, Severity, Verdict};
+use crate::evidence::{Latest, RunFolder};
 use crate::rules::{ReturnUrl, RuleOptions};
 use crate::Error;
 
@@ -41,12 +42,12 @@ pub async fn run_async(args: &AuditArgs, out: &mut dyn Write) -> Result<(), Erro
         started.format("%Y%m%dT%H%M%SZ"),
         &uuid::Uuid::new_v4().simple().to_string()[..6]
     );
-    let dir = args.out.join(&run_id);
     let io = |context: String| move |source: std::io::Error| Error::Io { context, source };
-    std::fs::create_dir_all(&dir).map_err(io(format!(
+    let folder = RunFolder::create(&args.out, &run_id, started).map_err(io(format!(
         "cannot create the report folder `{}`",
-        dir.display()
+        args.out.join(&run_id).display()
     )))?;
+    let dir = folder.dir().to_owned();
     let copy = std::fs::File::create(dir.join("journal.jsonl")).map_err(io(format!(
         "cannot create `{}`",
         dir.join("journal.jsonl").display()
@@ -101,14 +102,16 @@ pub async fn run_async(args: &AuditArgs, out: &mut dyn Write) -> Result<(), Erro
 
     let notes = notes(&outcome, &filter);
     for n in &notes {
-        eprintln!("audit: {n}");
+        crate::output::diag(&format!("audit: {n}"));
     }
     let evidence = audit::evidence(&run_id, &source, &filter, &outcome);
-    audit::write_folder(&dir, &evidence, &notes).map_err(io(format!(
+    let latest = audit::write_folder(&folder, &evidence, &notes).map_err(io(format!(
         "cannot write the evidence into `{}`",
         dir.display()
     )))?;
-    point_latest(&args.out, &dir);
+    if let Latest::LeftAlone(why) = latest {
+        crate::output::diag(&format!("audit: {why}"));
+    }
 
     let summary = summary(&evidence, &dir);
     if let Err(e) = out.write_all(summary.as_bytes()) {
@@ -350,21 +353,4 @@ fn summary(e: &crate::evidence::model::Evidence, dir: &Path) -> String {
         dir.display()
     );
     s
-}
-
-/// Points `<out>/latest` at the folder, replacing only a symlink (one the
-/// tool made); a real file or folder there is left alone.
-fn point_latest(out: &Path, dir: &Path) {
-    #[cfg(unix)]
-    {
-        let latest = out.join("latest");
-        if latest.exists() && !latest.is_symlink() {
-            return;
-        }
-        let _ = std::fs::remove_file(&latest);
-        let name = dir.file_name().map(PathBuf::from).unwrap_or_default();
-        let _ = std::os::unix::fs::symlink(name, latest);
-    }
-    #[cfg(not(unix))]
-    let _ = (out, dir);
 }

@@ -58,13 +58,24 @@ pub fn run(args: &WebhooksCheckArgs) -> Result<(), Error> {
         }
         let evidence = evidence(&args.url, checks);
         let dir = args.out.join(&evidence.run.run_id);
-        std::fs::create_dir_all(&dir)
-            .and_then(|_| crate::audit::write_folder(&dir, &evidence, &[]))
-            .map_err(|source| Error::Io {
-                context: format!("cannot write the evidence into `{}`", dir.display()),
-                source,
-            })?;
-        println!("Webhook receiver {}:\n{out}{}", args.url, dir.display());
+        let latest = crate::evidence::RunFolder::create(
+            &args.out,
+            &evidence.run.run_id,
+            evidence.run.started_at,
+        )
+        .and_then(|folder| crate::audit::write_folder(&folder, &evidence, &[]))
+        .map_err(|source| Error::Io {
+            context: format!("cannot write the evidence into `{}`", dir.display()),
+            source,
+        })?;
+        if let crate::evidence::Latest::LeftAlone(why) = latest {
+            crate::output::diag(&format!("webhooks-check: {why}"));
+        }
+        crate::output::result(&format!(
+            "Webhook receiver {}:\n{out}{}",
+            crate::config::display_raw(&args.url),
+            dir.display()
+        ));
         let failed: Vec<&str> = evidence
             .webhook_checks
             .iter()
