@@ -5,6 +5,7 @@
 //! [`RawExchange`]; [`Exchange::from_raw`] redacts it (see [`redact`]) before
 //! anything else sees it, so no consumer can leak what it never received.
 
+pub mod build;
 pub mod journal;
 pub mod model;
 pub mod redact;
