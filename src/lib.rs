@@ -73,8 +73,11 @@ pub mod commands;
 pub mod config;
 pub mod error;
 pub mod evidence;
+pub mod rules;
+pub mod runner;
 pub mod secret;
 pub mod simulator;
+pub mod steps;
 
 pub use error::Error;
 pub use secret::Secret;

@@ -18,6 +18,10 @@ fn main() -> ExitCode {
         .try_init();
     let result = match cli.command {
         Command::Run(args) => vipps_golive::commands::run::run(&args),
+        Command::Verify(args) => vipps_golive::commands::verify::run(&args),
+        Command::Checklist(args) => {
+            vipps_golive::commands::checklist::run(&args, &mut std::io::stdout().lock())
+        }
         Command::Simulator(args) => vipps_golive::simulator::serve::run(&args),
         Command::Config(args) => {
             vipps_golive::commands::config::run(&args, &mut std::io::stdout().lock())

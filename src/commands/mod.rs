@@ -1,7 +1,9 @@
 //! The subcommands as documented library functions; `main` only dispatches to them.
 
+pub mod checklist;
 pub mod config;
 pub mod run;
+pub mod verify;
 
 use std::future::Future;
 
