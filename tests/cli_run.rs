@@ -32,6 +32,8 @@ fn a_run_against_the_embedded_simulator_passes_and_writes_its_evidence() {
     for file in [
         "journal.jsonl",
         "evidence.json",
+        "junit.xml",
+        "cucumber.json",
         "report.html",
         "manifest.json",
     ] {
@@ -39,29 +41,77 @@ fn a_run_against_the_embedded_simulator_passes_and_writes_its_evidence() {
     }
     let evidence: serde_json::Value =
         serde_json::from_slice(&std::fs::read(latest.join("evidence.json")).unwrap()).unwrap();
-    assert_eq!(evidence["schema_version"], 1);
-    let flows = evidence["flows"].as_array().unwrap();
-    assert!(flows.len() >= 12);
-    assert!(flows.iter().all(|f| f["verdict"] == "PASS"), "{flows:#?}");
+    assert_eq!(evidence["schema_version"], 2);
+    assert_eq!(evidence["kind"], "run");
+    assert_eq!(evidence["complete"], true);
 
-    // The GL-TEST trio: references ending CAPTURED, REFUNDED and CANCELLED.
-    for ending in ["CAPTURED", "REFUNDED", "CANCELLED"] {
-        assert!(
-            flows.iter().any(|f| f["checklist_ids"]
-                .as_array()
-                .unwrap()
-                .contains(&"GL-TEST".into())
-                && f["events"].as_array().unwrap().last() == Some(&ending.into())),
-            "no GL-TEST reference ends {ending}"
-        );
+    // Every scenario the simulator can run passed; only the ones that need a
+    // person or a flag are listed, never failed.
+    let scenarios = evidence["scenarios"].as_array().unwrap();
+    assert!(scenarios.len() >= 30, "{}", scenarios.len());
+    for s in scenarios {
+        let verdict = s["verdict"].as_str().unwrap();
+        match s["name"].as_str().unwrap() {
+            "The shop follows the design guidelines"
+            | "Customer support can do its normal work in the shop's own system" => {
+                assert_eq!(verdict, "NEEDS_ATTESTATION", "{s:#}")
+            }
+            "The shop's return page opens in a fresh browser" => {
+                assert_eq!(verdict, "NOT_APPLICABLE", "{s:#}")
+            }
+            _ => assert_eq!(verdict, "PASS", "{s:#}"),
+        }
     }
-    // Every state of the state machine was reached.
-    for state in ["AUTHORIZED", "TERMINATED", "ABORTED", "EXPIRED"] {
-        assert!(
-            flows.iter().any(|f| f["state"] == state),
-            "{state} not reached"
-        );
+
+    // All 17 items in checklist order; GL-PROD needs production.
+    let items = evidence["items"].as_array().unwrap();
+    let ids: Vec<&str> = items.iter().map(|i| i["id"].as_str().unwrap()).collect();
+    let expected: Vec<&str> = vipps_golive::checklist::ITEMS.iter().map(|i| i.id).collect();
+    assert_eq!(ids, expected);
+    for item in items {
+        let want = match item["id"].as_str().unwrap() {
+            "PF-DESIGN" | "PF-SUPPORT" => "NEEDS_ATTESTATION",
+            "GL-PROD" => "NOT_APPLICABLE",
+            _ => "PASS",
+        };
+        assert_eq!(item["verdict"], want, "{item:#}");
     }
+
+    // The GL-TEST trio: references ending CAPTURED, REFUNDED and CANCELLED,
+    // and what the API said of each reads back the same.
+    let golive = evidence["golive"]["references"].as_array().unwrap();
+    for (row, ending) in golive.iter().zip(["CAPTURED", "REFUNDED", "CANCELLED"]) {
+        assert_eq!(row["outcome"], ending);
+        let reference = row["reference"].as_str().unwrap();
+        let read = evidence["references"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["reference"] == reference)
+            .unwrap();
+        assert_eq!(read["events"].as_array().unwrap().last().unwrap()["name"], ending);
+    }
+    // Every state of the state machine was read back.
+    let reached: Vec<&str> = evidence["references"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["state"].as_str())
+        .collect();
+    for state in ["AUTHORIZED", "TERMINATED", "ABORTED", "EXPIRED", "CREATED"] {
+        assert!(reached.contains(&state), "{state} not reached");
+    }
+    // Rate limits on (the simulator's default), and not one 429 in the journal.
+    let journal = std::fs::read_to_string(latest.join("journal.jsonl")).unwrap();
+    assert!(!journal.contains("\"status\":429"), "a 429 in the journal");
+    // Each exchange names its scenario and checklist IDs.
+    for e in evidence["exchanges"].as_array().unwrap() {
+        assert!(e["scenario"].is_string(), "{e:#}");
+    }
+
+    // The summary per checklist ID is on stdout.
+    let stdout = String::from_utf8_lossy(&status.stdout);
+    assert!(stdout.contains("EP-CAPTURE    PASS"), "{stdout}");
 
     // The manifest's hashes match the files.
     let manifest: serde_json::Value =

@@ -77,6 +77,9 @@ pub struct RunOptions {
     pub production_stand_in: bool,
     /// Who approves in production (default: the person at the terminal).
     pub person: Option<Arc<dyn Person>>,
+    /// The client's clock for a `--base-url` target (default: the system
+    /// clock). Tests set a virtual one so polling waits cost no real time.
+    pub clock: Option<SharedClock>,
 }
 
 impl RunOptions {
@@ -99,6 +102,7 @@ impl RunOptions {
             simulator: SimConfig::default(),
             production_stand_in: false,
             person: None,
+            clock: None,
         }
     }
 }
@@ -335,7 +339,9 @@ pub async fn run(o: RunOptions) -> Result<RunOutcome, Error> {
             (
                 base,
                 credentials,
-                Arc::new(SystemClock) as SharedClock,
+                o.clock
+                    .clone()
+                    .unwrap_or_else(|| Arc::new(SystemClock) as SharedClock),
                 target,
                 environment,
                 None,
@@ -350,7 +356,8 @@ pub async fn run(o: RunOptions) -> Result<RunOutcome, Error> {
     let client = Client::new(client_options.clone()).map_err(|e| Error::Usage(e.to_string()))?;
 
     // Unreachable or refused credentials: exit 3 now, not 40 failed scenarios.
-    if let Err(e) = client.access_token().await {
+    let check = client.tagged(&[], Some("connection check"));
+    if let Err(e) = check.access_token().await {
         if e.is_unreachable() || e.is_credentials_refused() {
             return Err(Error::Unreachable {
                 message: format!("{} ({})", e, e.explain()),
