@@ -46,5 +46,5 @@ Feature: Errors shown so customers and staff understand them
 
   @QA-ERRORS @simulator @test @production
   Scenario: Wrong credentials are refused, and the shop says why
-    When the shop asks for an access token with a wrong client secret
+    When the shop asks for an access token with credentials that are not its own
     Then the shop is refused with a problem explained in plain words

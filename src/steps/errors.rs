@@ -18,11 +18,14 @@ async fn reads_unknown(w: &mut GoLiveWorld) -> Result<(), StepError> {
     }
 }
 
-#[when("the shop asks for an access token with a wrong client secret")]
+#[when("the shop asks for an access token with credentials that are not its own")]
 async fn wrong_secret(w: &mut GoLiveWorld) -> Result<(), StepError> {
     let ctx = w.ctx()?.clone();
     let mut options = ctx.client_options.clone();
-    options.credentials.client_secret = Secret::new("vipps-golive-deliberately-wrong-secret");
+    // Both wrong: the token service echoes the client id it was sent, and the
+    // shop's real client id must not reach the journal through that echo.
+    options.credentials.client_id = Secret::new("vipps-golive-not-a-client-id");
+    options.credentials.client_secret = Secret::new("vipps-golive-not-a-client-secret");
     let ids: Vec<&str> = w.checklist_ids.iter().map(String::as_str).collect();
     let client = Client::new(options)?.tagged(&ids, Some(&w.scenario));
     match client.access_token().await {
