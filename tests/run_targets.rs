@@ -247,3 +247,48 @@ async fn the_guided_production_run_approves_one_at_a_time_and_cleans_up_after() 
     assert!(cleanup.iter().any(|x| x.url.ends_with("/cancel")), "no cancel in the cleanup");
     assert!(cleanup.iter().any(|x| x.url.ends_with("/refund")), "no refund in the cleanup");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_test_environment_path_gives_the_golive_references_and_waits_for_no_person() {
+    // A standalone simulator stands in for apitest.vipps.no (this machine has
+    // no network); the run treats it exactly as --env test.
+    let server = standalone(false).await;
+    let out = tempfile::tempdir().unwrap();
+    let mut o = options(server.base_url(), out.path());
+    o.test_stand_in = true;
+    o.test_phone = Some("4791234567".into());
+    o.non_interactive = true;
+    let outcome = runner::run(o).await.unwrap();
+    let e = &outcome.evidence;
+    assert_eq!(e.run.target, "test");
+
+    let mut not_applicable: Vec<&str> = e
+        .scenarios
+        .iter()
+        .filter(|s| s.verdict == Verdict::NotApplicable)
+        .map(|s| s.name.as_str())
+        .collect();
+    not_applicable.sort_unstable();
+    assert_eq!(
+        not_applicable,
+        [
+            "A payment that stays authorized",
+            "Nobody answers, and the payment expires",
+            "The customer rejects the payment in the app",
+            "The shop still reads the outcome when a webhook arrived first",
+            "The shop's return page opens in a fresh browser",
+        ]
+    );
+    let slow = e
+        .scenarios
+        .iter()
+        .find(|s| s.name == "Nobody answers, and the payment expires")
+        .unwrap();
+    assert!(slow.reason.as_deref().unwrap().contains("--include-slow"));
+    assert!(e.scenarios.iter().all(|s| s.verdict != Verdict::Fail));
+    assert_eq!(verdict_of(e, "GL-TEST"), Verdict::Pass, "{:#?}", e.items);
+    let golive = e.golive.as_ref().unwrap();
+    assert_eq!(golive.checklist_id, "GL-TEST");
+    assert!(golive.references.iter().all(|r| r.reference.is_some()));
+    assert!(!outcome.failed());
+}

@@ -75,6 +75,9 @@ pub struct RunOptions {
     /// Tests only (no flag sets it): treat the `--base-url` target as
     /// production, so the guided run can be tested against a simulator.
     pub production_stand_in: bool,
+    /// Tests only (no flag sets it): treat the `--base-url` target as the
+    /// test environment (force approve with `--test-phone`, a person rejects).
+    pub test_stand_in: bool,
     /// Who approves in production (default: the person at the terminal).
     pub person: Option<Arc<dyn Person>>,
     /// The client's clock for a `--base-url` target (default: the system
@@ -101,6 +104,7 @@ impl RunOptions {
             return_url: None,
             simulator: SimConfig::default(),
             production_stand_in: false,
+            test_stand_in: false,
             person: None,
             clock: None,
         }
@@ -207,8 +211,27 @@ fn not_started(
         .map(|why| (Verdict::NotApplicable, why))
 }
 
+/// Step failures reach cucumber as panics (that is how it learns of them);
+/// their message is in the evidence and the scenario line, so the default
+/// hook's "thread panicked at src/steps/..." is left out. Other panics print.
+fn quiet_step_panics() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let default = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let from_step = info
+                .location()
+                .is_some_and(|l| l.file().replace('\\', "/").contains("src/steps/"));
+            if !from_step {
+                default(info);
+            }
+        }));
+    });
+}
+
 /// Runs the features against the configured target and writes the run folder.
 pub async fn run(o: RunOptions) -> Result<RunOutcome, Error> {
+    quiet_step_panics();
     let production = o.config.target.is_production() || o.production_stand_in;
     if production && !o.allow_real_money {
         return Err(Error::Usage(
@@ -315,7 +338,7 @@ pub async fn run(o: RunOptions) -> Result<RunOutcome, Error> {
                     }),
                     Environment::Production,
                 )
-            } else if matches!(other, ConfigTarget::Test) {
+            } else if matches!(other, ConfigTarget::Test) || o.test_stand_in {
                 (
                     Arc::new(TestTarget {
                         test_phone: o.test_phone.clone(),
@@ -571,6 +594,8 @@ pub async fn run(o: RunOptions) -> Result<RunOutcome, Error> {
             tool_version: env!("CARGO_PKG_VERSION").into(),
             target: if o.production_stand_in {
                 "production".into()
+            } else if o.test_stand_in {
+                "test".into()
             } else {
                 o.config.target.name().into()
             },

@@ -330,10 +330,21 @@ impl Target for ProductionTarget {
                 ));
             };
             self.person.ask(Decision::Approve, reference, link).await?;
-            // A person takes time: poll for up to the payment's ten minutes.
-            let outcome = client
-                .poll_until_final(reference, &PollOptions::default())
-                .await?;
+            // A person takes time: poll for up to the payment's ten minutes,
+            // with a visible countdown.
+            let options = PollOptions::default();
+            let poll = client.poll_until_final(reference, &options);
+            tokio::pin!(poll);
+            let mut left = 600u64;
+            let outcome = loop {
+                tokio::select! {
+                    outcome = &mut poll => break outcome?,
+                    _ = tokio::time::sleep(Duration::from_secs(30)) => {
+                        left = left.saturating_sub(30);
+                        eprintln!("  {}:{:02} left to approve {reference}", left / 60, left % 60);
+                    }
+                }
+            };
             if outcome.payment.state != State::Authorized {
                 return Err(StepError::Check(format!(
                     "the person did not approve: the payment is {}",
