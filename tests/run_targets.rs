@@ -84,12 +84,20 @@ async fn a_standalone_simulator_without_control_makes_exactly_the_provoked_state
     assert!(!outcome.failed());
 }
 
-/// A target that lies: the simulator's answers, with CAPTURED taken out of
-/// every event log.
-async fn lying_target() -> (wiremock::MockServer, Arc<Simulator>) {
+/// How the lying target lies.
+#[derive(Clone, Copy)]
+enum Lie {
+    /// CAPTURED is taken out of every event log.
+    NoCaptured,
+    /// GET payment shows nothing refunded.
+    HiddenRefund,
+}
+
+/// A target that lies: the simulator's answers, with one falsified.
+async fn lying_target(lie: Lie) -> (wiremock::MockServer, Arc<Simulator>) {
     use wiremock::{Request, Respond, ResponseTemplate};
-    struct Lie(Arc<Simulator>);
-    impl Respond for Lie {
+    struct Liar(Arc<Simulator>, Lie);
+    impl Respond for Liar {
         fn respond(&self, req: &Request) -> ResponseTemplate {
             let headers = req
                 .headers
@@ -104,7 +112,16 @@ async fn lying_target() -> (wiremock::MockServer, Arc<Simulator>) {
             );
             let reply = self.0.handle(sim_req);
             let mut body = reply.response.body.clone();
-            if req.url.path().ends_with("/events") {
+            let is_get_payment = req.method.as_str() == "GET"
+                && req.url.path().starts_with("/epayment/v1/payments/")
+                && req.url.path().matches('/').count() == 4;
+            if matches!(self.1, Lie::HiddenRefund) && is_get_payment {
+                if let Ok(mut p) = serde_json::from_slice::<serde_json::Value>(&body) {
+                    p["aggregate"]["refundedAmount"]["value"] = 0.into();
+                    body = serde_json::to_vec(&p).unwrap();
+                }
+            }
+            if matches!(self.1, Lie::NoCaptured) && req.url.path().ends_with("/events") {
                 if let Ok(serde_json::Value::Array(events)) = serde_json::from_slice(&body) {
                     let kept: Vec<_> = events
                         .into_iter()
@@ -126,7 +143,7 @@ async fn lying_target() -> (wiremock::MockServer, Arc<Simulator>) {
     let sim = Simulator::new(SimConfig::default());
     sim.set_base_url(&server.uri());
     wiremock::Mock::given(wiremock::matchers::any())
-        .respond_with(Lie(sim.clone()))
+        .respond_with(Liar(sim.clone(), lie))
         .mount(&server)
         .await;
     (server, sim)
@@ -134,7 +151,7 @@ async fn lying_target() -> (wiremock::MockServer, Arc<Simulator>) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_event_log_without_captured_fails_the_capture_item() {
-    let (server, _sim) = lying_target().await;
+    let (server, _sim) = lying_target(Lie::NoCaptured).await;
     let out = tempfile::tempdir().unwrap();
     let mut o = options(&server.uri(), out.path());
     o.tags = Some("@EP-CAPTURE or @EP-CREATE".into());
@@ -145,6 +162,70 @@ async fn an_event_log_without_captured_fails_the_capture_item() {
     assert!(reason.unwrap().contains("event log reads"));
     assert_eq!(verdict_of(e, "EP-CREATE"), Verdict::Pass);
     assert!(outcome.failed(), "the run must exit 1");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_aggregate_that_hides_a_refund_fails_the_refund_item() {
+    let (server, _sim) = lying_target(Lie::HiddenRefund).await;
+    let out = tempfile::tempdir().unwrap();
+    let mut o = options(&server.uri(), out.path());
+    o.tags = Some("@EP-REFUND or @EP-GET".into());
+    let outcome = runner::run(o).await.unwrap();
+    let e = &outcome.evidence;
+    assert_eq!(verdict_of(e, "EP-REFUND"), Verdict::Fail, "{:#?}", e.items);
+    let reason = e.items.iter().find(|i| i.id == "EP-REFUND").unwrap().reason.clone();
+    assert!(reason.unwrap().contains("refunded"));
+    assert_eq!(verdict_of(e, "EP-GET"), Verdict::Pass);
+    assert!(outcome.failed(), "the run must exit 1");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_judges_the_shops_own_references() {
+    use vipps_golive::cli::{TargetArgs, VerifyArgs};
+    let server = standalone(true).await;
+    let out = tempfile::tempdir().unwrap();
+    let mut o = options(server.base_url(), out.path());
+    o.tags = Some("@GL-TEST".into());
+    let made = runner::run(o).await.unwrap();
+    let refs: Vec<String> = made.evidence.golive.unwrap().references.into_iter()
+        .map(|r| r.reference.unwrap())
+        .collect();
+
+    let target = TargetArgs {
+        base_url: Some(server.base_url().to_owned()),
+        client_id: Some("sim-client-id-123456".into()),
+        client_secret: Some("sim-client-secret-123456".into()),
+        subscription_key: Some("sim-subscription-key-123456".into()),
+        msn: Some("123456".into()),
+        env_file: Some(out.path().join("no.env")),
+        ..TargetArgs::default()
+    };
+    std::fs::write(out.path().join("no.env"), "# empty\n").unwrap();
+    let verify_out = out.path().join("verify");
+    let args = |references: Vec<String>| VerifyArgs {
+        target: target.clone(),
+        references,
+        from_file: None,
+        prod: false,
+        out: verify_out.clone(),
+    };
+    vipps_golive::runner::verify::run(&args(refs.clone())).await.unwrap();
+
+    let err = vipps_golive::runner::verify::run(&args(vec![
+        refs[0].clone(),
+        "golive-never-made-0001".into(),
+    ]))
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("GL-TEST"), "{err}");
+    let evidence: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(verify_out.join("latest/evidence.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(evidence["kind"], "verify");
+    let gl = evidence["items"].as_array().unwrap().iter().find(|i| i["id"] == "GL-TEST").unwrap();
+    assert_eq!(gl["verdict"], "FAIL");
+    assert!(gl["reason"].as_str().unwrap().contains("unknown reference"), "{gl:#}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
