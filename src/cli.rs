@@ -160,7 +160,12 @@ pub struct RunArgs {
     pub allow_real_money: bool,
 
     /// Largest amount sent in production, in øre.
-    #[arg(long, value_name = "ØRE", default_value_t = 100, help_heading = "Production")]
+    #[arg(
+        long,
+        value_name = "ØRE",
+        default_value_t = 100,
+        help_heading = "Production"
+    )]
     pub max_amount: i64,
 }
 

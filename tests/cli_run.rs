@@ -66,7 +66,10 @@ fn a_run_against_the_embedded_simulator_passes_and_writes_its_evidence() {
     // All 17 items in checklist order; GL-PROD needs production.
     let items = evidence["items"].as_array().unwrap();
     let ids: Vec<&str> = items.iter().map(|i| i["id"].as_str().unwrap()).collect();
-    let expected: Vec<&str> = vipps_golive::checklist::ITEMS.iter().map(|i| i.id).collect();
+    let expected: Vec<&str> = vipps_golive::checklist::ITEMS
+        .iter()
+        .map(|i| i.id)
+        .collect();
     assert_eq!(ids, expected);
     for item in items {
         let want = match item["id"].as_str().unwrap() {
@@ -89,7 +92,10 @@ fn a_run_against_the_embedded_simulator_passes_and_writes_its_evidence() {
             .iter()
             .find(|r| r["reference"] == reference)
             .unwrap();
-        assert_eq!(read["events"].as_array().unwrap().last().unwrap()["name"], ending);
+        assert_eq!(
+            read["events"].as_array().unwrap().last().unwrap()["name"],
+            ending
+        );
     }
     // Every state of the state machine was read back.
     let reached: Vec<&str> = evidence["references"]

@@ -53,7 +53,9 @@ fn verdict_of(evidence: &vipps_golive::evidence::model::Evidence, id: &str) -> V
 async fn a_standalone_simulator_without_control_makes_exactly_the_provoked_states_not_applicable() {
     let server = standalone(false).await;
     let out = tempfile::tempdir().unwrap();
-    let outcome = runner::run(options(server.base_url(), out.path())).await.unwrap();
+    let outcome = runner::run(options(server.base_url(), out.path()))
+        .await
+        .unwrap();
     let e = &outcome.evidence;
 
     let mut not_applicable: Vec<&str> = e
@@ -158,7 +160,13 @@ async fn an_event_log_without_captured_fails_the_capture_item() {
     let outcome = runner::run(o).await.unwrap();
     let e = &outcome.evidence;
     assert_eq!(verdict_of(e, "EP-CAPTURE"), Verdict::Fail, "{:#?}", e.items);
-    let reason = e.items.iter().find(|i| i.id == "EP-CAPTURE").unwrap().reason.clone();
+    let reason = e
+        .items
+        .iter()
+        .find(|i| i.id == "EP-CAPTURE")
+        .unwrap()
+        .reason
+        .clone();
     assert!(reason.unwrap().contains("event log reads"));
     assert_eq!(verdict_of(e, "EP-CREATE"), Verdict::Pass);
     assert!(outcome.failed(), "the run must exit 1");
@@ -173,7 +181,13 @@ async fn an_aggregate_that_hides_a_refund_fails_the_refund_item() {
     let outcome = runner::run(o).await.unwrap();
     let e = &outcome.evidence;
     assert_eq!(verdict_of(e, "EP-REFUND"), Verdict::Fail, "{:#?}", e.items);
-    let reason = e.items.iter().find(|i| i.id == "EP-REFUND").unwrap().reason.clone();
+    let reason = e
+        .items
+        .iter()
+        .find(|i| i.id == "EP-REFUND")
+        .unwrap()
+        .reason
+        .clone();
     assert!(reason.unwrap().contains("refunded"));
     assert_eq!(verdict_of(e, "EP-GET"), Verdict::Pass);
     assert!(outcome.failed(), "the run must exit 1");
@@ -187,7 +201,12 @@ async fn verify_judges_the_shops_own_references() {
     let mut o = options(server.base_url(), out.path());
     o.tags = Some("@GL-TEST".into());
     let made = runner::run(o).await.unwrap();
-    let refs: Vec<String> = made.evidence.golive.unwrap().references.into_iter()
+    let refs: Vec<String> = made
+        .evidence
+        .golive
+        .unwrap()
+        .references
+        .into_iter()
         .map(|r| r.reference.unwrap())
         .collect();
 
@@ -209,7 +228,9 @@ async fn verify_judges_the_shops_own_references() {
         prod: false,
         out: verify_out.clone(),
     };
-    vipps_golive::runner::verify::run(&args(refs.clone())).await.unwrap();
+    vipps_golive::runner::verify::run(&args(refs.clone()))
+        .await
+        .unwrap();
 
     let err = vipps_golive::runner::verify::run(&args(vec![
         refs[0].clone(),
@@ -218,14 +239,21 @@ async fn verify_judges_the_shops_own_references() {
     .await
     .unwrap_err();
     assert!(err.to_string().contains("GL-TEST"), "{err}");
-    let evidence: serde_json::Value = serde_json::from_slice(
-        &std::fs::read(verify_out.join("latest/evidence.json")).unwrap(),
-    )
-    .unwrap();
+    let evidence: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(verify_out.join("latest/evidence.json")).unwrap())
+            .unwrap();
     assert_eq!(evidence["kind"], "verify");
-    let gl = evidence["items"].as_array().unwrap().iter().find(|i| i["id"] == "GL-TEST").unwrap();
+    let gl = evidence["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == "GL-TEST")
+        .unwrap();
     assert_eq!(gl["verdict"], "FAIL");
-    assert!(gl["reason"].as_str().unwrap().contains("unknown reference"), "{gl:#}");
+    assert!(
+        gl["reason"].as_str().unwrap().contains("unknown reference"),
+        "{gl:#}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -314,7 +342,11 @@ async fn the_guided_production_run_approves_one_at_a_time_and_cleans_up_after() 
         }
     }
     // Scenarios ran one at a time.
-    let mut runs: Vec<_> = e.scenarios.iter().map(|s| (s.started_at, s.finished_at)).collect();
+    let mut runs: Vec<_> = e
+        .scenarios
+        .iter()
+        .map(|s| (s.started_at, s.finished_at))
+        .collect();
     runs.sort();
     for w in runs.windows(2) {
         assert!(w[0].1 <= w[1].0, "two scenarios overlapped");
@@ -325,8 +357,14 @@ async fn the_guided_production_run_approves_one_at_a_time_and_cleans_up_after() 
         .iter()
         .filter(|x| x.scenario.as_deref() == Some("cleanup after the production run"))
         .collect();
-    assert!(cleanup.iter().any(|x| x.url.ends_with("/cancel")), "no cancel in the cleanup");
-    assert!(cleanup.iter().any(|x| x.url.ends_with("/refund")), "no refund in the cleanup");
+    assert!(
+        cleanup.iter().any(|x| x.url.ends_with("/cancel")),
+        "no cancel in the cleanup"
+    );
+    assert!(
+        cleanup.iter().any(|x| x.url.ends_with("/refund")),
+        "no refund in the cleanup"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -50,7 +50,9 @@ pub fn run(args: &ChecklistArgs, out: &mut impl Write) -> Result<(), Error> {
                     targets: s
                         .tags
                         .iter()
-                        .filter(|t| ["simulator", "test", "production", "manual"].contains(&t.as_str()))
+                        .filter(|t| {
+                            ["simulator", "test", "production", "manual"].contains(&t.as_str())
+                        })
                         .cloned()
                         .collect(),
                 })
@@ -60,14 +62,23 @@ pub fn run(args: &ChecklistArgs, out: &mut impl Write) -> Result<(), Error> {
     let written = match args.format {
         Format::Json => serde_json::to_string_pretty(&rows)
             .map_err(|e| Error::Usage(e.to_string()))
-            .and_then(|s| writeln!(out, "{s}").map_err(|e| io(e))),
-        Format::Text => rows.iter().try_for_each(|r| {
-            writeln!(out, "{}  {}", r.id, r.title)?;
-            for s in &r.scenarios {
-                writeln!(out, "    {} [{}]  ({})", s.scenario, s.targets.join(" "), s.feature)?;
-            }
-            Ok(())
-        }).map_err(io),
+            .and_then(|s| writeln!(out, "{s}").map_err(io)),
+        Format::Text => rows
+            .iter()
+            .try_for_each(|r| {
+                writeln!(out, "{}  {}", r.id, r.title)?;
+                for s in &r.scenarios {
+                    writeln!(
+                        out,
+                        "    {} [{}]  ({})",
+                        s.scenario,
+                        s.targets.join(" "),
+                        s.feature
+                    )?;
+                }
+                Ok(())
+            })
+            .map_err(io),
     };
     match written {
         // A closed pipe (`| head`) is not an error.

@@ -38,9 +38,10 @@ async fn run_async(args: &RunArgs) -> Result<(), Error> {
     o.allow_real_money = args.allow_real_money;
     o.max_amount = args.max_amount;
     o.return_url = match &args.return_url {
-        Some(u) => Some(url::Url::parse(u).map_err(|e| {
-            Error::Usage(format!("`--return-url {u}` is not a URL: {e}"))
-        })?),
+        Some(u) => Some(
+            url::Url::parse(u)
+                .map_err(|e| Error::Usage(format!("`--return-url {u}` is not a URL: {e}")))?,
+        ),
         None => None,
     };
     for a in &args.attest {

@@ -158,7 +158,10 @@ pub struct Buffer(pub Arc<Mutex<Vec<u8>>>);
 
 impl Buffer {
     pub fn take(&self) -> Vec<u8> {
-        self.0.lock().map(|mut b| std::mem::take(&mut *b)).unwrap_or_default()
+        self.0
+            .lock()
+            .map(|mut b| std::mem::take(&mut *b))
+            .unwrap_or_default()
     }
 }
 

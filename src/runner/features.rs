@@ -8,16 +8,46 @@ use cucumber::parser::Parser;
 
 /// The features of `features/`, compiled in so the binary runs from anywhere.
 pub const EMBEDDED: &[(&str, &str)] = &[
-    ("features/endpoints.feature", include_str!("../../features/endpoints.feature")),
-    ("features/states.feature", include_str!("../../features/states.feature")),
-    ("features/errors.feature", include_str!("../../features/errors.feature")),
-    ("features/headers.feature", include_str!("../../features/headers.feature")),
-    ("features/history.feature", include_str!("../../features/history.feature")),
-    ("features/reference.feature", include_str!("../../features/reference.feature")),
-    ("features/polling.feature", include_str!("../../features/polling.feature")),
-    ("features/redirects.feature", include_str!("../../features/redirects.feature")),
-    ("features/attestations.feature", include_str!("../../features/attestations.feature")),
-    ("features/golive.feature", include_str!("../../features/golive.feature")),
+    (
+        "features/endpoints.feature",
+        include_str!("../../features/endpoints.feature"),
+    ),
+    (
+        "features/states.feature",
+        include_str!("../../features/states.feature"),
+    ),
+    (
+        "features/errors.feature",
+        include_str!("../../features/errors.feature"),
+    ),
+    (
+        "features/headers.feature",
+        include_str!("../../features/headers.feature"),
+    ),
+    (
+        "features/history.feature",
+        include_str!("../../features/history.feature"),
+    ),
+    (
+        "features/reference.feature",
+        include_str!("../../features/reference.feature"),
+    ),
+    (
+        "features/polling.feature",
+        include_str!("../../features/polling.feature"),
+    ),
+    (
+        "features/redirects.feature",
+        include_str!("../../features/redirects.feature"),
+    ),
+    (
+        "features/attestations.feature",
+        include_str!("../../features/attestations.feature"),
+    ),
+    (
+        "features/golive.feature",
+        include_str!("../../features/golive.feature"),
+    ),
 ];
 
 /// Why features could not be loaded.
@@ -37,12 +67,11 @@ pub enum FeatureError {
 
 /// Parses one feature text (with its Scenario Outlines expanded).
 pub fn parse(path: &str, text: &str) -> Result<gherkin::Feature, FeatureError> {
-    let mut feature = gherkin::Feature::parse(text, GherkinEnv::default()).map_err(|e| {
-        FeatureError::Parse {
+    let mut feature =
+        gherkin::Feature::parse(text, GherkinEnv::default()).map_err(|e| FeatureError::Parse {
             path: path.to_owned(),
             message: e.to_string(),
-        }
-    })?;
+        })?;
     feature.path = Some(PathBuf::from(path));
     feature.expand_examples().map_err(|e| FeatureError::Parse {
         path: path.to_owned(),
@@ -65,7 +94,10 @@ pub fn from_dir(dir: &Path) -> Result<Vec<gherkin::Feature>, FeatureError> {
         .map_err(read)?
         .filter_map(Result::ok)
         .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x.eq_ignore_ascii_case("feature")))
+        .filter(|p| {
+            p.extension()
+                .is_some_and(|x| x.eq_ignore_ascii_case("feature"))
+        })
         .collect();
     files.sort();
     if files.is_empty() {

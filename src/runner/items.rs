@@ -33,7 +33,14 @@ pub struct Inputs<'a> {
 }
 
 const STATES: [&str; 8] = [
-    "CREATED", "ABORTED", "EXPIRED", "CANCELLED", "CAPTURED", "REFUNDED", "AUTHORIZED", "TERMINATED",
+    "CREATED",
+    "ABORTED",
+    "EXPIRED",
+    "CANCELLED",
+    "CAPTURED",
+    "REFUNDED",
+    "AUTHORIZED",
+    "TERMINATED",
 ];
 
 /// All 17 items, in checklist order.
@@ -89,7 +96,10 @@ fn manual(row: &mut ItemResult, attestations: &[Attestation]) {
         None => set(
             row,
             Verdict::NeedsAttestation,
-            format!("a person must confirm it (hint: --attest {}=\"Name, role\")", row.id),
+            format!(
+                "a person must confirm it (hint: --attest {}=\"Name, role\")",
+                row.id
+            ),
         ),
     }
 }
@@ -264,7 +274,11 @@ fn golive(row: &mut ItemResult, i: &Inputs<'_>, scenarios: &[&ScenarioResult]) {
         }
     }
     let refs = golive_refs(&row.id, i.kept);
-    row.references = refs.references.iter().filter_map(|r| r.reference.clone()).collect();
+    row.references = refs
+        .references
+        .iter()
+        .filter_map(|r| r.reference.clone())
+        .collect();
     let missing: Vec<&str> = refs
         .references
         .iter()
@@ -284,7 +298,10 @@ fn golive(row: &mut ItemResult, i: &Inputs<'_>, scenarios: &[&ScenarioResult]) {
         let why = failed.reason.clone().unwrap_or_default();
         return set(row, Verdict::Fail, format!("{}: {why}", failed.name));
     }
-    if scenarios.iter().any(|s| s.verdict == Verdict::NotApplicable) {
+    if scenarios
+        .iter()
+        .any(|s| s.verdict == Verdict::NotApplicable)
+    {
         let why = scenarios
             .iter()
             .find_map(|s| s.reason.clone())

@@ -188,12 +188,20 @@ fn not_started(
     if has("manual") {
         let ids = steps::checklist_ids(tags);
         let attested = ids.iter().all(|id| o.attest.iter().any(|(a, _)| a == id));
-        return (!attested).then(|| (Verdict::NeedsAttestation, steps::target::needs_attestation()));
+        return (!attested).then(|| {
+            (
+                Verdict::NeedsAttestation,
+                steps::target::needs_attestation(),
+            )
+        });
     }
     if !has(target.tag()) {
         return Some((
             Verdict::NotApplicable,
-            format!("not run on the {} target (its tags name where it runs)", target.tag()),
+            format!(
+                "not run on the {} target (its tags name where it runs)",
+                target.tag()
+            ),
         ));
     }
     if has("slow") && environment != Environment::Simulator && !o.include_slow {
@@ -253,12 +261,13 @@ pub async fn run(o: RunOptions) -> Result<RunOutcome, Error> {
         None => features::embedded(),
     }
     .map_err(|e| Error::Usage(e.to_string()))?;
-    let tag_filter = match &o.tags {
-        Some(expr) => Some(expr.parse::<TagOperation>().map_err(|e| {
-            Error::Usage(format!("`--tags {expr}` is not a tag expression: {e}"))
-        })?),
-        None => None,
-    };
+    let tag_filter =
+        match &o.tags {
+            Some(expr) => Some(expr.parse::<TagOperation>().map_err(|e| {
+                Error::Usage(format!("`--tags {expr}` is not a tag expression: {e}"))
+            })?),
+            None => None,
+        };
 
     let started_at = Utc::now();
     let run_id = format!(
@@ -355,7 +364,11 @@ pub async fn run(o: RunOptions) -> Result<RunOutcome, Error> {
                 let loopback = matches!(base.host(), Some(url::Host::Ipv4(a)) if a.is_loopback())
                     || base.host_str() == Some("localhost");
                 (
-                    Arc::new(SimulatorTarget::new(control, loopback, o.return_url.is_some())),
+                    Arc::new(SimulatorTarget::new(
+                        control,
+                        loopback,
+                        o.return_url.is_some(),
+                    )),
                     Environment::Simulator,
                 )
             };
@@ -408,10 +421,7 @@ pub async fn run(o: RunOptions) -> Result<RunOutcome, Error> {
         client_options,
         target: target.clone(),
         exchanges: memory.clone(),
-        references: ReferenceGenerator::new(&format!(
-            "golive-{}",
-            &run_id[..15].replace('T', "")
-        )),
+        references: ReferenceGenerator::new(&format!("golive-{}", &run_id[..15].replace('T', ""))),
         attestations: attestations.clone(),
         max_amount: production.then_some(o.max_amount.max(1)),
         return_page: o.return_url.clone(),
@@ -445,7 +455,11 @@ pub async fn run(o: RunOptions) -> Result<RunOutcome, Error> {
         Environment::Test => 4,
         Environment::Production => 1,
     });
-    let concurrency = if environment == Environment::Production { 1 } else { concurrency.max(1) };
+    let concurrency = if environment == Environment::Production {
+        1
+    } else {
+        concurrency.max(1)
+    };
 
     let collected = Arc::new(Collected::default());
     let junit = Buffer::default();
@@ -479,7 +493,9 @@ pub async fn run(o: RunOptions) -> Result<RunOutcome, Error> {
     }
     let running = RUN_CONTEXT.scope(
         ctx.clone(),
-        cucumber.filter_run((), move |f, _, s| filter_selected.contains(&features::key(f, s))),
+        cucumber.filter_run((), move |f, _, s| {
+            filter_selected.contains(&features::key(f, s))
+        }),
     );
     let interrupted = if production {
         tokio::select! {
@@ -623,7 +639,9 @@ pub async fn run(o: RunOptions) -> Result<RunOutcome, Error> {
     let html = html::render(&evidence);
     output::finish(&o.out, &dir, &evidence, &junit.take(), &json.take(), &html)?;
     if interrupted {
-        return Err(Error::Failed("the run was interrupted (Ctrl-C); what it left was cleaned up".into()));
+        return Err(Error::Failed(
+            "the run was interrupted (Ctrl-C); what it left was cleaned up".into(),
+        ));
     }
     Ok(RunOutcome { evidence, dir })
 }

@@ -16,15 +16,18 @@ fn io(context: String) -> impl FnOnce(std::io::Error) -> Error {
 /// Creates `<out>/<run_id>/`.
 pub fn create(out: &Path, run_id: &str) -> Result<PathBuf, Error> {
     let dir = out.join(run_id);
-    std::fs::create_dir_all(&dir)
-        .map_err(io(format!("cannot create the report folder `{}`", dir.display())))?;
+    std::fs::create_dir_all(&dir).map_err(io(format!(
+        "cannot create the report folder `{}`",
+        dir.display()
+    )))?;
     Ok(dir)
 }
 
 /// Writes one file of the run folder (to a temporary name, then renamed).
 pub fn write(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), Error> {
     let tmp = dir.join(format!(".{name}.tmp"));
-    std::fs::write(&tmp, bytes).map_err(io(format!("cannot write `{name}` in `{}`", dir.display())))?;
+    std::fs::write(&tmp, bytes)
+        .map_err(io(format!("cannot write `{name}` in `{}`", dir.display())))?;
     std::fs::rename(&tmp, dir.join(name))
         .map_err(io(format!("cannot write `{name}` in `{}`", dir.display())))
 }
@@ -47,7 +50,13 @@ pub fn finish(
     write(dir, "cucumber.json", cucumber_json)?;
     write(dir, "report.html", html.as_bytes())?;
     let mut files = serde_json::Map::new();
-    for name in ["journal.jsonl", "evidence.json", "junit.xml", "cucumber.json", "report.html"] {
+    for name in [
+        "journal.jsonl",
+        "evidence.json",
+        "junit.xml",
+        "cucumber.json",
+        "report.html",
+    ] {
         if let Ok(bytes) = std::fs::read(dir.join(name)) {
             files.insert(
                 name.into(),
@@ -79,8 +88,10 @@ fn point_latest(out: &Path, dir: &Path) -> Result<(), Error> {
     let name = dir.file_name().map(PathBuf::from).unwrap_or_default();
     #[cfg(unix)]
     {
-        std::os::unix::fs::symlink(&name, &latest)
-            .map_err(io(format!("cannot point `{}` at the run", latest.display())))
+        std::os::unix::fs::symlink(&name, &latest).map_err(io(format!(
+            "cannot point `{}` at the run",
+            latest.display()
+        )))
     }
     #[cfg(not(unix))]
     {

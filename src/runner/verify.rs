@@ -9,8 +9,8 @@ use super::items::{outcomes, Environment};
 use super::output;
 use crate::api::{Client, ClientOptions};
 use crate::checklist::ITEMS;
-use crate::clock::SystemClock;
 use crate::cli::VerifyArgs;
+use crate::clock::SystemClock;
 use crate::config::{self, Target as ConfigTarget};
 use crate::evidence::model::{
     Evidence, GoLive, GoLiveReference, ItemResult, RunInfo, RunKind, Verdict,
@@ -133,7 +133,11 @@ pub async fn run(args: &VerifyArgs) -> Result<(), Error> {
         .collect();
     let problems: Vec<String> = judged
         .iter()
-        .filter_map(|j| j.problem.as_ref().map(|p| format!("`{}`: {p}", j.reference)))
+        .filter_map(|j| {
+            j.problem
+                .as_ref()
+                .map(|p| format!("`{}`: {p}", j.reference))
+        })
         .collect();
     let read_ok = judged.iter().any(|j| j.outcome.is_some());
     let items = ITEMS
@@ -154,7 +158,9 @@ pub async fn run(args: &VerifyArgs) -> Result<(), Error> {
             } else {
                 (
                     Verdict::NotApplicable,
-                    Some("verify only reads references; run `vipps-golive run` for this item".into()),
+                    Some(
+                        "verify only reads references; run `vipps-golive run` for this item".into(),
+                    ),
                 )
             };
             ItemResult {
@@ -209,7 +215,9 @@ pub async fn run(args: &VerifyArgs) -> Result<(), Error> {
     crate::commands::run::print_summary(&evidence, &dir);
     let _ = Environment::Test;
     if evidence.items.iter().any(|i| i.verdict.fails_run()) {
-        return Err(Error::Failed(format!("{id} is not proven by these references")));
+        return Err(Error::Failed(format!(
+            "{id} is not proven by these references"
+        )));
     }
     Ok(())
 }
@@ -255,6 +263,9 @@ pub async fn judge(client: &Client, reference: &str, prod: bool) -> Judged {
             problem: None,
         }
     } else {
-        bad(format!("its event log ends {last}, not one of {}", wanted.join(", ")))
+        bad(format!(
+            "its event log ends {last}, not one of {}",
+            wanted.join(", ")
+        ))
     }
 }

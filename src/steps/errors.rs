@@ -10,7 +10,9 @@ use crate::secret::Secret;
 async fn reads_unknown(w: &mut GoLiveWorld) -> Result<(), StepError> {
     let reference = w.new_reference()?;
     match w.client()?.get_payment(&reference).await {
-        Ok(_) => fail(format!("`{reference}` was never made, yet the API answered it")),
+        Ok(_) => fail(format!(
+            "`{reference}` was never made, yet the API answered it"
+        )),
         Err(e) => {
             w.refused = Some(e);
             Ok(())
@@ -46,7 +48,9 @@ async fn refused(w: &mut GoLiveWorld) -> Result<(), StepError> {
         return fail(format!("expected an answer from the API, got: {error}"));
     };
     if !(400..500).contains(&status) {
-        return fail(format!("expected a 4xx refusal, got HTTP {status}: {error}"));
+        return fail(format!(
+            "expected a 4xx refusal, got HTTP {status}: {error}"
+        ));
     }
     match error.body() {
         Some(ErrorBody::Problem(p)) => {

@@ -46,9 +46,9 @@ pub fn missing_headers(e: &Exchange) -> Vec<String> {
     if e.method == "POST" && !token_call {
         match value("Idempotency-Key") {
             None => missing.push("Idempotency-Key is missing on a POST".into()),
-            Some(k) if k.chars().count() > MAX_IDEMPOTENCY_KEY_LEN => {
-                missing.push(format!("Idempotency-Key is over {MAX_IDEMPOTENCY_KEY_LEN} characters"))
-            }
+            Some(k) if k.chars().count() > MAX_IDEMPOTENCY_KEY_LEN => missing.push(format!(
+                "Idempotency-Key is over {MAX_IDEMPOTENCY_KEY_LEN} characters"
+            )),
             Some(_) => {}
         }
     }
@@ -83,7 +83,9 @@ async fn headers(w: &mut GoLiveWorld) -> Result<(), StepError> {
     Ok(())
 }
 
-#[then(regex = r"^every POST of this scenario carried an idempotency key of at most (\d+) characters$")]
+#[then(
+    regex = r"^every POST of this scenario carried an idempotency key of at most (\d+) characters$"
+)]
 async fn idempotency(w: &mut GoLiveWorld, _max: String) -> Result<(), StepError> {
     for e in scenario_exchanges(w)? {
         let missing: Vec<String> = missing_headers(&e)
@@ -128,15 +130,15 @@ async fn keep_golive(w: &mut GoLiveWorld, outcome: String) -> Result<(), StepErr
     };
     let last = events.last().map(payments::event_name).unwrap_or_default();
     if p.state.as_str() != "AUTHORIZED" {
-        return fail(format!("the payment is {}, not AUTHORIZED", p.state.as_str()));
+        return fail(format!(
+            "the payment is {}, not AUTHORIZED",
+            p.state.as_str()
+        ));
     }
     if last != outcome {
         return fail(format!("the event log ends {last}, not {outcome}"));
     }
-    w.kept.push(KeptReference {
-        outcome,
-        reference,
-    });
+    w.kept.push(KeptReference { outcome, reference });
     Ok(())
 }
 
@@ -178,7 +180,8 @@ async fn return_page_answers(w: &mut GoLiveWorld) -> Result<(), StepError> {
         return Err(StepError::NotApplicable(super::target::no_return_page()));
     };
     let mut url = page.clone();
-    url.query_pairs_mut().append_pair("reference", "golive-return-check");
+    url.query_pairs_mut()
+        .append_pair("reference", "golive-return-check");
     // A fresh browser: no cookie store, no session.
     let response = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::limited(5))
@@ -189,8 +192,13 @@ async fn return_page_answers(w: &mut GoLiveWorld) -> Result<(), StepError> {
         .await
         .map_err(|e| StepError::Check(format!("the return page `{url}` did not answer: {e}")))?;
     let status = response.status();
-    if status.is_server_error() || status == reqwest::StatusCode::UNAUTHORIZED || status == reqwest::StatusCode::FORBIDDEN {
-        return fail(format!("the return page answered HTTP {status} without a session"));
+    if status.is_server_error()
+        || status == reqwest::StatusCode::UNAUTHORIZED
+        || status == reqwest::StatusCode::FORBIDDEN
+    {
+        return fail(format!(
+            "the return page answered HTTP {status} without a session"
+        ));
     }
     Ok(())
 }

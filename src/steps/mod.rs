@@ -146,7 +146,11 @@ impl fmt::Debug for GoLiveWorld {
             .field("references", &self.references)
             .field(
                 "state",
-                &self.payment.as_ref().map(|p| p.state.as_str()).unwrap_or("-"),
+                &self
+                    .payment
+                    .as_ref()
+                    .map(|p| p.state.as_str())
+                    .unwrap_or("-"),
             )
             .finish_non_exhaustive()
     }
@@ -242,7 +246,8 @@ impl GoLiveWorld {
         if self.written_amount <= cap || self.written_amount == 0 {
             return Ok(written.min(cap));
         }
-        let scaled = (i128::from(written) * i128::from(cap) / i128::from(self.written_amount)) as i64;
+        let scaled =
+            (i128::from(written) * i128::from(cap) / i128::from(self.written_amount)) as i64;
         Ok(scaled.max(1))
     }
 }

@@ -18,8 +18,14 @@ enum Op {
 
 async fn send(client: &Client, op: Op, reference: &str, amount: i64) -> Result<(), ApiError> {
     match op {
-        Op::Capture => client.capture_payment(reference, Amount::nok(amount)).await.map(drop),
-        Op::Refund => client.refund_payment(reference, Amount::nok(amount)).await.map(drop),
+        Op::Capture => client
+            .capture_payment(reference, Amount::nok(amount))
+            .await
+            .map(drop),
+        Op::Refund => client
+            .refund_payment(reference, Amount::nok(amount))
+            .await
+            .map(drop),
         Op::Cancel => client.cancel_payment(reference, None).await.map(drop),
     }
 }
@@ -33,7 +39,11 @@ async fn modify(
 ) -> Result<(), StepError> {
     w.no_refusal()?;
     let reference = w.reference()?;
-    let amount = if amount.is_empty() { 0 } else { w.amount(parse_amount(amount)?)? };
+    let amount = if amount.is_empty() {
+        0
+    } else {
+        w.amount(parse_amount(amount)?)?
+    };
     let mut client = w.client()?;
     if let Some(key) = key {
         client = client.with_idempotency_key(key)?;
@@ -54,17 +64,31 @@ async fn captures(w: &mut GoLiveWorld, amount: String) -> Result<(), StepError> 
 }
 
 #[when(regex = r#"^the shop captures (\d+\.\d\d) NOK with the idempotency key "([^"]+)"$"#)]
-async fn captures_with_key(w: &mut GoLiveWorld, amount: String, key: String) -> Result<(), StepError> {
+async fn captures_with_key(
+    w: &mut GoLiveWorld,
+    amount: String,
+    key: String,
+) -> Result<(), StepError> {
     // Unique per run: a fixed key would collide with an earlier run's.
     let key = format!("{key}-{}", w.reference()?);
-    let key: String = key.chars().take(crate::api::MAX_IDEMPOTENCY_KEY_LEN).collect();
+    let key: String = key
+        .chars()
+        .take(crate::api::MAX_IDEMPOTENCY_KEY_LEN)
+        .collect();
     modify(w, Op::Capture, &amount, Some(&key), true).await
 }
 
 #[given(regex = r#"^the shop has captured (\d+\.\d\d) NOK with the idempotency key "([^"]+)"$"#)]
-async fn captured_with_key(w: &mut GoLiveWorld, amount: String, key: String) -> Result<(), StepError> {
+async fn captured_with_key(
+    w: &mut GoLiveWorld,
+    amount: String,
+    key: String,
+) -> Result<(), StepError> {
     let key = format!("{key}-{}", w.reference()?);
-    let key: String = key.chars().take(crate::api::MAX_IDEMPOTENCY_KEY_LEN).collect();
+    let key: String = key
+        .chars()
+        .take(crate::api::MAX_IDEMPOTENCY_KEY_LEN)
+        .collect();
     modify(w, Op::Capture, &amount, Some(&key), false).await
 }
 

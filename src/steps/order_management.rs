@@ -58,7 +58,9 @@ async fn adds_receipt(w: &mut GoLiveWorld, amount: String) -> Result<(), StepErr
     Ok(())
 }
 
-#[when("the shop sets the category to an order confirmation with a link to the order and the image")]
+#[when(
+    "the shop sets the category to an order confirmation with a link to the order and the image"
+)]
 async fn sets_category(w: &mut GoLiveWorld) -> Result<(), StepError> {
     let reference = w.reference()?;
     let category = Category {

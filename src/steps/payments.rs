@@ -74,7 +74,11 @@ pub async fn create(
 }
 
 #[when(regex = r"^the shop creates a payment of (\d+\.\d\d) NOK with the user flow (\w+)$")]
-async fn creates_with_flow(w: &mut GoLiveWorld, amount: String, flow: String) -> Result<(), StepError> {
+async fn creates_with_flow(
+    w: &mut GoLiveWorld,
+    amount: String,
+    flow: String,
+) -> Result<(), StepError> {
     let written = parse_amount(&amount)?;
     let flow = user_flow(&flow)?;
     // Below the smallest amount: the scenario expects the API to refuse.
@@ -94,7 +98,14 @@ async fn creates_with_reference(
 
 #[given(regex = r"^a payment of (\d+\.\d\d) NOK waiting for the customer$")]
 async fn waiting(w: &mut GoLiveWorld, amount: String) -> Result<(), StepError> {
-    create(w, parse_amount(&amount)?, UserFlow::WebRedirect, None, false).await
+    create(
+        w,
+        parse_amount(&amount)?,
+        UserFlow::WebRedirect,
+        None,
+        false,
+    )
+    .await
 }
 
 /// The customer approves the current payment (through the target) and the
@@ -112,7 +123,14 @@ pub async fn approve(w: &mut GoLiveWorld) -> Result<(), StepError> {
 
 #[given(regex = r"^a payment of (\d+\.\d\d) NOK that the customer has approved$")]
 async fn approved(w: &mut GoLiveWorld, amount: String) -> Result<(), StepError> {
-    create(w, parse_amount(&amount)?, UserFlow::WebRedirect, None, false).await?;
+    create(
+        w,
+        parse_amount(&amount)?,
+        UserFlow::WebRedirect,
+        None,
+        false,
+    )
+    .await?;
     approve(w).await?;
     let reference = w.reference()?;
     let outcome = w
@@ -178,7 +196,9 @@ async fn redirect_link(w: &mut GoLiveWorld, which: String) -> Result<(), StepErr
     match (which.as_str(), &created.redirect_url) {
         ("a", Some(_)) | ("no", None) => Ok(()),
         (_, None) => fail("the answer has no redirectUrl"),
-        (_, Some(url)) => fail(format!("the answer has a redirectUrl `{url}` it should not have")),
+        (_, Some(url)) => fail(format!(
+            "the answer has a redirectUrl `{url}` it should not have"
+        )),
     }
 }
 
@@ -191,7 +211,10 @@ fn state(name: &str) -> Result<State, StepError> {
 async fn payment_is(w: &mut GoLiveWorld, expected: String) -> Result<(), StepError> {
     let expected = state(&expected)?;
     read_back(w).await?;
-    let p = w.payment.as_ref().ok_or_else(|| StepError::Check("no payment read".into()))?;
+    let p = w
+        .payment
+        .as_ref()
+        .ok_or_else(|| StepError::Check("no payment read".into()))?;
     if p.state != expected {
         return fail(format!(
             "the payment is {}, expected {}",
@@ -215,7 +238,10 @@ async fn payment_with(
     second_kind: String,
 ) -> Result<(), StepError> {
     payment_is(w, expected).await?;
-    let p = w.payment.as_ref().ok_or_else(|| StepError::Check("no payment read".into()))?;
+    let p = w
+        .payment
+        .as_ref()
+        .ok_or_else(|| StepError::Check("no payment read".into()))?;
     let a = &p.aggregate;
     let mut checks = vec![(first_kind.clone(), w.amount(parse_amount(&first)?)?)];
     if first_kind == "authorized" {

@@ -133,7 +133,12 @@ impl SimulatorTarget {
         )
     }
 
-    async fn control(&self, client: &Client, reference: &str, action: &str) -> Result<(), StepError> {
+    async fn control(
+        &self,
+        client: &Client,
+        reference: &str,
+        action: &str,
+    ) -> Result<(), StepError> {
         let Some(base) = &self.control else {
             return Err(StepError::NotApplicable(no_control()));
         };
@@ -146,7 +151,9 @@ impl SimulatorTarget {
             .header("Merchant-Serial-Number", client.msn())
             .send()
             .await
-            .map_err(|e| StepError::Check(format!("the simulator's control API did not answer: {e}")))?;
+            .map_err(|e| {
+                StepError::Check(format!("the simulator's control API did not answer: {e}"))
+            })?;
         if response.status().is_success() {
             Ok(())
         } else {
@@ -170,9 +177,8 @@ impl Target for SimulatorTarget {
         match need {
             Need::Approve => None,
             Need::Abort | Need::Expire => self.control.is_none().then(no_control),
-            Need::WebhookReceiver => (!self.webhooks).then(|| {
-                "webhooks from this target cannot reach the harness".to_owned()
-            }),
+            Need::WebhookReceiver => (!self.webhooks)
+                .then(|| "webhooks from this target cannot reach the harness".to_owned()),
             Need::ReturnPage => (!self.return_page).then(no_return_page),
             Need::Attestation => Some(needs_attestation()),
         }
@@ -183,9 +189,7 @@ impl Target for SimulatorTarget {
         reference: &'a str,
         created: &'a CreatePaymentResponse,
     ) -> BoxFuture<'a, Result<(), StepError>> {
-        Box::pin(async move {
-            force_approve(client, reference, created, &self.test_phone).await
-        })
+        Box::pin(async move { force_approve(client, reference, created, &self.test_phone).await })
     }
     fn abort<'a>(
         &'a self,
@@ -222,7 +226,8 @@ async fn force_approve(
 }
 
 pub(crate) fn no_return_page() -> String {
-    "the shop's own return page was not given (hint: --return-url https://shop.example/return)".into()
+    "the shop's own return page was not given (hint: --return-url https://shop.example/return)"
+        .into()
 }
 
 pub(crate) fn needs_attestation() -> String {

@@ -79,11 +79,17 @@ async fn webhook_arrives(w: &mut GoLiveWorld, event: String) -> Result<(), StepE
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let id = w.webhooks.as_ref().map(|r| r.id.clone()).unwrap_or_default();
+    let id = w
+        .webhooks
+        .as_ref()
+        .map(|r| r.id.clone())
+        .unwrap_or_default();
     let _ = client.delete_webhook(&id).await;
     w.webhooks = None;
     if !arrived {
-        return fail(format!("no {event} webhook for `{reference}` arrived within 10 s"));
+        return fail(format!(
+            "no {event} webhook for `{reference}` arrived within 10 s"
+        ));
     }
     Ok(())
 }
