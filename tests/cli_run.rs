@@ -226,3 +226,45 @@ fn a_simulator_account_never_shows_its_keys_in_debug() {
     assert!(!shown.contains("CANARY"), "{shown}");
     assert!(!shown.contains("sim-client-secret-123456"), "{shown}");
 }
+
+#[test]
+fn a_users_own_features_folder_runs_and_a_step_nobody_defined_fails_the_item() {
+    let dir = tempfile::tempdir().unwrap();
+    let features = dir.path().join("features");
+    std::fs::create_dir(&features).unwrap();
+    std::fs::write(
+        features.join("mine.feature"),
+        "Feature: Mine\n\n  @EP-CAPTURE @simulator\n  Scenario: Our own capture\n    Given a payment of 10.00 NOK that the customer has approved\n    When the shop captures 10.00 NOK\n    Then the payment is AUTHORIZED with 10.00 NOK captured\n\n  @EP-REFUND @simulator\n  Scenario: A step nobody wrote\n    Given the moon is full\n",
+    )
+    .unwrap();
+    let output = golive()
+        .current_dir(dir.path())
+        .args(["run", "--features", "features", "--out", "reports"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "stderr:\n{stderr}");
+    let evidence: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(dir.path().join("reports/latest/evidence.json")).unwrap(),
+    )
+    .unwrap();
+    let scenarios = evidence["scenarios"].as_array().unwrap();
+    assert_eq!(scenarios.len(), 2);
+    assert_eq!(scenarios[0]["verdict"], "PASS", "{scenarios:#?}");
+    assert_eq!(scenarios[1]["verdict"], "FAIL");
+    assert!(scenarios[1]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("matches no step definition"));
+    let item = |id: &str| {
+        evidence["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["id"] == id)
+            .unwrap()["verdict"]
+            .clone()
+    };
+    assert_eq!(item("EP-CAPTURE"), "PASS");
+    assert_eq!(item("EP-REFUND"), "FAIL");
+}
