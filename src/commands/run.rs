@@ -80,7 +80,17 @@ pub fn print_summary(evidence: &Evidence, dir: &std::path::Path) {
             None => writeln!(out, "{:<13} {}", item.id, item.verdict.label()),
         };
     }
-    if let Some(golive) = &evidence.golive {
+    let golive_applies = |id: &str| {
+        evidence
+            .items
+            .iter()
+            .any(|i| i.id == id && i.verdict != crate::evidence::model::Verdict::NotApplicable)
+    };
+    if let Some(golive) = evidence
+        .golive
+        .as_ref()
+        .filter(|g| golive_applies(&g.checklist_id))
+    {
         for r in &golive.references {
             let _ = writeln!(
                 out,

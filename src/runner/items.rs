@@ -273,6 +273,9 @@ fn golive(row: &mut ItemResult, i: &Inputs<'_>, scenarios: &[&ScenarioResult]) {
             )
         }
     }
+    if scenarios.is_empty() {
+        return set(row, Verdict::NotApplicable, "no scenario for it was selected");
+    }
     let refs = golive_refs(&row.id, i.kept);
     row.references = refs
         .references
