@@ -8,7 +8,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 ///
 /// Exit status: 0 every required item passed; 1 an item failed; 2 bad usage
 /// or configuration; 3 the target could not be reached or refused the
-/// credentials.
+/// credentials; 4 the evidence could not be recorded (disk full, folder not
+/// writable): the run stopped there and its folder is marked incomplete.
+///
+/// Results (each flow's verdict, the summary, the report path) go to
+/// standard output; progress and diagnostics to standard error.
 #[derive(Debug, Parser)]
 #[command(name = "vipps-golive", version, about, long_about)]
 pub struct Cli {

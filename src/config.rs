@@ -543,54 +543,166 @@ fn resolve_target(
             }
         ));
     }
-    match parse_base_url(raw) {
-        Ok(url) => {
-            // The real hosts keep their safeguards (force approve refused on
-            // production, amounts capped) however they were named.
-            let target = if same_base(&url, PRODUCTION_BASE_URL) {
-                Target::Production
-            } else if same_base(&url, TEST_BASE_URL) {
-                Target::Test
-            } else {
-                Target::Custom(url)
-            };
-            (Some(target), Source::Flag("--base-url"))
-        }
+    match classify_base_url(raw) {
+        Ok(Classified::Production) => (Some(Target::Production), Source::Flag("--base-url")),
+        Ok(Classified::Test) => (Some(Target::Test), Source::Flag("--base-url")),
+        Ok(Classified::Custom(url)) => (Some(Target::Custom(url)), Source::Flag("--base-url")),
         Err(why) => {
-            problems.push(format!(
-                "--base-url {why} (hint: give an absolute http(s) URL such as `http://127.0.0.1:7777`)"
-            ));
+            problems.push(format!("--base-url {why}"));
             (None, Source::Flag("--base-url"))
         }
     }
 }
 
-/// Parses a base URL, explaining a refusal without echoing credentials.
-fn parse_base_url(raw: &str) -> Result<Url, String> {
-    let shown = if raw.contains('@') {
-        // Userinfo may hold a password: never echo it.
-        "(value hidden: it contains `@`)".to_owned()
-    } else {
-        format!("`{}`", raw.escape_debug())
+/// Hosts of the Vipps production APIs (behaviour.md §1), normalised.
+///
+/// A base URL naming one of these, however it is spelled, is production and
+/// gets every production safeguard. OPEN: behaviour.md names only
+/// `api.vipps.no`; an IP address of that host cannot be recognised without
+/// DNS and is treated as custom.
+pub const PRODUCTION_HOSTS: &[&str] = &["api.vipps.no"];
+
+/// Hosts of the Vipps test environment, normalised.
+pub const TEST_HOSTS: &[&str] = &["apitest.vipps.no"];
+
+/// What a base URL's host is, after normalising it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HostClass {
+    /// A Vipps production API host: real money.
+    Production,
+    /// The Vipps test environment.
+    Test,
+    /// 127.0.0.0/8, ::1 or `localhost`: plain http is fine here.
+    Loopback,
+    /// Anything else.
+    Other,
+}
+
+/// The host of `url` as compared: lowercase, IDNA-mapped and percent-decoded
+/// (the `url` crate does these when it parses a special scheme's host) and
+/// without trailing dots (`api.vipps.no.` is the same DNS name).
+pub fn normalised_host(url: &Url) -> Option<String> {
+    let host = match url.host()? {
+        url::Host::Domain(d) => d.trim_end_matches('.').to_ascii_lowercase(),
+        url::Host::Ipv4(ip) => ip.to_string(),
+        url::Host::Ipv6(ip) => ip.to_string(),
     };
-    if raw.trim().is_empty() {
-        return Err("is empty".into());
+    Some(host)
+}
+
+/// Classifies a parsed URL's host. Pure: no DNS, no socket.
+pub fn classify_host(url: &Url) -> HostClass {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) if ip.is_loopback() => return HostClass::Loopback,
+        Some(url::Host::Ipv6(ip)) if ip.is_loopback() => return HostClass::Loopback,
+        _ => {}
     }
-    let url = Url::parse(raw).map_err(|e| format!("{shown} is not a valid URL: {e}"))?;
+    let Some(host) = normalised_host(url) else {
+        return HostClass::Other;
+    };
+    if PRODUCTION_HOSTS.contains(&host.as_str()) {
+        HostClass::Production
+    } else if TEST_HOSTS.contains(&host.as_str()) {
+        HostClass::Test
+    } else if host == "localhost" || host.ends_with(".localhost") {
+        HostClass::Loopback
+    } else {
+        HostClass::Other
+    }
+}
+
+/// What a `--base-url` resolves to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Classified {
+    /// The Vipps production API.
+    Production,
+    /// The Vipps test environment.
+    Test,
+    /// Another target.
+    Custom(Url),
+}
+
+/// Decides what a base URL points at, before anything is sent: production
+/// is recognised by its host however it is written (case, trailing dot, IDNA,
+/// percent-encoding, any scheme, port or path), and plain `http://` to a host
+/// that is not loopback is refused, since the token request would carry the
+/// client secret in clear. The error text never quotes userinfo or a query.
+pub fn classify_base_url(raw: &str) -> Result<Classified, String> {
+    let url = parse_base_url(raw)?;
+    let shown = format!("`{}`", display_url(&url));
+    let class = classify_host(&url);
+    if url.scheme() == "http" && class != HostClass::Loopback {
+        let what = match class {
+            HostClass::Production => " (the Vipps production API)",
+            HostClass::Test => " (the Vipps test environment)",
+            _ => "",
+        };
+        return Err(format!(
+            "{shown} uses plain http to a host that is not loopback{what}: credentials would travel in clear (hint: use https; plain http is accepted only for 127.0.0.1, ::1 and localhost)"
+        ));
+    }
+    let canonical = url.port().is_none() && url.path().trim_end_matches('/').is_empty();
+    match class {
+        HostClass::Production if canonical => Ok(Classified::Production),
+        // Nothing is sent anywhere the user did not mean: a production host
+        // with another port or a path is refused, not silently corrected.
+        HostClass::Production => Err(format!(
+            "{shown} names the Vipps production API host `{}` with a port or a path; production is reached only at `{PRODUCTION_BASE_URL}` (hint: use --env production)",
+            PRODUCTION_HOSTS[0]
+        )),
+        HostClass::Test if canonical => Ok(Classified::Test),
+        _ => Ok(Classified::Custom(url)),
+    }
+}
+
+/// A URL as shown in messages, reports and the terminal: scheme, host, port
+/// and path only. User info, query and fragment may hold credentials.
+pub fn display_url(url: &Url) -> String {
+    let mut shown = url.clone();
+    let _ = shown.set_username("");
+    let _ = shown.set_password(None);
+    shown.set_query(None);
+    shown.set_fragment(None);
+    shown.to_string()
+}
+
+/// [`display_url`] for a string that may not even parse.
+pub fn display_raw(raw: &str) -> String {
+    match Url::parse(raw) {
+        Ok(url) => display_url(&url),
+        Err(_) => {
+            let cut = raw.find(['?', '#']).map_or(raw, |i| &raw[..i]);
+            if cut.contains('@') {
+                "(value hidden: it contains `@`)".to_owned()
+            } else {
+                cut.escape_debug().to_string()
+            }
+        }
+    }
+}
+
+/// Parses a base URL, explaining a refusal without echoing credentials or a query.
+fn parse_base_url(raw: &str) -> Result<Url, String> {
+    let hint = "(hint: give an absolute http(s) URL such as `http://127.0.0.1:7777`)";
+    let shown = format!("`{}`", display_raw(raw));
+    if raw.trim().is_empty() {
+        return Err(format!("is empty {hint}"));
+    }
+    let url = Url::parse(raw).map_err(|e| format!("{shown} is not a valid URL: {e} {hint}"))?;
     if url.scheme() != "http" && url.scheme() != "https" {
         return Err(format!(
-            "{shown} has scheme `{}`; only http and https are supported",
+            "{shown} has scheme `{}`; only http and https are supported {hint}",
             url.scheme()
         ));
     }
     if url.host_str().map_or(true, str::is_empty) {
-        return Err(format!("{shown} has no host"));
+        return Err(format!("{shown} has no host {hint}"));
     }
     if !url.username().is_empty() || url.password().is_some() {
-        return Err(format!("{shown} carries credentials in the URL"));
+        return Err(format!("{shown} carries credentials in the URL {hint}"));
     }
     if url.query().is_some() || url.fragment().is_some() {
-        return Err(format!("{shown} has a query or fragment"));
+        return Err(format!("{shown} has a query or fragment {hint}"));
     }
     Ok(url)
 }
@@ -602,13 +714,8 @@ fn same_origin(a: &Url, b: &Url) -> bool {
         && a.port_or_known_default() == b.port_or_known_default()
 }
 
-fn same_base(url: &Url, known: &str) -> bool {
-    Url::parse(known)
-        .is_ok_and(|k| same_origin(&k, url) && url.path().trim_end_matches('/').is_empty())
-}
-
 fn check_postman_base_url(raw: &str, target: &Target, warnings: &mut Vec<String>) {
-    let shown = raw.escape_debug().to_string();
+    let shown = display_raw(raw);
     match target.base_url() {
         // base_url never picks the target by itself: a run without --env must
         // stay on the offline simulator, whatever file happens to be passed.
@@ -619,7 +726,7 @@ fn check_postman_base_url(raw: &str, target: &Target, warnings: &mut Vec<String>
             let same = Url::parse(raw).is_ok_and(|p| same_origin(&p, &url));
             if !same {
                 warnings.push(format!(
-                    "the Postman environment's base_url `{shown}` differs from the target `{url}`: its credentials may belong to another environment"
+                    "the Postman environment's base_url `{shown}` differs from the target `{}`: its credentials may belong to another environment", display_url(&url)
                 ));
             }
         }
@@ -690,13 +797,10 @@ fn dotenv_layer(
         (None, Some(default)) if default.is_file() => default.clone(),
         _ => return (layer, None),
     };
-    let contents = match std::fs::read(&path) {
+    let contents = match read_bounded(&path) {
         Ok(c) => c,
-        Err(e) => {
-            problems.push(format!(
-                "the .env file `{}` could not be read: {e}",
-                path.display()
-            ));
+        Err(why) => {
+            problems.push(format!("the .env file `{}` {why}", path.display()));
             return (layer, Some(path));
         }
     };
@@ -764,11 +868,14 @@ fn postman_layer(
         return (layer, None, None);
     };
     let shown = path.display();
-    let bytes = match std::fs::read(path) {
+    // The same checks as --env-file: a regular file (not a FIFO, a device or
+    // a folder), read with a size cap, so `/dev/zero` or a pipe cannot hang
+    // the run or exhaust memory.
+    let bytes = match read_bounded(path) {
         Ok(b) => b,
-        Err(e) => {
+        Err(why) => {
             problems.push(format!(
-                "--postman-env `{shown}` could not be read: {e} (hint: export the environment from Postman and pass the file's path)"
+                "--postman-env `{shown}` {why} (hint: export the environment from Postman and pass the file's path)"
             ));
             return (layer, None, None);
         }
@@ -834,6 +941,41 @@ fn postman_layer(
         }
     }
     (layer, Some(path.clone()), base_url)
+}
+
+/// Largest credentials file read (`.env`, Postman environment): real ones
+/// are a few kilobytes.
+pub const MAX_CONFIG_FILE_BYTES: u64 = 1024 * 1024;
+
+/// Reads a configuration file that must be a regular file of at most
+/// [`MAX_CONFIG_FILE_BYTES`]. The type is checked before opening, because
+/// opening a FIFO for reading blocks until a writer comes; the size is
+/// enforced while reading, because a file can grow after the check.
+fn read_bounded(path: &Path) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let meta = std::fs::metadata(path).map_err(|e| format!("could not be read: {e}"))?;
+    if !meta.is_file() {
+        return Err(
+            "is not a regular file (a folder, a device or a pipe cannot hold credentials)".into(),
+        );
+    }
+    if meta.len() > MAX_CONFIG_FILE_BYTES {
+        return Err(format!(
+            "is {} bytes; at most {MAX_CONFIG_FILE_BYTES} are read",
+            meta.len()
+        ));
+    }
+    let file = std::fs::File::open(path).map_err(|e| format!("could not be read: {e}"))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_CONFIG_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("could not be read: {e}"))?;
+    if bytes.len() as u64 > MAX_CONFIG_FILE_BYTES {
+        return Err(format!(
+            "is larger than {MAX_CONFIG_FILE_BYTES} bytes, the most that is read"
+        ));
+    }
+    Ok(bytes)
 }
 
 /// Checks one value, pushing what is wrong without ever quoting a secret.

@@ -1,4 +1,5 @@
-//! The top-level error and the exit codes of design.md.
+//! The top-level error and the exit codes of design.md, plus 4: the
+//! evidence could not be recorded.
 
 use std::process::ExitCode;
 
@@ -10,6 +11,9 @@ pub const EXIT_FAILED: u8 = 1;
 pub const EXIT_USAGE: u8 = 2;
 /// Exit status: the target could not be reached or refused the credentials.
 pub const EXIT_UNREACHABLE: u8 = 3;
+/// Exit status: the evidence could not be recorded (disk full, folder not
+/// writable...). The run stopped there; no verdict stands without its evidence.
+pub const EXIT_EVIDENCE: u8 = 4;
 
 /// Everything a command can end with, mapped to an exit code.
 #[derive(Debug, thiserror::Error)]
@@ -30,6 +34,10 @@ pub enum Error {
     /// A checklist item failed (exit 1).
     #[error("{0}")]
     Failed(String),
+    /// The evidence could not be recorded (exit 4): the run stopped, and its
+    /// folder says it is incomplete.
+    #[error("{0}")]
+    Evidence(String),
     /// Local I/O (exit 2: the environment is unusable).
     #[error("{context}")]
     Io {
@@ -46,6 +54,7 @@ impl Error {
             Error::Config(_) | Error::Usage(_) | Error::Io { .. } => EXIT_USAGE,
             Error::Unreachable { .. } => EXIT_UNREACHABLE,
             Error::Failed(_) => EXIT_FAILED,
+            Error::Evidence(_) => EXIT_EVIDENCE,
         })
     }
 }

@@ -73,6 +73,7 @@ pub mod commands;
 pub mod config;
 pub mod error;
 pub mod evidence;
+pub mod output;
 pub mod rules;
 pub mod runner;
 pub mod secret;

@@ -266,6 +266,9 @@ pub enum ApiError {
     /// The caller passed something the client will not send.
     #[error("invalid {field}: {reason}")]
     InvalidInput { field: &'static str, reason: String },
+    /// The attempt could not be written ahead to the evidence, so it was not sent.
+    #[error("`{endpoint}` was not sent: {reason} (hint: free disk space or choose another --out)")]
+    Evidence { endpoint: Endpoint, reason: String },
     /// A success response whose body the client could not read.
     #[error("`{endpoint}` answered HTTP {status} with a body the client could not read")]
     Decode {
@@ -385,6 +388,7 @@ impl ApiError {
             ApiError::Unreachable { .. } => "The target could not be reached: no connection was made or it broke before an answer came. Check the base URL, the network and that the service is up; the client already retried with the same Idempotency-Key, so retrying later is safe.".into(),
             ApiError::Timeout { .. } => "The target did not answer in time. The operation may or may not have taken effect; retry with the same Idempotency-Key (the client did) and read the payment back with GET before acting again.".into(),
             ApiError::ForceApproveOnProduction { .. } => "Force approve is a test-environment shortcut. In production a real person must approve the payment in the Vipps or MobilePay app.".into(),
+            ApiError::Evidence { .. } => "The request was not sent because it could not first be recorded in the journal; nothing happened on the target. Make room for the evidence and run again.".into(),
             ApiError::InvalidInput { .. } => "The client refused to send this request because a value is malformed; fix the value and try again.".into(),
             ApiError::Decode { .. } => "The target answered success with a body the client did not understand. The API may have changed; read the payment back with GET and report the response to the integration's maintainers.".into(),
             ApiError::PollTimeout { .. } => "The customer has not finished (or the payment has not expired) within the polling window. Keep polling or wait for the webhook; the payment expires on its own after 10 minutes.".into(),
@@ -495,6 +499,8 @@ impl From<ApiError> for crate::error::Error {
                 message,
                 source: Some(Box::new(e)),
             }
+        } else if let ApiError::Evidence { .. } = e {
+            crate::error::Error::Evidence(e.to_string())
         } else if matches!(e, ApiError::InvalidInput { .. }) {
             crate::error::Error::Usage(e.to_string())
         } else {

@@ -17,7 +17,15 @@ use super::token::TokenCache;
 use super::{Client, ClientOptions};
 use crate::clock::SharedClock;
 use crate::config::{Credentials, SystemHeaders};
-use crate::evidence::{Exchange, RawExchange, SharedRecorder};
+use crate::evidence::{Attempt, Exchange, RawExchange, SharedRecorder};
+
+/// The recorded outcome of an attempt: carries the attempt's id, which is
+/// how a reader pairs the two.
+fn outcome_of(raw: RawExchange, exchange_id: &str) -> Exchange {
+    let mut exchange = Exchange::from_raw(raw);
+    exchange.id = exchange_id.to_owned();
+    exchange
+}
 
 /// How transient failures (connection errors, timeouts, 5xx, 423, 429) are
 /// retried. Every other 4xx is an answer and is never retried.
@@ -180,6 +188,27 @@ pub(crate) struct Inner {
 
 impl Inner {
     pub fn new(o: ClientOptions) -> Result<Inner, ApiError> {
+        // Defence in depth: the configuration already decides this, but a
+        // client built by hand (a test, a library user) must not reach
+        // production without its safeguards, nor send credentials in clear.
+        let class = crate::config::classify_host(&o.base_url);
+        let shown = crate::config::display_url(&o.base_url);
+        if class == crate::config::HostClass::Production && !o.production {
+            return Err(ApiError::InvalidInput {
+                field: "base URL",
+                reason: format!(
+                    "`{shown}` is the Vipps production API but the client was not built for production (hint: set `ClientOptions::production`)"
+                ),
+            });
+        }
+        if o.base_url.scheme() != "https" && class != crate::config::HostClass::Loopback {
+            return Err(ApiError::InvalidInput {
+                field: "base URL",
+                reason: format!(
+                    "`{shown}` is not https and not loopback: credentials would travel in clear"
+                ),
+            });
+        }
         let http = reqwest::Client::builder()
             .use_rustls_tls()
             .user_agent(concat!("vipps-golive/", env!("CARGO_PKG_VERSION")))
@@ -188,6 +217,14 @@ impl Inner {
                 field: "HTTP client",
                 reason: e.to_string(),
             })?;
+        // Redaction by value: these never appear anywhere, whatever echoes them.
+        for secret in [
+            &o.credentials.client_id,
+            &o.credentials.client_secret,
+            &o.credentials.subscription_key,
+        ] {
+            crate::evidence::redact::register_secret(secret.expose());
+        }
         Ok(Inner {
             http,
             base_url: o.base_url,
@@ -252,6 +289,30 @@ impl Client {
                 idempotency_key.as_deref(),
             );
             let started_at = inner.clock.now();
+            if let Some(t) = &token {
+                crate::evidence::redact::register_seen(t.expose());
+            }
+            // Written ahead: the attempt reaches the journal before the
+            // request leaves, so a run killed while it is in flight still
+            // names it. What cannot be recorded is not sent.
+            let exchange_id = uuid::Uuid::new_v4().to_string();
+            let ahead = Attempt::new(
+                exchange_id.clone(),
+                started_at,
+                &endpoint.method,
+                &url,
+                attempt,
+                call.reference.clone(),
+                idempotency_key.clone(),
+                self.ctx.checklist_ids.clone(),
+                self.ctx.scenario.clone(),
+            );
+            if let Err(e) = inner.recorder.attempt_started(&ahead) {
+                return Err(ApiError::Evidence {
+                    endpoint,
+                    reason: e.to_string(),
+                });
+            }
             let t0 = Instant::now();
             let outcome = self.send_once(&call, &url, &headers).await;
             let duration_ms = u64::try_from(t0.elapsed().as_millis()).unwrap_or(u64::MAX);
@@ -283,7 +344,7 @@ impl Client {
                     raw.status = Some(status);
                     raw.response_headers = resp_headers;
                     raw.response_body = body.clone();
-                    inner.recorder.record(&Exchange::from_raw(raw));
+                    inner.recorder.record(&outcome_of(raw, &exchange_id));
 
                     if (200..300).contains(&status) {
                         tracing::debug!(method = %endpoint.method, path = %endpoint.path, status, attempt, "vipps call succeeded");
@@ -329,7 +390,10 @@ impl Client {
                 Err(e) => {
                     if e.is_builder() {
                         // A header value reqwest will not send (e.g. not ASCII):
-                        // nothing left the process, so there is nothing to record.
+                        // nothing left the process. The attempt was written
+                        // ahead, so close it, or it would read as interrupted.
+                        raw.error = Some("not sent: a header value cannot be sent".into());
+                        inner.recorder.record(&outcome_of(raw, &exchange_id));
                         return Err(ApiError::InvalidInput {
                             field: "request",
                             reason: "a header value cannot be sent (check the Vipps-System-* values and credentials are plain ASCII)".into(),
@@ -342,7 +406,7 @@ impl Client {
                         describe_transport_error(&e)
                     };
                     raw.error = Some(message.clone());
-                    inner.recorder.record(&Exchange::from_raw(raw));
+                    inner.recorder.record(&outcome_of(raw, &exchange_id));
                     tracing::debug!(method = %endpoint.method, path = %endpoint.path, attempt, error = %message, "vipps call got no response");
                     if let Some(wait) = inner.retry.delay(attempt, None) {
                         inner.clock.sleep(wait).await;

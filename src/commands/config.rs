@@ -55,7 +55,7 @@ pub fn render(config: &Config, provenance: &Provenance) -> String {
         config
             .target
             .base_url()
-            .map(|u| u.to_string())
+            .map(|u| config::display_url(&u))
             .unwrap_or_else(|| "(embedded, chosen when it starts)".into()),
         provenance.target.to_string(),
     ));

@@ -4,11 +4,10 @@
 //! summary. The scenarios are in `features/`, their steps in `src/steps/`,
 //! the verdicts in `src/runner/`.
 
-use std::io::Write as _;
-
 use crate::cli::RunArgs;
 use crate::config;
-use crate::evidence::model::Evidence;
+use crate::evidence::model::{Evidence, Verdict};
+use crate::output;
 use crate::runner::{self, RunOptions};
 use crate::Error;
 
@@ -70,21 +69,20 @@ async fn run_async(args: &RunArgs) -> Result<(), Error> {
     Ok(())
 }
 
-/// The summary per checklist ID, on stdout (a closed pipe is not an error).
+/// The summary per checklist ID, on stdout (printing never fails the run).
 pub fn print_summary(evidence: &Evidence, dir: &std::path::Path) {
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(out);
+    output::result("");
     for item in &evidence.items {
-        let _ = match &item.reason {
-            Some(why) => writeln!(out, "{:<13} {:<17} {why}", item.id, item.verdict.label()),
-            None => writeln!(out, "{:<13} {}", item.id, item.verdict.label()),
-        };
+        output::result(&match &item.reason {
+            Some(why) => format!("{:<13} {:<17} {why}", item.id, item.verdict.label()),
+            None => format!("{:<13} {}", item.id, item.verdict.label()),
+        });
     }
     let golive_applies = |id: &str| {
         evidence
             .items
             .iter()
-            .any(|i| i.id == id && i.verdict != crate::evidence::model::Verdict::NotApplicable)
+            .any(|i| i.id == id && i.verdict != Verdict::NotApplicable)
     };
     if let Some(golive) = evidence
         .golive
@@ -92,14 +90,23 @@ pub fn print_summary(evidence: &Evidence, dir: &std::path::Path) {
         .filter(|g| golive_applies(&g.checklist_id))
     {
         for r in &golive.references {
-            let _ = writeln!(
-                out,
+            output::result(&format!(
                 "{} {:<10} {}",
                 golive.checklist_id,
                 r.outcome,
                 r.reference.as_deref().unwrap_or("(none)")
-            );
+            ));
         }
     }
-    let _ = writeln!(out, "evidence: {}", dir.display());
+    let failed = evidence
+        .scenarios
+        .iter()
+        .filter(|s| s.verdict == Verdict::Fail)
+        .count();
+    output::result(&format!(
+        "\n{} scenarios, {failed} failed; {} exchanges recorded",
+        evidence.scenarios.len(),
+        evidence.exchanges.len()
+    ));
+    output::result(&format!("report: {}", dir.join("report.html").display()));
 }

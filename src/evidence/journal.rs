@@ -1,5 +1,9 @@
 //! The append-only JSONL journal: one redacted [`Exchange`] per line, written
-//! as it happens so a killed process loses nothing already recorded.
+//! as it happens so a killed process loses nothing already recorded, and,
+//! ahead of each request, an [`Attempt`] line (`"kind":"attempt"`) whose
+//! outcome is the exchange with the same id. An attempt without an outcome
+//! is a request that may have taken effect ([`Journal::interrupted`]).
+//! Journals written before attempts existed read as before.
 //!
 //! Each line is serialised first and handed to the OS in a single `write`
 //! under a lock, so concurrent recorders never interleave within a line and a
@@ -11,7 +15,17 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use super::{Exchange, Recorder, SCHEMA_VERSION};
+use super::model::InterruptedAttempt;
+use super::{Attempt, Exchange, RecordError, Recorder, ATTEMPT_KIND, SCHEMA_VERSION};
+
+/// One line of a journal.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Entry {
+    /// An attempt, written before its request was sent.
+    Attempt(Attempt),
+    /// A finished exchange (the outcome of the attempt with the same id).
+    Exchange(Exchange),
+}
 
 /// Everything that can go wrong writing or reading a journal.
 #[derive(Debug, thiserror::Error)]
@@ -53,6 +67,8 @@ fn describe(lines: &[(usize, String)]) -> String {
 pub struct Journal {
     path: PathBuf,
     file: Mutex<File>,
+    /// The first write that failed: the run stops on it.
+    failure: Mutex<Option<RecordError>>,
 }
 
 impl Journal {
@@ -85,6 +101,7 @@ impl Journal {
         Ok(Journal {
             path: path.to_owned(),
             file: Mutex::new(file),
+            failure: Mutex::new(None),
         })
     }
 
@@ -95,10 +112,33 @@ impl Journal {
 
     /// Appends one exchange as one line, in one write.
     pub fn append(&self, exchange: &Exchange) -> Result<(), JournalError> {
-        let mut line = serde_json::to_vec(exchange).map_err(|source| JournalError::Serialize {
+        let line = serde_json::to_vec(exchange).map_err(|source| JournalError::Serialize {
             path: self.path.clone(),
             source,
         })?;
+        self.write_line(line)
+    }
+
+    /// Appends one attempt as one line, in one write (before its request is sent).
+    pub fn append_attempt(&self, attempt: &Attempt) -> Result<(), JournalError> {
+        let line = serde_json::to_vec(attempt).map_err(|source| JournalError::Serialize {
+            path: self.path.clone(),
+            source,
+        })?;
+        self.write_line(line)
+    }
+
+    fn write_line(&self, mut line: Vec<u8>) -> Result<(), JournalError> {
+        // After a failed write the file may end in a torn line: writing on
+        // would bury it mid-file, where readers refuse it. The first failure
+        // is final; the run stops on it and sends nothing more.
+        if let Some(first) = self.failure() {
+            return Err(JournalError::Io {
+                path: self.path.clone(),
+                action: "append to it after an earlier write failed",
+                source: io::Error::other(first.0),
+            });
+        }
         line.push(b'\n');
         // A poisoned lock only means another thread panicked mid-record; the
         // file handle itself is still fine, so keep journaling.
@@ -112,6 +152,16 @@ impl Journal {
         })
     }
 
+    fn note_failure(&self, e: &JournalError) {
+        let mut failure = self.failure.lock().unwrap_or_else(|p| p.into_inner());
+        if failure.is_none() {
+            let cause = std::error::Error::source(e)
+                .map(|s| format!(": {s}"))
+                .unwrap_or_default();
+            *failure = Some(RecordError(format!("{e}{cause}")));
+        }
+    }
+
     /// Asks the OS to put everything on disk (end of a run; survives power loss).
     pub fn sync(&self) -> Result<(), JournalError> {
         let file = self.file.lock().unwrap_or_else(|p| p.into_inner());
@@ -122,13 +172,25 @@ impl Journal {
         })
     }
 
-    /// Reads a journal back.
+    /// Reads a journal's exchanges back (attempt lines are skipped).
     ///
     /// Blank lines are skipped. A last line without its newline that does not
     /// parse is a write cut short by a crash: it is dropped with a warning.
     /// Any other line that is not an exchange makes the whole read fail, with
     /// every such line listed by number.
     pub fn read(path: impl AsRef<Path>) -> Result<Vec<Exchange>, JournalError> {
+        Ok(Self::read_entries(path)?
+            .into_iter()
+            .filter_map(|e| match e {
+                Entry::Exchange(x) => Some(x),
+                Entry::Attempt(_) => None,
+            })
+            .collect())
+    }
+
+    /// Reads every line back, attempts and exchanges, in order (same
+    /// tolerance as [`Journal::read`]).
+    pub fn read_entries(path: impl AsRef<Path>) -> Result<Vec<Entry>, JournalError> {
         let path = path.as_ref();
         let bytes = std::fs::read(path).map_err(|source| JournalError::Io {
             path: path.to_owned(),
@@ -139,7 +201,7 @@ impl Journal {
         let ends_with_newline = text.ends_with('\n');
         let lines: Vec<&str> = text.lines().collect();
         let last = lines.len();
-        let mut exchanges = Vec::with_capacity(last);
+        let mut entries = Vec::with_capacity(last);
         let mut bad = Vec::new();
         for (i, line) in lines.iter().enumerate() {
             let number = i + 1;
@@ -147,7 +209,7 @@ impl Journal {
                 continue;
             }
             match parse_line(line) {
-                Ok(e) => exchanges.push(e),
+                Ok(e) => entries.push(e),
                 Err(_) if number == last && !ends_with_newline => {
                     tracing::warn!(
                         path = %path.display(),
@@ -159,7 +221,7 @@ impl Journal {
             }
         }
         if bad.is_empty() {
-            Ok(exchanges)
+            Ok(entries)
         } else {
             Err(JournalError::Malformed {
                 path: path.to_owned(),
@@ -167,9 +229,48 @@ impl Journal {
             })
         }
     }
+
+    /// The attempts of a journal that have no outcome: each was (or may have
+    /// been) sent, and may have taken effect.
+    pub fn interrupted(path: impl AsRef<Path>) -> Result<Vec<InterruptedAttempt>, JournalError> {
+        Ok(interrupted(&Self::read_entries(path)?))
+    }
 }
 
-fn parse_line(line: &str) -> Result<Exchange, String> {
+/// The attempts in `entries` with no exchange of the same id, in order.
+pub fn interrupted(entries: &[Entry]) -> Vec<InterruptedAttempt> {
+    let done: std::collections::HashSet<&str> = entries
+        .iter()
+        .filter_map(|e| match e {
+            Entry::Exchange(x) => Some(x.id.as_str()),
+            Entry::Attempt(_) => None,
+        })
+        .collect();
+    entries
+        .iter()
+        .filter_map(|e| match e {
+            Entry::Attempt(a) if !done.contains(a.id.as_str()) => Some(InterruptedAttempt {
+                id: a.id.clone(),
+                started_at: a.started_at,
+                method: a.method.clone(),
+                url: shown_url(&a.url),
+                reference: a.reference.clone(),
+                idempotency_key: a.idempotency_key.clone(),
+            }),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The URL without its query (the model says "as shown").
+fn shown_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(u) => crate::config::display_url(&u),
+        Err(_) => url.split(['?', '#']).next().unwrap_or_default().to_owned(),
+    }
+}
+
+fn parse_line(line: &str) -> Result<Entry, String> {
     // Syntax first: serde_json's syntax errors never quote the input.
     let value: serde_json::Value =
         serde_json::from_str(line).map_err(|e| format!("not JSON ({e})"))?;
@@ -182,14 +283,40 @@ fn parse_line(line: &str) -> Result<Exchange, String> {
         }
         Some(_) => {}
     }
-    serde_json::from_value(value).map_err(|e| format!("not an exchange ({e})"))
+    match value.get("kind").and_then(|k| k.as_str()) {
+        Some(ATTEMPT_KIND) => serde_json::from_value(value)
+            .map(Entry::Attempt)
+            .map_err(|e| format!("not an attempt ({e})")),
+        _ => serde_json::from_value(value)
+            .map(Entry::Exchange)
+            .map_err(|e| format!("not an exchange ({e})")),
+    }
 }
 
 impl Recorder for Journal {
     fn record(&self, exchange: &Exchange) {
         if let Err(e) = self.append(exchange) {
-            // Recording must never fail the request it records.
+            // Recording must never fail the request it records; the run
+            // reads `failure` and stops instead of reporting without evidence.
             tracing::error!(error = %e, source = ?std::error::Error::source(&e).map(ToString::to_string), "could not record an exchange");
+            self.note_failure(&e);
         }
+    }
+
+    fn attempt_started(&self, attempt: &Attempt) -> Result<(), RecordError> {
+        self.append_attempt(attempt).map_err(|e| {
+            self.note_failure(&e);
+            let cause = std::error::Error::source(&e)
+                .map(|s| format!(": {s}"))
+                .unwrap_or_default();
+            RecordError(format!("{e}{cause}"))
+        })
+    }
+
+    fn failure(&self) -> Option<RecordError> {
+        self.failure
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 }

@@ -6,6 +6,7 @@
 //! anything else sees it, so no consumer can leak what it never received.
 
 pub mod build;
+pub mod folder;
 pub mod journal;
 pub mod model;
 pub mod redact;
@@ -15,7 +16,8 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-pub use journal::{Journal, JournalError};
+pub use folder::{write_atomic, Latest, RunFolder};
+pub use journal::{Entry, Journal, JournalError};
 
 /// Version of the JSON written for exchanges and journals.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -84,11 +86,93 @@ impl Exchange {
     }
 }
 
-/// Receives every exchange the client makes. Implementations must be cheap and
-/// must not fail the request: errors are reported through `tracing`.
+/// One attempt about to be sent: written ahead, before the request leaves,
+/// so a run killed at any instant still names every request that may have
+/// had an effect. Its outcome is the [`Exchange`] with the same `id`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Attempt {
+    /// Version of this record's shape.
+    pub schema_version: u32,
+    /// Always `attempt`: tells this line from an exchange in the journal.
+    pub kind: String,
+    /// The id the outcome (the [`Exchange`]) will carry.
+    pub id: String,
+    pub started_at: DateTime<Utc>,
+    pub method: String,
+    /// URL, redacted (see [`redact::url`]).
+    pub url: String,
+    /// 1 for the first attempt, 2.. for retries of the same operation.
+    pub attempt: u32,
+    #[serde(default)]
+    pub reference: Option<String>,
+    /// The Idempotency-Key sent (POST only): what a person needs to repeat
+    /// the operation safely, or to ask Vipps whether it happened.
+    #[serde(default)]
+    pub idempotency_key: Option<String>,
+    #[serde(default)]
+    pub checklist_ids: Vec<String>,
+    #[serde(default)]
+    pub scenario: Option<String>,
+}
+
+/// The `kind` of an [`Attempt`] line.
+pub const ATTEMPT_KIND: &str = "attempt";
+
+impl Attempt {
+    /// An attempt record, its URL redacted and its free text scrubbed.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        id: String,
+        started_at: DateTime<Utc>,
+        method: &str,
+        url: &str,
+        attempt: u32,
+        reference: Option<String>,
+        idempotency_key: Option<String>,
+        checklist_ids: Vec<String>,
+        scenario: Option<String>,
+    ) -> Attempt {
+        Attempt {
+            schema_version: SCHEMA_VERSION,
+            kind: ATTEMPT_KIND.into(),
+            id,
+            started_at,
+            method: method.to_owned(),
+            url: redact::url(url),
+            attempt,
+            reference: reference.map(|r| redact::text(&r)),
+            idempotency_key: idempotency_key.map(|k| redact::text(&k)),
+            checklist_ids,
+            scenario,
+        }
+    }
+}
+
+/// Why an exchange or an attempt could not be recorded.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("the evidence could not be recorded: {0}")]
+pub struct RecordError(pub String);
+
+/// Receives every exchange the client makes. Implementations must be cheap.
+///
+/// `attempt_started` is called, and must have reached the OS, before the
+/// request is sent: an error there stops the request (nothing is sent that
+/// could not be recorded). `record` never fails the request it records; a
+/// recorder that could not keep an exchange says so through `failure`, and
+/// the run stops on it rather than report a verdict without its evidence.
 pub trait Recorder: Send + Sync {
     /// Records one exchange (already redacted).
     fn record(&self, exchange: &Exchange);
+
+    /// Records, ahead of sending, that an attempt is about to leave.
+    fn attempt_started(&self, _attempt: &Attempt) -> Result<(), RecordError> {
+        Ok(())
+    }
+
+    /// The first thing that could not be recorded, if any.
+    fn failure(&self) -> Option<RecordError> {
+        None
+    }
 }
 
 /// Shared handle to a recorder.
@@ -134,5 +218,16 @@ impl Recorder for Tee {
         for r in &self.0 {
             r.record(exchange);
         }
+    }
+
+    fn attempt_started(&self, attempt: &Attempt) -> Result<(), RecordError> {
+        for r in &self.0 {
+            r.attempt_started(attempt)?;
+        }
+        Ok(())
+    }
+
+    fn failure(&self) -> Option<RecordError> {
+        self.0.iter().find_map(|r| r.failure())
     }
 }

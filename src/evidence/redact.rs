@@ -6,9 +6,16 @@
 //! that the same token was reused, nothing more. Every part of the exchange is
 //! covered: headers, JSON bodies (any depth), non-JSON bodies, the URL, and the
 //! transport error text (which often quotes the URL).
+//!
+//! Redaction goes by value as well as by name: every secret the process has
+//! been told of ([`register_secret`]: the configured client id, client secret
+//! and subscription key) and every credential or token seen in an exchange is
+//! replaced wherever it appears, in any header, body, URL or message. A
+//! server that echoes a client id inside an `error_description` therefore
+//! leaks nothing.
 
 use std::borrow::Cow;
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 use regex::{Captures, Regex};
 use serde_json::Value;
@@ -56,9 +63,174 @@ const PHONE_KEYS: &[&str] = &[
     "internationalmobilenumber",
 ];
 
+/// Shortest value scrubbed by value: shorter ones (a 4-digit id) would
+/// mangle ordinary text, and no real credential is that short.
+pub const MIN_SECRET_LEN: usize = 6;
+
+/// Most values kept besides the pinned ones (tokens seen): the oldest go
+/// first, so a long-lived simulator stays bounded.
+const MAX_SEEN: usize = 256;
+
+#[derive(Default)]
+struct Known {
+    /// Configured credentials: kept for the life of the process.
+    pinned: Vec<String>,
+    /// Tokens and credentials seen in exchanges, oldest first.
+    seen: std::collections::VecDeque<String>,
+}
+
+fn known() -> &'static Mutex<Known> {
+    static KNOWN: OnceLock<Mutex<Known>> = OnceLock::new();
+    KNOWN.get_or_init(|| Mutex::new(Known::default()))
+}
+
+/// Tells redaction of a secret value (a configured credential): from now on
+/// it is replaced by `…<fingerprint>` wherever it appears in this process.
+pub fn register_secret(value: &str) {
+    let value = value.trim();
+    if value.chars().count() < MIN_SECRET_LEN || is_masked(value) {
+        return;
+    }
+    let mut k = known().lock().unwrap_or_else(|p| p.into_inner());
+    if !k.pinned.iter().any(|v| v == value) {
+        k.pinned.push(value.to_owned());
+    }
+}
+
+/// Tells redaction of a token or credential seen on the wire (bounded).
+pub fn register_seen(value: &str) {
+    let value = value.trim();
+    if value.chars().count() < MIN_SECRET_LEN || is_masked(value) {
+        return;
+    }
+    let mut k = known().lock().unwrap_or_else(|p| p.into_inner());
+    if k.pinned.iter().any(|v| v == value) || k.seen.iter().any(|v| v == value) {
+        return;
+    }
+    if k.seen.len() >= MAX_SEEN {
+        k.seen.pop_front();
+    }
+    k.seen.push_back(value.to_owned());
+}
+
+/// Replaces every occurrence of each of `values`, and of every registered
+/// value, in `s` by its mask. Longest first, so a value containing another
+/// is replaced whole.
+fn scrub_values(s: &mut String, values: &[String]) {
+    if s.len() < MIN_SECRET_LEN {
+        return;
+    }
+    // Only the values present are copied out; the common case (none) allocates nothing.
+    let mut present: Vec<String> = values
+        .iter()
+        .filter(|v| v.len() >= MIN_SECRET_LEN && s.contains(v.as_str()))
+        .cloned()
+        .collect();
+    {
+        let k = known().lock().unwrap_or_else(|p| p.into_inner());
+        present.extend(
+            k.pinned
+                .iter()
+                .chain(k.seen.iter())
+                .filter(|v| s.contains(v.as_str()))
+                .cloned(),
+        );
+    }
+    if present.is_empty() {
+        return;
+    }
+    present.sort_by_key(|v| std::cmp::Reverse(v.len()));
+    for v in &present {
+        if s.contains(v.as_str()) {
+            *s = s.replace(v.as_str(), &mask(v));
+        }
+    }
+}
+
+/// The credential values an exchange carries: secret headers, bearer
+/// credentials, and secret keys in a JSON response (an issued token).
+fn secrets_in(raw: &RawExchange) -> Vec<String> {
+    let mut found = Vec::new();
+    for (name, value) in raw.request_headers.iter().chain(&raw.response_headers) {
+        let lower = name.to_ascii_lowercase();
+        if AUTH_HEADERS.contains(&lower.as_str()) {
+            if let Some((_, cred)) = value.trim().split_once(char::is_whitespace) {
+                found.push(cred.trim().to_owned());
+            }
+        } else if SECRET_HEADERS.contains(&lower.as_str()) || is_secret_key(&lower) {
+            found.push(value.trim().to_owned());
+        }
+    }
+    for body in [&raw.request_body, &raw.response_body] {
+        if let Ok(v) = serde_json::from_slice::<Value>(body) {
+            collect_secret_values(&v, &mut found);
+        }
+    }
+    found.retain(|v| v.chars().count() >= MIN_SECRET_LEN && !is_masked(v));
+    found.sort();
+    found.dedup();
+    found
+}
+
+fn collect_secret_values(v: &Value, found: &mut Vec<String>) {
+    match v {
+        Value::Object(map) => {
+            for (k, v) in map {
+                match v {
+                    Value::String(s) if is_secret_key(k) => found.push(s.clone()),
+                    other => collect_secret_values(other, found),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| collect_secret_values(v, found)),
+        _ => {}
+    }
+}
+
 /// Redacts a raw exchange into a storable one. The only way an exchange enters
 /// the evidence: the client and the simulator's journal both call it.
+///
+/// Every credential or token the exchange carries is remembered (see
+/// [`register_seen`]) and scrubbed from the whole exchange, so a value echoed
+/// back in free text (an `error_description`, a header, an error) is hidden too.
 pub fn exchange(raw: RawExchange) -> Exchange {
+    let seen = secrets_in(&raw);
+    for v in &seen {
+        register_seen(v);
+    }
+    let mut ex = by_name(raw);
+    let values = |s: &mut String| scrub_values(s, &seen);
+    by_value(&mut ex, values);
+    ex
+}
+
+/// Applies `f` to every string of an exchange.
+fn by_value(ex: &mut Exchange, mut f: impl FnMut(&mut String)) {
+    f(&mut ex.url);
+    for (_, v) in ex
+        .request_headers
+        .iter_mut()
+        .chain(ex.response_headers.iter_mut())
+    {
+        f(v);
+    }
+    walk_strings(&mut ex.request_body, &mut f);
+    walk_strings(&mut ex.response_body, &mut f);
+    if let Some(e) = &mut ex.error {
+        f(e);
+    }
+}
+
+fn walk_strings(v: &mut Value, f: &mut impl FnMut(&mut String)) {
+    match v {
+        Value::String(s) => f(s),
+        Value::Array(items) => items.iter_mut().for_each(|v| walk_strings(v, f)),
+        Value::Object(map) => map.values_mut().for_each(|v| walk_strings(v, f)),
+        _ => {}
+    }
+}
+
+fn by_name(raw: RawExchange) -> Exchange {
     Exchange {
         schema_version: SCHEMA_VERSION,
         id: uuid::Uuid::new_v4().to_string(),
@@ -293,6 +465,7 @@ pub fn text(s: &str) -> String {
 /// [`text`] in place: `s` is reallocated only when a pattern matched, so the
 /// common case (nothing secret in a JSON string) copies nothing.
 fn scrub(s: &mut String) {
+    scrub_values(s, &[]);
     static SCHEME: OnceLock<Option<Regex>> = OnceLock::new();
     static PAIR: OnceLock<Option<Regex>> = OnceLock::new();
     static QUOTED: OnceLock<Option<Regex>> = OnceLock::new();

@@ -37,13 +37,14 @@ pub struct Collected {
 
 /// The message of a panic (a step's `Err` is turned into one by cucumber).
 pub fn panic_message(info: &event::Info) -> String {
-    if let Some(s) = info.downcast_ref::<String>() {
+    let message = if let Some(s) = info.downcast_ref::<String>() {
         s.clone()
     } else if let Some(s) = info.downcast_ref::<&str>() {
         (*s).to_owned()
     } else {
         "the step panicked".into()
-    }
+    };
+    crate::evidence::redact::text(&message)
 }
 
 fn step_error(e: &event::StepError) -> String {

@@ -274,7 +274,11 @@ fn golive(row: &mut ItemResult, i: &Inputs<'_>, scenarios: &[&ScenarioResult]) {
         }
     }
     if scenarios.is_empty() {
-        return set(row, Verdict::NotApplicable, "no scenario for it was selected");
+        return set(
+            row,
+            Verdict::NotApplicable,
+            "no scenario for it was selected",
+        );
     }
     let refs = golive_refs(&row.id, i.kept);
     row.references = refs

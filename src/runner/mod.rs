@@ -34,7 +34,7 @@ use crate::config::{Config, Credentials, Target as ConfigTarget};
 use crate::evidence::model::{
     Attestation, Evidence, RunInfo, RunKind, ScenarioResult, Verdict, EVIDENCE_SCHEMA_VERSION,
 };
-use crate::evidence::{Journal, MemoryRecorder, SharedRecorder, Tee};
+use crate::evidence::{redact, Journal, MemoryRecorder, RunFolder, SharedRecorder, Tee};
 use crate::simulator::mock::SimServer;
 use crate::simulator::{SimConfig, Simulator};
 use crate::steps::target::{Person, ProductionTarget, SimulatorTarget, TerminalPerson, TestTarget};
@@ -275,13 +275,50 @@ pub async fn run(o: RunOptions) -> Result<RunOutcome, Error> {
         started_at.format("%Y%m%dT%H%M%SZ"),
         &uuid::Uuid::new_v4().simple().to_string()[..6]
     );
-    let dir = output::create(&o.out, &run_id)?;
-    let journal = Journal::create(dir.join("journal.jsonl")).map_err(|e| Error::Io {
-        context: format!("cannot create the journal in `{}`", dir.display()),
-        source: std::io::Error::other(e.to_string()),
-    })?;
+    let folder = output::create(&o.out, &run_id, started_at)?;
+    let result = run_in(
+        &o, &folder, &run_id, started_at, production, features, tag_filter,
+    )
+    .await;
+    if let Err(e) = &result {
+        // No manifest and a status that says why: recognisably incomplete,
+        // and `latest` stays on the last complete run.
+        if !matches!(e, Error::Failed(_)) {
+            let _ = folder.fail(&redact::text(&e.to_string()));
+        }
+    }
+    result
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn run_in(
+    o: &RunOptions,
+    folder: &RunFolder,
+    run_id: &str,
+    started_at: DateTime<Utc>,
+    production: bool,
+    features: Vec<cucumber::gherkin::Feature>,
+    tag_filter: Option<TagOperation>,
+) -> Result<RunOutcome, Error> {
+    let dir = folder.dir().to_owned();
+    let journal = Arc::new(Journal::create(folder.path("journal.jsonl")).map_err(|e| {
+        Error::Evidence(format!(
+            "cannot create the journal in `{}`: {e}",
+            dir.display()
+        ))
+    })?);
     let memory = MemoryRecorder::new();
-    let recorder: SharedRecorder = Arc::new(Tee(vec![Arc::new(journal), memory.clone()]));
+    let recorder: SharedRecorder = Arc::new(Tee(vec![journal.clone(), memory.clone()]));
+    // What could not be recorded stops the run: no verdict without evidence.
+    let check_recorded = |done: &str| -> Result<(), Error> {
+        let Some(e) = recorder.failure() else {
+            return Ok(());
+        };
+        Err(Error::Evidence(format!(
+            "{e} (after {done}); the run stopped, `{}` is incomplete (hint: free disk space or choose another --out)",
+            dir.display()
+        )))
+    };
 
     // The target: where, with which keys, on which clock, and what it can do.
     let (base_url, credentials, clock, target, environment, _server): (
@@ -385,8 +422,12 @@ pub async fn run(o: RunOptions) -> Result<RunOutcome, Error> {
         }
     };
 
-    let mut client_options =
-        ClientOptions::new(base_url.clone(), credentials.clone(), clock, recorder);
+    let mut client_options = ClientOptions::new(
+        base_url.clone(),
+        credentials.clone(),
+        clock,
+        recorder.clone(),
+    );
     client_options.system = o.config.system.clone();
     client_options.production = production;
     let client = Client::new(client_options.clone()).map_err(|e| Error::Usage(e.to_string()))?;
@@ -394,9 +435,10 @@ pub async fn run(o: RunOptions) -> Result<RunOutcome, Error> {
     // Unreachable or refused credentials: exit 3 now, not 40 failed scenarios.
     let check = client.tagged(&[], Some("connection check"));
     if let Err(e) = check.access_token().await {
+        check_recorded("the access token request")?;
         if e.is_unreachable() || e.is_credentials_refused() {
             return Err(Error::Unreachable {
-                message: format!("{} ({})", e, e.explain()),
+                message: redact::text(&format!("{} ({})", e, e.explain())),
                 source: None,
             });
         }
@@ -508,9 +550,17 @@ pub async fn run(o: RunOptions) -> Result<RunOutcome, Error> {
     };
     if production {
         if interrupted {
-            eprintln!("interrupted: cancelling and refunding what the run left");
+            crate::output::diag("interrupted: cancelling and refunding what the run left");
         }
         cleanup(&client, &ctx).await;
+    }
+
+    check_recorded("the last scenario")?;
+    if let Err(e) = journal.sync() {
+        return Err(Error::Evidence(format!(
+            "{e}; `{}` is incomplete",
+            dir.display()
+        )));
     }
 
     // Evidence, from what the target answered.
@@ -596,17 +646,13 @@ pub async fn run(o: RunOptions) -> Result<RunOutcome, Error> {
         Environment::Production => Some(items::golive_refs("GL-PROD", &kept)),
         _ => Some(items::golive_refs("GL-TEST", &kept)),
     };
-    let mut shown_url = base_url.clone();
-    let _ = shown_url.set_username("");
-    let _ = shown_url.set_password(None);
-    shown_url.set_query(None);
     let finished_at = Utc::now();
     let evidence = Evidence {
         schema_version: EVIDENCE_SCHEMA_VERSION,
         kind: RunKind::Run,
         complete: !interrupted,
         run: RunInfo {
-            run_id: run_id.clone(),
+            run_id: run_id.to_owned(),
             tool_version: env!("CARGO_PKG_VERSION").into(),
             target: if o.production_stand_in {
                 "production".into()
@@ -615,7 +661,7 @@ pub async fn run(o: RunOptions) -> Result<RunOutcome, Error> {
             } else {
                 o.config.target.name().into()
             },
-            base_url: shown_url.to_string(),
+            base_url: crate::config::display_url(&base_url),
             msn: credentials.msn.clone(),
             started_at,
             finished_at,
@@ -637,7 +683,7 @@ pub async fn run(o: RunOptions) -> Result<RunOutcome, Error> {
         exchanges,
     };
     let html = html::render(&evidence);
-    output::finish(&o.out, &dir, &evidence, &junit.take(), &json.take(), &html)?;
+    output::finish(folder, &evidence, &junit.take(), &json.take(), &html)?;
     if interrupted {
         return Err(Error::Failed(
             "the run was interrupted (Ctrl-C); what it left was cleaned up".into(),
@@ -649,13 +695,13 @@ pub async fn run(o: RunOptions) -> Result<RunOutcome, Error> {
 /// The task-local the Worlds read their run from.
 use crate::steps::RUN as RUN_CONTEXT;
 
-/// One line per scenario as it ends (progress, on stderr).
+/// One line per scenario as it ends (a result: stdout).
 fn progress_line(name: &str, verdict: Verdict, reason: Option<&str>) {
     match reason {
         Some(why) if verdict != Verdict::Pass => {
-            eprintln!("  {:<17} {name} ({why})", verdict.label())
+            crate::output::result(&format!("  {:<17} {name} ({why})", verdict.label()))
         }
-        _ => eprintln!("  {:<17} {name}", verdict.label()),
+        _ => crate::output::result(&format!("  {:<17} {name}", verdict.label())),
     }
 }
 
@@ -674,12 +720,12 @@ async fn cleanup(client: &Client, ctx: &RunContext) {
                 .refund_payment(&reference, crate::api::Amount::nok(refundable))
                 .await
             {
-                eprintln!("cleanup: refund of `{reference}` failed: {e}");
+                crate::output::diag(&format!("cleanup: refund of `{reference}` failed: {e}"));
             }
         }
         if p.state == crate::api::State::Authorized && p.aggregate.capturable() > 0 {
             if let Err(e) = client.cancel_payment(&reference, None).await {
-                eprintln!("cleanup: cancel of `{reference}` failed: {e}");
+                crate::output::diag(&format!("cleanup: cancel of `{reference}` failed: {e}"));
             }
         }
         if p.state == crate::api::State::Created {

@@ -73,10 +73,13 @@ pub async fn run(args: &VerifyArgs) -> Result<(), Error> {
         started_at.format("%Y%m%dT%H%M%SZ"),
         &uuid::Uuid::new_v4().simple().to_string()[..6]
     );
-    let dir = output::create(&args.out, &run_id)?;
-    let journal = Journal::create(dir.join("journal.jsonl")).map_err(|e| Error::Io {
-        context: format!("cannot create the journal in `{}`", dir.display()),
-        source: std::io::Error::other(e.to_string()),
+    let folder = output::create(&args.out, &run_id, started_at)?;
+    let dir = folder.dir().to_owned();
+    let journal = Journal::create(folder.path("journal.jsonl")).map_err(|e| {
+        Error::Evidence(format!(
+            "cannot create the journal in `{}`: {e}",
+            dir.display()
+        ))
     })?;
     let memory = MemoryRecorder::new();
     let recorder: SharedRecorder = Arc::new(Tee(vec![Arc::new(journal), memory.clone()]));
@@ -105,8 +108,8 @@ pub async fn run(args: &VerifyArgs) -> Result<(), Error> {
     for r in &references {
         let j = judge(&client, r, args.prod).await;
         match (&j.outcome, &j.problem) {
-            (Some(o), _) => eprintln!("  {r}: ends {o}"),
-            (None, Some(p)) => eprintln!("  {r}: {p}"),
+            (Some(o), _) => crate::output::result(&format!("  {r}: ends {o}")),
+            (None, Some(p)) => crate::output::result(&format!("  {r}: {p}")),
             _ => {}
         }
         judged.push(j);
@@ -179,8 +182,6 @@ pub async fn run(args: &VerifyArgs) -> Result<(), Error> {
         })
         .collect();
     let exchanges = memory.exchanges();
-    let mut shown = base_url.clone();
-    shown.set_query(None);
     let evidence = Evidence {
         schema_version: EVIDENCE_SCHEMA_VERSION,
         kind: RunKind::Verify,
@@ -189,7 +190,7 @@ pub async fn run(args: &VerifyArgs) -> Result<(), Error> {
             run_id,
             tool_version: env!("CARGO_PKG_VERSION").into(),
             target: config.target.name().into(),
-            base_url: shown.to_string(),
+            base_url: config::display_url(&base_url),
             msn: credentials.msn.clone(),
             started_at,
             finished_at: Utc::now(),
@@ -211,7 +212,7 @@ pub async fn run(args: &VerifyArgs) -> Result<(), Error> {
         exchanges,
     };
     let html = super::html::render(&evidence);
-    output::finish(&args.out, &dir, &evidence, b"", b"[]", &html)?;
+    output::finish(&folder, &evidence, b"", b"", &html)?;
     crate::commands::run::print_summary(&evidence, &dir);
     let _ = Environment::Test;
     if evidence.items.iter().any(|i| i.verdict.fails_run()) {

@@ -32,24 +32,26 @@ use chrono::{DateTime, Utc};
 use crate::api::{ApiError, Client, ClientOptions, CreatePaymentResponse, GetPaymentResponse};
 use crate::api::{PaymentEvent, ReferenceGenerator};
 use crate::evidence::model::Attestation;
-use crate::evidence::MemoryRecorder;
+use crate::evidence::{redact, MemoryRecorder};
 
 pub use target::{Need, Target};
 
 /// Prefix of a step failure that means "this target cannot do this step".
 pub const NOT_APPLICABLE: &str = "NOT APPLICABLE: ";
 
-/// Why a step did not succeed. Its Display is what the report shows.
+/// Why a step did not succeed. Its Display is what the report, the JUnit
+/// and cucumber JSON files and the terminal show, so it is scrubbed of
+/// secrets by value ([`redact::text`]): a target may echo a credential.
 #[derive(Debug, thiserror::Error)]
 pub enum StepError {
     /// The target cannot perform the step (the scenario is NOT APPLICABLE).
-    #[error("NOT APPLICABLE: {0}")]
+    #[error("NOT APPLICABLE: {}", redact::text(.0))]
     NotApplicable(String),
     /// The API answered something the checklist does not accept.
-    #[error("{0}")]
+    #[error("{}", redact::text(.0))]
     Check(String),
     /// A call failed where the scenario expected it to succeed.
-    #[error("{error} ({})", error.explain())]
+    #[error("{}", redact::text(&format!("{error} ({})", error.explain())))]
     Api {
         #[from]
         error: ApiError,
