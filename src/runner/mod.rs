@@ -482,7 +482,7 @@ async fn run_in(
                 }
             }
             let key = features::key(f, s);
-            match not_started(s, target.as_ref(), environment, &o) {
+            match not_started(s, target.as_ref(), environment, o) {
                 Some(v) => {
                     skipped.insert(key, v);
                 }
