@@ -696,7 +696,9 @@ async fn run_in(
         findings,
         attestations,
         webhook_checks: Vec::new(),
-        interrupted: Vec::new(),
+        // Attempts written ahead with no outcome (after Ctrl-C, for example):
+        // each may have taken effect.
+        interrupted: Journal::interrupted(folder.path("journal.jsonl")).unwrap_or_default(),
         exchanges,
     };
     let html = html::render(&evidence);
