@@ -268,3 +268,53 @@ fn a_users_own_features_folder_runs_and_a_step_nobody_defined_fails_the_item() {
     assert_eq!(item("EP-CAPTURE"), "PASS");
     assert_eq!(item("EP-REFUND"), "FAIL");
 }
+
+#[test]
+fn checklist_lists_every_item_with_the_scenarios_that_cover_it() {
+    let output = golive()
+        .args(["checklist", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let rows: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 17);
+    for row in rows {
+        assert!(
+            !row["scenarios"].as_array().unwrap().is_empty(),
+            "{} has no scenario",
+            row["id"]
+        );
+    }
+    let text = golive().arg("checklist").output().unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("GL-PROD"), "{text}");
+    assert!(
+        text.contains("The shop refunds part of a captured payment"),
+        "{text}"
+    );
+}
+
+#[test]
+fn verify_without_references_or_against_the_embedded_simulator_is_a_usage_error() {
+    let output = golive()
+        .args([
+            "verify",
+            "--base-url",
+            "http://127.0.0.1:9",
+            "--msn",
+            "123456",
+        ])
+        .env("VIPPS_CLIENT_ID", "id")
+        .env("VIPPS_CLIENT_SECRET", "secret")
+        .env("VIPPS_SUBSCRIPTION_KEY", "key")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("no references given"));
+    let output = golive()
+        .args(["verify", "golive-ref-0001"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+}
