@@ -410,6 +410,12 @@ fn main() {
 
         server.shutdown().await;
 
+        // Issue 15: latency the recording proxy adds (median of sequential GETs,
+        // one keep-alive connection each, against a local upstream). Goal < 1 ms.
+        if env_or("BENCH_PROXY", 1) == 1 {
+            proxy_latency(env_or("BENCH_PROXY_REQUESTS", 2000) as usize).await;
+        }
+
         // Optional: what the wiremock adapter retains per request (it keeps every
         // matched request; see simulator::mock).
         let mock_requests = env_or("BENCH_MOCK_REQUESTS", 0);
@@ -441,4 +447,61 @@ fn main() {
             );
         }
     });
+}
+
+/// Median time of `n` sequential GETs of one payment on one connection.
+async fn median_get(addr: SocketAddr, auth: &Auth, reference: &str, n: usize) -> Duration {
+    let mut c = Conn::open(addr).await.expect("connect");
+    let h = auth.list();
+    let path = format!("/epayment/v1/payments/{reference}");
+    let mut times = Vec::with_capacity(n);
+    for _ in 0..n {
+        let started = Instant::now();
+        let (status, _) = c.call("GET", &path, &h, b"").await.expect("GET");
+        assert_eq!(status, 200, "GET through {addr}");
+        times.push(started.elapsed());
+    }
+    times.sort();
+    times[n / 2]
+}
+
+async fn proxy_latency(n: usize) {
+    use vipps_golive::simulator::proxy::{self, Upstream};
+    let upstream = serve::bind(
+        Simulator::new(SimConfig {
+            rate_limits: false,
+            journal_capacity: 0,
+            ..SimConfig::default()
+        }),
+        "127.0.0.1:0".parse().expect("addr"),
+    )
+    .await
+    .expect("bind upstream");
+    let url = proxy::check_upstream(upstream.base_url(), false).expect("upstream");
+    let px = serve::bind_with(
+        Simulator::new(SimConfig::default()),
+        "127.0.0.1:0".parse().expect("addr"),
+        serve::ServeOptions {
+            upstream: Some(Upstream::new(url, proxy::DEFAULT_TIMEOUT).expect("client")),
+        },
+    )
+    .await
+    .expect("bind proxy");
+    let auth = token(upstream.local_addr()).await;
+    let mut c = Conn::open(upstream.local_addr()).await.expect("connect");
+    create(&mut c, &auth, "bench-proxy-0001").await;
+    // Warm both paths (connections, allocator) before measuring.
+    median_get(upstream.local_addr(), &auth, "bench-proxy-0001", 200).await;
+    median_get(px.local_addr(), &auth, "bench-proxy-0001", 200).await;
+    let direct = median_get(upstream.local_addr(), &auth, "bench-proxy-0001", n).await;
+    let proxied = median_get(px.local_addr(), &auth, "bench-proxy-0001", n).await;
+    let added = proxied.saturating_sub(direct);
+    println!(
+        "recording proxy: median GET {} us direct, {} us through the proxy: {} us added (goal < 1000 us; {n} sequential GETs each, journal on)",
+        direct.as_micros(),
+        proxied.as_micros(),
+        added.as_micros()
+    );
+    px.shutdown().await;
+    upstream.shutdown().await;
 }

@@ -158,6 +158,7 @@ for (const c of ['epayment-api-postman-collection', 'epayment-api-postman-collec
     else if (/could not be converted to string/.test(why)) cause = 'collection sends a JSON number for a string field';
     else if (code === 404 && ref && !created.has(ref)) cause = 'the payment was never created (its create failed)';
     else if (code === 400 && ref && cancelled.has(ref)) cause = 'collection order: this payment was cancelled by the request before';
+    else if (code === 400 && /ErrorCode=4160/.test(why) && /CARD/.test(why)) cause = 'CARD is not available in the test environment (behaviour.md §14); the simulator refuses it as a real test unit would';
     if (!ok) { if (cause) explained++; else unexplained++; }
     const tag = ok ? 'ok  ' : cause ? 'fail' : 'FAIL';
     console.log(`${tag} ${e.item.name.padEnd(40)} ${e.request.method.padEnd(6)} ${p} -> ${code}${ok ? '' : `\n       ${why}${cause ? `\n       (explained: ${cause})` : ''}`}`);

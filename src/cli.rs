@@ -43,6 +43,17 @@ pub enum Command {
     ///
     /// Example: vipps-golive config --env test --env-file .env
     Config(ConfigArgs),
+    /// Render the evidence report again, check a run folder, or report a killed run.
+    ///
+    /// `report DIR` (or `report DIR/evidence.json`) renders report.html from
+    /// the evidence alone. `report --check DIR` hashes the folder again and
+    /// lists every file changed, added or removed since the run: exit 0 when
+    /// none, 1 when one did (or the signature does not verify).
+    /// `report --from-journal DIR` renders what a run killed halfway recorded,
+    /// marked INCOMPLETE.
+    ///
+    /// Example: vipps-golive report --check reports/latest --public-key golive.key.pub
+    Report(ReportArgs),
 }
 
 /// Which target and which credentials.
@@ -233,12 +244,88 @@ pub struct SimulatorArgs {
     /// Turn off the rate limits (5/min per reference for modifications, 120/min for reads).
     #[arg(long)]
     pub no_rate_limits: bool,
+
+    /// A JSON file of sales units (capabilities: long-living, PUSH_MESSAGE, CARD;
+    /// extra units) and fidelity switches. See docs/simulator-server.md.
+    #[arg(long, value_name = "FILE")]
+    pub units: Option<PathBuf>,
+
+    /// Each capture, refund and cancel keeps its payment busy this long; another
+    /// modification meanwhile gets 423 (code 6160), as the real API answers.
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    pub processing_ms: u64,
+
+    /// Recording proxy: forward every request (except /__sim/) to this upstream,
+    /// e.g. https://apitest.vipps.no, and journal both sides (with --journal).
+    #[arg(long, value_name = "URL")]
+    pub proxy: Option<String>,
+
+    /// Allow a production upstream for --proxy (real money moves).
+    #[arg(long, requires = "proxy")]
+    pub allow_real_money: bool,
+}
+
+impl SimulatorArgs {
+    /// The server's plain configuration (the server never sees clap types).
+    pub fn serve_config(&self) -> crate::simulator::serve::ServeConfig {
+        crate::simulator::serve::ServeConfig {
+            host: self.host.clone(),
+            port: self.port,
+            journal: self.journal.clone(),
+            control: self.control,
+            rate_limits: !self.no_rate_limits,
+            units: self.units.clone(),
+            processing: std::time::Duration::from_millis(self.processing_ms),
+            proxy: self.proxy.clone(),
+            allow_real_money: self.allow_real_money,
+            proxy_timeout: crate::simulator::proxy::DEFAULT_TIMEOUT,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Args)]
 pub struct ConfigArgs {
     #[command(flatten)]
     pub target: TargetArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ReportArgs {
+    /// A run folder, or its evidence.json.
+    #[arg(
+        value_name = "DIR|FILE",
+        required_unless_present_any = ["from_journal", "gen_key"]
+    )]
+    pub path: Option<PathBuf>,
+
+    /// Check the folder against its manifest.json instead of rendering.
+    #[arg(long, conflicts_with_all = ["from_journal", "out", "sign_key"], help_heading = "Check")]
+    pub check: bool,
+
+    /// With --check: verify manifest.sig with this Ed25519 public key (PEM or base64).
+    #[arg(long, value_name = "FILE", requires = "check", help_heading = "Check")]
+    pub public_key: Option<PathBuf>,
+
+    /// Seal the folder: rewrite manifest.json and sign it (Ed25519 private key, PKCS#8 PEM or base64 seed).
+    #[arg(long, value_name = "FILE", help_heading = "Render")]
+    pub sign_key: Option<PathBuf>,
+
+    /// Render from the journal of a run that did not finish (marked INCOMPLETE).
+    #[arg(
+        long,
+        value_name = "DIR",
+        conflicts_with = "path",
+        help_heading = "Render"
+    )]
+    pub from_journal: Option<PathBuf>,
+
+    /// Write the HTML here instead of report.html beside the evidence.
+    #[arg(long, value_name = "FILE", help_heading = "Render")]
+    pub out: Option<PathBuf>,
+
+    /// Make an Ed25519 key pair: FILE (private, PKCS#8 PEM) and FILE.pub; nothing else is done.
+    #[arg(long, value_name = "FILE", exclusive = true, help_heading = "Keys")]
+    pub gen_key: Option<PathBuf>,
 }
 
 #[cfg(test)]

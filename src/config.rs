@@ -611,6 +611,31 @@ pub fn classify_host(url: &Url) -> HostClass {
     }
 }
 
+/// Domains that Vipps MobilePay owns. Any host under them other than the test
+/// environment is treated as production by every guard (a new production
+/// name, a regional API host): refusing one by mistake costs a flag, sending
+/// to one by mistake costs real money.
+pub const VIPPS_DOMAINS: &[&str] = &[
+    "vipps.no",
+    "vippsmobilepay.com",
+    "mobilepay.dk",
+    "mobilepay.fi",
+];
+
+/// True for a production API host and for any other host under a Vipps domain
+/// that is not the test environment. Pure: no DNS, no socket.
+pub fn is_production_like(url: &Url) -> bool {
+    match classify_host(url) {
+        HostClass::Production => true,
+        HostClass::Test | HostClass::Loopback => false,
+        HostClass::Other => normalised_host(url).is_some_and(|host| {
+            VIPPS_DOMAINS
+                .iter()
+                .any(|d| host == *d || host.ends_with(&format!(".{d}")))
+        }),
+    }
+}
+
 /// What a `--base-url` resolves to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Classified {
@@ -651,6 +676,10 @@ pub fn classify_base_url(raw: &str) -> Result<Classified, String> {
             PRODUCTION_HOSTS[0]
         )),
         HostClass::Test if canonical => Ok(Classified::Test),
+        _ if is_production_like(&url) => Err(format!(
+            "{shown} is a Vipps host other than the test environment, so it is treated as production and refused; production is reached only at `{PRODUCTION_BASE_URL}` (hint: use --env production, or --env test for `https://{}`)",
+            TEST_HOSTS[0]
+        )),
         _ => Ok(Classified::Custom(url)),
     }
 }

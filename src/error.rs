@@ -34,6 +34,9 @@ pub enum Error {
     /// A checklist item failed (exit 1).
     #[error("{0}")]
     Failed(String),
+    /// The report could not be rendered or the folder not checked (exit 2).
+    #[error(transparent)]
+    Report(#[from] crate::report::ReportError),
     /// The evidence could not be recorded (exit 4): the run stopped, and its
     /// folder says it is incomplete.
     #[error("{0}")]
@@ -51,7 +54,7 @@ impl Error {
     /// The exit code documented in `--help`.
     pub fn exit_code(&self) -> ExitCode {
         ExitCode::from(match self {
-            Error::Config(_) | Error::Usage(_) | Error::Io { .. } => EXIT_USAGE,
+            Error::Config(_) | Error::Usage(_) | Error::Io { .. } | Error::Report(_) => EXIT_USAGE,
             Error::Unreachable { .. } => EXIT_UNREACHABLE,
             Error::Failed(_) => EXIT_FAILED,
             Error::Evidence(_) => EXIT_EVIDENCE,

@@ -74,6 +74,7 @@ pub mod config;
 pub mod error;
 pub mod evidence;
 pub mod output;
+pub mod report;
 pub mod rules;
 pub mod runner;
 pub mod secret;

@@ -35,9 +35,12 @@ fn main() -> ExitCode {
         Command::Checklist(args) => {
             vipps_golive::commands::checklist::run(&args, &mut std::io::stdout().lock())
         }
-        Command::Simulator(args) => vipps_golive::simulator::serve::run(&args),
+        Command::Simulator(args) => vipps_golive::simulator::serve::run(&args.serve_config()),
         Command::Config(args) => {
             vipps_golive::commands::config::run(&args, &mut std::io::stdout().lock())
+        }
+        Command::Report(args) => {
+            vipps_golive::commands::report::run(&args, &mut std::io::stdout().lock())
         }
     };
     match result {

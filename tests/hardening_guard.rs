@@ -96,13 +96,23 @@ fn production_is_recognised_however_its_host_is_spelled() {
         "http://localhost:7777/",
         "http://[::1]:9",
         "https://api.vipps.no.evil.example",
-        "https://notapi.vipps.no",
+        "https://vipps.no.example",
         "https://sim.example",
     ] {
         assert!(
             matches!(classify_base_url(custom), Ok(Classified::Custom(_))),
             "{custom}"
         );
+    }
+    // Any other host under a Vipps domain is treated as production, never custom.
+    for owned in [
+        "https://notapi.vipps.no",
+        "https://API.VippsMobilePay.com.",
+        "https://api.mobilepay.dk/",
+        "https://api.mobilepay.fi:443",
+    ] {
+        let why = classify_base_url(owned).expect_err(owned);
+        assert!(why.contains("treated as production"), "{owned}: {why}");
     }
     // Plain http is for loopback only.
     for clear in [

@@ -243,3 +243,109 @@ fn the_simulator_command_prints_its_url_and_credentials_and_stops_cleanly_on_sig
     assert!(term.success());
     assert_eq!(status.code(), Some(0));
 }
+
+/// Runs `vipps-golive simulator ARGS` until it prints "Press Ctrl-C", stops it
+/// with SIGTERM, and returns what it printed.
+fn run_simulator_command(args: &[&str]) -> String {
+    use std::io::{BufRead, BufReader};
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_vipps-golive"))
+        .arg("simulator")
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut printed = Vec::new();
+    while let Some(Ok(line)) = lines.next() {
+        let done = line.starts_with("Press Ctrl-C");
+        printed.push(line);
+        if done {
+            break;
+        }
+    }
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let _ = child.wait();
+    printed.join("\n")
+}
+
+#[test]
+fn the_simulator_command_reads_a_units_file_and_never_prints_its_credentials() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("units.json");
+    std::fs::write(
+        &file,
+        r#"{"units":[{"msn":"654321","pushMessage":true},
+          {"msn":"777777","name":"Kiosk","clientId":"kiosk-client-id-1","clientSecret":"kiosk-secret-do-not-print","subscriptionKey":"kiosk-key-do-not-print","longLiving":true}],
+          "rules":{"referenceMaxLen":64}}"#,
+    )
+    .unwrap();
+    let text = run_simulator_command(&[
+        "--port",
+        "0",
+        "--units",
+        file.to_str().unwrap(),
+        "--processing-ms",
+        "250",
+    ]);
+    assert!(
+        text.contains("MSN 123456") && text.contains("approved for: long-living, PUSH_MESSAGE"),
+        "{text}"
+    );
+    assert!(text.contains("MSN 654321"), "{text}");
+    assert!(
+        text.contains("MSN 777777 (Kiosk): credentials from the units file"),
+        "{text}"
+    );
+    assert!(!text.contains("do-not-print"), "{text}");
+    assert!(text.contains("250 ms"), "{text}");
+}
+
+#[test]
+fn the_simulator_command_exits_2_on_a_bad_units_file_or_a_production_proxy() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("units.json");
+    std::fs::write(&file, r#"{"units":[{"msn":"123456","cards":true}]}"#).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_vipps-golive"))
+        .args([
+            "simulator",
+            "--port",
+            "0",
+            "--units",
+            file.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cards"), "{err}");
+
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_vipps-golive"))
+        .args([
+            "simulator",
+            "--port",
+            "0",
+            "--proxy",
+            "https://api.vipps.no",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("production") && err.contains("--allow-real-money"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_simulator_command_starts_as_a_recording_proxy() {
+    let text = run_simulator_command(&["--port", "0", "--proxy", "http://127.0.0.1:9"]);
+    assert!(
+        text.contains("Recording proxy listening on http://127.0.0.1:")
+            && text.contains("forwarding to http://127.0.0.1:9"),
+        "{text}"
+    );
+}

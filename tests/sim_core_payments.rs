@@ -143,7 +143,10 @@ fn payments_are_kept_per_msn() {
         "POST",
         "/epayment/v1/payments",
         None,
-        headers(&[("Idempotency-Key", "k-other")]),
+        headers(&[
+            ("Idempotency-Key", "k-other"),
+            ("Content-Type", "application/json"),
+        ]),
         &body,
     );
     assert_eq!(

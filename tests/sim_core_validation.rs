@@ -6,8 +6,10 @@ use serde_json::{json, Value};
 use sim_core_support::*;
 use vipps_golive::simulator::SimConfig;
 
+/// A fresh key per call: a refused create binds its key to that body (issue 14 point 3).
 fn create(sim: &Sim, body: &Value) -> vipps_golive::simulator::SimResponse {
-    sim.create_with(body, "k-validation")
+    let key = format!("k-validation-{}", uuid::Uuid::new_v4().simple());
+    sim.create_with(body, &key)
 }
 
 fn problem_shape(r: &vipps_golive::simulator::SimResponse) {
@@ -147,6 +149,15 @@ fn card_needs_web_redirect() {
     b["userFlow"] = "NATIVE_REDIRECT".into();
     assert_eq!(create(&sim, &b).status, 400);
     b["userFlow"] = "WEB_REDIRECT".into();
+    // No freestanding CARD in the test environment (behaviour.md §14) ...
+    let r = create(&sim, &b);
+    assert_eq!((r.status, error_code(&r).as_deref()), (400, Some("4160")));
+    // ... unless the sales unit is given the capability.
+    let mut config = SimConfig::default();
+    if let Some(c) = config.capabilities.get_mut("123456") {
+        c.card = true;
+    }
+    let sim = Sim::with(config);
     assert_eq!(create(&sim, &b).status, 201);
 }
 
@@ -222,7 +233,13 @@ fn qr_format_only_with_qr_and_size_in_range() {
     let sim = Sim::new();
     let mut b = Sim::create_body("qrformat-0001", 1000);
     b["qrFormat"] = json!({"format": "IMAGE/PNG", "size": 500});
-    assert_eq!(fields(&create(&sim, &b)), vec!["QrFormat".to_owned()]);
+    // "Only applicable" to QR (spec): ignored on other flows, unless made strict.
+    assert_eq!(create(&sim, &b).status, 201);
+    let mut config = SimConfig::default();
+    config.rules.qr_format_only_with_qr = true;
+    let strict = Sim::with(config);
+    assert_eq!(fields(&create(&strict, &b)), vec!["QrFormat".to_owned()]);
+    b["reference"] = "qrformat-0002".into();
     b["userFlow"] = "QR".into();
     b["qrFormat"] = json!({"format": "IMAGE/PNG", "size": 99});
     assert_eq!(fields(&create(&sim, &b)), vec!["QrFormat.Size".to_owned()]);

@@ -193,7 +193,7 @@ impl Inner {
         // production without its safeguards, nor send credentials in clear.
         let class = crate::config::classify_host(&o.base_url);
         let shown = crate::config::display_url(&o.base_url);
-        if class == crate::config::HostClass::Production && !o.production {
+        if crate::config::is_production_like(&o.base_url) && !o.production {
             return Err(ApiError::InvalidInput {
                 field: "base URL",
                 reason: format!(

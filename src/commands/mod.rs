@@ -2,6 +2,7 @@
 
 pub mod checklist;
 pub mod config;
+pub mod report;
 pub mod run;
 pub mod verify;
 

@@ -14,13 +14,13 @@
 //!   or a link this tool made (see [`RunFolder::finish`]); a real file or
 //!   folder of that name is never touched.
 
+use ed25519_dalek::SigningKey;
 use std::fs::File;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use super::SCHEMA_VERSION;
 
@@ -31,7 +31,7 @@ pub const MANIFEST_FILE: &str = "manifest.json";
 /// Name of the link to the last complete run, in the output folder.
 pub const LATEST: &str = "latest";
 /// Prefix of temporary files (never hashed, never shown).
-const TEMP_PREFIX: &str = ".tmp-";
+pub(crate) const TEMP_PREFIX: &str = ".tmp-";
 
 /// What `status.json` says.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -158,29 +158,14 @@ impl RunFolder {
     /// (a real file or folder, a link elsewhere) is the user's and is left
     /// alone; [`Latest::LeftAlone`] says so.
     pub fn finish(&self) -> io::Result<Latest> {
+        self.finish_signed(None)
+    }
+
+    /// [`RunFolder::finish`], and with a key also `manifest.sig`: the
+    /// Ed25519 signature of `manifest.json` (see [`super::manifest`]).
+    pub fn finish_signed(&self, sign_key: Option<&SigningKey>) -> io::Result<Latest> {
         self.write_status(STATUS_COMPLETE, Some(Utc::now()), None)?;
-        let mut files = serde_json::Map::new();
-        let mut names: Vec<String> = std::fs::read_dir(&self.dir)?
-            .filter_map(Result::ok)
-            .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
-            .filter_map(|e| e.file_name().into_string().ok())
-            .filter(|n| n != MANIFEST_FILE && !n.starts_with(TEMP_PREFIX))
-            .collect();
-        names.sort();
-        for name in names {
-            let bytes = std::fs::read(self.dir.join(&name))?;
-            files.insert(
-                name,
-                serde_json::Value::String(hex::encode(Sha256::digest(&bytes))),
-            );
-        }
-        let manifest = serde_json::json!({
-            "schema_version": SCHEMA_VERSION,
-            "run_id": self.run_id,
-            "sha256": files,
-        });
-        let bytes = serde_json::to_vec_pretty(&manifest).map_err(io::Error::other)?;
-        self.write(MANIFEST_FILE, &bytes)?;
+        super::manifest::write(&self.dir, &self.run_id, sign_key).map_err(io::Error::other)?;
         point_latest(&self.out, &self.run_id)
     }
 }
@@ -317,8 +302,13 @@ mod tests {
         assert_eq!(f.finish().unwrap(), Latest::Moved);
         let manifest: serde_json::Value =
             serde_json::from_slice(&std::fs::read(f.path(MANIFEST_FILE)).unwrap()).unwrap();
-        let files = manifest["sha256"].as_object().unwrap();
-        assert!(files.contains_key("evidence.json") && files.contains_key(STATUS_FILE));
+        let files: Vec<&str> = manifest["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["path"].as_str().unwrap())
+            .collect();
+        assert_eq!(files, ["evidence.json", STATUS_FILE]);
         assert_eq!(read_status(f.dir()).unwrap().status, STATUS_COMPLETE);
         assert_eq!(
             std::fs::read_link(out.path().join(LATEST)).unwrap(),

@@ -8,6 +8,7 @@
 pub mod build;
 pub mod folder;
 pub mod journal;
+pub mod manifest;
 pub mod model;
 pub mod redact;
 

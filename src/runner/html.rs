@@ -1,9 +1,24 @@
-//! The interim HTML summary (the report issue replaces it with `src/report/`).
+//! `report.html`: the evidence report of `src/report/`, or, should it fail to
+//! render, the plain summary table below (the run's verdicts must not be lost
+//! to a template error).
 
 use std::fmt::Write as _;
 
 use crate::evidence::model::Evidence;
 use crate::simulator::landing::escape;
+
+/// The report for `evidence` (the interim table if the report cannot render).
+pub fn report(e: &Evidence) -> String {
+    match crate::report::render(e) {
+        Ok(html) => html,
+        Err(err) => {
+            crate::output::diag(&format!(
+                "warning: the evidence report could not be rendered ({err}); report.html is a plain summary"
+            ));
+            render(e)
+        }
+    }
+}
 
 /// A plain, self-contained page: one row per checklist item, then the scenarios.
 pub fn render(e: &Evidence) -> String {

@@ -701,7 +701,7 @@ async fn run_in(
         interrupted: Journal::interrupted(folder.path("journal.jsonl")).unwrap_or_default(),
         exchanges,
     };
-    let html = html::render(&evidence);
+    let html = html::report(&evidence);
     output::finish(folder, &evidence, &junit.take(), &json.take(), &html)?;
     if interrupted {
         return Err(Error::Failed(

@@ -211,7 +211,7 @@ pub async fn run(args: &VerifyArgs) -> Result<(), Error> {
         interrupted: Vec::new(),
         exchanges,
     };
-    let html = super::html::render(&evidence);
+    let html = super::html::report(&evidence);
     output::finish(&folder, &evidence, b"", b"", &html)?;
     crate::commands::run::print_summary(&evidence, &dir);
     let _ = Environment::Test;

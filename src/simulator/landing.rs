@@ -118,6 +118,20 @@ fn lookup<'a>(engine: &'a Engine, token: &str) -> Result<(&'a str, &'a Payment),
     Ok((msn, p))
 }
 
+/// The landing page can be used for 5 minutes after creation (behaviour.md
+/// §8; `LedgerOptions::landing_window`). After that the link is dead although
+/// the payment stays CREATED until it expires.
+fn window_closed(engine: &Engine, p: &Payment) -> Option<SimResponse> {
+    let closes = p.created_at + engine.ledger.options.landing_window;
+    (engine.now() > closes).then(|| {
+        error_page(
+            410,
+            "Payment link expired",
+            "This payment link was valid for 5 minutes and has expired. Go back to the shop and start the payment again.",
+        )
+    })
+}
+
 fn not_open(p: &Payment) -> SimResponse {
     let msg = match p.state {
         State::Expired => {
@@ -143,6 +157,9 @@ fn page(engine: &Engine, req: &SimRequest) -> SimResponse {
     };
     if p.state != State::Created {
         return not_open(p);
+    }
+    if let Some(resp) = window_closed(engine, p) {
+        return resp;
     }
     let mut body = String::with_capacity(2048);
     let _ = write!(
@@ -181,6 +198,21 @@ fn decide(engine: &mut Engine, req: &SimRequest) -> SimResponse {
         Ok((msn, p)) => {
             if p.state != State::Created {
                 return not_open(p);
+            }
+            if let Some(resp) = window_closed(engine, p) {
+                return resp;
+            }
+            if field("action").as_deref() == Some("approve") && engine.ledger.rules.special_amounts
+            {
+                if let Some(result) = super::ledger::special_amount_result(p.amount.value) {
+                    // The card is refused; the payment stays CREATED (the customer
+                    // may give up: it then expires), as in the test environment.
+                    return error_page(
+                        402,
+                        "Payment failed",
+                        &format!("{result} (test amount {} øre, behaviour.md §14). The payment was not approved.", p.amount.value),
+                    );
+                }
             }
             (
                 msn.to_owned(),

@@ -191,12 +191,23 @@ pub struct Snapshot {
     pub cancelled: i64,
 }
 
+/// One remembered request. The key is kept as a 64-bit hash, not as text:
+/// every key of a payment is kept for as long as the payment exists (a replay
+/// must never take effect twice), so each entry must stay small.
 #[derive(Debug, Clone)]
 struct IdemEntry {
     op: Op,
-    key: Box<str>,
+    key: u64,
     hash: u64,
     response: Stored,
+}
+
+/// The compact form of an Idempotency-Key (see [`IdemEntry`]). Two distinct
+/// keys of one payment collide with probability about 2^-64 per pair.
+pub fn key_hash(key: &str) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    key.as_bytes().hash(&mut h);
+    h.finish()
 }
 
 /// What the idempotency store says about a request.
@@ -322,8 +333,12 @@ pub struct LedgerOptions {
     pub capture_window: CDuration,
     /// Refund deadline after authorization (365 days).
     pub refund_window: CDuration,
-    /// Idempotency entries kept per payment; the oldest non-create entry goes first.
-    pub idempotency_per_payment: usize,
+    /// How long the landing page (and deeplink) can be used after creation
+    /// (behaviour.md §8: 5 minutes, then 5 more in the app).
+    pub landing_window: CDuration,
+    /// Expiry of a one-time QR payment without `expiresAt` (behaviour.md §8:
+    /// one-time QR codes expire after about 5 minutes [S14-qr-print]).
+    pub qr_timeout: CDuration,
 }
 
 impl LedgerOptions {
@@ -334,9 +349,29 @@ impl LedgerOptions {
             repeat_cancel_is_noop: true,
             capture_window: CDuration::days(180),
             refund_window: CDuration::days(365),
-            idempotency_per_payment: 64,
+            landing_window: CDuration::from_std(config.landing_window)
+                .unwrap_or_else(|_| CDuration::minutes(5)),
+            qr_timeout: CDuration::from_std(config.qr_timeout)
+                .unwrap_or_else(|_| CDuration::minutes(5)),
         }
     }
+}
+
+/// The card result a special test amount gives on approval (behaviour.md §14),
+/// or `None` for an ordinary amount.
+pub fn special_amount_result(value: i64) -> Option<&'static str> {
+    Some(match value {
+        151 => "Insufficient funds",
+        182 => "Refused by issuer",
+        183 => "Suspected fraud",
+        184 => "Withdrawal amount limit exceeded",
+        186 => "Expired card",
+        187 => "Invalid card",
+        197 => "3-D Secure denied",
+        201 => "Unknown result (the payment stays pending for an hour)",
+        202 => "Strong customer authentication required",
+        _ => return None,
+    })
 }
 
 /// An expiry instant plus a tie-breaker.
@@ -354,7 +389,18 @@ pub struct Ledger {
     pub options: LedgerOptions,
     /// Validation switches (OPEN points of behaviour.md §16).
     pub rules: super::validate::Rules,
+    /// Payments being processed (`SimConfig::processing`): (msn, reference) -> until.
+    busy: HashMap<(Box<str>, Box<str>), DateTime<Utc>>,
+    /// Creates refused before a payment existed: (msn, key hash) -> (body hash,
+    /// answer), so the key stays bound to its first body (behaviour.md §6.2).
+    rejected_creates: HashMap<(Box<str>, u64), (u64, Stored)>,
+    /// Insertion order of `rejected_creates`, oldest first (bounded memory).
+    rejected_order: std::collections::VecDeque<(Box<str>, u64)>,
 }
+
+/// Refused creates remembered at most (oldest forgotten first). There is no
+/// payment to hang them on, so unlike payment keys they are bounded.
+pub const REJECTED_CREATES_KEPT: usize = 100_000;
 
 /// Hashes a request body so that equal JSON (whitespace, key order) hashes equal.
 pub fn body_hash(body: &[u8]) -> u64 {
@@ -405,8 +451,68 @@ impl Ledger {
             // Ten-digit numeric pspReferences like the examples' "2107715530".
             next_psp: 2_100_000_000 + u64::from(rand::random::<u32>() % 90_000_000),
             options: LedgerOptions::from_config(config),
-            rules: super::validate::Rules::default(),
+            rules: config.rules.clone(),
+            busy: HashMap::new(),
+            rejected_creates: HashMap::new(),
+            rejected_order: std::collections::VecDeque::new(),
         }
+    }
+
+    /// What the idempotency store says about a create whose key was refused before.
+    pub fn rejected_create(&self, msn: &str, key: &str, hash: u64) -> Idem {
+        if self.rejected_creates.is_empty() {
+            return Idem::Fresh;
+        }
+        match self.rejected_creates.get(&(Box::from(msn), key_hash(key))) {
+            None => Idem::Fresh,
+            Some((h, stored)) if *h == hash => Idem::Replay(stored.clone()),
+            Some(_) => Idem::Conflict,
+        }
+    }
+
+    /// Remembers a refused create (its answer is replayed to the same key and body).
+    pub fn remember_rejected_create(&mut self, msn: &str, key: &str, hash: u64, answer: Stored) {
+        let k = (Box::from(msn), key_hash(key));
+        if self.rejected_creates.contains_key(&k) {
+            return;
+        }
+        while self.rejected_order.len() >= REJECTED_CREATES_KEPT {
+            if let Some(old) = self.rejected_order.pop_front() {
+                self.rejected_creates.remove(&old);
+            }
+        }
+        self.rejected_order.push_back(k.clone());
+        self.rejected_creates.insert(k, (hash, answer));
+    }
+
+    /// When the payment's current operation ends, if one is still running at `now`.
+    pub fn busy_until(
+        &self,
+        msn: &str,
+        reference: &str,
+        now: DateTime<Utc>,
+    ) -> Option<DateTime<Utc>> {
+        if self.busy.is_empty() {
+            return None;
+        }
+        self.busy
+            .get(&(Box::from(msn), Box::from(reference)))
+            .copied()
+            .filter(|until| *until > now)
+    }
+
+    /// Marks the payment busy until `until` (an operation is being processed).
+    pub fn mark_busy(
+        &mut self,
+        msn: &str,
+        reference: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) {
+        if self.busy.len() >= 1024 {
+            self.busy.retain(|_, t| *t > now);
+        }
+        self.busy.insert((msn.into(), reference.into()), until);
     }
 
     /// Number of payments held (all MSNs).
@@ -440,7 +546,8 @@ impl Ledger {
         let Some(p) = self.get(msn, reference) else {
             return Idem::Fresh;
         };
-        match p.idem.iter().find(|e| e.op == op && &*e.key == key) {
+        let key = key_hash(key);
+        match p.idem.iter().find(|e| e.op == op && e.key == key) {
             None => Idem::Fresh,
             Some(e) if e.hash == hash => Idem::Replay(e.response.clone()),
             Some(_) => Idem::Conflict,
@@ -457,21 +564,19 @@ impl Ledger {
         hash: u64,
         response: Stored,
     ) {
-        let cap = self.options.idempotency_per_payment.max(1);
         let Some(p) = self.get_mut(msn, reference) else {
             return;
         };
-        if p.idem.iter().any(|e| e.op == op && &*e.key == key) {
+        let key = key_hash(key);
+        if p.idem.iter().any(|e| e.op == op && e.key == key) {
             return;
         }
-        if p.idem.len() >= cap {
-            if let Some(i) = p.idem.iter().position(|e| e.op != Op::Create) {
-                p.idem.remove(i);
-            }
-        }
+        // Never evicted: a key is remembered for as long as its payment exists
+        // (issue 14 point 2). Rate limits (5 modifications a minute) keep the
+        // list short in practice.
         p.idem.push(IdemEntry {
             op,
-            key: key.into(),
+            key,
             hash,
             response,
         });
@@ -503,7 +608,12 @@ impl Ledger {
         now: DateTime<Utc>,
         outbox: &mut Vec<OutboundEvent>,
     ) -> &Payment {
-        let expires_at = new.expires_at.unwrap_or(now + self.options.payment_timeout);
+        let timeout = if new.flow == Flow::Qr {
+            self.options.qr_timeout.min(self.options.payment_timeout)
+        } else {
+            self.options.payment_timeout
+        };
+        let expires_at = new.expires_at.unwrap_or(now + timeout);
         self.seq += 1;
         let expiry_key = (expires_at, self.seq);
         let reference: Box<str> = new.reference.into();

@@ -26,10 +26,12 @@ pub mod ledger;
 pub mod mock;
 pub mod om;
 pub mod problem;
+pub mod proxy;
 pub mod ratelimit;
 pub mod routes;
 pub mod serve;
 pub mod token;
+pub mod units;
 pub mod validate;
 pub mod webhooks;
 
@@ -237,12 +239,26 @@ pub struct SimConfig {
     pub token_lifetime: Duration,
     /// Default payment expiry (10 minutes).
     pub payment_timeout: Duration,
+    /// How long the landing page can be used after creation (behaviour.md §8: 5 minutes).
+    pub landing_window: Duration,
+    /// Expiry of a one-time QR payment without `expiresAt` (about 5 minutes, §8).
+    pub qr_timeout: Duration,
     /// Phone numbers of test users who exist (others: 7010 Customer not found).
     pub test_users: Vec<String>,
     /// How many requests the in-memory journal keeps (oldest dropped first).
     pub journal_capacity: usize,
     /// Largest request body accepted.
     pub max_body_bytes: usize,
+    /// What each sales unit (by MSN) is approved for; see [`units`]. A unit
+    /// missing here is treated as approved ([`units::Capabilities::approved`]).
+    pub capabilities: std::collections::HashMap<String, units::Capabilities>,
+    /// How long a capture, refund or cancel keeps its payment busy (default 0:
+    /// off). Meanwhile another modification of that payment gets 423 with code
+    /// 6160, and the answer to the first is sent once the time is up.
+    pub processing: Duration,
+    /// Validation switches where the sources are silent or disagree
+    /// (docs/fidelity.md, "Known deviations and choices").
+    pub rules: validate::Rules,
 }
 
 impl SimConfig {
@@ -269,6 +285,16 @@ impl SimConfig {
     }
 }
 
+impl SimConfig {
+    /// What the sales unit `msn` is approved for.
+    pub fn capabilities_of(&self, msn: &str) -> units::Capabilities {
+        self.capabilities
+            .get(msn)
+            .copied()
+            .unwrap_or_else(units::Capabilities::approved)
+    }
+}
+
 impl Default for SimConfig {
     fn default() -> Self {
         SimConfig {
@@ -277,6 +303,8 @@ impl Default for SimConfig {
             rate_limits: true,
             token_lifetime: Duration::from_secs(3600),
             payment_timeout: Duration::from_secs(600),
+            landing_window: Duration::from_secs(300),
+            qr_timeout: Duration::from_secs(300),
             test_users: vec![
                 "4791234567".into(),
                 "4712345678".into(),
@@ -284,6 +312,9 @@ impl Default for SimConfig {
             ],
             journal_capacity: 10_000,
             max_body_bytes: MAX_BODY_BYTES,
+            capabilities: units::default_capabilities(),
+            processing: Duration::ZERO,
+            rules: validate::Rules::default(),
         }
     }
 }
@@ -314,6 +345,9 @@ pub struct Engine {
     pub journal: journal::SimJournal,
     /// Events produced while handling the current request; drained into `hooks`.
     pub outbox: Vec<OutboundEvent>,
+    /// Set by a modification that keeps its payment busy ([`SimConfig::processing`]):
+    /// the adapter waits this long, outside every lock, before answering.
+    pub reply_delay: Option<Duration>,
 }
 
 impl Engine {
@@ -327,6 +361,7 @@ impl Engine {
             faults: faults::Faults::new(&config),
             journal: journal::SimJournal::new(&config),
             outbox: Vec::new(),
+            reply_delay: None,
             base_url: String::from("http://127.0.0.1"),
             config,
             clock,
@@ -374,6 +409,8 @@ impl Engine {
             // must reach the webhooks now, not with the next API request.
             let events = std::mem::take(&mut self.outbox);
             self.hooks.enqueue(events, now);
+            // The clock may have moved: webhook retries may be due now.
+            self.hooks.wake();
             return resp.into();
         }
 
@@ -407,10 +444,15 @@ impl Engine {
         let events = std::mem::take(&mut self.outbox);
         self.hooks.enqueue(events, now);
 
-        match fault {
+        let processing = self.reply_delay.take();
+        let mut reply = match fault {
             Some(f) => f.reply_after_effect(response),
-            None => response.into(),
+            None => Reply::from(response),
+        };
+        if let Some(d) = processing {
+            reply.delay = Some(reply.delay.map_or(d, |f| f.max(d)));
         }
+        reply
     }
 }
 
@@ -474,6 +516,11 @@ impl Simulator {
         let reply = engine.dispatch(&req);
         engine.journal.record(&req, &reply, started);
         reply
+    }
+
+    /// Records an exchange the engine did not handle itself (the recording proxy).
+    pub fn record(&self, req: &SimRequest, reply: &Reply, started: DateTime<Utc>) {
+        self.with_engine(|e| e.journal.record(req, reply, started));
     }
 
     /// Runs `f` with the engine locked (control helpers, tests, the dispatcher).

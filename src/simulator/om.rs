@@ -47,6 +47,8 @@ pub struct Orders {
     images: HashMap<(String, String), Image>,
     /// (msn, PAYMENTTYPE, orderId)
     orders: HashMap<(String, String, String), Order>,
+    /// v3 categories: (msn, categoryId) -> the Category as GET shows it.
+    categories: HashMap<(String, String), Value>,
     /// OPEN(§10.3): whether a category's `imageId` must name an uploaded image.
     /// Chose yes (404, the status PUT categories declares although orders are
     /// never checked), because a category pointing at nothing is a shop bug.
@@ -76,9 +78,56 @@ impl Orders {
 pub fn handle(engine: &mut Engine, req: &SimRequest) -> SimResponse {
     let principal = match routes::authenticate(engine, req) {
         Ok(p) => p,
-        Err(resp) => return resp,
+        Err(resp) => return om_shaped(resp),
     };
-    handle_for(&mut engine.orders, req, &principal.msn)
+    om_shaped(handle_for(&mut engine.orders, req, &principal.msn))
+}
+
+/// Turns an ePayment-shaped Problem (`application/problem+json`, `extraDetails`)
+/// into the Order Management ErrorResponse (`application/json`,
+/// `invalidParams`), which is what the Order Management spec declares for its
+/// errors (issue 14 point 8). Gateway 401s (`{statusCode, message}`) stay as
+/// they are: the gateway answers before the Order Management backend.
+fn om_shaped(resp: SimResponse) -> SimResponse {
+    let is_problem = resp
+        .header("content-type")
+        .is_some_and(|c| c.starts_with("application/problem"));
+    if !is_problem {
+        return resp;
+    }
+    let Ok(body) = serde_json::from_slice::<Value>(&resp.body) else {
+        return resp;
+    };
+    let text = |k: &str| body[k].as_str().unwrap_or("").to_owned();
+    let invalid: Vec<(String, String)> = body["extraDetails"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter(|e| e["name"] != "ErrorCode")
+                .map(|e| {
+                    (
+                        e["name"].as_str().unwrap_or("").to_owned(),
+                        e["reason"].as_str().unwrap_or("").to_owned(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let kind = match resp.status {
+        400 => "https://datatracker.ietf.org/doc/html/rfc7231#section-6.5.1",
+        403 => "https://datatracker.ietf.org/doc/html/rfc7231#section-6.5.3",
+        404 => "https://datatracker.ietf.org/doc/html/rfc7231#section-6.5.4",
+        405 => "https://datatracker.ietf.org/doc/html/rfc7231#section-6.5.5",
+        _ => "https://datatracker.ietf.org/doc/html/rfc7231",
+    };
+    let mut out = om_error(resp.status, kind, &text("title"), &text("detail"), invalid);
+    // Keep the headers that are not about the body (Allow on a 405).
+    for (k, v) in resp.headers {
+        if !k.eq_ignore_ascii_case("content-type") {
+            out.headers.push((k, v));
+        }
+    }
+    out
 }
 
 /// The routes, for an already authenticated `msn`.
@@ -107,6 +156,26 @@ pub fn handle_for(orders: &mut Orders, req: &SimRequest, msn: &str) -> SimRespon
             "GET" => with_order(segs[2], segs[3], |pt, id| get_order(orders, msn, pt, id)),
             _ => problem::method_not_allowed(req, "GET"),
         },
+        ["order-management", "v3", "categories"] => match req.method.as_str() {
+            "POST" => add_category_v3(orders, req, msn),
+            "GET" => list_categories_v3(orders, req, msn),
+            _ => problem::method_not_allowed(req, "GET, POST"),
+        },
+        ["order-management", "v3", "categories", _] => {
+            let id = segs[3].to_ascii_lowercase();
+            let key = (msn.to_owned(), id.clone());
+            match req.method.as_str() {
+                "GET" => match orders.categories.get(&key) {
+                    Some(c) => SimResponse::json(200, c),
+                    None => not_found(&format!("No category with id '{id}'.")),
+                },
+                "DELETE" => match orders.categories.remove(&key) {
+                    Some(_) => SimResponse::empty(200),
+                    None => not_found(&format!("No category with id '{id}'.")),
+                },
+                _ => problem::method_not_allowed(req, "GET, DELETE"),
+            }
+        }
         _ => problem::not_found(req),
     }
 }
@@ -314,6 +383,115 @@ fn put_category(
     // Upsert: the last one wins (§10.1), one category per order.
     orders.orders.entry(key).or_default().category = Some(Value::Object(stored));
     SimResponse::json(200, &uuid::Uuid::new_v4().to_string())
+}
+
+/// `POST /order-management/v3/categories` (spec v2.1, behaviour.md §10.1):
+/// body `{orderId, paymentType, type, url, imageId?}`, 201 `{categoryId}`.
+/// Unlike v2, an order may have several; each has its own id.
+fn add_category_v3(orders: &mut Orders, req: &SimRequest, msn: &str) -> SimResponse {
+    let body = match parse_object(req) {
+        Ok(b) => b,
+        Err(resp) => return resp,
+    };
+    let mut v = Errors::default();
+    let order_id = v.string(&body, "orderId", "OrderId", true);
+    if let Some(o) = &order_id {
+        if !valid_id(o) {
+            v.add(
+                "OrderId",
+                "The field OrderId must match the regular expression '^[0-9A-Za-z-_\\.]+$'.".into(),
+            );
+        }
+    }
+    let payment_type = v.string(&body, "paymentType", "PaymentType", true);
+    let payment_type = payment_type.and_then(|pt| {
+        let up = pt.to_ascii_uppercase();
+        if up == "ECOM" || up == "RECURRING" {
+            Some(up)
+        } else {
+            v.add(
+                "PaymentType",
+                format!("The value '{pt}' is not valid for PaymentType; use ECOM or RECURRING."),
+            );
+            None
+        }
+    });
+    let kind = v.string(&body, "type", "Type", true);
+    if let Some(c) = &kind {
+        if !CATEGORIES.contains(&c.as_str()) {
+            v.add(
+                "Type",
+                format!(
+                    "The value '{c}' is not valid for Type; use one of {}.",
+                    CATEGORIES.join(", ")
+                ),
+            );
+        }
+    }
+    let url = v.string(&body, "url", "Url", true);
+    if let Some(u) = &url {
+        if !is_web_uri(u) {
+            v.add(
+                "Url",
+                "The field Url must be an absolute http(s) URI.".into(),
+            );
+        }
+    }
+    let image_id = v.string(&body, "imageId", "ImageId", false);
+    if let Some(id) = &image_id {
+        if id.len() > 128 || !valid_id(id) {
+            v.add(
+                "ImageId",
+                "The field ImageId must match the regular expression '^[0-9A-Za-z-_\\.]+$' (1 to 128 characters).".into(),
+            );
+        }
+    }
+    if !v.is_empty() {
+        return v.response();
+    }
+    if let Some(id) = &image_id {
+        if orders.require_known_image && !orders.images.contains_key(&(msn.to_owned(), id.clone()))
+        {
+            // v3 declares no 404 on POST: an unknown image is a 400 here.
+            let mut e = Errors::default();
+            e.add(
+                "ImageId",
+                format!("No image with id '{id}' was uploaded (POST /order-management/v1/images first)."),
+            );
+            return e.response();
+        }
+    }
+    let id = uuid::Uuid::new_v4().to_string();
+    let mut c = Map::new();
+    c.insert("categoryId".into(), json!(id));
+    c.insert("orderId".into(), json!(order_id));
+    c.insert("paymentType".into(), json!(payment_type));
+    c.insert("type".into(), json!(kind));
+    c.insert("url".into(), json!(url));
+    if let Some(i) = image_id {
+        c.insert("imageId".into(), json!(i));
+    }
+    orders
+        .categories
+        .insert((msn.to_owned(), id.clone()), Value::Object(c));
+    SimResponse::json(201, &json!({ "categoryId": id }))
+}
+
+/// `GET /order-management/v3/categories?orderId=`: the categories of one order.
+fn list_categories_v3(orders: &Orders, req: &SimRequest, msn: &str) -> SimResponse {
+    let Some(order_id) = req.query_param("orderId").filter(|o| !o.is_empty()) else {
+        let mut e = Errors::default();
+        e.add("orderId", "The orderId query parameter is required.".into());
+        return e.response();
+    };
+    let mut list: Vec<&Value> = orders
+        .categories
+        .iter()
+        .filter(|((m, _), c)| m == msn && c["orderId"] == order_id.as_str())
+        .map(|(_, c)| c)
+        .collect();
+    list.sort_by(|a, b| a["categoryId"].as_str().cmp(&b["categoryId"].as_str()));
+    SimResponse::json(200, &json!({ "categories": list }))
 }
 
 const CATEGORIES: [&str; 6] = [

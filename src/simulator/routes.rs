@@ -394,6 +394,14 @@ fn replay(s: Stored, p: &Payment, base: &str) -> SimResponse {
     match s {
         Stored::Created => created_response(p, base),
         Stored::Modified(snap) => modification_view(p, snap),
+        raw => replay_raw(raw),
+    }
+}
+
+/// Rebuilds a kept raw answer (a Problem); other kinds need their payment.
+fn replay_raw(s: Stored) -> SimResponse {
+    match s {
+        Stored::Created | Stored::Modified(_) => problem::gateway(500, "nothing to replay"),
         Stored::Raw {
             status,
             problem,
@@ -439,15 +447,34 @@ fn created_response(p: &Payment, base: &str) -> SimResponse {
 }
 
 fn create(engine: &mut Engine, req: &SimRequest, who: &Principal) -> Result<SimResponse, Fail> {
+    validate::content_type(req, &engine.ledger.rules)?;
     validate::system_headers(req)?;
     let key = validate::idempotency_key(req)?;
+    let hash = ledger::body_hash(&req.body);
+    // A key first sent with a body that was refused stays bound to that body
+    // (behaviour.md §6.2, §6.3): the same body gets the same 4xx, another body a 409.
+    match engine.ledger.rejected_create(&who.msn, key, hash) {
+        Idem::Fresh => {}
+        Idem::Replay(s) => return Ok(replay_raw(s)),
+        Idem::Conflict => return Ok(idempotency_conflict(req, key, 4020, "Idempotency error")),
+    }
+    let refused = |engine: &mut Engine, resp: SimResponse| -> Result<SimResponse, Fail> {
+        let keep = stored_raw(&resp);
+        engine
+            .ledger
+            .remember_rejected_create(&who.msn, key, hash, keep);
+        Ok(resp)
+    };
     let now = engine.now();
-    let c = validate::create(
+    let c = match validate::create(
         &req.body,
         now,
         &engine.ledger.rules,
         &engine.config.test_users,
-    )?;
+    ) {
+        Ok(c) => c,
+        Err(reject) => return refused(engine, reject.respond(req)),
+    };
     let reference = c.payment.reference.clone();
     let market = engine
         .config
@@ -458,18 +485,21 @@ fn create(engine: &mut Engine, req: &SimRequest, who: &Principal) -> Result<SimR
     if let Some(market) = market {
         let currency = c.payment.amount.currency.as_str();
         if currency != market {
-            return Ok(problem::problem(
+            let resp = problem::problem(
                 req,
                 400,
                 "Invalid currency for merchant",
                 &format!("Currency `{currency}` is not allowed for MSN `{}`; its market currency is `{market}`.", who.msn),
                 Some(5040),
                 &[("Amount.Currency".into(), format!("The sales unit takes {market}."))],
-            ));
+            );
+            return refused(engine, resp);
         }
     }
+    if let Some(resp) = unit_gates(engine, req, &who.msn, &c.payment) {
+        return refused(engine, resp);
+    }
     limit(engine, Kind::Create, &who.msn, &reference)?;
-    let hash = ledger::body_hash(&req.body);
     if engine.ledger.get(&who.msn, &reference).is_some() {
         return match engine
             .ledger
@@ -500,6 +530,56 @@ fn create(engine: &mut Engine, req: &SimRequest, who: &Principal) -> Result<SimR
         .ledger
         .remember(&who.msn, &reference, Op::Create, key, hash, Stored::Created);
     Ok(resp)
+}
+
+/// The sales-unit approval gates (behaviour.md §3.1, §5.3, §14; issue 14
+/// point 1): what the unit is not approved for is refused with its own code.
+/// OPEN(§5.2): the status of 5xxx merchant-configuration errors is not
+/// documented; 400 as for the other catalogue codes.
+fn unit_gates(
+    engine: &Engine,
+    req: &SimRequest,
+    msn: &str,
+    p: &ledger::NewPayment,
+) -> Option<SimResponse> {
+    let caps = engine.config.capabilities_of(msn);
+    let refuse = |code: u32, title: &str, field: &str, detail: String| {
+        Some(problem::problem(
+            req,
+            400,
+            title,
+            &detail,
+            Some(code),
+            &[(field.to_owned(), detail.clone())],
+        ))
+    };
+    if p.expires_at.is_some() && !caps.long_living {
+        return refuse(
+            5050,
+            "Long-living payment not allowed",
+            "ExpiresAt",
+            format!("MSN `{msn}` is not approved for long-living payments (expiresAt) (hint: ask Vipps MobilePay to enable them for the sales unit, or leave out expiresAt)."),
+        );
+    }
+    if p.flow == ledger::Flow::PushMessage && !caps.push_message {
+        return refuse(
+            5080,
+            "PUSH_MESSAGE not allowed",
+            "UserFlow",
+            format!("MSN `{msn}` is not approved for userFlow PUSH_MESSAGE (skip landing page) (hint: use WEB_REDIRECT, or ask Vipps MobilePay to approve the sales unit)."),
+        );
+    }
+    if p.method == ledger::MethodType::Card && !caps.card {
+        // OPEN: no code is documented for CARD in the test environment (§14:
+        // "not available"); 4160 "Invalid payment method type" is the closest.
+        return refuse(
+            4160,
+            "Invalid payment method type",
+            "PaymentMethod.Type",
+            format!("Payment method CARD is not available for MSN `{msn}` (the test environment has no freestanding card payments) (hint: use WALLET)."),
+        );
+    }
+    None
 }
 
 #[derive(Serialize)]
@@ -656,6 +736,35 @@ fn get(
     })
 }
 
+/// The parsed body of a capture, refund or cancel.
+enum Cmd {
+    Cancel(bool),
+    Capture(Money),
+    Refund(Money),
+}
+
+fn parse_modification(op: Op, body: &[u8]) -> Result<Cmd, Reject> {
+    Ok(match op {
+        Op::Capture => Cmd::Capture(validate::modification(body)?),
+        Op::Refund => Cmd::Refund(validate::modification(body)?),
+        _ => Cmd::Cancel(validate::cancel(body)?),
+    })
+}
+
+/// 423 with code 6160: another modification of the payment is being processed
+/// (behaviour.md §5.2; `SimConfig::processing`).
+fn order_processing(req: &SimRequest, reference: &str, seconds: u64) -> SimResponse {
+    problem::problem(
+        req,
+        423,
+        "Order processing",
+        &format!("Another operation on reference `{reference}` is being processed. Retry with the same Idempotency-Key."),
+        Some(6160),
+        &[],
+    )
+    .with_header("retry-after", seconds.max(1).to_string())
+}
+
 fn modify(
     engine: &mut Engine,
     req: &SimRequest,
@@ -664,6 +773,7 @@ fn modify(
     op: Op,
 ) -> Result<SimResponse, Fail> {
     validate::reference(reference, "reference", &engine.ledger.rules)?;
+    validate::content_type(req, &engine.ledger.rules)?;
     validate::system_headers(req)?;
     let key = validate::idempotency_key(req)?;
     let kind = match op {
@@ -673,18 +783,15 @@ fn modify(
         Op::Create => Kind::Create,
     };
     limit(engine, kind, &who.msn, reference)?;
-    enum Cmd {
-        Cancel(bool),
-        Capture(Money),
-        Refund(Money),
-    }
-    let cmd = match op {
-        Op::Capture => Cmd::Capture(validate::modification(&req.body)?),
-        Op::Refund => Cmd::Refund(validate::modification(&req.body)?),
-        _ => Cmd::Cancel(validate::cancel(&req.body)?),
-    };
     if engine.ledger.get(&who.msn, reference).is_none() {
+        // A malformed body is still a 400 on an unknown reference.
+        parse_modification(op, &req.body)?;
         return Err(not_found(req, &who.msn, reference));
+    }
+    let now = engine.now();
+    if let Some(until) = engine.ledger.busy_until(&who.msn, reference, now) {
+        let left = (until - now).num_milliseconds().max(0) as u64;
+        return Ok(order_processing(req, reference, left.div_ceil(1000)));
     }
     let hash = ledger::body_hash(&req.body);
     match engine
@@ -707,7 +814,21 @@ fn modify(
         }
         Idem::Fresh => {}
     }
-    let now = engine.now();
+    // The body is validated after the idempotency lookup, and a 400 is kept
+    // like any other first answer: the key stays bound to its first body, so
+    // a "corrected" body with the same key is a 409, not a second attempt
+    // (behaviour.md §6.2, §6.3; issue 14 point 3).
+    let cmd = match parse_modification(op, &req.body) {
+        Ok(c) => c,
+        Err(reject) => {
+            let resp = reject.respond(req);
+            let keep = stored_raw(&resp);
+            engine
+                .ledger
+                .remember(&who.msn, reference, op, key, hash, keep);
+            return Ok(resp);
+        }
+    };
     let outbox = &mut engine.outbox;
     let result = match cmd {
         Cmd::Cancel(only) => engine
@@ -738,6 +859,15 @@ fn modify(
     engine
         .ledger
         .remember(&who.msn, reference, op, key, hash, keep);
+    let processing = engine.config.processing;
+    if !processing.is_zero() && resp.status == 200 {
+        // The effect is in the ledger now; the answer leaves when processing
+        // ends, and until then other modifications of the payment get 423.
+        let until =
+            now + chrono::Duration::from_std(processing).unwrap_or(chrono::Duration::zero());
+        engine.ledger.mark_busy(&who.msn, reference, now, until);
+        engine.reply_delay = Some(processing);
+    }
     Ok(resp)
 }
 
@@ -748,6 +878,7 @@ fn force_approve(
     reference: &str,
 ) -> Result<SimResponse, Fail> {
     validate::reference(reference, "reference", &engine.ledger.rules)?;
+    validate::content_type(req, &engine.ledger.rules)?;
     let body = validate::force_approve(&req.body, &engine.ledger.rules)?;
     let Some(p) = engine.ledger.get(&who.msn, reference) else {
         return Err(not_found(req, &who.msn, reference));

@@ -3,13 +3,23 @@
 //! keeps no per-request copies, survives accept errors (EMFILE), can really
 //! drop a connection, and shuts down gracefully.
 
+// The banner goes through `output`, which ignores a closed pipe or a full
+// disk: `simulator | head -1` must not panic the server it started.
+macro_rules! say {
+    ($($t:tt)*) => { crate::output::result(&format!($($t)*)) };
+}
+macro_rules! tell {
+    ($($t:tt)*) => { crate::output::diag(&format!($($t)*)) };
+}
+
 use std::io;
 use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Either, Full, Limited};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -19,10 +29,79 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
+use super::proxy::{self, Upstream};
 use super::webhooks;
 use super::{om, problem, SimConfig, SimRequest, SimResponse, Simulator};
-use crate::cli::SimulatorArgs;
 use crate::Error;
+
+/// How `vipps-golive simulator` serves: plain values, so the server does not
+/// depend on the command line (the CLI maps its arguments to this).
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    /// Address to bind (`localhost` or an IP address).
+    pub host: String,
+    /// Port (0 picks a free one).
+    pub port: u16,
+    /// Also write every request to this JSONL file.
+    pub journal: Option<PathBuf>,
+    /// Serve `/__sim/`.
+    pub control: bool,
+    /// Apply the rate limits of behaviour.md §8.
+    pub rate_limits: bool,
+    /// Sales units and fidelity switches (see [`super::units`]).
+    pub units: Option<PathBuf>,
+    /// Processing time of each capture, refund and cancel (0: off).
+    pub processing: Duration,
+    /// Recording proxy: forward every request except `/__sim/` to this upstream.
+    pub proxy: Option<String>,
+    /// Allow a production upstream for `proxy`.
+    pub allow_real_money: bool,
+    /// How long the upstream has to answer.
+    pub proxy_timeout: Duration,
+}
+
+impl Default for ServeConfig {
+    fn default() -> Self {
+        ServeConfig {
+            host: "127.0.0.1".into(),
+            port: 7777,
+            journal: None,
+            control: false,
+            rate_limits: true,
+            units: None,
+            processing: Duration::ZERO,
+            proxy: None,
+            allow_real_money: false,
+            proxy_timeout: proxy::DEFAULT_TIMEOUT,
+        }
+    }
+}
+
+impl ServeConfig {
+    /// The engine's configuration: defaults, then the flags, then the units file.
+    pub fn sim_config(&self) -> Result<SimConfig, Error> {
+        let mut config = SimConfig {
+            control_enabled: self.control,
+            rate_limits: self.rate_limits,
+            processing: self.processing,
+            ..SimConfig::default()
+        };
+        if let Some(path) = &self.units {
+            super::units::load(path, &mut config).map_err(|e| Error::Usage(e.to_string()))?;
+        }
+        Ok(config)
+    }
+}
+
+/// The body of an answer: the engine's, whole, or the upstream's, streamed.
+type ServeBody = Either<Full<Bytes>, proxy::ChannelBody>;
+
+/// Options of [`bind_with`].
+#[derive(Debug, Clone, Default)]
+pub struct ServeOptions {
+    /// Forward everything but `/__sim/` to this upstream (recording proxy).
+    pub upstream: Option<Upstream>,
+}
 
 /// How long shutdown waits for open connections to finish their request.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -76,6 +155,15 @@ impl Standalone {
 /// Binds `addr` and serves `sim` until [`Standalone::shutdown`]. Also starts the
 /// webhook dispatcher and a 1 s tick (payments expire, webhooks fire without traffic).
 pub async fn bind(sim: Arc<Simulator>, addr: SocketAddr) -> io::Result<Standalone> {
+    bind_with(sim, addr, ServeOptions::default()).await
+}
+
+/// [`bind`], with options (the recording proxy).
+pub async fn bind_with(
+    sim: Arc<Simulator>,
+    addr: SocketAddr,
+    options: ServeOptions,
+) -> io::Result<Standalone> {
     let listener = TcpListener::bind(addr).await?;
     let local = listener.local_addr()?;
     let shown = if local.ip().is_unspecified() {
@@ -87,7 +175,14 @@ pub async fn bind(sim: Arc<Simulator>, addr: SocketAddr) -> io::Result<Standalon
     sim.set_base_url(&base_url);
     let config = sim.with_engine(|e| e.config.clone());
     let (stop, stopped) = watch::channel(false);
-    let server = tokio::spawn(serve(sim.clone(), listener, Arc::new(config), stopped));
+    let upstream = options.upstream.map(Arc::new);
+    let server = tokio::spawn(serve(
+        sim.clone(),
+        listener,
+        Arc::new(config),
+        upstream,
+        stopped,
+    ));
     Ok(Standalone {
         addr: local,
         base_url,
@@ -101,6 +196,7 @@ async fn serve(
     sim: Arc<Simulator>,
     listener: TcpListener,
     config: Arc<SimConfig>,
+    upstream: Option<Arc<Upstream>>,
     mut stopped: watch::Receiver<bool>,
 ) {
     let dispatcher = webhooks::spawn_dispatcher(&sim);
@@ -127,6 +223,7 @@ async fn serve(
                     connections.spawn(connection(
                         sim.clone(),
                         config.clone(),
+                        upstream.clone(),
                         stream,
                         stopped.clone(),
                     ));
@@ -156,10 +253,11 @@ async fn serve(
 async fn connection(
     sim: Arc<Simulator>,
     config: Arc<SimConfig>,
+    upstream: Option<Arc<Upstream>>,
     stream: tokio::net::TcpStream,
     mut stopped: watch::Receiver<bool>,
 ) {
-    let service = service_fn(move |req| handle(sim.clone(), config.clone(), req));
+    let service = service_fn(move |req| handle(sim.clone(), config.clone(), upstream.clone(), req));
     let mut builder = http1::Builder::new();
     builder
         .timer(TokioTimer::new())
@@ -180,8 +278,9 @@ async fn connection(
 async fn handle(
     sim: Arc<Simulator>,
     config: Arc<SimConfig>,
+    upstream: Option<Arc<Upstream>>,
     req: Request<Incoming>,
-) -> Result<Response<Full<Bytes>>, DropConnection> {
+) -> Result<Response<ServeBody>, DropConnection> {
     let (parts, body) = req.into_parts();
     let path = parts.uri.path().to_owned();
     let limit = om::body_limit(&config, &path);
@@ -226,6 +325,21 @@ async fn handle(
         headers,
         bytes,
     );
+    if let Some(up) = upstream.as_deref() {
+        // `/__sim/` stays local; everything else goes to the real upstream.
+        if !(path.starts_with("/__sim/") || path == "/__sim") {
+            return Ok(match proxy::forward(&sim, up, sim_req).await {
+                Ok(f) => {
+                    let mut out = Response::new(Either::Right(f.body));
+                    *out.status_mut() = hyper::StatusCode::from_u16(f.status)
+                        .unwrap_or(hyper::StatusCode::BAD_GATEWAY);
+                    set_headers(&mut out, f.headers);
+                    out
+                }
+                Err(local) => to_response(local),
+            });
+        }
+    }
     let reply = sim.handle(sim_req);
     if let Some(d) = reply.delay {
         tokio::time::sleep(d).await;
@@ -236,12 +350,17 @@ async fn handle(
     Ok(to_response(reply.response))
 }
 
-fn to_response(resp: SimResponse) -> Response<Full<Bytes>> {
-    let mut out = Response::new(Full::new(Bytes::from(resp.body)));
+fn to_response(resp: SimResponse) -> Response<ServeBody> {
+    let mut out = Response::new(Either::Left(Full::new(Bytes::from(resp.body))));
     *out.status_mut() = hyper::StatusCode::from_u16(resp.status)
         .unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
+    set_headers(&mut out, resp.headers);
+    out
+}
+
+fn set_headers(out: &mut Response<ServeBody>, list: Vec<(String, String)>) {
     let headers = out.headers_mut();
-    for (k, v) in resp.headers {
+    for (k, v) in list {
         if let (Ok(k), Ok(v)) = (
             hyper::header::HeaderName::try_from(k),
             hyper::header::HeaderValue::try_from(v),
@@ -249,18 +368,17 @@ fn to_response(resp: SimResponse) -> Response<Full<Bytes>> {
             headers.append(k, v);
         }
     }
-    out
 }
 
 /// `vipps-golive simulator`: serves the simulator until Ctrl-C or SIGTERM.
 ///
 /// Binds 127.0.0.1 by default and warns loudly for any other host. Prints the
 /// base URL and the credentials it accepts. A port in use is a usage error (exit 2).
-pub fn run(args: &SimulatorArgs) -> Result<(), Error> {
+pub fn run(args: &ServeConfig) -> Result<(), Error> {
     crate::commands::block_on(run_async(args))
 }
 
-async fn run_async(args: &SimulatorArgs) -> Result<(), Error> {
+async fn run_async(args: &ServeConfig) -> Result<(), Error> {
     let ip: IpAddr = match args.host.as_str() {
         "localhost" => IpAddr::from([127, 0, 0, 1]),
         h => h.parse().map_err(|_| {
@@ -269,19 +387,28 @@ async fn run_async(args: &SimulatorArgs) -> Result<(), Error> {
             ))
         })?,
     };
-    let config = SimConfig {
-        control_enabled: args.control,
-        rate_limits: !args.no_rate_limits,
-        ..SimConfig::default()
+    let config = args.sim_config()?;
+    let upstream = match &args.proxy {
+        None => None,
+        Some(raw) => {
+            let url = proxy::check_upstream(raw, args.allow_real_money)
+                .map_err(|e| Error::Usage(e.to_string()))?;
+            Some(Upstream::new(url, args.proxy_timeout).map_err(Error::Usage)?)
+        }
     };
     let accounts = config.accounts.clone();
+    let capabilities: Vec<_> = accounts
+        .iter()
+        .map(|a| config.capabilities_of(&a.msn))
+        .collect();
     let sim = Simulator::new(config);
     if let Some(path) = &args.journal {
         sim.with_engine(|e| e.journal.stream_to(path))
             .map_err(|e| Error::Usage(format!("{e}")))?;
     }
     let addr = SocketAddr::new(ip, args.port);
-    let server = bind(sim, addr).await.map_err(|source| {
+    let options = ServeOptions { upstream };
+    let server = bind_with(sim, addr, options).await.map_err(|source| {
         if source.kind() == io::ErrorKind::AddrInUse {
             Error::Usage(format!(
                 "port {} is already in use on {ip} (hint: pick another with --port, or --port 0 for any free one)",
@@ -295,32 +422,90 @@ async fn run_async(args: &SimulatorArgs) -> Result<(), Error> {
         }
     })?;
     if !ip.is_loopback() {
-        eprintln!(
+        tell!(
             "WARNING: listening on {ip}, not loopback: anyone who can reach this machine can use the simulator{}.",
             if args.control { " and its control API" } else { "" }
         );
     }
-    println!("Vipps simulator listening on {}", server.base_url());
+    if let Some(raw) = &args.proxy {
+        say!(
+            "Recording proxy listening on {}, forwarding to {raw} (journal: {})",
+            server.base_url(),
+            args.journal
+                .as_ref()
+                .map_or("in memory only; add --journal FILE".to_owned(), |p| p
+                    .display()
+                    .to_string())
+        );
+        if args.allow_real_money {
+            tell!("WARNING: --allow-real-money: a production upstream moves real money.");
+        }
+        say!("Press Ctrl-C to stop.");
+        wait_for_signal().await;
+        server.shutdown().await;
+        return Ok(());
+    }
+    say!("Vipps simulator listening on {}", server.base_url());
     // These are the simulator's own fixed demo credentials, not secrets of
     // anyone's: printing them is the point (the shop must be configured with them).
-    println!("Credentials it accepts:");
-    for a in &accounts {
-        println!(
-            "  MSN {} ({}): client_id={} client_secret={} Ocp-Apim-Subscription-Key={}",
-            a.msn, a.merchant_name, a.client_id, a.client_secret, a.subscription_key
+    say!("Credentials it accepts:");
+    let builtin: Vec<(String, String, String)> = SimConfig::default_accounts()
+        .into_iter()
+        .map(|a| (a.client_id, a.client_secret, a.subscription_key))
+        .collect();
+    for (a, caps) in accounts.iter().zip(&capabilities) {
+        let mut approved = Vec::new();
+        if caps.long_living {
+            approved.push("long-living");
+        }
+        if caps.push_message {
+            approved.push("PUSH_MESSAGE");
+        }
+        if caps.card {
+            approved.push("CARD");
+        }
+        let approved = if approved.is_empty() {
+            "none (a fresh unit)".to_owned()
+        } else {
+            approved.join(", ")
+        };
+        let own = (
+            a.client_id.clone(),
+            a.client_secret.clone(),
+            a.subscription_key.clone(),
+        );
+        if builtin.contains(&own) {
+            // Fixed demo values, public by design: printed as they are.
+            crate::output::result_public(&format!(
+                "  MSN {} ({}): client_id={} client_secret={} Ocp-Apim-Subscription-Key={}; approved for: {approved}",
+                a.msn, a.merchant_name, a.client_id, a.client_secret, a.subscription_key
+            ));
+        } else {
+            // A unit from --units: its credentials may be someone's own; never printed.
+            say!(
+                "  MSN {} ({}): credentials from the units file; approved for: {approved}",
+                a.msn,
+                a.merchant_name
+            );
+        }
+    }
+    if !args.processing.is_zero() {
+        say!(
+            "Processing time: {} ms per capture, refund and cancel (meanwhile: 423)",
+            args.processing.as_millis()
         );
     }
     if args.control {
-        println!("Control API: {}/__sim/", server.base_url());
+        say!("Control API: {}/__sim/", server.base_url());
     } else {
-        println!("Control API: off (start with --control to approve, expire, inject faults)");
+        say!("Control API: off (start with --control to approve, expire, inject faults)");
     }
     if let Some(path) = &args.journal {
-        println!("Journal: {}", path.display());
+        say!("Journal: {}", path.display());
     }
-    println!("Press Ctrl-C to stop.");
+    say!("Press Ctrl-C to stop.");
     wait_for_signal().await;
-    eprintln!(
+    tell!(
         "stopping (waiting up to {} s for open requests)",
         SHUTDOWN_GRACE.as_secs()
     );

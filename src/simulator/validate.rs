@@ -80,6 +80,24 @@ pub struct Rules {
     /// coerces numbers here (as Newtonsoft.Json does by default). Default true;
     /// false makes the simulator strict.
     pub numbers_as_strings: bool,
+    /// A request body must be sent as `Content-Type: application/json` (or
+    /// another `+json` type); anything else, or none, is a 415. The spec
+    /// declares only `application/json` request bodies, and an ASP.NET backend
+    /// answers 415 otherwise. Default true; false accepts any content type.
+    pub strict_content_type: bool,
+    /// Refuse `qrFormat` unless `userFlow` is QR. The spec only says it is
+    /// "only applicable" to QR, and no source says the API refuses it, so by
+    /// default it is accepted and ignored (false).
+    pub qr_format_only_with_qr: bool,
+    /// The test environment's special amounts (behaviour.md §14): approving a
+    /// payment of 151, 182, 183, 184, 186, 187, 197, 201 or 202 øre on the
+    /// landing page fails with the matching card result (force approve ignores
+    /// them, as in the test environment). Default true.
+    pub special_amounts: bool,
+    /// Accept webhook URLs on a loopback host with `http://` or a port other
+    /// than 80, 443 and 8080 (recorded as deviations), for testing on a laptop.
+    /// Default true; false applies the real rules to loopback too.
+    pub loopback_webhooks: bool,
 }
 
 impl Default for Rules {
@@ -89,8 +107,48 @@ impl Default for Rules {
             native_redirect_requires_return_url: false,
             reference_max_len: 50,
             numbers_as_strings: true,
+            strict_content_type: true,
+            qr_format_only_with_qr: false,
+            special_amounts: true,
+            loopback_webhooks: true,
         }
     }
+}
+
+/// Checks the Content-Type of a request with a body ([`Rules::strict_content_type`]).
+pub fn content_type(req: &SimRequest, rules: &Rules) -> Result<(), Reject> {
+    if !rules.strict_content_type || req.body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(());
+    }
+    let ct = req.header("content-type").unwrap_or("");
+    let essence = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+    {
+        return Ok(());
+    }
+    let shown = if ct.is_empty() {
+        "none".to_owned()
+    } else {
+        format!("`{}`", ct.chars().take(60).collect::<String>())
+    };
+    Err(Reject {
+        status: 415,
+        title: "Unsupported Media Type".into(),
+        detail: format!(
+            "The request body must be sent with Content-Type: application/json (got {shown})."
+        ),
+        code: None,
+        extra: vec![(
+            "Content-Type".into(),
+            "Only application/json request bodies are accepted.".into(),
+        )],
+    })
 }
 
 /// QR rendering asked for at create.
@@ -471,7 +529,7 @@ pub fn create(
 
     let expires_at = expires_at(&m, flow, now, rules)?;
 
-    let (qr_format, qr_size) = qr_format(&m, flow)?;
+    let (qr_format, qr_size) = qr_format(&m, flow, rules)?;
 
     industry_data(&m)?;
 
@@ -682,15 +740,19 @@ fn expires_at(
     Ok(Some(at))
 }
 
-fn qr_format(m: &Map<String, Value>, flow: Flow) -> Result<(QrFormat, u32), Reject> {
+fn qr_format(m: &Map<String, Value>, flow: Flow, rules: &Rules) -> Result<(QrFormat, u32), Reject> {
     let Some(q) = opt_obj(m, "qrFormat", "QrFormat")? else {
         return Ok((QrFormat::Svg, 1024));
     };
     if flow != Flow::Qr {
-        return Err(Reject::field(
-            "QrFormat",
-            "QrFormat is only allowed with userFlow QR.",
-        ));
+        if rules.qr_format_only_with_qr {
+            return Err(Reject::field(
+                "QrFormat",
+                "QrFormat is only allowed with userFlow QR.",
+            ));
+        }
+        // "Only applicable when userFlow is QR" (spec): accepted, then ignored.
+        return Ok((QrFormat::Svg, 1024));
     }
     let format = match opt_str(q, "format", "QrFormat.Format")? {
         // `format` is required inside `qrFormat` (spec: `required: [format]`);

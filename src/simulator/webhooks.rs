@@ -20,7 +20,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use tokio::sync::Notify;
 use tokio::task::JoinSet;
-use tokio::time::Instant;
 
 use super::{
     problem, routes, Engine, OutboundEvent, SimConfig, SimRequest, SimResponse, Simulator,
@@ -49,16 +48,24 @@ pub struct WebhookSettings {
     /// OPEN(§16.15): 5 per event (2023 spec) or 25 per event type per MSN (current
     /// docs); chose 25, the newer figure.
     pub max_per_event: usize,
+    /// Deviation from §9.1 (ports 80, 443 and 8080 only): a loopback URL may use
+    /// any port, so a shop can test on a laptop. Such a registration is marked
+    /// (`GET /__sim/webhooks/registrations`, and an `x-vipps-golive-deviation`
+    /// header on the 201 that the journal keeps for `audit`).
+    pub allow_loopback_any_port: bool,
     /// No answer within this long counts as a failure (§9.4: 10 s).
     pub timeout: Duration,
-    /// Wait before retry n (1-based; the last value repeats). The real schedule
-    /// (§9.4) is about 2 s for the first four attempts, then 60 s, 120 s, hourly
-    /// up to attempt 29, then daily for up to 7 days. A local simulator must be
-    /// fast, so the default is 1, 2, 4, 8, 16, 30 s.
+    /// Wait after failed attempt n (1-based; the last value repeats), on the
+    /// simulator's virtual clock. The default is the documented schedule
+    /// (§9.4): about 2 s after each of the first four attempts, then 60 s, then
+    /// 120 s, then hourly up to attempt 29, then daily ([`documented_schedule`]).
     pub retry_delays: Vec<Duration>,
     /// Attempts per delivery before it is dropped (and the next one for that
-    /// registration and payment may go).
+    /// registration and payment may go). Default: no limit but `max_age`.
     pub max_attempts: u32,
+    /// A delivery still failing this long (virtual clock) after its first
+    /// attempt is dropped (§9.4: 7 days).
+    pub max_age: Duration,
     /// Deliveries sent at once.
     pub concurrency: usize,
     /// Deliveries waiting at most (beyond, new ones are dropped and counted).
@@ -71,19 +78,34 @@ impl Default for WebhookSettings {
     fn default() -> Self {
         WebhookSettings {
             allow_loopback_http: true,
+            allow_loopback_any_port: true,
             max_per_event: 25,
             timeout: Duration::from_secs(10),
-            retry_delays: [1, 2, 4, 8, 16, 30]
-                .into_iter()
-                .map(Duration::from_secs)
-                .collect(),
-            max_attempts: 10,
+            retry_delays: documented_schedule(),
+            max_attempts: u32::MAX,
+            max_age: Duration::from_secs(7 * 24 * 3600),
             concurrency: 32,
             max_pending: 100_000,
             attempts_kept: 1_000,
         }
     }
 }
+
+/// The retry schedule of behaviour.md §9.4 ([S12-webhooks]): the wait after
+/// failed attempt n is 2 s for n = 1..4, 60 s after the 5th, 120 s after the
+/// 6th, one hour after attempts 7 to 28 (so attempt 29 is the last hourly
+/// one), then one day (repeated until `max_age`, 7 days).
+pub fn documented_schedule() -> Vec<Duration> {
+    let mut d = vec![Duration::from_secs(2); 4];
+    d.push(Duration::from_secs(60));
+    d.push(Duration::from_secs(120));
+    d.extend(std::iter::repeat(Duration::from_secs(3600)).take(22));
+    d.push(Duration::from_secs(24 * 3600));
+    d
+}
+
+/// The ports the real service delivers to (behaviour.md §9.1).
+pub const SAFE_PORTS: [u16; 3] = [80, 443, 8080];
 
 /// One registration.
 #[derive(Debug, Clone)]
@@ -94,6 +116,9 @@ struct Registration {
     events: Vec<String>,
     /// Shown only in the 201 answer; used as the HMAC key.
     secret: Arc<str>,
+    /// What the real API would refuse about this registration (loopback
+    /// leniencies), for `GET /__sim/webhooks/registrations` and `audit`.
+    deviations: Vec<String>,
 }
 
 /// A registration as `GET /webhooks/v1/webhooks` shows it (never the secret).
@@ -111,6 +136,8 @@ struct Pending {
     body: Bytes,
     /// Attempts made so far.
     attempts: u32,
+    /// When the first attempt was made (virtual clock).
+    first_attempt: Option<DateTime<Utc>>,
 }
 
 /// (webhook id, payment reference): order is kept within one queue.
@@ -132,6 +159,8 @@ pub struct DeliveryAttempt {
     pub duration_ms: u64,
     /// `delivered`, `retrying` or `gave_up`.
     pub outcome: &'static str,
+    /// When the next attempt is due (virtual clock), when retrying.
+    pub next_attempt_at: Option<DateTime<Utc>>,
     pub payload: Value,
 }
 
@@ -141,9 +170,11 @@ pub struct Registry {
     pub settings: WebhookSettings,
     regs: Vec<Registration>,
     queues: HashMap<QueueKey, VecDeque<Pending>>,
-    /// Queue heads waiting to be sent, by due time: the dispatcher finds due
-    /// work without scanning every queue (a dead endpoint may hold 100 000).
-    ready: BTreeMap<(Instant, u64), QueueKey>,
+    /// Queue heads waiting to be sent, by due time on the simulator's virtual
+    /// clock (so a test can cover days of retries in milliseconds): the
+    /// dispatcher finds due work without scanning every queue (a dead endpoint
+    /// may hold 100 000).
+    ready: BTreeMap<(DateTime<Utc>, u64), QueueKey>,
     seq: u64,
     pending: usize,
     dropped: u64,
@@ -194,8 +225,11 @@ struct Outcome {
 }
 
 impl Registry {
-    pub fn new(_config: &SimConfig) -> Self {
-        Registry::default()
+    pub fn new(config: &SimConfig) -> Self {
+        let mut r = Registry::default();
+        r.settings.allow_loopback_http = config.rules.loopback_webhooks;
+        r.settings.allow_loopback_any_port = config.rules.loopback_webhooks;
+        r
     }
 
     /// Forgets registrations, pending deliveries and attempts (settings stay).
@@ -223,6 +257,36 @@ impl Registry {
         self.attempts.iter()
     }
 
+    /// Wakes the dispatcher (the clock moved: retries may be due).
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Every registration with what the real API would refuse about it.
+    pub fn registrations(&self) -> Vec<Value> {
+        self.regs
+            .iter()
+            .map(|r| {
+                json!({
+                    "id": r.id,
+                    "msn": r.msn,
+                    "url": r.url.to_string(),
+                    "events": r.events,
+                    "deviations": r.deviations,
+                })
+            })
+            .collect()
+    }
+
+    /// What the real API would refuse about registration `id` (empty: nothing).
+    pub fn deviations(&self, id: &str) -> &[String] {
+        self.regs
+            .iter()
+            .find(|r| r.id == id)
+            .map(|r| r.deviations.as_slice())
+            .unwrap_or(&[])
+    }
+
     /// Registrations of `msn`.
     pub fn list(&self, msn: &str) -> Vec<WebhookView> {
         self.regs
@@ -243,7 +307,7 @@ impl Registry {
         url: &str,
         events: &[String],
     ) -> Result<(String, String), Refused> {
-        let parsed = self.check_url(url)?;
+        let (parsed, deviations) = self.check_url(url)?;
         if events.is_empty() {
             return Err(Refused {
                 field: "events",
@@ -289,6 +353,7 @@ impl Registry {
             url: parsed,
             events: unique,
             secret: Arc::from(secret.as_str()),
+            deviations,
         });
         Ok((id, secret))
     }
@@ -312,7 +377,10 @@ impl Registry {
         true
     }
 
-    fn check_url(&self, url: &str) -> Result<url::Url, Refused> {
+    /// Checks a webhook URL (§9.1): HTTPS on port 80, 443 or 8080. Loopback
+    /// URLs may break both rules when the settings allow it; what they break is
+    /// returned, so it can be shown and audited.
+    fn check_url(&self, url: &str) -> Result<(url::Url, Vec<String>), Refused> {
         let bad = |reason: &str| Refused {
             field: "url",
             reason: reason.to_owned(),
@@ -321,17 +389,34 @@ impl Registry {
         if parsed.host_str().is_none() || parsed.cannot_be_a_base() {
             return Err(bad("The URL must be an absolute URI."));
         }
+        let loopback = is_loopback(&parsed);
+        let mut deviations = Vec::new();
         match parsed.scheme() {
-            "https" => Ok(parsed),
-            "http" if self.settings.allow_loopback_http && is_loopback(&parsed) => Ok(parsed),
-            "http" => Err(bad("The URL must use HTTPS (the simulator also accepts http:// for localhost, 127.0.0.0/8 and [::1]).")),
-            _ => Err(bad("The URL must use HTTPS.")),
+            "https" => {}
+            "http" if self.settings.allow_loopback_http && loopback => {
+                deviations.push("http:// instead of https:// (the real API accepts only HTTPS)".to_owned());
+            }
+            "http" => return Err(bad("The URL must use HTTPS (the simulator also accepts http:// for localhost, 127.0.0.0/8 and [::1]).")),
+            _ => return Err(bad("The URL must use HTTPS.")),
         }
+        let port = parsed.port_or_known_default().unwrap_or(0);
+        if !SAFE_PORTS.contains(&port) {
+            if loopback && self.settings.allow_loopback_any_port {
+                deviations.push(format!(
+                    "port {port} (the real API delivers only to ports 80, 443 and 8080)"
+                ));
+            } else {
+                return Err(bad(&format!(
+                    "The URL must use one of the ports 80, 443 or 8080, not {port}."
+                )));
+            }
+        }
+        Ok((parsed, deviations))
     }
 
     /// Queues a delivery of each event to every registration of its MSN that
     /// asked for it. Called under the engine lock: never blocks, never sends.
-    pub fn enqueue(&mut self, events: Vec<OutboundEvent>, _now: DateTime<Utc>) {
+    pub fn enqueue(&mut self, events: Vec<OutboundEvent>, now: DateTime<Utc>) {
         if self.regs.is_empty() || events.is_empty() {
             return;
         }
@@ -354,11 +439,12 @@ impl Registry {
                     .clone();
                 let key = (reg.id.clone(), event.reference.clone());
                 let queue = self.queues.entry(key.clone()).or_default();
-                let due = Instant::now();
+                let due = now;
                 queue.push_back(Pending {
                     event_type: event_type.clone(),
                     body,
                     attempts: 0,
+                    first_attempt: None,
                 });
                 if queue.len() == 1 {
                     self.seq += 1;
@@ -375,7 +461,7 @@ impl Registry {
 
     /// Marks up to `limit` due queue heads in flight and returns them, with the
     /// earliest due time of the heads still waiting.
-    fn take_due(&mut self, now: Instant, limit: usize) -> (Vec<Job>, Option<Instant>) {
+    fn take_due(&mut self, now: DateTime<Utc>, limit: usize) -> (Vec<Job>, Option<DateTime<Utc>>) {
         let mut jobs = Vec::new();
         while jobs.len() < limit {
             let Some(entry) = self.ready.first_entry() else {
@@ -389,6 +475,7 @@ impl Registry {
             let Some(head) = self.queues.get_mut(&key).and_then(VecDeque::front_mut) else {
                 continue;
             };
+            head.first_attempt.get_or_insert(now);
             let Some(reg) = self.regs.iter().find(|r| r.id == key.0) else {
                 continue;
             };
@@ -404,7 +491,7 @@ impl Registry {
         (jobs, next)
     }
 
-    fn schedule(&mut self, key: QueueKey, due: Instant) {
+    fn schedule(&mut self, key: QueueKey, due: DateTime<Utc>) {
         self.seq += 1;
         self.ready.insert((due, self.seq), key);
     }
@@ -419,7 +506,18 @@ impl Registry {
         };
         head.attempts += 1;
         let ok = outcome.status.is_some_and(|s| (200..300).contains(&s));
-        let gave_up = !ok && head.attempts >= self.settings.max_attempts;
+        let n = head.attempts as usize;
+        let delays = &self.settings.retry_delays;
+        let wait = delays
+            .get(n.saturating_sub(1))
+            .or(delays.last())
+            .copied()
+            .unwrap_or(Duration::from_secs(1));
+        let next_due = now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::days(1));
+        let first = head.first_attempt.unwrap_or(now);
+        let too_old = chrono::Duration::from_std(self.settings.max_age)
+            .is_ok_and(|age| next_due - first > age);
+        let gave_up = !ok && (head.attempts >= self.settings.max_attempts || too_old);
         // Built (the payload parsed) only when the log keeps attempts.
         let record = (self.settings.attempts_kept > 0).then(|| DeliveryAttempt {
             webhook_id: outcome.key.0.clone(),
@@ -443,6 +541,7 @@ impl Registry {
             } else {
                 "retrying"
             },
+            next_attempt_at: (!ok && !gave_up).then_some(next_due),
             payload: serde_json::from_slice(&head.body).unwrap_or(Value::Null),
         });
         if ok || gave_up {
@@ -452,18 +551,10 @@ impl Registry {
                 self.queues.remove(&outcome.key);
             } else {
                 // The next delivery for this registration and payment may go now.
-                self.schedule(outcome.key.clone(), Instant::now());
+                self.schedule(outcome.key.clone(), now);
             }
         } else {
-            let n = head.attempts as usize;
-            let delays = &self.settings.retry_delays;
-            let wait = delays
-                .get(n.saturating_sub(1))
-                .or(delays.last())
-                .copied()
-                .unwrap_or(Duration::from_secs(1));
-            let due = Instant::now() + wait;
-            self.schedule(outcome.key.clone(), due);
+            self.schedule(outcome.key.clone(), next_due);
         }
         if let Some(record) = record {
             // `while`: attempts_kept may have been lowered since the last attempt.
@@ -572,7 +663,22 @@ fn register(hooks: &mut Registry, req: &SimRequest, msn: &str) -> SimResponse {
         );
     };
     match hooks.register(msn, &url, &events) {
-        Ok((id, secret)) => SimResponse::json(201, &json!({ "id": id, "secret": secret })),
+        Ok((id, secret)) => {
+            let resp = SimResponse::json(201, &json!({ "id": id, "secret": secret }));
+            let deviations = hooks.deviations(&id);
+            if deviations.is_empty() {
+                resp
+            } else {
+                // Recorded in the journal, so `audit` can flag it.
+                resp.with_header(
+                    "x-vipps-golive-deviation",
+                    format!(
+                        "webhook accepted only because it is loopback: {}",
+                        deviations.join("; ")
+                    ),
+                )
+            }
+        }
         Err(r) => hook_problem(
             req,
             400,
@@ -609,9 +715,19 @@ fn hook_problem(
     resp
 }
 
-/// `/__sim/webhooks/deliveries` (`?reference=` filters); `None` for other paths.
+/// `/__sim/webhooks/deliveries` (`?reference=` filters) and
+/// `/__sim/webhooks/registrations`; `None` for other paths.
 pub fn handle_control(engine: &mut Engine, req: &SimRequest) -> Option<SimResponse> {
     let segs = req.segments();
+    if segs.len() == 3 && segs[1] == "webhooks" && segs[2] == "registrations" {
+        if req.method != "GET" {
+            return Some(problem::method_not_allowed(req, "GET"));
+        }
+        return Some(SimResponse::json(
+            200,
+            &json!({ "registrations": engine.hooks.registrations() }),
+        ));
+    }
     if segs.len() != 3 || segs[1] != "webhooks" || segs[2] != "deliveries" {
         return None;
     }
@@ -691,15 +807,28 @@ async fn run_dispatcher(sim: Weak<Simulator>, wake: Arc<Notify>, stop: Arc<Notif
         let limit = s
             .with_engine(|e| e.hooks.settings.concurrency)
             .saturating_sub(sends.len());
-        let (jobs, next) = s.with_engine(|e| e.hooks.take_due(Instant::now(), limit));
+        let (jobs, next, now) = s.with_engine(|e| {
+            let now = e.now();
+            let (jobs, next) = e.hooks.take_due(now, limit);
+            (jobs, next, now)
+        });
         drop(s);
         for job in jobs {
             sends.spawn(send(client.clone(), job));
         }
-        // Wake at the next due retry, or at least once a second as a safety net.
-        let until = next
-            .unwrap_or_else(|| Instant::now() + Duration::from_secs(1))
-            .min(Instant::now() + Duration::from_secs(1));
+        // Wake at the next due retry (virtual time runs at least as fast as
+        // real time; a clock advance wakes us through `wake`), or at least once
+        // a second as a safety net.
+        let wait = next
+            .and_then(|due| (due - now).to_std().ok())
+            .unwrap_or(Duration::ZERO);
+        let wait = if next.is_some() {
+            wait
+        } else {
+            Duration::from_secs(1)
+        };
+        let wait = wait.clamp(Duration::from_millis(5), Duration::from_secs(1));
+        let until = tokio::time::Instant::now() + wait;
         tokio::select! {
             _ = stop.notified() => return,
             _ = wake.notified() => {}
@@ -858,7 +987,7 @@ mod tests {
             vec![event("AUTHORIZED", "ref-1"), event("CAPTURED", "ref-1")],
             Utc::now(),
         );
-        let (jobs, _) = r.take_due(Instant::now(), 10);
+        let (jobs, _) = r.take_due(Utc::now(), 10);
         assert_eq!(jobs.len(), 1);
         r.complete(
             Outcome {
@@ -870,12 +999,12 @@ mod tests {
             Utc::now(),
         );
         // The failed AUTHORIZED waits a minute; CAPTURED must not overtake it.
-        let (jobs, next) = r.take_due(Instant::now(), 10);
+        let (jobs, next) = r.take_due(Utc::now(), 10);
         assert!(jobs.is_empty());
         assert!(next.is_some());
         // Another payment proceeds.
         r.enqueue(vec![event("AUTHORIZED", "ref-2")], Utc::now());
-        let (jobs, _) = r.take_due(Instant::now(), 10);
+        let (jobs, _) = r.take_due(Utc::now(), 10);
         assert_eq!(jobs.len(), 1);
         assert_eq!(jobs[0].key.1, "ref-2");
     }
@@ -899,7 +1028,7 @@ mod tests {
             Utc::now(),
         );
         for _ in 0..2 {
-            let (jobs, _) = r.take_due(Instant::now(), 10);
+            let (jobs, _) = r.take_due(Utc::now(), 10);
             r.complete(
                 Outcome {
                     key: jobs[0].key.clone(),
@@ -912,9 +1041,73 @@ mod tests {
         }
         let outcomes: Vec<&str> = r.attempts().map(|a| a.outcome).collect();
         assert_eq!(outcomes, vec!["retrying", "gave_up"]);
-        let (jobs, _) = r.take_due(Instant::now(), 10);
+        let (jobs, _) = r.take_due(Utc::now(), 10);
         assert_eq!(jobs.len(), 1);
         assert_eq!(r.pending(), 1);
+    }
+
+    #[test]
+    fn the_default_schedule_is_the_documented_one_and_gives_up_after_seven_days() {
+        let secs = Duration::from_secs;
+        let d = documented_schedule();
+        assert_eq!(d[..6], [2, 2, 2, 2, 60, 120].map(secs));
+        assert!(d[6..28].iter().all(|x| *x == secs(3600)), "{d:?}");
+        assert_eq!(d[28..], [secs(86_400)]);
+
+        let mut r = registry();
+        r.register(
+            "123456",
+            "https://a.example/h",
+            &events(&["epayments.payment.authorized.v1"]),
+        )
+        .unwrap();
+        let start = Utc::now();
+        r.enqueue(vec![event("AUTHORIZED", "ref-1")], start);
+        let mut now = start;
+        for _ in 0..100 {
+            let (jobs, _) = r.take_due(now, 10);
+            let Some(job) = jobs.first() else { break };
+            r.complete(
+                Outcome {
+                    key: job.key.clone(),
+                    status: Some(503),
+                    error: None,
+                    duration: Duration::ZERO,
+                },
+                now,
+            );
+            match r.attempts().last().and_then(|a| a.next_attempt_at) {
+                Some(next) => now = next,
+                None => break,
+            }
+        }
+        let last = r.attempts().last().unwrap();
+        assert_eq!(last.outcome, "gave_up");
+        // 29 attempts in the first day, then daily: the 35th is the last before day 7.
+        assert_eq!(last.attempt, 35);
+        let age = now - start;
+        assert!(
+            age > chrono::Duration::days(6) && age <= chrono::Duration::days(7),
+            "{age}"
+        );
+        assert_eq!(r.pending(), 0);
+    }
+
+    #[test]
+    fn a_non_standard_port_is_refused_unless_the_host_is_loopback() {
+        let mut r = registry();
+        let ev = events(&["epayments.payment.captured.v1"]);
+        for bad in ["https://shop.example:8443/h", "https://10.1.2.3:9000/h"] {
+            assert_eq!(r.register("123456", bad, &ev).unwrap_err().field, "url");
+        }
+        let (id, _) = r
+            .register("123456", "https://localhost:9443/h", &ev)
+            .unwrap();
+        assert_eq!(r.deviations(&id).len(), 1);
+        r.settings.allow_loopback_any_port = false;
+        assert!(r
+            .register("123456", "https://localhost:9443/h", &ev)
+            .is_err());
     }
 
     #[test]
@@ -946,7 +1139,7 @@ mod tests {
         .unwrap();
         r.enqueue(vec![event("CREATED", "ref-1")], Utc::now());
         let fail_once = |r: &mut Registry| {
-            let (jobs, _) = r.take_due(Instant::now(), 10);
+            let (jobs, _) = r.take_due(Utc::now(), 10);
             r.complete(
                 Outcome {
                     key: jobs[0].key.clone(),

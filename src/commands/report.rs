@@ -1,0 +1,170 @@
+//! `vipps-golive report`: render the evidence report again, check a run
+//! folder against its manifest, or report a run that was killed. The work is
+//! in [`crate::report`]; this only reads the flags and prints.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::cli::ReportArgs;
+use crate::report::{self, manifest, ReportError, EVIDENCE_FILE, REPORT_FILE};
+use crate::Error;
+
+/// Render, check or recover, per the flags (see `vipps-golive report --help`).
+///
+/// Results go to `out` (stdout); notices to stderr. Exit status: 0 done (or
+/// the folder is intact), 1 `--check` found a change or a bad signature, 2
+/// the evidence, manifest or key could not be read.
+///
+/// Example: `vipps-golive report reports/latest`
+pub fn run(args: &ReportArgs, out: &mut dyn Write) -> Result<(), Error> {
+    let print = |out: &mut dyn Write, text: &str| {
+        out.write_all(text.as_bytes()).map_err(|source| Error::Io {
+            context: "cannot write to stdout".into(),
+            source,
+        })
+    };
+    if let Some(key_path) = &args.gen_key {
+        let public = manifest::generate_key(key_path).map_err(ReportError::from)?;
+        return print(
+            out,
+            &format!(
+                "private key: {} (keep it secret)\npublic key:  {} (give it to whoever checks)\n",
+                key_path.display(),
+                public.display()
+            ),
+        );
+    }
+    if let Some(dir) = &args.from_journal {
+        return from_journal(args, dir, out);
+    }
+    let Some(path) = &args.path else {
+        return Err(Error::Usage(
+            "give a run folder or an evidence.json (hint: `vipps-golive report reports/latest`)"
+                .into(),
+        ));
+    };
+    if args.check {
+        return check(args, path, out);
+    }
+
+    let source = report::locate(path)?;
+    let evidence = report::load(&source.evidence_path)?;
+    let html = report::render(&evidence)?;
+    let target = args
+        .out
+        .clone()
+        .unwrap_or_else(|| source.dir.join(REPORT_FILE));
+    report::write_html(&target, &html)?;
+    print(out, &format!("report: {}\n", target.display()))?;
+    seal_or_warn(args, &source.dir, &evidence.run.run_id, &target, out)
+}
+
+fn check(args: &ReportArgs, dir: &Path, out: &mut dyn Write) -> Result<(), Error> {
+    if !dir.is_dir() {
+        return Err(Error::Usage(format!(
+            "`{}` is not a run folder (hint: --check takes the folder, e.g. reports/latest)",
+            dir.display()
+        )));
+    }
+    let key = match &args.public_key {
+        Some(p) => Some(manifest::read_verifying_key(p).map_err(ReportError::from)?),
+        None => None,
+    };
+    let result = match manifest::check(dir, key.as_ref()) {
+        Ok(r) => r,
+        // A folder without a manifest proves nothing: not met (1), not a usage error.
+        Err(e @ manifest::ManifestError::Missing { .. }) => {
+            return Err(Error::Failed(e.to_string()))
+        }
+        Err(e) => return Err(ReportError::from(e).into()),
+    };
+    out.write_all(result.render().as_bytes())
+        .map_err(|source| Error::Io {
+            context: "cannot write to stdout".into(),
+            source,
+        })?;
+    if result.intact() {
+        Ok(())
+    } else {
+        let n = result.changed.len() + result.added.len() + result.removed.len();
+        Err(Error::Failed(format!(
+            "`{}` does not match its manifest: {n} file(s) differ, signature {}",
+            dir.display(),
+            serde_json::to_value(result.signature)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default()
+        )))
+    }
+}
+
+fn from_journal(args: &ReportArgs, dir: &Path, out: &mut dyn Write) -> Result<(), Error> {
+    if dir.join(manifest::MANIFEST).is_file() && args.out.is_none() {
+        return Err(Error::Usage(format!(
+            "`{}` is a finished run (it has a manifest) (hint: `vipps-golive report {}`, or --out FILE to render its journal elsewhere)",
+            dir.display(),
+            dir.display()
+        )));
+    }
+    let evidence = report::recover::from_journal(dir)?;
+    let html = report::render(&evidence)?;
+    let evidence_path = dir.join(EVIDENCE_FILE);
+    // A killed run wrote no evidence.json; keep what the journal gives, but
+    // never overwrite evidence a run wrote.
+    if args.out.is_none() && !evidence_path.exists() {
+        report::write_evidence(&evidence_path, &evidence)?;
+    }
+    let target: PathBuf = args.out.clone().unwrap_or_else(|| dir.join(REPORT_FILE));
+    report::write_html(&target, &html)?;
+    let text = format!(
+        "INCOMPLETE report: {} ({} exchanges, {} references, {} interrupted attempt(s))\n",
+        target.display(),
+        evidence.exchanges.len(),
+        evidence.references.len(),
+        evidence.interrupted.len()
+    );
+    out.write_all(text.as_bytes()).map_err(|source| Error::Io {
+        context: "cannot write to stdout".into(),
+        source,
+    })?;
+    if args.sign_key.is_some() {
+        seal_or_warn(args, dir, &evidence.run.run_id, &target, out)?;
+    }
+    Ok(())
+}
+
+/// With `--sign-key`, seals the folder again; without it, warns when the new
+/// report.html no longer matches the folder's manifest.
+fn seal_or_warn(
+    args: &ReportArgs,
+    dir: &Path,
+    run_id: &str,
+    written: &Path,
+    out: &mut dyn Write,
+) -> Result<(), Error> {
+    if let Some(key_path) = &args.sign_key {
+        let key = manifest::read_signing_key(key_path).map_err(ReportError::from)?;
+        let sealed = manifest::write(dir, run_id, Some(&key)).map_err(ReportError::from)?;
+        let text = format!(
+            "sealed: {} ({} files) and {}\n",
+            dir.join(manifest::MANIFEST).display(),
+            sealed.files.len(),
+            manifest::SIGNATURE
+        );
+        return out.write_all(text.as_bytes()).map_err(|source| Error::Io {
+            context: "cannot write to stdout".into(),
+            source,
+        });
+    }
+    if written.parent() == Some(dir) && dir.join(manifest::MANIFEST).is_file() {
+        if let Ok(result) = manifest::check(dir, None) {
+            if !result.changed.is_empty() || !result.added.is_empty() {
+                eprintln!(
+                    "note: the folder no longer matches its manifest.json ({}); `report --check` will list it (hint: --out FILE renders elsewhere, --sign-key FILE seals the folder again)",
+                    [result.changed, result.added].concat().join(", ")
+                );
+            }
+        }
+    }
+    Ok(())
+}

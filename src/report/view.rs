@@ -1,0 +1,1012 @@
+//! The report's view model: everything the templates show, computed here from
+//! an [`Evidence`] so that the templates only place text (no logic, no
+//! lookups). Nothing but this model reaches handlebars.
+//!
+//! The view is a pure function of the evidence (no clock, no environment), so
+//! rendering the same `evidence.json` twice gives the same bytes and a
+//! re-render does not disturb the folder's manifest.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::checklist;
+use crate::evidence::model::{
+    Aggregate, Evidence, InterruptedAttempt, ProblemRecord, RunKind, ScenarioResult, Severity,
+    Verdict,
+};
+use crate::evidence::Exchange;
+
+/// Bodies longer than this are cut in the HTML (the whole body stays in
+/// `evidence.json`); keeps a run with uploaded images quick to open.
+const BODY_LIMIT: usize = 16_000;
+
+/// Above this many GETs a reference's polls are listed on one line, not in a table.
+const POLL_ROWS: usize = 12;
+
+/// The whole page.
+#[derive(Debug, Serialize)]
+pub struct ReportView {
+    pub title: String,
+    pub incomplete: bool,
+    pub summary: Summary,
+    pub run: RunView,
+    pub golive: Option<GoLiveView>,
+    pub areas: Vec<AreaView>,
+    pub problems: Vec<ProblemView>,
+    pub findings: Vec<FindingView>,
+    pub interrupted: Vec<InterruptedView>,
+    pub references: Vec<ReferenceView>,
+    pub scenarios: Vec<ScenarioView>,
+    pub webhook_checks: Vec<WebhookCheckView>,
+    pub other_exchanges: Vec<ExchangeView>,
+    pub exchange_count: usize,
+    pub attestations: Vec<AttestationView>,
+}
+
+/// "Can I send this?"
+#[derive(Debug, Serialize)]
+pub struct Summary {
+    /// `ready`, `rehearsal`, `not-ready` or `incomplete`: the banner's colour.
+    pub class: &'static str,
+    pub headline: String,
+    pub details: Vec<String>,
+    pub counts: Vec<Count>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Count {
+    pub label: &'static str,
+    pub class: &'static str,
+    pub n: usize,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RunView {
+    pub run_id: String,
+    pub kind: &'static str,
+    pub tool_version: String,
+    pub target: String,
+    pub base_url: String,
+    pub msn: String,
+    pub started_at: String,
+    pub finished_at: String,
+    pub duration: String,
+    pub stale_after: String,
+    pub tags: Option<String>,
+    pub system: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct GoLiveView {
+    pub checklist_id: String,
+    pub references: Vec<GoLiveRefView>,
+    /// The block to paste into the go-live request.
+    pub copy_text: String,
+    pub complete: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct GoLiveRefView {
+    pub outcome: String,
+    pub reference: Option<String>,
+    pub anchor: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AreaView {
+    pub title: &'static str,
+    pub items: Vec<ItemView>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ItemView {
+    pub id: String,
+    pub anchor: String,
+    pub title: String,
+    pub proof: String,
+    pub verdict: &'static str,
+    pub verdict_class: &'static str,
+    pub reason: Option<String>,
+    pub scenarios: Vec<ScenarioLink>,
+    pub references: Vec<RefLink>,
+    pub attestation: Option<String>,
+    pub findings: Vec<FindingView>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ScenarioLink {
+    pub name: String,
+    pub verdict: &'static str,
+    pub verdict_class: &'static str,
+    pub anchor: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RefLink {
+    pub reference: String,
+    pub anchor: String,
+    /// Final state, as a hint beside the link.
+    pub state: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ReferenceView {
+    pub reference: String,
+    pub anchor: String,
+    pub msn: String,
+    pub scenario: Option<String>,
+    pub checklist_ids: Vec<String>,
+    pub state: Option<String>,
+    /// The adjustment the reference ended with (CAPTURED, REFUNDED, ...).
+    pub ending: Option<String>,
+    pub aggregate: Option<AggregateView>,
+    pub events: Vec<EventView>,
+    /// One table row per GET (when few).
+    pub polls: Vec<PollView>,
+    /// Timeline dots for every GET.
+    pub poll_dots: Vec<String>,
+    /// Every GET as one line of text, when there are too many for a table.
+    pub polls_inline: Option<String>,
+    pub poll_summary: Option<String>,
+    pub webhooks: Vec<WebhookView>,
+    pub problems: Vec<ProblemView>,
+    pub interrupted: Vec<InterruptedView>,
+    pub exchanges: Vec<ExchangeView>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AggregateView {
+    pub authorized: String,
+    pub captured: String,
+    pub refunded: String,
+    pub cancelled: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct EventView {
+    pub name: String,
+    pub amount: String,
+    pub time: String,
+    pub offset: String,
+    pub psp_reference: Option<String>,
+    pub idempotency_key: Option<String>,
+    pub success: bool,
+    /// Position on the timeline bar, 0..=100.
+    pub left: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PollView {
+    pub n: usize,
+    pub time: String,
+    pub offset: String,
+    pub gap: Option<String>,
+    pub left: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct WebhookView {
+    pub received_at: String,
+    pub event_name: String,
+    pub signature_valid: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ProblemView {
+    pub reference: Option<String>,
+    pub reference_anchor: Option<String>,
+    pub exchange_id: String,
+    pub exchange_anchor: String,
+    pub status: u16,
+    pub title: String,
+    pub detail: Option<String>,
+    pub trace_id: Option<String>,
+    pub error_code: Option<String>,
+    pub explanation: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FindingView {
+    pub checklist_id: String,
+    pub rule: String,
+    pub severity: &'static str,
+    pub message: String,
+    pub advice: String,
+    pub exchange_anchor: Option<String>,
+    pub exchange_label: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct InterruptedView {
+    pub id: String,
+    pub started_at: String,
+    pub method: String,
+    pub url: String,
+    pub reference: Option<String>,
+    pub reference_anchor: Option<String>,
+    pub idempotency_key: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ScenarioView {
+    pub name: String,
+    pub anchor: String,
+    pub feature: String,
+    pub tags: String,
+    pub verdict: &'static str,
+    pub verdict_class: &'static str,
+    pub reason: Option<String>,
+    pub references: Vec<RefLink>,
+    pub duration: String,
+    pub steps: Vec<StepView>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct StepView {
+    pub keyword: String,
+    pub text: String,
+    pub outcome: &'static str,
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct WebhookCheckView {
+    pub case: String,
+    pub expected: &'static str,
+    pub status: String,
+    pub verdict: &'static str,
+    pub verdict_class: &'static str,
+    pub explanation: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AttestationView {
+    pub checklist_id: String,
+    pub by: String,
+    pub at: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ExchangeView {
+    pub id: String,
+    pub anchor: String,
+    pub method: String,
+    pub url: String,
+    pub path: String,
+    pub status: String,
+    pub status_class: &'static str,
+    pub started_at: String,
+    pub duration_ms: u64,
+    pub attempt: u32,
+    /// The request as text (line, headers, body), already HTML-escaped for
+    /// element content (`&`, `<`, `>` only): placed with `{{{ }}}` inside
+    /// `<pre>`, never in an attribute. Escaping the bodies' many quotes as
+    /// handlebars does would grow a 5 000-exchange report by a fifth.
+    pub request_html: String,
+    /// The response as text, escaped the same way.
+    pub response_html: String,
+    pub error: Option<String>,
+    pub checklist_ids: String,
+}
+
+fn time(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+}
+
+fn time_ms(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M:%S%.3f UTC").to_string()
+}
+
+fn seconds(ms: i64) -> String {
+    format!("{:.1} s", ms as f64 / 1000.0)
+}
+
+/// `N min S s` for whole runs.
+fn duration(from: DateTime<Utc>, to: DateTime<Utc>) -> String {
+    let ms = (to - from).num_milliseconds().max(0);
+    if ms < 60_000 {
+        seconds(ms)
+    } else {
+        format!("{} min {} s", ms / 60_000, (ms % 60_000) / 1000)
+    }
+}
+
+/// Minor units as `NOK 249.00`.
+pub fn money(currency: &str, minor: i64) -> String {
+    let sign = if minor < 0 { "-" } else { "" };
+    let abs = minor.unsigned_abs();
+    format!("{currency} {sign}{}.{:02}", abs / 100, abs % 100)
+}
+
+/// An id usable in `href="#..."` (references match `[a-zA-Z0-9-]` already;
+/// anything else is replaced so a hostile value cannot break the attribute).
+pub fn anchor(prefix: &str, id: &str) -> String {
+    let clean: String = id
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("{prefix}-{clean}")
+}
+
+fn verdict_class(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Pass => "pass",
+        Verdict::Fail => "fail",
+        Verdict::Warning => "warning",
+        Verdict::NotApplicable => "na",
+        Verdict::NeedsAttestation => "attest",
+    }
+}
+
+fn severity(s: Severity) -> &'static str {
+    match s {
+        Severity::Info => "info",
+        Severity::Warning => "warning",
+        Severity::Fail => "fail",
+    }
+}
+
+fn percent(at: DateTime<Utc>, from: DateTime<Utc>, span_ms: i64) -> String {
+    if span_ms <= 0 {
+        return "0".into();
+    }
+    let p = (at - from).num_milliseconds() as f64 * 100.0 / span_ms as f64;
+    format!("{:.2}", p.clamp(0.0, 100.0))
+}
+
+fn headers_text(headers: &[(String, String)]) -> String {
+    let mut out = String::new();
+    for (name, value) in headers {
+        out.push_str(name);
+        out.push_str(": ");
+        out.push_str(value);
+        out.push('\n');
+    }
+    out
+}
+
+fn body_text(body: &serde_json::Value) -> String {
+    let text = match body {
+        serde_json::Value::Null => return String::new(),
+        serde_json::Value::String(s) => s.clone(),
+        other => serde_json::to_string_pretty(other).unwrap_or_default(),
+    };
+    if text.len() <= BODY_LIMIT {
+        return text;
+    }
+    let mut cut = BODY_LIMIT;
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!(
+        "{}\n… {} more bytes, in evidence.json",
+        &text[..cut],
+        text.len() - cut
+    )
+}
+
+/// Escapes text for HTML element content (not attributes).
+pub fn escape_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / 16);
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A message as text: its first line, headers, a blank line and the body.
+fn message_text(first: &str, headers: &[(String, String)], body: &serde_json::Value) -> String {
+    let mut out = format!("{first}\n{}", headers_text(headers));
+    let body = body_text(body);
+    if !body.is_empty() {
+        out.push('\n');
+        out.push_str(&body);
+    }
+    out
+}
+
+fn path_of(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(u) => u.path().to_owned(),
+        Err(_) => url.to_owned(),
+    }
+}
+
+fn exchange_view(e: &Exchange) -> ExchangeView {
+    let (status, status_class) = match e.status {
+        Some(s) if s < 300 => (s.to_string(), "ok"),
+        Some(s) if s < 400 => (s.to_string(), "redirect"),
+        Some(s) => (s.to_string(), "error"),
+        None => ("no answer".to_owned(), "error"),
+    };
+    ExchangeView {
+        id: e.id.clone(),
+        anchor: anchor("ex", &e.id),
+        method: e.method.clone(),
+        path: path_of(&e.url),
+        url: e.url.clone(),
+        status,
+        status_class,
+        started_at: time_ms(e.started_at),
+        duration_ms: e.duration_ms,
+        attempt: e.attempt,
+        request_html: escape_text(&message_text(
+            &format!("{} {}", e.method, path_of(&e.url)),
+            &e.request_headers,
+            &e.request_body,
+        )),
+        response_html: escape_text(&message_text(
+            &match e.status {
+                Some(s) => format!("HTTP {s}"),
+                None => "no response".to_owned(),
+            },
+            &e.response_headers,
+            &e.response_body,
+        )),
+        error: e.error.clone(),
+        checklist_ids: e.checklist_ids.join(" "),
+    }
+}
+
+fn problem_view(p: &ProblemRecord, reference: Option<&str>) -> ProblemView {
+    ProblemView {
+        reference: reference.map(str::to_owned),
+        reference_anchor: reference.map(|r| anchor("ref", r)),
+        exchange_id: p.exchange_id.clone(),
+        exchange_anchor: anchor("ex", &p.exchange_id),
+        status: p.status,
+        title: p.title.clone(),
+        detail: p.detail.clone(),
+        trace_id: p.trace_id.clone(),
+        error_code: p.error_code.clone(),
+        explanation: p.explanation.clone(),
+    }
+}
+
+fn interrupted_view(a: &InterruptedAttempt, known: &HashSet<&str>) -> InterruptedView {
+    InterruptedView {
+        id: a.id.clone(),
+        started_at: time_ms(a.started_at),
+        method: a.method.clone(),
+        url: a.url.clone(),
+        reference: a.reference.clone(),
+        reference_anchor: a
+            .reference
+            .as_deref()
+            .filter(|r| known.contains(r))
+            .map(|r| anchor("ref", r)),
+        idempotency_key: a.idempotency_key.clone(),
+    }
+}
+
+fn aggregate_view(a: &Aggregate) -> AggregateView {
+    AggregateView {
+        authorized: money(&a.currency, a.authorized),
+        captured: money(&a.currency, a.captured),
+        refunded: money(&a.currency, a.refunded),
+        cancelled: money(&a.currency, a.cancelled),
+    }
+}
+
+/// Builds the page's model from the evidence alone.
+pub fn build(evidence: &Evidence) -> ReportView {
+    let exchanges_by_id: HashMap<&str, &Exchange> = evidence
+        .exchanges
+        .iter()
+        .map(|e| (e.id.as_str(), e))
+        .collect();
+    let known_refs: HashSet<&str> = evidence
+        .references
+        .iter()
+        .map(|r| r.reference.as_str())
+        .collect();
+    let states: HashMap<&str, Option<&str>> = evidence
+        .references
+        .iter()
+        .map(|r| (r.reference.as_str(), r.state.as_deref()))
+        .collect();
+    let ref_link = |r: &str| RefLink {
+        reference: r.to_owned(),
+        anchor: anchor("ref", r),
+        state: states.get(r).copied().flatten().map(str::to_owned),
+    };
+    let scenario_by_name: HashMap<&str, &ScenarioResult> = evidence
+        .scenarios
+        .iter()
+        .map(|s| (s.name.as_str(), s))
+        .collect();
+
+    let findings: Vec<FindingView> = evidence
+        .findings
+        .iter()
+        .map(|f| FindingView {
+            checklist_id: f.checklist_id.clone(),
+            rule: f.rule.clone(),
+            severity: severity(f.severity),
+            message: f.message.clone(),
+            advice: f.advice.clone(),
+            exchange_anchor: f.exchange.as_ref().map(|x| anchor("ex", &x.id)),
+            exchange_label: f
+                .exchange
+                .as_ref()
+                .map(|x| format!("{} {} at {}", x.method, x.path, time_ms(x.time))),
+        })
+        .collect();
+
+    // Rows in checklist order whatever order the producer wrote them in;
+    // an ID the catalogue does not know goes last, under its own heading.
+    let mut items: Vec<_> = evidence.items.iter().collect();
+    items.sort_by_key(|i| checklist::order(&i.id));
+    let mut areas: Vec<AreaView> = Vec::new();
+    for item in items {
+        let catalogue = checklist::find(&item.id);
+        let area_title = catalogue.map(|c| c.area.title()).unwrap_or("Other");
+        let view = ItemView {
+            id: item.id.clone(),
+            anchor: anchor("item", &item.id),
+            title: item.title.clone(),
+            proof: catalogue.map(|c| c.proof.to_owned()).unwrap_or_default(),
+            verdict: item.verdict.label(),
+            verdict_class: verdict_class(item.verdict),
+            reason: item.reason.clone().or_else(|| {
+                (item.verdict == Verdict::NeedsAttestation && item.attestation.is_none()).then(
+                    || {
+                        format!(
+                            "not attested yet: a person checks it and the run records who and when (`--attest {}=\"Name, role\"`)",
+                            item.id
+                        )
+                    },
+                )
+            }),
+            scenarios: item
+                .scenarios
+                .iter()
+                .map(|name| {
+                    let s = scenario_by_name.get(name.as_str());
+                    ScenarioLink {
+                        name: name.clone(),
+                        verdict: s.map(|s| s.verdict.label()).unwrap_or(""),
+                        verdict_class: s.map(|s| verdict_class(s.verdict)).unwrap_or(""),
+                        anchor: s.map(|s| anchor("sc", &s.name)),
+                    }
+                })
+                .collect(),
+            references: item.references.iter().map(|r| ref_link(r)).collect(),
+            attestation: item
+                .attestation
+                .as_ref()
+                .map(|a| format!("attested by {} on {}", a.by, time(a.at))),
+            findings: findings
+                .iter()
+                .filter(|f| f.checklist_id == item.id)
+                .cloned()
+                .collect(),
+        };
+        match areas.last_mut() {
+            Some(a) if a.title == area_title => a.items.push(view),
+            _ => areas.push(AreaView {
+                title: area_title,
+                items: vec![view],
+            }),
+        }
+    }
+
+    let mut in_reference: HashSet<&str> = HashSet::new();
+    let mut problems = Vec::new();
+    let mut references = Vec::new();
+    for r in &evidence.references {
+        let exchanges: Vec<&Exchange> = r
+            .exchange_ids
+            .iter()
+            .filter_map(|id| exchanges_by_id.get(id.as_str()).copied())
+            .collect();
+        in_reference.extend(r.exchange_ids.iter().map(String::as_str));
+        // The timelines share one origin: the first thing known of the reference.
+        let origin = exchanges
+            .iter()
+            .map(|e| e.started_at)
+            .chain(r.events.iter().map(|e| e.timestamp))
+            .chain(r.polls.iter().copied())
+            .min();
+        let end = exchanges
+            .iter()
+            .map(|e| e.started_at)
+            .chain(r.events.iter().map(|e| e.timestamp))
+            .chain(r.polls.iter().copied())
+            .max();
+        let (origin, span) = match (origin, end) {
+            (Some(o), Some(e)) => (o, (e - o).num_milliseconds()),
+            _ => (evidence.run.started_at, 0),
+        };
+        let offset = |t: DateTime<Utc>| format!("+{}", seconds((t - origin).num_milliseconds()));
+        let events = r
+            .events
+            .iter()
+            .map(|e| EventView {
+                name: e.name.clone(),
+                amount: money(&e.currency, e.amount),
+                time: time_ms(e.timestamp),
+                offset: offset(e.timestamp),
+                psp_reference: e.psp_reference.clone(),
+                idempotency_key: e.idempotency_key.clone(),
+                success: e.success,
+                left: percent(e.timestamp, origin, span),
+            })
+            .collect();
+        let polls: Vec<PollView> = r
+            .polls
+            .iter()
+            .enumerate()
+            .map(|(i, t)| PollView {
+                n: i + 1,
+                time: time_ms(*t),
+                offset: offset(*t),
+                gap: (i > 0).then(|| seconds((*t - r.polls[i - 1]).num_milliseconds())),
+                left: percent(*t, origin, span),
+            })
+            .collect();
+        // A payment polled to expiry has ~300 GETs: a table row each would be
+        // most of a large report's layout work, so many polls become one line.
+        let poll_dots = polls.iter().map(|p| p.left.clone()).collect();
+        let (polls, polls_inline) = if polls.len() > POLL_ROWS {
+            let line = polls
+                .iter()
+                .map(|p| format!("{}. {}", p.n, p.offset))
+                .collect::<Vec<_>>()
+                .join(" · ");
+            (Vec::new(), Some(line))
+        } else {
+            (polls, None)
+        };
+        let poll_summary = match (r.polls.first(), r.polls.last()) {
+            (Some(first), Some(last)) if r.polls.len() > 1 => Some(format!(
+                "{} GETs; the first {} after the first request, then on average every {}",
+                r.polls.len(),
+                seconds((*first - origin).num_milliseconds()),
+                seconds((*last - *first).num_milliseconds() / (r.polls.len() as i64 - 1)),
+            )),
+            (Some(first), _) => Some(format!(
+                "1 GET, {} after the first request",
+                seconds((*first - origin).num_milliseconds())
+            )),
+            _ => None,
+        };
+        let ref_problems: Vec<ProblemView> = r
+            .problems
+            .iter()
+            .map(|p| problem_view(p, Some(&r.reference)))
+            .collect();
+        problems.extend(
+            r.problems
+                .iter()
+                .map(|p| problem_view(p, Some(&r.reference))),
+        );
+        let ending = r
+            .events
+            .iter()
+            .rev()
+            .find(|e| e.success)
+            .map(|e| e.name.clone());
+        references.push(ReferenceView {
+            reference: r.reference.clone(),
+            anchor: anchor("ref", &r.reference),
+            msn: r.msn.clone(),
+            scenario: r.scenario.clone(),
+            checklist_ids: r.checklist_ids.clone(),
+            state: r.state.clone(),
+            ending,
+            aggregate: r.aggregate.as_ref().map(aggregate_view),
+            events,
+            polls,
+            poll_dots,
+            polls_inline,
+            poll_summary,
+            webhooks: r
+                .webhooks
+                .iter()
+                .map(|w| WebhookView {
+                    received_at: time_ms(w.received_at),
+                    event_name: w.event_name.clone(),
+                    signature_valid: w.signature_valid,
+                })
+                .collect(),
+            problems: ref_problems,
+            interrupted: evidence
+                .interrupted
+                .iter()
+                .filter(|a| a.reference.as_deref() == Some(r.reference.as_str()))
+                .map(|a| interrupted_view(a, &known_refs))
+                .collect(),
+            exchanges: exchanges.into_iter().map(exchange_view).collect(),
+        });
+    }
+
+    let other_exchanges: Vec<ExchangeView> = evidence
+        .exchanges
+        .iter()
+        .filter(|e| !in_reference.contains(e.id.as_str()))
+        .map(exchange_view)
+        .collect();
+
+    let golive = evidence.golive.as_ref().map(|g| {
+        let mut copy_text = format!("{} (MSN {})\n", g.checklist_id, evidence.run.msn);
+        for r in &g.references {
+            copy_text.push_str(&format!(
+                "{}: {}\n",
+                r.outcome,
+                r.reference.as_deref().unwrap_or("(none)")
+            ));
+        }
+        GoLiveView {
+            checklist_id: g.checklist_id.clone(),
+            complete: g.references.iter().all(|r| r.reference.is_some()),
+            references: g
+                .references
+                .iter()
+                .map(|r| GoLiveRefView {
+                    outcome: r.outcome.clone(),
+                    reference: r.reference.clone(),
+                    anchor: r
+                        .reference
+                        .as_deref()
+                        .filter(|x| known_refs.contains(x))
+                        .map(|x| anchor("ref", x)),
+                })
+                .collect(),
+            copy_text,
+        }
+    });
+
+    let summary = summary(evidence);
+    ReportView {
+        title: format!("vipps-golive evidence: run {}", evidence.run.run_id),
+        incomplete: !evidence.complete,
+        summary,
+        run: RunView {
+            run_id: evidence.run.run_id.clone(),
+            kind: match evidence.kind {
+                RunKind::Run => "run",
+                RunKind::Verify => "verify",
+                RunKind::Audit => "audit",
+            },
+            tool_version: evidence.run.tool_version.clone(),
+            target: evidence.run.target.clone(),
+            base_url: evidence.run.base_url.clone(),
+            msn: evidence.run.msn.clone(),
+            started_at: time(evidence.run.started_at),
+            finished_at: time(evidence.run.finished_at),
+            duration: duration(evidence.run.started_at, evidence.run.finished_at),
+            stale_after: time(evidence.run.stale_after),
+            tags: evidence.run.tags.clone(),
+            system: match (&evidence.run.system_name, &evidence.run.system_version) {
+                (Some(n), Some(v)) => Some(format!("{n} {v}")),
+                (Some(n), None) => Some(n.clone()),
+                _ => None,
+            },
+        },
+        golive,
+        areas,
+        problems,
+        findings,
+        interrupted: evidence
+            .interrupted
+            .iter()
+            .map(|a| interrupted_view(a, &known_refs))
+            .collect(),
+        references,
+        scenarios: evidence
+            .scenarios
+            .iter()
+            .map(|s| ScenarioView {
+                name: s.name.clone(),
+                anchor: anchor("sc", &s.name),
+                feature: s.feature.clone(),
+                tags: s
+                    .tags
+                    .iter()
+                    .map(|t| format!("@{t}"))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                verdict: s.verdict.label(),
+                verdict_class: verdict_class(s.verdict),
+                reason: s.reason.clone(),
+                references: s.references.iter().map(|r| ref_link(r)).collect(),
+                duration: duration(s.started_at, s.finished_at),
+                steps: s
+                    .steps
+                    .iter()
+                    .map(|st| StepView {
+                        keyword: st.keyword.clone(),
+                        text: st.text.clone(),
+                        outcome: match st.outcome {
+                            crate::evidence::model::StepOutcome::Passed => "passed",
+                            crate::evidence::model::StepOutcome::Failed => "failed",
+                            crate::evidence::model::StepOutcome::Skipped => "skipped",
+                        },
+                        message: st.message.clone(),
+                    })
+                    .collect(),
+            })
+            .collect(),
+        webhook_checks: evidence
+            .webhook_checks
+            .iter()
+            .map(|w| WebhookCheckView {
+                case: w.case.clone(),
+                expected: if w.expected_accept {
+                    "accept (2xx)"
+                } else {
+                    "reject"
+                },
+                status: w
+                    .status
+                    .map(|s| s.to_string())
+                    .unwrap_or_else(|| "no answer".into()),
+                verdict: w.verdict.label(),
+                verdict_class: verdict_class(w.verdict),
+                explanation: w.explanation.clone(),
+            })
+            .collect(),
+        other_exchanges,
+        exchange_count: evidence.exchanges.len(),
+        attestations: evidence
+            .attestations
+            .iter()
+            .map(|a| AttestationView {
+                checklist_id: a.checklist_id.clone(),
+                by: a.by.clone(),
+                at: time(a.at),
+            })
+            .collect(),
+    }
+}
+
+fn summary(evidence: &Evidence) -> Summary {
+    let count = |v: Verdict| evidence.items.iter().filter(|i| i.verdict == v).count();
+    let counts = [
+        Verdict::Pass,
+        Verdict::Fail,
+        Verdict::Warning,
+        Verdict::NotApplicable,
+        Verdict::NeedsAttestation,
+    ]
+    .into_iter()
+    .map(|v| Count {
+        label: v.label(),
+        class: verdict_class(v),
+        n: count(v),
+    })
+    .collect();
+    let failed: Vec<&str> = evidence
+        .items
+        .iter()
+        .filter(|i| i.verdict == Verdict::Fail)
+        .map(|i| i.id.as_str())
+        .collect();
+    let attest: Vec<&str> = evidence
+        .items
+        .iter()
+        .filter(|i| i.verdict == Verdict::NeedsAttestation)
+        .map(|i| i.id.as_str())
+        .collect();
+    let golive_missing = evidence
+        .golive
+        .as_ref()
+        .map(|g| {
+            g.references
+                .iter()
+                .filter(|r| r.reference.is_none())
+                .map(|r| r.outcome.clone())
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default();
+
+    let mut details = Vec::new();
+    if !evidence.complete {
+        details.push(
+            "The run stopped before it finished: this report holds what the journal recorded up to then.".to_owned(),
+        );
+        if !evidence.interrupted.is_empty() {
+            details.push(format!(
+                "{} request(s) were sent with no answer recorded and may have taken effect; see \"Interrupted attempts\".",
+                evidence.interrupted.len()
+            ));
+        }
+    }
+    // An incomplete run judged nothing: listing all 17 as failed says less
+    // than the line above.
+    if !failed.is_empty() && evidence.complete {
+        details.push(format!("Failed: {}.", failed.join(", ")));
+    }
+    if !golive_missing.is_empty() {
+        details.push(format!(
+            "No reference ending {}.",
+            golive_missing.join(", ")
+        ));
+    }
+    if !attest.is_empty() {
+        details.push(format!(
+            "A person must attest {} before go-live (`--attest ID=\"Name, role\"`).",
+            attest.join(" and ")
+        ));
+    }
+    details.push(format!(
+        "Vipps accepts examples at most one month old: this evidence goes stale after {}.",
+        time(evidence.run.stale_after)
+    ));
+
+    let simulator = evidence.run.target == "simulator";
+    let (class, headline) = if !evidence.complete {
+        ("incomplete", "INCOMPLETE: do not send this.".to_owned())
+    } else if !failed.is_empty() {
+        (
+            "not-ready",
+            format!("Not ready: {} checklist item(s) failed.", failed.len()),
+        )
+    } else if simulator {
+        (
+            "rehearsal",
+            "Rehearsal passed against the simulator: these references exist only in the simulator, so this is not evidence for Vipps. Run against --env test for GL-TEST.".to_owned(),
+        )
+    } else if evidence.golive.is_none() || !golive_missing.is_empty() {
+        (
+            "not-ready",
+            "Not ready: the go-live references are missing.".to_owned(),
+        )
+    } else {
+        let id = evidence
+            .golive
+            .as_ref()
+            .map(|g| g.checklist_id.as_str())
+            .unwrap_or("GL-TEST");
+        (
+            "ready",
+            format!("Ready to send: the {id} references below, with this report."),
+        )
+    };
+    Summary {
+        class,
+        headline,
+        details,
+        counts,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn money_is_shown_in_major_units() {
+        assert_eq!(money("NOK", 24_900), "NOK 249.00");
+        assert_eq!(money("DKK", 5), "DKK 0.05");
+        assert_eq!(money("EUR", -150), "EUR -1.50");
+    }
+
+    #[test]
+    fn element_text_escapes_markup_but_keeps_quotes() {
+        assert_eq!(
+            escape_text(r#"</pre><b a="1">&'"#),
+            r#"&lt;/pre&gt;&lt;b a="1"&gt;&amp;'"#
+        );
+    }
+
+    #[test]
+    fn anchors_keep_only_safe_characters() {
+        assert_eq!(anchor("ref", "shop-42-a"), "ref-shop-42-a");
+        assert_eq!(anchor("sc", "a \"b\" <c>"), "sc-a__b___c_");
+    }
+}

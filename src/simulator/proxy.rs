@@ -1,0 +1,353 @@
+//! Recording proxy (issue 15 point 1): `vipps-golive simulator --proxy URL`
+//! forwards each request of the shop to a real upstream (the test
+//! environment) unchanged, answers with the upstream's answer, and records
+//! both sides in the simulator's journal, redacted as everywhere, so `audit`
+//! runs on real traffic. `/__sim/` stays local.
+//!
+//! - The request body is read whole, within the same limit as the simulator's
+//!   (1 MB, 3 MB for images), then sent; the response is streamed back to the
+//!   shop as it arrives, and a copy of at most [`RECORDED_BODY_LIMIT`] bytes is
+//!   kept for the journal. A response larger than [`RESPONSE_LIMIT`] is cut
+//!   off (the connection then ends with an error, never a silent truncation).
+//! - No answer from the upstream within the timeout gives 504, an upstream that
+//!   cannot be reached 502; both with a Problem body that says so.
+//! - Production upstreams are refused unless `--allow-real-money`.
+
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use hyper::body::Frame;
+use url::Url;
+
+use super::{problem, Reply, SimRequest, SimResponse, Simulator};
+
+/// Largest upstream response passed on.
+pub const RESPONSE_LIMIT: usize = 16 * 1024 * 1024;
+/// Largest part of a response body kept in the journal.
+pub const RECORDED_BODY_LIMIT: usize = 1024 * 1024;
+/// Default time the upstream has to answer (headers), and to finish the body.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Why an upstream URL was refused.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum UpstreamError {
+    #[error("`{0}` is not an absolute http(s) URL (hint: --proxy https://apitest.vipps.no)")]
+    Invalid(String),
+    #[error("`{0}` is a production host: real money would move (hint: use https://apitest.vipps.no, or add --allow-real-money if you really mean production)")]
+    Production(String),
+}
+
+/// True for the Vipps MobilePay production hosts. Local rule: every
+/// `vipps.no`, `vippsmobilepay.com` or `mobilepay.*` host except the test
+/// environment's `apitest.vipps.no` counts as production, so a new production
+/// name is refused rather than let through.
+pub fn is_production_host(url: &Url) -> bool {
+    crate::config::is_production_like(url)
+}
+
+/// Checks `--proxy URL`.
+pub fn check_upstream(raw: &str, allow_real_money: bool) -> Result<Url, UpstreamError> {
+    let shown: String = raw.chars().take(200).collect();
+    let url = Url::parse(raw).map_err(|_| UpstreamError::Invalid(shown.clone()))?;
+    if !matches!(url.scheme(), "http" | "https")
+        || url.host_str().is_none()
+        || url.query().is_some()
+        || url.fragment().is_some()
+        || !url.username().is_empty()
+        || url.password().is_some()
+    {
+        return Err(UpstreamError::Invalid(shown));
+    }
+    if is_production_host(&url) && !allow_real_money {
+        return Err(UpstreamError::Production(shown));
+    }
+    Ok(url)
+}
+
+/// Where and how to forward.
+#[derive(Debug, Clone)]
+pub struct Upstream {
+    base: Url,
+    client: reqwest::Client,
+    timeout: Duration,
+}
+
+impl Upstream {
+    /// An upstream at `base` (checked with [`check_upstream`]).
+    pub fn new(base: Url, timeout: Duration) -> Result<Upstream, String> {
+        let client = reqwest::Client::builder()
+            // The shop sees the upstream's redirects itself.
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(timeout.min(Duration::from_secs(10)))
+            .build()
+            .map_err(|e| format!("cannot build the proxy's HTTP client: {e}"))?;
+        Ok(Upstream {
+            base,
+            client,
+            timeout,
+        })
+    }
+
+    /// The upstream URL for a request path and query.
+    fn target(&self, path: &str, query: Option<&str>) -> String {
+        let base = self.base.as_str().trim_end_matches('/');
+        match query {
+            Some(q) => format!("{base}{path}?{q}"),
+            None => format!("{base}{path}"),
+        }
+    }
+
+    /// The authority shown in messages (no path, no credentials).
+    fn shown(&self) -> String {
+        let host = self.base.host_str().unwrap_or("upstream");
+        match self.base.port() {
+            Some(p) => format!("{host}:{p}"),
+            None => host.to_owned(),
+        }
+    }
+}
+
+/// Hop-by-hop headers (RFC 9110 §7.6.1): never forwarded, either way.
+fn hop_by_hop(name: &str) -> bool {
+    matches!(
+        name,
+        "connection"
+            | "keep-alive"
+            | "proxy-connection"
+            | "proxy-authenticate"
+            | "proxy-authorization"
+            | "te"
+            | "trailer"
+            | "transfer-encoding"
+            | "upgrade"
+    )
+}
+
+/// Request headers the HTTP client sets itself from the URL and the body.
+fn set_by_client(name: &str) -> bool {
+    hop_by_hop(name) || name == "host" || name == "content-length"
+}
+
+/// A response body fed by a channel: the upstream's chunks as they arrive.
+#[derive(Debug)]
+pub struct ChannelBody {
+    rx: tokio::sync::mpsc::Receiver<Result<Bytes, ProxyBodyError>>,
+}
+
+/// The upstream's body broke off, or was larger than [`RESPONSE_LIMIT`].
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ProxyBodyError(String);
+
+impl hyper::body::Body for ChannelBody {
+    type Data = Bytes;
+    type Error = ProxyBodyError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, ProxyBodyError>>> {
+        match self.rx.poll_recv(cx) {
+            Poll::Ready(Some(Ok(b))) => Poll::Ready(Some(Ok(Frame::data(b)))),
+            Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(e))),
+            Poll::Ready(None) => Poll::Ready(None),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+/// What the proxy answers: status, headers, and a body still arriving.
+#[derive(Debug)]
+pub struct Forwarded {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: ChannelBody,
+}
+
+/// Forwards `req` to the upstream. `Err` is a local answer (502/504 Problem),
+/// already recorded in the journal.
+pub async fn forward(
+    sim: &Arc<Simulator>,
+    upstream: &Upstream,
+    req: SimRequest,
+) -> Result<Forwarded, SimResponse> {
+    let started = crate::clock::Clock::now(&*sim.clock());
+    let method = reqwest::Method::from_bytes(req.method.as_bytes()).unwrap_or(reqwest::Method::GET);
+    let mut call = upstream
+        .client
+        .request(method, upstream.target(&req.path, req.query.as_deref()))
+        .timeout(upstream.timeout);
+    for (k, v) in &req.headers {
+        if !set_by_client(k) {
+            call = call.header(k.as_str(), v.as_str());
+        }
+    }
+    if !req.body.is_empty() || !matches!(req.method.as_str(), "GET" | "HEAD") {
+        call = call.body(req.body.clone());
+    }
+    let resp = match call.send().await {
+        Ok(r) => r,
+        Err(e) => {
+            let (status, title, detail) = if e.is_timeout() {
+                (
+                    504,
+                    "Gateway Timeout",
+                    format!(
+                        "The upstream `{}` did not answer within {} ms (recording proxy).",
+                        upstream.shown(),
+                        upstream.timeout.as_millis()
+                    ),
+                )
+            } else {
+                (
+                    502,
+                    "Bad Gateway",
+                    format!(
+                        "The upstream `{}` could not be reached (recording proxy): {}.",
+                        upstream.shown(),
+                        connect_reason(&e)
+                    ),
+                )
+            };
+            let answer = problem::problem(&req, status, title, &detail, None, &[]);
+            sim.record(&req, &Reply::from(answer.clone()), started);
+            return Err(answer);
+        }
+    };
+    let status = resp.status().as_u16();
+    let headers: Vec<(String, String)> = resp
+        .headers()
+        .iter()
+        .filter(|(k, _)| !hop_by_hop(k.as_str()))
+        .map(|(k, v)| {
+            (
+                k.as_str().to_owned(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    let (tx, rx) = tokio::sync::mpsc::channel(16);
+    let sim = sim.clone();
+    let recorded_headers = headers.clone();
+    tokio::spawn(async move {
+        let mut resp = resp;
+        let mut kept: Vec<u8> = Vec::new();
+        let mut total = 0usize;
+        let mut broken = None;
+        loop {
+            match resp.chunk().await {
+                Ok(Some(chunk)) => {
+                    total += chunk.len();
+                    if total > RESPONSE_LIMIT {
+                        broken = Some(format!(
+                            "the upstream answer is larger than {RESPONSE_LIMIT} bytes"
+                        ));
+                        let _ = tx
+                            .send(Err(ProxyBodyError(broken.clone().unwrap_or_default())))
+                            .await;
+                        break;
+                    }
+                    let room = RECORDED_BODY_LIMIT.saturating_sub(kept.len());
+                    kept.extend_from_slice(&chunk[..chunk.len().min(room)]);
+                    // The shop may have gone away; the journal still gets the exchange.
+                    let _ = tx.send(Ok(chunk)).await;
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    let why = format!("the upstream answer broke off: {e}");
+                    let _ = tx.send(Err(ProxyBodyError(why.clone()))).await;
+                    broken = Some(why);
+                    break;
+                }
+            }
+        }
+        let reply = Reply {
+            response: SimResponse {
+                status,
+                headers: recorded_headers,
+                body: kept,
+            },
+            delay: None,
+            drop_connection: broken.is_some(),
+        };
+        sim.record(&req, &reply, started);
+    });
+    Ok(Forwarded {
+        status,
+        headers,
+        body: ChannelBody { rx },
+    })
+}
+
+/// A short reason for a failed upstream call, without the URL (it may carry a path with ids).
+fn connect_reason(e: &reqwest::Error) -> String {
+    use std::error::Error as _;
+    let mut cause: Option<&dyn std::error::Error> = e.source();
+    let mut last = if e.is_connect() {
+        "connection refused or failed".to_owned()
+    } else {
+        "request failed".to_owned()
+    };
+    while let Some(c) = cause {
+        last = c.to_string();
+        cause = c.source();
+    }
+    last
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn production_hosts_are_refused_without_allow_real_money() {
+        for raw in [
+            "https://api.vipps.no",
+            "https://API.Vipps.no./",
+            "https://api.vippsmobilepay.com",
+            "https://x.mobilepay.dk",
+        ] {
+            assert!(
+                matches!(
+                    check_upstream(raw, false),
+                    Err(UpstreamError::Production(_))
+                ),
+                "{raw}"
+            );
+            assert!(check_upstream(raw, true).is_ok(), "{raw}");
+        }
+        assert!(check_upstream("https://apitest.vipps.no", false).is_ok());
+        assert!(check_upstream("http://127.0.0.1:7777", false).is_ok());
+    }
+
+    #[test]
+    fn malformed_upstreams_are_refused() {
+        for raw in [
+            "apitest.vipps.no",
+            "ftp://apitest.vipps.no",
+            "https://apitest.vipps.no/?x=1",
+            "https://user:pw@apitest.vipps.no",
+        ] {
+            assert!(
+                matches!(check_upstream(raw, false), Err(UpstreamError::Invalid(_))),
+                "{raw}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_target_keeps_the_base_path_and_the_query() {
+        let u = Upstream::new(
+            Url::parse("http://127.0.0.1:1/base/").unwrap(),
+            DEFAULT_TIMEOUT,
+        )
+        .unwrap();
+        assert_eq!(
+            u.target("/epayment/v1/payments", Some("a=1")),
+            "http://127.0.0.1:1/base/epayment/v1/payments?a=1"
+        );
+    }
+}

@@ -1,0 +1,299 @@
+//! `report DIR` renders again from evidence.json alone; `report
+//! --from-journal DIR` renders what a run stopped halfway recorded, marked
+//! INCOMPLETE; a newer evidence schema is refused with a clear message.
+
+mod report_support;
+
+use std::io::Write as _;
+use std::process::{Command, Output};
+
+use vipps_golive::evidence::model::InterruptedAttempt;
+use vipps_golive::evidence::Journal;
+use vipps_golive::report;
+
+const BIN: &str = env!("CARGO_BIN_EXE_vipps-golive");
+
+fn cli(args: &[&str]) -> Output {
+    Command::new(BIN).args(args).output().unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn report_renders_the_same_page_again_from_the_evidence_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = report_support::run(dir.path()).await;
+    report_support::write_folder(dir.path(), &run.evidence, None);
+    let before = std::fs::read(dir.path().join("report.html")).unwrap();
+    // Only evidence.json is needed: move it to an empty folder.
+    let other = tempfile::tempdir().unwrap();
+    let evidence = other.path().join("evidence.json");
+    std::fs::copy(dir.path().join("evidence.json"), &evidence).unwrap();
+
+    let out = cli(&["report", evidence.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(
+        std::fs::read(other.path().join("report.html")).unwrap(),
+        before
+    );
+
+    // In the run folder itself the manifest still holds: same bytes.
+    let out = cli(&["report", dir.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(!text(&out).contains("no longer matches"), "{}", text(&out));
+    assert!(report::manifest::check(dir.path(), None).unwrap().intact());
+}
+
+#[test]
+fn a_newer_evidence_schema_is_refused_with_exit_2_and_a_hint() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("evidence.json"),
+        r#"{"schema_version": 3, "future": true}"#,
+    )
+    .unwrap();
+    let out = cli(&["report", dir.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let t = text(&out);
+    assert!(
+        t.contains("schema version 3, newer than this tool reads (2)"),
+        "{t}"
+    );
+    assert!(t.contains("hint: use a newer vipps-golive"), "{t}");
+    assert!(!dir.path().join("report.html").exists());
+}
+
+#[test]
+fn evidence_of_the_interim_runner_points_at_from_journal() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("evidence.json"),
+        r#"{"schema_version": 1, "flows": []}"#,
+    )
+    .unwrap();
+    let out = cli(&["report", dir.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).contains("--from-journal"), "{}", text(&out));
+}
+
+#[test]
+fn a_folder_without_evidence_points_at_from_journal() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = cli(&["report", dir.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).contains("--from-journal"), "{}", text(&out));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_run_killed_halfway_is_reported_from_its_journal_as_incomplete() {
+    // Arrange: the journal of a run, its last line cut short by the kill, and
+    // no evidence.json, report.html or manifest (they are written at the end).
+    let dir = tempfile::tempdir().unwrap();
+    let run = report_support::run(dir.path()).await;
+    let journal = dir.path().join("journal.jsonl");
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&journal)
+        .unwrap();
+    file.write_all(br#"{"schema_version":1,"id":"cut-sh"#)
+        .unwrap();
+    drop(file);
+
+    let out = cli(&["report", "--from-journal", dir.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("INCOMPLETE report"));
+
+    let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
+    let top = &html[..html.find("<h1>").unwrap()];
+    assert!(top.contains("INCOMPLETE"));
+    assert!(html.contains("INCOMPLETE: do not send this."));
+    for r in &run.references {
+        assert!(
+            html.contains(&format!("id=\"ref-{r}\"")),
+            "{r} is in the report"
+        );
+    }
+    assert!(!html.contains(report_support::CANARY_STEM));
+    // The evidence it rebuilt is kept beside the journal, marked incomplete.
+    let evidence = report::load(&dir.path().join("evidence.json")).unwrap();
+    assert!(!evidence.complete);
+    assert_eq!(evidence.exchanges.len(), run.evidence.exchanges.len());
+    assert_eq!(evidence.run.msn, report_support::MSN);
+    assert_eq!(evidence.items.len(), 17);
+    // Its states are read from the journal, as the full run read them.
+    let captured = evidence
+        .references
+        .iter()
+        .find(|r| r.reference == run.references[0])
+        .unwrap();
+    assert_eq!(captured.aggregate.as_ref().unwrap().captured, 24_900);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn interrupted_attempts_recovered_from_a_journal_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = report_support::run(dir.path()).await;
+    let exchanges = Journal::read(dir.path().join("journal.jsonl")).unwrap();
+    let r = run.references[2].clone();
+    let attempt = InterruptedAttempt {
+        id: "attempt-9f".into(),
+        started_at: run.evidence.run.finished_at,
+        method: "POST".into(),
+        url: format!(
+            "{}/epayment/v1/payments/{r}/capture",
+            run.evidence.run.base_url
+        ),
+        reference: Some(r.clone()),
+        idempotency_key: Some("4f1c-capture-key".into()),
+    };
+    let evidence = report::recover::evidence_from_exchanges("run-x", exchanges, vec![attempt]);
+    assert!(!evidence.complete);
+    assert_eq!(evidence.run.target, "simulator");
+    let html = report::render(&evidence).unwrap();
+    assert!(
+        html.contains("1 request(s) were sent with no answer recorded and may have taken effect")
+    );
+    let section = &html[html.find("id=\"interrupted\"").unwrap()..];
+    assert!(section.contains(&format!("/epayment/v1/payments/{r}/capture")));
+    assert!(section.contains("4f1c-capture-key"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn from_journal_refuses_a_finished_run_unless_told_where_to_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = report_support::run(dir.path()).await;
+    report_support::write_folder(dir.path(), &run.evidence, None);
+    let folder = dir.path().to_str().unwrap();
+    let out = cli(&["report", "--from-journal", folder]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).contains("is a finished run"), "{}", text(&out));
+    // With --out it renders elsewhere and leaves the sealed folder alone.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let target = elsewhere.path().join("journal-report.html");
+    let out = cli(&[
+        "report",
+        "--from-journal",
+        folder,
+        "--out",
+        target.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(target.is_file());
+    assert!(report::manifest::check(dir.path(), None).unwrap().intact());
+}
+
+#[test]
+fn a_real_run_killed_with_sigkill_halfway_is_reported_from_its_journal() {
+    let out_dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(BIN)
+        .args(["run", "--out", out_dir.path().to_str().unwrap()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until the journal holds a few exchanges, then kill -9.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let run_dir = loop {
+        let found = std::fs::read_dir(out_dir.path())
+            .unwrap()
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .find(|p| p.is_dir() && !p.is_symlink());
+        if let Some(dir) = found {
+            let lines = std::fs::read_to_string(dir.join("journal.jsonl"))
+                .map(|t| t.lines().count())
+                .unwrap_or(0);
+            if lines >= 20 {
+                break dir;
+            }
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the run wrote no journal"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    };
+    child.kill().unwrap(); // SIGKILL on Unix
+    child.wait().unwrap();
+    if run_dir.join("manifest.json").exists() {
+        eprintln!("NOTICE: the run finished before it could be killed; nothing to recover");
+        return;
+    }
+
+    let out = cli(&["report", "--from-journal", run_dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let html = std::fs::read_to_string(run_dir.join("report.html")).unwrap();
+    assert!(html[..html.find("<h1>").unwrap()].contains("INCOMPLETE"));
+    let evidence = report::load(&run_dir.join("evidence.json")).unwrap();
+    assert!(!evidence.complete);
+    // 20 journal lines: attempts written ahead and their outcomes.
+    assert!(
+        evidence.exchanges.len() >= 5,
+        "{}",
+        evidence.exchanges.len()
+    );
+    assert!(!evidence.references.is_empty());
+    // An attempt the kill cut off before its answer is named as such.
+    for a in &evidence.interrupted {
+        assert!(
+            html.contains(&a.id),
+            "interrupted attempt {} is named",
+            a.id
+        );
+    }
+    // Everything the journal recorded is in the report.
+    for e in &evidence.exchanges {
+        assert!(html.contains(&format!("id=\"ex-{}\"", e.id)));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_attempt_the_journal_holds_without_an_outcome_is_named_in_the_report() {
+    // Arrange: a fixture run's journal, then a capture whose attempt line was
+    // written ahead and whose answer never came (the process was killed).
+    let dir = tempfile::tempdir().unwrap();
+    let run = report_support::run(dir.path()).await;
+    let r = run.references[2].clone();
+    let journal = Journal::open_append(dir.path().join("journal.jsonl")).unwrap();
+    journal
+        .append_attempt(&vipps_golive::evidence::Attempt {
+            schema_version: 1,
+            kind: vipps_golive::evidence::ATTEMPT_KIND.into(),
+            id: "killed-capture-1".into(),
+            started_at: run.evidence.run.finished_at,
+            method: "POST".into(),
+            url: format!(
+                "{}/epayment/v1/payments/{r}/capture",
+                run.evidence.run.base_url
+            ),
+            attempt: 1,
+            reference: Some(r.clone()),
+            idempotency_key: Some("5b7e-capture-key".into()),
+            checklist_ids: vec!["EP-CAPTURE".into()],
+            scenario: None,
+        })
+        .unwrap();
+    drop(journal);
+
+    let out = cli(&["report", "--from-journal", dir.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        text(&out).contains("1 interrupted attempt(s)"),
+        "{}",
+        text(&out)
+    );
+    let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
+    let section = &html[html.find("id=\"interrupted\"").unwrap()..];
+    assert!(section.contains("may have taken effect"));
+    assert!(section.contains(&format!("/epayment/v1/payments/{r}/capture")));
+    assert!(section.contains("5b7e-capture-key"));
+    let evidence = report::load(&dir.path().join("evidence.json")).unwrap();
+    assert_eq!(evidence.interrupted.len(), 1);
+    assert_eq!(evidence.interrupted[0].id, "killed-capture-1");
+}
