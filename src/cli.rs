@@ -31,6 +31,12 @@ pub enum Command {
     ///
     /// Example: vipps-golive simulator --port 7777 --journal shop-traffic.jsonl
     Simulator(SimulatorArgs),
+    /// Judge references the shop's own system made (GET and the event log).
+    ///
+    /// Example: vipps-golive verify --env test shop-1001-a shop-1002-a shop-1003-a
+    Verify(VerifyArgs),
+    /// List the checklist IDs, their text, and the scenarios that cover each.
+    Checklist(ChecklistArgs),
     /// Show the resolved configuration (secrets redacted) and where each value came from.
     ///
     /// Exits 2 and lists every problem when something is missing or malformed.
@@ -146,6 +152,92 @@ pub struct RunArgs {
         help_heading = "Output"
     )]
     pub out: PathBuf,
+
+    /// Only scenarios matching this tag expression, e.g. "@EP-CAPTURE or @GL-TEST".
+    #[arg(long, value_name = "EXPR", help_heading = "Scenarios")]
+    pub tags: Option<String>,
+
+    /// Run the .feature files of this folder instead of the built-in ones.
+    #[arg(long, value_name = "DIR", help_heading = "Scenarios")]
+    pub features: Option<PathBuf>,
+
+    /// Scenarios at once (default: all on the simulator, 4 on test, 1 on production).
+    #[arg(long, value_name = "N", help_heading = "Scenarios")]
+    pub concurrency: Option<usize>,
+
+    /// Stop starting scenarios after the first failure.
+    #[arg(long, help_heading = "Scenarios")]
+    pub fail_fast: bool,
+
+    /// Run @slow scenarios on real targets (EXPIRED takes 10 real minutes on test).
+    #[arg(long, help_heading = "Scenarios")]
+    pub include_slow: bool,
+
+    /// A person confirms a manual item: --attest PF-DESIGN="Name, role" (repeatable).
+    #[arg(long, value_name = "ID=WHO", help_heading = "Scenarios")]
+    pub attest: Vec<String>,
+
+    /// The test user's phone number (test environment), e.g. 4791234567.
+    #[arg(long, value_name = "PHONE", help_heading = "Test environment")]
+    pub test_phone: Option<String>,
+
+    /// Never wait for a person: such scenarios are NOT APPLICABLE (for CI).
+    #[arg(long, help_heading = "Test environment")]
+    pub non_interactive: bool,
+
+    /// The shop's own return page, checked without cookies (PF-REDIRECTS).
+    #[arg(long, value_name = "URL", help_heading = "Scenarios")]
+    pub return_url: Option<String>,
+
+    /// Required for --env production: the run moves real money.
+    #[arg(long, help_heading = "Production")]
+    pub allow_real_money: bool,
+
+    /// Largest amount sent in production, in øre.
+    #[arg(
+        long,
+        value_name = "ØRE",
+        default_value_t = 100,
+        help_heading = "Production"
+    )]
+    pub max_amount: i64,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct VerifyArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+
+    /// References the shop's own system made.
+    #[arg(value_name = "REF")]
+    pub references: Vec<String>,
+
+    /// Also read references from this file (one a line; # starts a comment).
+    #[arg(long, value_name = "FILE")]
+    pub from_file: Option<PathBuf>,
+
+    /// Judge against GL-PROD (AUTHORIZED, CAPTURED, REFUNDED, CANCELLED) instead of GL-TEST.
+    #[arg(long)]
+    pub prod: bool,
+
+    /// Output folder, as for `run`.
+    #[arg(long, value_name = "DIR", default_value = "reports")]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ChecklistArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+/// Output format of `checklist`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum Format {
+    #[default]
+    Text,
+    Json,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -50,9 +50,11 @@ impl VirtualClock {
         Arc::new(Self::default())
     }
 
-    /// Moves the clock forward by `d`.
+    /// Moves the clock forward by `d`, rounded up to whole milliseconds: a
+    /// sleep must never end before its time (a 4.9996 s wait that moved the
+    /// clock 4 999 ms made a poll look early to the PF-POLLING rule).
     pub fn advance(&self, d: Duration) {
-        let ms = i64::try_from(d.as_millis()).unwrap_or(i64::MAX / 2);
+        let ms = i64::try_from(d.as_nanos().div_ceil(1_000_000)).unwrap_or(i64::MAX / 2);
         self.offset_ms.fetch_add(ms, Ordering::SeqCst);
     }
 
@@ -76,6 +78,13 @@ impl Clock for VirtualClock {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_sub_millisecond_remainder_is_rounded_up_never_lost() {
+        let clock = VirtualClock::new();
+        clock.advance(Duration::from_micros(4_999_600));
+        assert_eq!(clock.offset(), Duration::from_millis(5_000));
+    }
 
     #[tokio::test]
     async fn virtual_sleep_advances_instead_of_waiting() {

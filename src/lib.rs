@@ -77,8 +77,10 @@ pub mod evidence;
 pub mod output;
 pub mod report;
 pub mod rules;
+pub mod runner;
 pub mod secret;
 pub mod simulator;
+pub mod steps;
 
 pub use error::Error;
 pub use secret::Secret;

@@ -31,6 +31,10 @@ fn main() -> ExitCode {
         .try_init();
     let result = match cli.command {
         Command::Run(args) => vipps_golive::commands::run::run(&args),
+        Command::Verify(args) => vipps_golive::commands::verify::run(&args),
+        Command::Checklist(args) => {
+            vipps_golive::commands::checklist::run(&args, &mut std::io::stdout().lock())
+        }
         Command::Simulator(args) => vipps_golive::simulator::serve::run(&args.serve_config()),
         Command::Audit(args) => vipps_golive::commands::audit::run(&args),
         Command::WebhooksCheck(args) => vipps_golive::commands::webhooks_check::run(&args),

@@ -32,6 +32,8 @@ fn a_run_against_the_embedded_simulator_passes_and_writes_its_evidence() {
     for file in [
         "journal.jsonl",
         "evidence.json",
+        "junit.xml",
+        "cucumber.json",
         "report.html",
         "manifest.json",
     ] {
@@ -39,29 +41,83 @@ fn a_run_against_the_embedded_simulator_passes_and_writes_its_evidence() {
     }
     let evidence: serde_json::Value =
         serde_json::from_slice(&std::fs::read(latest.join("evidence.json")).unwrap()).unwrap();
-    assert_eq!(evidence["schema_version"], 1);
-    let flows = evidence["flows"].as_array().unwrap();
-    assert!(flows.len() >= 12);
-    assert!(flows.iter().all(|f| f["verdict"] == "PASS"), "{flows:#?}");
+    assert_eq!(evidence["schema_version"], 2);
+    assert_eq!(evidence["kind"], "run");
+    assert_eq!(evidence["complete"], true);
 
-    // The GL-TEST trio: references ending CAPTURED, REFUNDED and CANCELLED.
-    for ending in ["CAPTURED", "REFUNDED", "CANCELLED"] {
-        assert!(
-            flows.iter().any(|f| f["checklist_ids"]
-                .as_array()
-                .unwrap()
-                .contains(&"GL-TEST".into())
-                && f["events"].as_array().unwrap().last() == Some(&ending.into())),
-            "no GL-TEST reference ends {ending}"
+    // Every scenario the simulator can run passed; only the ones that need a
+    // person or a flag are listed, never failed.
+    let scenarios = evidence["scenarios"].as_array().unwrap();
+    assert!(scenarios.len() >= 30, "{}", scenarios.len());
+    for s in scenarios {
+        let verdict = s["verdict"].as_str().unwrap();
+        match s["name"].as_str().unwrap() {
+            "The shop follows the design guidelines"
+            | "Customer support can do its normal work in the shop's own system" => {
+                assert_eq!(verdict, "NEEDS_ATTESTATION", "{s:#}")
+            }
+            "The shop's return page opens in a fresh browser" => {
+                assert_eq!(verdict, "NOT_APPLICABLE", "{s:#}")
+            }
+            _ => assert_eq!(verdict, "PASS", "{s:#}"),
+        }
+    }
+
+    // All 17 items in checklist order; GL-PROD needs production.
+    let items = evidence["items"].as_array().unwrap();
+    let ids: Vec<&str> = items.iter().map(|i| i["id"].as_str().unwrap()).collect();
+    let expected: Vec<&str> = vipps_golive::checklist::ITEMS
+        .iter()
+        .map(|i| i.id)
+        .collect();
+    assert_eq!(ids, expected);
+    for item in items {
+        let want = match item["id"].as_str().unwrap() {
+            "PF-DESIGN" | "PF-SUPPORT" => "NEEDS_ATTESTATION",
+            "GL-PROD" => "NOT_APPLICABLE",
+            _ => "PASS",
+        };
+        assert_eq!(item["verdict"], want, "{item:#}");
+    }
+
+    // The GL-TEST trio: references ending CAPTURED, REFUNDED and CANCELLED,
+    // and what the API said of each reads back the same.
+    let golive = evidence["golive"]["references"].as_array().unwrap();
+    for (row, ending) in golive.iter().zip(["CAPTURED", "REFUNDED", "CANCELLED"]) {
+        assert_eq!(row["outcome"], ending);
+        let reference = row["reference"].as_str().unwrap();
+        let read = evidence["references"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["reference"] == reference)
+            .unwrap();
+        assert_eq!(
+            read["events"].as_array().unwrap().last().unwrap()["name"],
+            ending
         );
     }
-    // Every state of the state machine was reached.
-    for state in ["AUTHORIZED", "TERMINATED", "ABORTED", "EXPIRED"] {
-        assert!(
-            flows.iter().any(|f| f["state"] == state),
-            "{state} not reached"
-        );
+    // Every state of the state machine was read back.
+    let reached: Vec<&str> = evidence["references"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["state"].as_str())
+        .collect();
+    for state in ["AUTHORIZED", "TERMINATED", "ABORTED", "EXPIRED", "CREATED"] {
+        assert!(reached.contains(&state), "{state} not reached");
     }
+    // Rate limits on (the simulator's default), and not one 429 in the journal.
+    let journal = std::fs::read_to_string(latest.join("journal.jsonl")).unwrap();
+    assert!(!journal.contains("\"status\":429"), "a 429 in the journal");
+    // Each exchange names its scenario and checklist IDs.
+    for e in evidence["exchanges"].as_array().unwrap() {
+        assert!(e["scenario"].is_string(), "{e:#}");
+    }
+
+    // The summary per checklist ID is on stdout.
+    let stdout = String::from_utf8_lossy(&status.stdout);
+    assert!(stdout.contains("EP-CAPTURE    PASS"), "{stdout}");
 
     // The manifest's hashes match the files.
     let manifest: serde_json::Value =
@@ -167,4 +223,96 @@ fn a_simulator_account_never_shows_its_keys_in_debug() {
     );
     assert!(!shown.contains("CANARY"), "{shown}");
     assert!(!shown.contains("sim-client-secret-123456"), "{shown}");
+}
+
+#[test]
+fn a_users_own_features_folder_runs_and_a_step_nobody_defined_fails_the_item() {
+    let dir = tempfile::tempdir().unwrap();
+    let features = dir.path().join("features");
+    std::fs::create_dir(&features).unwrap();
+    std::fs::write(
+        features.join("mine.feature"),
+        "Feature: Mine\n\n  @EP-CAPTURE @simulator\n  Scenario: Our own capture\n    Given a payment of 10.00 NOK that the customer has approved\n    When the shop captures 10.00 NOK\n    Then the payment is AUTHORIZED with 10.00 NOK captured\n\n  @EP-REFUND @simulator\n  Scenario: A step nobody wrote\n    Given the moon is full\n",
+    )
+    .unwrap();
+    let output = golive()
+        .current_dir(dir.path())
+        .args(["run", "--features", "features", "--out", "reports"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "stderr:\n{stderr}");
+    let evidence: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(dir.path().join("reports/latest/evidence.json")).unwrap(),
+    )
+    .unwrap();
+    let scenarios = evidence["scenarios"].as_array().unwrap();
+    assert_eq!(scenarios.len(), 2);
+    assert_eq!(scenarios[0]["verdict"], "PASS", "{scenarios:#?}");
+    assert_eq!(scenarios[1]["verdict"], "FAIL");
+    assert!(scenarios[1]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("matches no step definition"));
+    let item = |id: &str| {
+        evidence["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["id"] == id)
+            .unwrap()["verdict"]
+            .clone()
+    };
+    assert_eq!(item("EP-CAPTURE"), "PASS");
+    assert_eq!(item("EP-REFUND"), "FAIL");
+}
+
+#[test]
+fn checklist_lists_every_item_with_the_scenarios_that_cover_it() {
+    let output = golive()
+        .args(["checklist", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let rows: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 17);
+    for row in rows {
+        assert!(
+            !row["scenarios"].as_array().unwrap().is_empty(),
+            "{} has no scenario",
+            row["id"]
+        );
+    }
+    let text = golive().arg("checklist").output().unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("GL-PROD"), "{text}");
+    assert!(
+        text.contains("The shop refunds part of a captured payment"),
+        "{text}"
+    );
+}
+
+#[test]
+fn verify_without_references_or_against_the_embedded_simulator_is_a_usage_error() {
+    let output = golive()
+        .args([
+            "verify",
+            "--base-url",
+            "http://127.0.0.1:9",
+            "--msn",
+            "123456",
+        ])
+        .env("VIPPS_CLIENT_ID", "id")
+        .env("VIPPS_CLIENT_SECRET", "secret")
+        .env("VIPPS_SUBSCRIPTION_KEY", "key")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("no references given"));
+    let output = golive()
+        .args(["verify", "golive-ref-0001"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
 }

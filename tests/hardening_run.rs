@@ -110,10 +110,11 @@ fn results_go_to_stdout_and_progress_to_stderr() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(0), "{stderr}");
     assert!(
-        stdout.contains("full capture ends CAPTURED") && stdout.contains("PASS"),
+        stdout.contains("The shop captures the whole payment at once") && stdout.contains("PASS"),
         "{stdout}"
     );
-    assert!(stdout.contains("flows, 0 failed"), "{stdout}");
+    assert!(stdout.contains("EP-CAPTURE    PASS"), "{stdout}");
+    assert!(stdout.contains("scenarios, 0 failed"), "{stdout}");
     assert!(stdout.contains("report: "), "{stdout}");
     assert!(
         !stderr.contains("PASS"),

@@ -1,9 +1,11 @@
 //! The subcommands as documented library functions; `main` only dispatches to them.
 
 pub mod audit;
+pub mod checklist;
 pub mod config;
 pub mod report;
 pub mod run;
+pub mod verify;
 pub mod webhooks_check;
 
 use std::future::Future;

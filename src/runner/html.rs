@@ -1,0 +1,84 @@
+//! `report.html`: the evidence report of `src/report/`, or, should it fail to
+//! render, the plain summary table below (the run's verdicts must not be lost
+//! to a template error).
+
+use std::fmt::Write as _;
+
+use crate::evidence::model::Evidence;
+use crate::simulator::landing::escape;
+
+/// The report for `evidence` (the interim table if the report cannot render).
+pub fn report(e: &Evidence) -> String {
+    match crate::report::render(e) {
+        Ok(html) => html,
+        Err(err) => {
+            crate::output::diag(&format!(
+                "warning: the evidence report could not be rendered ({err}); report.html is a plain summary"
+            ));
+            render(e)
+        }
+    }
+}
+
+/// A plain, self-contained page: one row per checklist item, then the scenarios.
+pub fn render(e: &Evidence) -> String {
+    let mut items = String::new();
+    for i in &e.items {
+        let _ = writeln!(
+            items,
+            "<tr><td>{}</td><td>{}</td><td class=\"{}\">{}</td><td>{}</td><td><code>{}</code></td></tr>",
+            escape(&i.id),
+            escape(&i.title),
+            i.verdict.label().to_lowercase().replace(' ', "-"),
+            i.verdict.label(),
+            escape(i.reason.as_deref().unwrap_or("")),
+            escape(&i.references.join(" ")),
+        );
+    }
+    let mut scenarios = String::new();
+    for s in &e.scenarios {
+        let _ = writeln!(
+            scenarios,
+            "<tr><td>{}</td><td>{}</td><td class=\"{}\">{}</td><td>{}</td><td><code>{}</code></td></tr>",
+            escape(&s.name),
+            escape(&s.checklist_ids.join(" ")),
+            s.verdict.label().to_lowercase().replace(' ', "-"),
+            s.verdict.label(),
+            escape(s.reason.as_deref().unwrap_or("")),
+            escape(&s.references.join(" ")),
+        );
+    }
+    format!(
+        r#"<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>vipps-golive run {run}</title>
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 2rem; color: #222; }}
+table {{ border-collapse: collapse; width: 100%; margin-bottom: 2rem; }}
+th, td {{ border: 1px solid #ccc; padding: .4rem .6rem; text-align: left; vertical-align: top; }}
+th {{ background: #f4f4f4; }}
+.pass {{ color: #0a6b2d; font-weight: bold; }} .fail {{ color: #b00020; font-weight: bold; }}
+.not-applicable, .needs-attestation {{ color: #666; }} .warning {{ color: #8a5a00; }}
+</style></head>
+<body>
+<h1>vipps-golive run</h1>
+<p>Run <code>{run}</code> against <strong>{target}</strong> (<code>{base}</code>), MSN {msn}.
+Started {start}, finished {end}. {exchanges} exchanges in <code>journal.jsonl</code>.</p>
+<h2>Checklist</h2>
+<table><thead><tr><th>ID</th><th>item</th><th>verdict</th><th>why</th><th>references</th></tr></thead>
+<tbody>
+{items}</tbody></table>
+<h2>Scenarios</h2>
+<table><thead><tr><th>scenario</th><th>checklist</th><th>verdict</th><th>why</th><th>references</th></tr></thead>
+<tbody>
+{scenarios}</tbody></table>
+</body></html>
+"#,
+        run = escape(&e.run.run_id),
+        target = escape(&e.run.target),
+        base = escape(&e.run.base_url),
+        msn = escape(&e.run.msn),
+        start = e.run.started_at.to_rfc3339(),
+        end = e.run.finished_at.to_rfc3339(),
+        exchanges = e.exchanges.len(),
+    )
+}

@@ -1,0 +1,413 @@
+//! `run` against targets other than the embedded simulator: a standalone
+//! simulator without its control API, a target that lies, and production
+//! (refused without the flag; guided, with a simulator standing in).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
+use vipps_golive::clock::VirtualClock;
+use vipps_golive::config::{Config, Credentials, SystemHeaders, Target};
+use vipps_golive::evidence::model::Verdict;
+use vipps_golive::runner::{self, RunOptions};
+use vipps_golive::simulator::{serve, SimConfig, Simulator};
+use vipps_golive::steps::target::{Decision, Person};
+use vipps_golive::steps::StepError;
+
+fn sim_credentials() -> Credentials {
+    Credentials {
+        client_id: "sim-client-id-123456".into(),
+        client_secret: "sim-client-secret-123456".into(),
+        subscription_key: "sim-subscription-key-123456".into(),
+        msn: "123456".into(),
+    }
+}
+
+fn options(base: &str, out: &std::path::Path) -> RunOptions {
+    let config = Config {
+        target: Target::Custom(base.parse().unwrap()),
+        credentials: Some(sim_credentials()),
+        system: SystemHeaders::default(),
+    };
+    let mut o = RunOptions::new(config, out.to_path_buf());
+    // The standalone simulator answers approvals at once: a virtual clock
+    // keeps the 5 s / 2 s polling schedule without real waiting.
+    o.clock = Some(VirtualClock::new());
+    o
+}
+
+async fn standalone(control: bool) -> serve::Standalone {
+    let config = SimConfig {
+        control_enabled: control,
+        ..SimConfig::default()
+    };
+    let addr: SocketAddr = "127.0.0.1:0".parse().unwrap();
+    serve::bind(Simulator::new(config), addr).await.unwrap()
+}
+
+fn verdict_of(evidence: &vipps_golive::evidence::model::Evidence, id: &str) -> Verdict {
+    evidence.items.iter().find(|i| i.id == id).unwrap().verdict
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_standalone_simulator_without_control_makes_exactly_the_provoked_states_not_applicable() {
+    let server = standalone(false).await;
+    let out = tempfile::tempdir().unwrap();
+    let outcome = runner::run(options(server.base_url(), out.path()))
+        .await
+        .unwrap();
+    let e = &outcome.evidence;
+
+    let mut not_applicable: Vec<&str> = e
+        .scenarios
+        .iter()
+        .filter(|s| s.verdict == Verdict::NotApplicable)
+        .map(|s| s.name.as_str())
+        .collect();
+    not_applicable.sort_unstable();
+    assert_eq!(
+        not_applicable,
+        [
+            "Nobody answers, and the payment expires",
+            "The customer rejects the payment in the app",
+            "The shop's return page opens in a fresh browser",
+        ]
+    );
+    for s in &e.scenarios {
+        assert_ne!(s.verdict, Verdict::Fail, "{s:#?}");
+        if s.verdict == Verdict::NotApplicable && s.name.contains("customer rejects") {
+            assert!(s.reason.as_deref().unwrap().contains("--control"), "{s:#?}");
+        }
+    }
+    // The states it could not reach are not applicable, never passed or failed.
+    assert_eq!(verdict_of(e, "QA-STATES"), Verdict::NotApplicable);
+    assert_eq!(verdict_of(e, "EP-CAPTURE"), Verdict::Pass);
+    assert_eq!(verdict_of(e, "GL-TEST"), Verdict::Pass);
+    assert!(!outcome.failed());
+}
+
+/// How the lying target lies.
+#[derive(Clone, Copy)]
+enum Lie {
+    /// CAPTURED is taken out of every event log.
+    NoCaptured,
+    /// GET payment shows nothing refunded.
+    HiddenRefund,
+}
+
+/// A target that lies: the simulator's answers, with one falsified.
+async fn lying_target(lie: Lie) -> (wiremock::MockServer, Arc<Simulator>) {
+    use wiremock::{Request, Respond, ResponseTemplate};
+    struct Liar(Arc<Simulator>, Lie);
+    impl Respond for Liar {
+        fn respond(&self, req: &Request) -> ResponseTemplate {
+            let headers = req
+                .headers
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_owned()));
+            let sim_req = vipps_golive::simulator::SimRequest::new(
+                req.method.as_str(),
+                req.url.path(),
+                req.url.query(),
+                headers,
+                req.body.clone(),
+            );
+            let reply = self.0.handle(sim_req);
+            let mut body = reply.response.body.clone();
+            let is_get_payment = req.method.as_str() == "GET"
+                && req.url.path().starts_with("/epayment/v1/payments/")
+                && req.url.path().matches('/').count() == 4;
+            if matches!(self.1, Lie::HiddenRefund) && is_get_payment {
+                if let Ok(mut p) = serde_json::from_slice::<serde_json::Value>(&body) {
+                    p["aggregate"]["refundedAmount"]["value"] = 0.into();
+                    body = serde_json::to_vec(&p).unwrap();
+                }
+            }
+            if matches!(self.1, Lie::NoCaptured) && req.url.path().ends_with("/events") {
+                if let Ok(serde_json::Value::Array(events)) = serde_json::from_slice(&body) {
+                    let kept: Vec<_> = events
+                        .into_iter()
+                        .filter(|e| e["name"] != "CAPTURED")
+                        .collect();
+                    body = serde_json::to_vec(&kept).unwrap();
+                }
+            }
+            let mut t = ResponseTemplate::new(reply.response.status);
+            for (k, v) in &reply.response.headers {
+                if !k.eq_ignore_ascii_case("content-length") {
+                    t = t.insert_header(k.as_str(), v.as_str());
+                }
+            }
+            t.set_body_raw(body, "application/json")
+        }
+    }
+    let server = wiremock::MockServer::start().await;
+    let sim = Simulator::new(SimConfig::default());
+    sim.set_base_url(&server.uri());
+    wiremock::Mock::given(wiremock::matchers::any())
+        .respond_with(Liar(sim.clone(), lie))
+        .mount(&server)
+        .await;
+    (server, sim)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_log_without_captured_fails_the_capture_item() {
+    let (server, _sim) = lying_target(Lie::NoCaptured).await;
+    let out = tempfile::tempdir().unwrap();
+    let mut o = options(&server.uri(), out.path());
+    o.tags = Some("@EP-CAPTURE or @EP-CREATE".into());
+    let outcome = runner::run(o).await.unwrap();
+    let e = &outcome.evidence;
+    assert_eq!(verdict_of(e, "EP-CAPTURE"), Verdict::Fail, "{:#?}", e.items);
+    let reason = e
+        .items
+        .iter()
+        .find(|i| i.id == "EP-CAPTURE")
+        .unwrap()
+        .reason
+        .clone();
+    assert!(reason.unwrap().contains("event log reads"));
+    assert_eq!(verdict_of(e, "EP-CREATE"), Verdict::Pass);
+    assert!(outcome.failed(), "the run must exit 1");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_aggregate_that_hides_a_refund_fails_the_refund_item() {
+    let (server, _sim) = lying_target(Lie::HiddenRefund).await;
+    let out = tempfile::tempdir().unwrap();
+    let mut o = options(&server.uri(), out.path());
+    o.tags = Some("@EP-REFUND or @EP-GET".into());
+    let outcome = runner::run(o).await.unwrap();
+    let e = &outcome.evidence;
+    assert_eq!(verdict_of(e, "EP-REFUND"), Verdict::Fail, "{:#?}", e.items);
+    let reason = e
+        .items
+        .iter()
+        .find(|i| i.id == "EP-REFUND")
+        .unwrap()
+        .reason
+        .clone();
+    assert!(reason.unwrap().contains("refunded"));
+    assert_eq!(verdict_of(e, "EP-GET"), Verdict::Pass);
+    assert!(outcome.failed(), "the run must exit 1");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_judges_the_shops_own_references() {
+    use vipps_golive::cli::{TargetArgs, VerifyArgs};
+    let server = standalone(true).await;
+    let out = tempfile::tempdir().unwrap();
+    let mut o = options(server.base_url(), out.path());
+    o.tags = Some("@GL-TEST".into());
+    let made = runner::run(o).await.unwrap();
+    let refs: Vec<String> = made
+        .evidence
+        .golive
+        .unwrap()
+        .references
+        .into_iter()
+        .map(|r| r.reference.unwrap())
+        .collect();
+
+    let target = TargetArgs {
+        base_url: Some(server.base_url().to_owned()),
+        client_id: Some("sim-client-id-123456".into()),
+        client_secret: Some("sim-client-secret-123456".into()),
+        subscription_key: Some("sim-subscription-key-123456".into()),
+        msn: Some("123456".into()),
+        env_file: Some(out.path().join("no.env")),
+        ..TargetArgs::default()
+    };
+    std::fs::write(out.path().join("no.env"), "# empty\n").unwrap();
+    let verify_out = out.path().join("verify");
+    let args = |references: Vec<String>| VerifyArgs {
+        target: target.clone(),
+        references,
+        from_file: None,
+        prod: false,
+        out: verify_out.clone(),
+    };
+    vipps_golive::runner::verify::run(&args(refs.clone()))
+        .await
+        .unwrap();
+
+    let err = vipps_golive::runner::verify::run(&args(vec![
+        refs[0].clone(),
+        "golive-never-made-0001".into(),
+    ]))
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("GL-TEST"), "{err}");
+    let evidence: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(verify_out.join("latest/evidence.json")).unwrap())
+            .unwrap();
+    assert_eq!(evidence["kind"], "verify");
+    let gl = evidence["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == "GL-TEST")
+        .unwrap();
+    assert_eq!(gl["verdict"], "FAIL");
+    assert!(
+        gl["reason"].as_str().unwrap().contains("unknown reference"),
+        "{gl:#}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn production_is_refused_without_the_flag_before_anything_is_sent() {
+    let server = wiremock::MockServer::start().await;
+    let out = tempfile::tempdir().unwrap();
+    let mut o = options(&server.uri(), out.path());
+    o.production_stand_in = true;
+    let err = runner::run(o).await.unwrap_err();
+    assert!(err.to_string().contains("--allow-real-money"), "{err}");
+    assert_eq!(server.received_requests().await.unwrap().len(), 0);
+}
+
+#[tokio::test]
+async fn force_approve_on_production_is_refused_before_anything_is_sent() {
+    use vipps_golive::api::{Client, ClientOptions, ForceApproveRequest};
+    let server = wiremock::MockServer::start().await;
+    let mut o = ClientOptions::new(
+        server.uri().parse().unwrap(),
+        sim_credentials(),
+        VirtualClock::new(),
+        vipps_golive::evidence::MemoryRecorder::new(),
+    );
+    o.production = true;
+    let client = Client::new(o).unwrap();
+    let err = client
+        .force_approve("golive-prod-check-1", &ForceApproveRequest::default())
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("refused"), "{err}");
+    assert_eq!(server.received_requests().await.unwrap().len(), 0);
+}
+
+/// The "person" of the production test: opens the landing page link and
+/// presses the button, as a person in the app would.
+struct LandingPage;
+
+impl Person for LandingPage {
+    fn ask<'a>(
+        &'a self,
+        decision: Decision,
+        _reference: &'a str,
+        link: &'a str,
+    ) -> BoxFuture<'a, Result<(), StepError>> {
+        Box::pin(async move {
+            let action = match decision {
+                Decision::Approve => "approve",
+                Decision::Reject => "reject",
+            };
+            let response = reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap()
+                .post(link)
+                .form(&[("action", action)])
+                .send()
+                .await
+                .map_err(|e| StepError::Check(e.to_string()))?;
+            assert!(response.status().is_success() || response.status().is_redirection());
+            Ok(())
+        })
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_guided_production_run_approves_one_at_a_time_and_cleans_up_after() {
+    let server = standalone(true).await;
+    let out = tempfile::tempdir().unwrap();
+    let mut o = options(server.base_url(), out.path());
+    o.production_stand_in = true;
+    o.allow_real_money = true;
+    o.person = Some(Arc::new(LandingPage));
+    o.tags = Some("@GL-PROD".into());
+    let outcome = runner::run(o).await.unwrap();
+    let e = &outcome.evidence;
+    assert_eq!(e.run.target, "production");
+    assert_eq!(verdict_of(e, "GL-PROD"), Verdict::Pass, "{:#?}", e.items);
+    assert_eq!(verdict_of(e, "GL-TEST"), Verdict::NotApplicable);
+    let golive = e.golive.as_ref().unwrap();
+    assert_eq!(golive.checklist_id, "GL-PROD");
+    assert!(golive.references.iter().all(|r| r.reference.is_some()));
+    // Amounts are capped at 100 øre.
+    for r in &e.references {
+        if let Some(a) = &r.aggregate {
+            assert!(a.authorized <= 100, "{r:#?}");
+        }
+    }
+    // Scenarios ran one at a time.
+    let mut runs: Vec<_> = e
+        .scenarios
+        .iter()
+        .map(|s| (s.started_at, s.finished_at))
+        .collect();
+    runs.sort();
+    for w in runs.windows(2) {
+        assert!(w[0].1 <= w[1].0, "two scenarios overlapped");
+    }
+    // The cleanup: nothing is left authorized, nothing captured unrefunded.
+    let cleanup: Vec<_> = e
+        .exchanges
+        .iter()
+        .filter(|x| x.scenario.as_deref() == Some("cleanup after the production run"))
+        .collect();
+    assert!(
+        cleanup.iter().any(|x| x.url.ends_with("/cancel")),
+        "no cancel in the cleanup"
+    );
+    assert!(
+        cleanup.iter().any(|x| x.url.ends_with("/refund")),
+        "no refund in the cleanup"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_test_environment_path_gives_the_golive_references_and_waits_for_no_person() {
+    // A standalone simulator stands in for apitest.vipps.no (this machine has
+    // no network); the run treats it exactly as --env test.
+    let server = standalone(false).await;
+    let out = tempfile::tempdir().unwrap();
+    let mut o = options(server.base_url(), out.path());
+    o.test_stand_in = true;
+    o.test_phone = Some("4791234567".into());
+    o.non_interactive = true;
+    let outcome = runner::run(o).await.unwrap();
+    let e = &outcome.evidence;
+    assert_eq!(e.run.target, "test");
+
+    let mut not_applicable: Vec<&str> = e
+        .scenarios
+        .iter()
+        .filter(|s| s.verdict == Verdict::NotApplicable)
+        .map(|s| s.name.as_str())
+        .collect();
+    not_applicable.sort_unstable();
+    assert_eq!(
+        not_applicable,
+        [
+            "A payment that stays authorized",
+            "Nobody answers, and the payment expires",
+            "The customer rejects the payment in the app",
+            "The shop still reads the outcome when a webhook arrived first",
+            "The shop's return page opens in a fresh browser",
+        ]
+    );
+    let slow = e
+        .scenarios
+        .iter()
+        .find(|s| s.name == "Nobody answers, and the payment expires")
+        .unwrap();
+    assert!(slow.reason.as_deref().unwrap().contains("--include-slow"));
+    assert!(e.scenarios.iter().all(|s| s.verdict != Verdict::Fail));
+    assert_eq!(verdict_of(e, "GL-TEST"), Verdict::Pass, "{:#?}", e.items);
+    let golive = e.golive.as_ref().unwrap();
+    assert_eq!(golive.checklist_id, "GL-TEST");
+    assert!(golive.references.iter().all(|r| r.reference.is_some()));
+    assert!(!outcome.failed());
+}
