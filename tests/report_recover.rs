@@ -206,10 +206,16 @@ fn a_real_run_killed_with_sigkill_halfway_is_reported_from_its_journal() {
             .map(|e| e.path())
             .find(|p| p.is_dir() && !p.is_symlink());
         if let Some(dir) = found {
-            let lines = std::fs::read_to_string(dir.join("journal.jsonl"))
-                .map(|t| t.lines().count())
+            // Outcomes, not attempts: with every scenario running at once,
+            // the first lines are mostly attempts written ahead.
+            let outcomes = std::fs::read_to_string(dir.join("journal.jsonl"))
+                .map(|t| {
+                    t.lines()
+                        .filter(|l| l.ends_with('}') && !l.contains("\"kind\":\"attempt\""))
+                        .count()
+                })
                 .unwrap_or(0);
-            if lines >= 20 {
+            if outcomes >= 10 {
                 break dir;
             }
         }
@@ -232,7 +238,7 @@ fn a_real_run_killed_with_sigkill_halfway_is_reported_from_its_journal() {
     assert!(html[..html.find("<h1>").unwrap()].contains("INCOMPLETE"));
     let evidence = report::load(&run_dir.join("evidence.json")).unwrap();
     assert!(!evidence.complete);
-    // 20 journal lines: attempts written ahead and their outcomes.
+    // At least 10 outcomes were in the journal when the run was killed.
     assert!(
         evidence.exchanges.len() >= 5,
         "{}",
