@@ -105,7 +105,8 @@ pub async fn mount(sim: Arc<Simulator>, server: &MockServer) {
 /// stops the server and the dispatcher.
 #[derive(Debug)]
 pub struct SimServer {
-    server: MockServer,
+    /// `None` only inside `drop` (see the `Drop` impl).
+    server: Option<MockServer>,
     sim: Arc<Simulator>,
     _dispatcher: Dispatcher,
 }
@@ -131,7 +132,7 @@ impl SimServer {
         sim.set_base_url(&server.uri());
         let dispatcher = webhooks::spawn_dispatcher(&sim);
         SimServer {
-            server,
+            server: Some(server),
             sim,
             _dispatcher: dispatcher,
         }
@@ -139,7 +140,7 @@ impl SimServer {
 
     /// Base URL, e.g. `http://127.0.0.1:41234`.
     pub fn uri(&self) -> String {
-        self.server.uri()
+        self.server().uri()
     }
 
     /// The simulator behind it (control helpers, `with_engine`, the clock).
@@ -149,6 +150,33 @@ impl SimServer {
 
     /// The wiremock server (to mount more mocks beside the simulator).
     pub fn mock_server(&self) -> &MockServer {
-        &self.server
+        self.server()
+    }
+
+    fn server(&self) -> &MockServer {
+        match &self.server {
+            Some(server) => server,
+            // Taken only by `drop`, after which no method can be called.
+            None => unreachable!("SimServer used after drop"),
+        }
+    }
+}
+
+impl Drop for SimServer {
+    // wiremock's MockServer verifies its mocks in `Drop` with a blocking
+    // `block_on` that waits for the mock set's lock. Dropped on a runtime
+    // thread while one of its own requests holds that lock (a late webhook
+    // or poll), the thread spins forever: seen as a `run` hanging at 100% CPU
+    // about once in 30 runs on a loaded machine. So inside a runtime it is
+    // dropped on a blocking thread, where waiting is allowed.
+    fn drop(&mut self) {
+        if let Some(server) = self.server.take() {
+            match tokio::runtime::Handle::try_current() {
+                Ok(handle) => {
+                    handle.spawn_blocking(move || drop(server));
+                }
+                Err(_) => drop(server),
+            }
+        }
     }
 }
