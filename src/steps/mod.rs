@@ -129,6 +129,8 @@ pub struct GoLiveWorld {
     pub sent_amount: i64,
     pub created: Option<CreatePaymentResponse>,
     pub created_at: Option<DateTime<Utc>>,
+    /// When `read_back` last read the current payment (paces re-reads).
+    pub read_at: Option<DateTime<Utc>>,
     pub payment: Option<GetPaymentResponse>,
     pub events: Option<Vec<PaymentEvent>>,
     /// The error of the last call expected to be refused.
@@ -171,6 +173,7 @@ impl GoLiveWorld {
             sent_amount: 0,
             created: None,
             created_at: None,
+            read_at: None,
             payment: None,
             events: None,
             refused: None,

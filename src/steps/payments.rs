@@ -57,6 +57,7 @@ pub async fn create(
     }
     let client = w.client()?;
     w.created_at = Some(client.clock().now());
+    w.read_at = None;
     match client.create_payment(&request).await {
         Ok(created) => {
             w.created = Some(created);
@@ -179,16 +180,23 @@ pub async fn read_back(w: &mut GoLiveWorld) -> Result<(), StepError> {
     let client = w.client()?;
     // A model integration reads a new payment no sooner than the polling
     // guideline's start (5 s after the create), even to show it once: the
-    // PF-POLLING rule judges the recorded traffic, and so does Vipps.
-    if let Some(created_at) = w.created_at {
-        let start = crate::api::PollOptions::default().first_delay;
-        let elapsed = (client.clock().now() - created_at)
-            .to_std()
-            .unwrap_or_default();
-        if elapsed < start {
-            client.clock().sleep(start - elapsed).await;
+    // PF-POLLING rule judges the recorded traffic, and so does Vipps. Read
+    // again (a "When the shop reads" then a "Then the payment is"), it keeps
+    // the guideline's interval, as a shop polling a pending payment must:
+    // PF-POLLING flags two reads within a second.
+    let guideline = crate::api::PollOptions::default();
+    let waits = [
+        (w.created_at, guideline.first_delay),
+        (w.read_at, guideline.interval),
+    ];
+    for (since, gap) in waits {
+        let Some(since) = since else { continue };
+        let elapsed = (client.clock().now() - since).to_std().unwrap_or_default();
+        if elapsed < gap {
+            client.clock().sleep(gap - elapsed).await;
         }
     }
+    w.read_at = Some(client.clock().now());
     w.payment = Some(client.get_payment(&reference).await?);
     w.events = Some(client.payment_events(&reference).await?);
     Ok(())
