@@ -73,6 +73,64 @@ pub enum Command {
     ///
     /// Example: vipps-golive report --check reports/latest --public-key golive.key.pub
     Report(ReportArgs),
+    /// Run the same scenarios against the simulator and a real target, and list every difference.
+    ///
+    /// Runs the checklist's scenarios twice with the same client: against an
+    /// in-process simulator and against --env test (or --base-url URL). Then
+    /// compares, request by request, the status, the Problem error code and
+    /// the body's shape, and per payment the state reached and the event
+    /// log. Writes <out>/compare/<id>/ with compare.json, compare.html and
+    /// both runs' folders. Differences the simulator documents as deviations
+    /// (docs/fidelity.md) are shown but counted apart; --allow-list FILE
+    /// accepts others. Exit status 0 when no other difference was found, 1
+    /// when one was, 2 for bad usage, 3 when the target could not be reached.
+    /// Production is refused: compare moves no real money.
+    ///
+    /// Example: vipps-golive compare --env test --env-file .env --test-phone 4791234567 --non-interactive
+    Compare(CompareArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CompareArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+
+    /// Output folder; each comparison writes <DIR>/compare/<id>/ and points <DIR>/compare/latest at it.
+    #[arg(
+        long,
+        value_name = "DIR",
+        default_value = "reports",
+        help_heading = "Output"
+    )]
+    pub out: PathBuf,
+
+    /// Differences to accept: one pattern per line matched against a difference's id (`*` and `?` as wildcards, `#` comments).
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
+    pub allow_list: Option<PathBuf>,
+
+    /// Only scenarios matching this tag expression, e.g. "@EP-CAPTURE or @QA-ERRORS".
+    #[arg(long, value_name = "EXPR", help_heading = "Scenarios")]
+    pub tags: Option<String>,
+
+    /// Run the .feature files of this folder instead of the built-in ones.
+    #[arg(long, value_name = "DIR", help_heading = "Scenarios")]
+    pub features: Option<PathBuf>,
+
+    /// Scenarios at once against the target (default: 4 on test).
+    #[arg(long, value_name = "N", help_heading = "Scenarios")]
+    pub concurrency: Option<usize>,
+
+    /// Run @slow scenarios on the target too (EXPIRED takes 10 real minutes on test).
+    #[arg(long, help_heading = "Scenarios")]
+    pub include_slow: bool,
+
+    /// The test user's phone number (test environment), e.g. 4791234567.
+    #[arg(long, value_name = "PHONE", help_heading = "Test environment")]
+    pub test_phone: Option<String>,
+
+    /// Never wait for a person: such scenarios are not compared (for CI).
+    #[arg(long, help_heading = "Test environment")]
+    pub non_interactive: bool,
 }
 
 /// Which target and which credentials.

@@ -71,6 +71,7 @@ pub mod checklist;
 pub mod cli;
 pub mod clock;
 pub mod commands;
+pub mod compare;
 pub mod config;
 pub mod error;
 pub mod evidence;

@@ -41,6 +41,7 @@ fn main() -> ExitCode {
         Command::Config(args) => {
             vipps_golive::commands::config::run(&args, &mut std::io::stdout().lock())
         }
+        Command::Compare(args) => vipps_golive::commands::compare::run(&args),
         Command::Report(args) => {
             vipps_golive::commands::report::run(&args, &mut std::io::stdout().lock())
         }

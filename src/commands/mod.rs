@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod checklist;
+pub mod compare;
 pub mod config;
 pub mod report;
 pub mod run;

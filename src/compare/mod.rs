@@ -1,0 +1,1064 @@
+//! `compare`: the same scenarios against the simulator and a real target, and
+//! every place where their answers differ.
+//!
+//! The two runs are ordinary `run`s (same features, same steps, same client);
+//! this module only reads their evidence. It is pure: two [`Evidence`] in, a
+//! [`Comparison`] out, so it is tested without any server.
+//!
+//! How exchanges are paired. References are random per run, so within each
+//! scenario a reference is named by the order it first appeared (`{ref1}`,
+//! `{ref2}`) and every request becomes an operation key such as
+//! `POST /epayment/v1/payments/{ref1}/capture`. Then, per scenario:
+//! - plumbing is left out: the landing page and `/__sim/` (how a customer is
+//!   stood in for differs by target) and token requests that were granted (a
+//!   refused one is an answer and is compared);
+//! - a retry replaces its earlier attempt (a 429 or 423 answered, then
+//!   retried, is timing, not behaviour), and a run of identical GETs (polling)
+//!   counts as its last one;
+//! - the n-th occurrence of a key on one side is paired with the n-th on the
+//!   other. What has no partner is a difference of its own.
+//!
+//! Per pair: the status, the Problem error code, and the body's shape (keys
+//! and JSON types, so ids, times, traceIds and pspReferences never differ by
+//! value). Per reference: the state the last GET read, and the event names
+//! and amounts the last event-log read listed.
+//!
+//! Every difference is then classed: a known deviation of the simulator
+//! (listed in `docs/fidelity.md`, [`known`]) is shown but counted apart; one
+//! matched by the user's allow-list ([`allow`]) is shown as allowed; the rest
+//! are unexpected, and only those make `compare` exit 1.
+
+pub mod allow;
+pub mod html;
+pub mod known;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use crate::api::Problem;
+use crate::evidence::model::{Evidence, ScenarioResult, Verdict};
+use crate::evidence::Exchange;
+use crate::rules::{path_of, Op};
+
+pub use allow::AllowList;
+
+/// Version of `compare.json`'s shape.
+pub const COMPARE_SCHEMA_VERSION: u32 = 1;
+
+/// File names in a compare folder.
+pub const COMPARE_JSON: &str = "compare.json";
+pub const COMPARE_HTML: &str = "compare.html";
+
+/// What was compared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DiffKind {
+    /// The HTTP status of a paired request (with the error code and title beside it).
+    Status,
+    /// Same status, another Problem error code.
+    ErrorCode,
+    /// Same status, other keys or JSON types in the body.
+    BodyShape,
+    /// The state the payment was last read in.
+    State,
+    /// The event names and amounts of the last event-log read.
+    Events,
+    /// A request made against the simulator that has no partner on the target.
+    OnlyOnSimulator,
+    /// A request made against the target that has no partner on the simulator.
+    OnlyOnTarget,
+}
+
+impl DiffKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            DiffKind::Status => "status",
+            DiffKind::ErrorCode => "error code",
+            DiffKind::BodyShape => "body shape",
+            DiffKind::State => "state",
+            DiffKind::Events => "events",
+            DiffKind::OnlyOnSimulator => "only on the simulator",
+            DiffKind::OnlyOnTarget => "only on the target",
+        }
+    }
+
+    fn id_part(self) -> &'static str {
+        match self {
+            DiffKind::Status => "status",
+            DiffKind::ErrorCode => "error-code",
+            DiffKind::BodyShape => "body-shape",
+            DiffKind::State => "state",
+            DiffKind::Events => "events",
+            DiffKind::OnlyOnSimulator => "only-on-simulator",
+            DiffKind::OnlyOnTarget => "only-on-target",
+        }
+    }
+}
+
+/// How a difference counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Class {
+    /// Not explained: `compare` exits 1.
+    Unexpected,
+    /// A deviation of the simulator documented in `docs/fidelity.md`: shown, counted apart.
+    Known,
+    /// Matched by the allow-list file.
+    Allowed,
+}
+
+/// A documented deviation a difference was matched to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviationRef {
+    pub id: String,
+    pub title: String,
+    /// Where it is documented, e.g. `docs/fidelity.md#compare-known-deviations`.
+    pub doc: String,
+}
+
+/// One row: one thing that differs, with both answers side by side.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Difference {
+    /// Stable across runs (`<scenario> | <operation> | <kind>`): what an
+    /// allow-list line matches.
+    pub id: String,
+    pub kind: DiffKind,
+    pub class: Class,
+    pub scenario: String,
+    /// Checklist IDs of the scenario.
+    pub checklist_ids: Vec<String>,
+    /// The operation (`POST /epayment/v1/payments/{ref1}/capture #1`) or the
+    /// reference (`{ref1}`) for state and events.
+    pub operation: String,
+    /// What differs, in plain words.
+    pub summary: String,
+    /// The simulator's answer (`null` when it has none).
+    pub simulator: Value,
+    /// The target's answer (`null` when it has none).
+    pub target: Value,
+    /// The references behind the row, on each side.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub simulator_reference: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_reference: Option<String>,
+    /// The documented deviation, when [`Class::Known`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deviation: Option<DeviationRef>,
+    /// The allow-list line that matched, when [`Class::Allowed`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed_by: Option<String>,
+}
+
+/// One side of the comparison.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Side {
+    /// `simulator`, `test` or `custom`.
+    pub target: String,
+    pub base_url: String,
+    pub msn: String,
+    pub run_id: String,
+    /// The run folder, relative to the compare folder.
+    pub folder: String,
+    pub exchanges: usize,
+}
+
+/// A scenario and whether it was compared.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScenarioRow {
+    pub name: String,
+    pub checklist_ids: Vec<String>,
+    pub compared: bool,
+    /// Why not, when not compared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub simulator_verdict: Verdict,
+    pub target_verdict: Verdict,
+    /// Differences in it, of any class.
+    pub differences: usize,
+}
+
+/// The counts that decide the exit status.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    pub unexpected: usize,
+    pub known: usize,
+    pub allowed: usize,
+}
+
+/// `compare.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Comparison {
+    pub schema_version: u32,
+    pub tool_version: String,
+    pub compare_id: String,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: DateTime<Utc>,
+    pub simulator: Side,
+    pub target: Side,
+    pub counts: Counts,
+    pub scenarios: Vec<ScenarioRow>,
+    pub differences: Vec<Difference>,
+    /// Allow-list lines that matched no difference (the API may have changed back).
+    #[serde(default)]
+    pub unused_allow_entries: Vec<String>,
+}
+
+impl Comparison {
+    /// True when a difference is neither known nor allowed (exit status 1).
+    pub fn has_unexpected(&self) -> bool {
+        self.counts.unexpected > 0
+    }
+}
+
+/// Where each run's evidence came from (for the [`Side`] rows).
+#[derive(Debug, Clone, Default)]
+pub struct Folders {
+    pub compare_id: String,
+    pub simulator: String,
+    pub target: String,
+    pub started_at: Option<DateTime<Utc>>,
+}
+
+/// Compares the simulator's run with the target's.
+pub fn compare(
+    simulator: &Evidence,
+    target: &Evidence,
+    allow: &AllowList,
+    folders: &Folders,
+) -> Comparison {
+    let sim_results: HashMap<&str, &ScenarioResult> = simulator
+        .scenarios
+        .iter()
+        .map(|s| (s.name.as_str(), s))
+        .collect();
+    let mut scenarios = Vec::new();
+    let mut differences = Vec::new();
+    for t in &target.scenarios {
+        let Some(s) = sim_results.get(t.name.as_str()) else {
+            scenarios.push(ScenarioRow {
+                name: t.name.clone(),
+                checklist_ids: t.checklist_ids.clone(),
+                compared: false,
+                reason: Some("the simulator run has no such scenario".into()),
+                simulator_verdict: Verdict::NotApplicable,
+                target_verdict: t.verdict,
+                differences: 0,
+            });
+            continue;
+        };
+        let reason = match (s.verdict, t.verdict) {
+            (_, Verdict::NotApplicable) => Some(format!(
+                "not applicable on the target: {}",
+                t.reason.as_deref().unwrap_or("no reason given")
+            )),
+            (Verdict::NotApplicable, _) => Some(format!(
+                "not applicable on the simulator: {}",
+                s.reason.as_deref().unwrap_or("no reason given")
+            )),
+            (Verdict::NeedsAttestation, _) | (_, Verdict::NeedsAttestation) => {
+                Some("a person attests it; nothing is sent".into())
+            }
+            _ => None,
+        };
+        let found = if reason.is_none() {
+            let sim_trace = Trace::of(&simulator.exchanges, &s.name);
+            let target_trace = Trace::of(&target.exchanges, &t.name);
+            diff_scenario(t, &sim_trace, &target_trace)
+        } else {
+            Vec::new()
+        };
+        scenarios.push(ScenarioRow {
+            name: t.name.clone(),
+            checklist_ids: t.checklist_ids.clone(),
+            compared: reason.is_none(),
+            reason,
+            simulator_verdict: s.verdict,
+            target_verdict: t.verdict,
+            differences: found.len(),
+        });
+        differences.extend(found);
+    }
+
+    let mut used = BTreeSet::new();
+    for d in &mut differences {
+        if let Some(k) = known::classify(d) {
+            d.class = Class::Known;
+            d.deviation = Some(DeviationRef {
+                id: k.id.into(),
+                title: k.title.into(),
+                doc: format!("docs/fidelity.md#{}", known::ANCHOR),
+            });
+        } else if let Some(line) = allow.matching(&d.id) {
+            used.insert(line.to_owned());
+            d.class = Class::Allowed;
+            d.allowed_by = Some(line.to_owned());
+        }
+    }
+    // What one side did after the two diverged counts as the divergence does.
+    let divergence: HashMap<(&str, &str), Difference> = differences
+        .iter()
+        .filter(|d| d.kind == DiffKind::Status)
+        .map(|d| ((d.scenario.as_str(), d.operation.as_str()), d.clone()))
+        .collect();
+    let causes: Vec<Option<Difference>> = differences
+        .iter()
+        .map(|d| {
+            let at = d.operation.strip_prefix("after ")?;
+            let cause = divergence.get(&(d.scenario.as_str(), at))?;
+            (d.class == Class::Unexpected).then(|| cause.clone())
+        })
+        .collect();
+    for (d, cause) in differences.iter_mut().zip(causes) {
+        if let Some(cause) = cause {
+            d.class = cause.class;
+            d.deviation = cause.deviation;
+            d.allowed_by = cause.allowed_by;
+        }
+    }
+    let counts = Counts {
+        unexpected: differences
+            .iter()
+            .filter(|d| d.class == Class::Unexpected)
+            .count(),
+        known: differences
+            .iter()
+            .filter(|d| d.class == Class::Known)
+            .count(),
+        allowed: differences
+            .iter()
+            .filter(|d| d.class == Class::Allowed)
+            .count(),
+    };
+    let side = |e: &Evidence, folder: &str| Side {
+        target: e.run.target.clone(),
+        base_url: e.run.base_url.clone(),
+        msn: e.run.msn.clone(),
+        run_id: e.run.run_id.clone(),
+        folder: folder.to_owned(),
+        exchanges: e.exchanges.len(),
+    };
+    Comparison {
+        schema_version: COMPARE_SCHEMA_VERSION,
+        tool_version: env!("CARGO_PKG_VERSION").to_owned(),
+        compare_id: folders.compare_id.clone(),
+        started_at: folders.started_at.unwrap_or(target.run.started_at),
+        finished_at: Utc::now(),
+        simulator: side(simulator, &folders.simulator),
+        target: side(target, &folders.target),
+        counts,
+        scenarios,
+        differences,
+        unused_allow_entries: allow
+            .lines()
+            .filter(|l| !used.contains(*l))
+            .map(str::to_owned)
+            .collect(),
+    }
+}
+
+/// One operation of a scenario, after retries and polls are folded.
+#[derive(Debug)]
+struct OpRec<'a> {
+    /// `POST /epayment/v1/payments/{ref1}/capture`.
+    key: String,
+    exchange: &'a Exchange,
+    /// Ordinal of its reference in the scenario (1-based), when it has one.
+    reference: Option<usize>,
+}
+
+/// A scenario's requests on one side.
+#[derive(Debug, Default)]
+struct Trace<'a> {
+    ops: Vec<OpRec<'a>>,
+    /// References in order of first appearance.
+    references: Vec<String>,
+    /// Per reference ordinal: the last answered GET of the payment and of its events.
+    last_get: BTreeMap<usize, &'a Exchange>,
+    last_events: BTreeMap<usize, &'a Exchange>,
+}
+
+impl<'a> Trace<'a> {
+    fn of(exchanges: &'a [Exchange], scenario: &str) -> Trace<'a> {
+        let mut t = Trace::default();
+        for ex in exchanges
+            .iter()
+            .filter(|e| e.scenario.as_deref() == Some(scenario))
+        {
+            let path = path_of(&ex.url);
+            let op = Op::of(&ex.method, path);
+            let granted = ex.status.is_some_and(|s| (200..300).contains(&s));
+            match op {
+                Op::Landing => continue,
+                Op::Token if granted => continue,
+                _ => {}
+            }
+            let reference = ex
+                .reference
+                .as_deref()
+                .filter(|r| !r.is_empty())
+                .map(|r| t.ordinal(r));
+            let mut normal = volatile_ids(path);
+            if let (Some(n), Some(r)) = (reference, ex.reference.as_deref()) {
+                normal = replace_segment(&normal, r, &format!("{{ref{n}}}"));
+            }
+            let key = format!("{} {}", ex.method.to_ascii_uppercase(), normal);
+            let is_get = ex.method.eq_ignore_ascii_case("GET");
+            let folds = t
+                .ops
+                .last()
+                .is_some_and(|last| last.key == key && (ex.attempt > 1 || is_get));
+            let rec = OpRec {
+                key,
+                exchange: ex,
+                reference,
+            };
+            if folds {
+                if let Some(last) = t.ops.last_mut() {
+                    *last = rec;
+                }
+            } else {
+                t.ops.push(rec);
+            }
+            if let (Some(n), true) = (reference, granted) {
+                match op {
+                    Op::Get(_) => {
+                        t.last_get.insert(n, ex);
+                    }
+                    Op::Events(_) => {
+                        t.last_events.insert(n, ex);
+                    }
+                    _ => {}
+                }
+            }
+        }
+        t
+    }
+
+    fn ordinal(&mut self, reference: &str) -> usize {
+        match self.references.iter().position(|r| r == reference) {
+            Some(i) => i + 1,
+            None => {
+                self.references.push(reference.to_owned());
+                self.references.len()
+            }
+        }
+    }
+
+    fn reference(&self, ordinal: usize) -> Option<String> {
+        self.references.get(ordinal.wrapping_sub(1)).cloned()
+    }
+
+    /// `(key, occurrence)` for every operation, in order.
+    fn keyed(&self) -> Vec<((String, usize), &OpRec<'a>)> {
+        let mut seen: HashMap<&str, usize> = HashMap::new();
+        self.ops
+            .iter()
+            .map(|op| {
+                let n = seen.entry(op.key.as_str()).or_default();
+                *n += 1;
+                ((op.key.clone(), *n), op)
+            })
+            .collect()
+    }
+}
+
+/// `path` with ids the server made up (a webhook's UUID) as `{id}`.
+fn volatile_ids(path: &str) -> String {
+    path.split('/')
+        .map(|seg| {
+            if uuid::Uuid::try_parse(seg).is_ok() {
+                "{id}"
+            } else {
+                seg
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// `path` with the segment equal to `reference` replaced (not a substring:
+/// a reference may be a prefix of another path segment).
+fn replace_segment(path: &str, reference: &str, with: &str) -> String {
+    path.split('/')
+        .map(|seg| if seg == reference { with } else { seg })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+fn diff_scenario(
+    scenario: &ScenarioResult,
+    sim: &Trace<'_>,
+    target: &Trace<'_>,
+) -> Vec<Difference> {
+    let mut out = Vec::new();
+    let row = |kind: DiffKind,
+               operation: String,
+               summary: String,
+               simulator: Value,
+               target_answer: Value,
+               refs: (Option<String>, Option<String>)| Difference {
+        id: format!("{} | {} | {}", scenario.name, operation, kind.id_part()),
+        kind,
+        class: Class::Unexpected,
+        scenario: scenario.name.clone(),
+        checklist_ids: scenario.checklist_ids.clone(),
+        operation,
+        summary,
+        simulator,
+        target: target_answer,
+        simulator_reference: refs.0,
+        target_reference: refs.1,
+        deviation: None,
+        allowed_by: None,
+    };
+
+    let sim_ops = sim.keyed();
+    let target_keyed = target.keyed();
+    let target_ops: HashMap<&(String, usize), &OpRec<'_>> =
+        target_keyed.iter().map(|(k, op)| (k, *op)).collect();
+    let mut paired = BTreeSet::new();
+    let mut only_sim = Vec::new();
+    // The first request answered with another status: what the other side
+    // did after it follows from it, and is folded into one row per side.
+    let mut diverged: Option<String> = None;
+    for (key, s) in &sim_ops {
+        let operation = format!("{} #{}", key.0, key.1);
+        let Some(t) = target_ops.get(key) else {
+            only_sim.push((operation, *s));
+            continue;
+        };
+        paired.insert(key.clone());
+        let refs = (
+            s.reference.and_then(|n| sim.reference(n)),
+            t.reference.and_then(|n| target.reference(n)),
+        );
+        for (kind, summary) in diff_exchange(s.exchange, t.exchange) {
+            if kind == DiffKind::Status && diverged.is_none() {
+                diverged = Some(operation.clone());
+            }
+            let (a, b) = match kind {
+                DiffKind::BodyShape => (
+                    json!({ "status": s.exchange.status, "shape": shape(&s.exchange.response_body) }),
+                    json!({ "status": t.exchange.status, "shape": shape(&t.exchange.response_body) }),
+                ),
+                _ => (answer(s.exchange), answer(t.exchange)),
+            };
+            out.push(row(kind, operation.clone(), summary, a, b, refs.clone()));
+        }
+    }
+    let only_target: Vec<(String, &OpRec<'_>)> = target_keyed
+        .iter()
+        .filter(|(key, _)| !paired.contains(key))
+        .map(|(key, op)| (format!("{} #{}", key.0, key.1), *op))
+        .collect();
+    for (kind, unpaired, trace) in [
+        (DiffKind::OnlyOnSimulator, only_sim, sim),
+        (DiffKind::OnlyOnTarget, only_target, target),
+    ] {
+        let (this, other) = match kind {
+            DiffKind::OnlyOnSimulator => ("simulator", "target"),
+            _ => ("target", "simulator"),
+        };
+        let reference = |op: &OpRec<'_>| op.reference.and_then(|n| trace.reference(n));
+        let side_refs = |r: Option<String>| match kind {
+            DiffKind::OnlyOnSimulator => (r, None),
+            _ => (None, r),
+        };
+        let place = |v: Value| match kind {
+            DiffKind::OnlyOnSimulator => (v, Value::Null),
+            _ => (Value::Null, v),
+        };
+        match (&diverged, unpaired.as_slice()) {
+            (_, []) => {}
+            (Some(at), ops) => {
+                let listed: Vec<Value> = ops
+                    .iter()
+                    .map(|(operation, op)| json!({ "request": operation, "answer": answer(op.exchange) }))
+                    .collect();
+                let (a, b) = place(Value::Array(listed));
+                out.push(row(
+                    kind,
+                    format!("after {at}"),
+                    format!(
+                        "the {this} run went on with {} request(s) the {other} run did not send, after the two answered {at} differently: {}",
+                        ops.len(),
+                        ops.iter().map(|(o, _)| o.as_str()).collect::<Vec<_>>().join(", ")
+                    ),
+                    a,
+                    b,
+                    side_refs(ops.first().and_then(|(_, op)| reference(op))),
+                ));
+            }
+            (None, ops) => {
+                for (operation, op) in ops {
+                    let (a, b) = place(answer(op.exchange));
+                    out.push(row(
+                        kind,
+                        operation.clone(),
+                        format!(
+                            "the {this} run sent this request ({}); the {other} run did not",
+                            answer_line(op.exchange)
+                        ),
+                        a,
+                        b,
+                        side_refs(reference(op)),
+                    ));
+                }
+            }
+        }
+    }
+
+    // Per reference: the state reached and the event log.
+    let ordinals: BTreeSet<usize> = sim
+        .last_get
+        .keys()
+        .chain(target.last_get.keys())
+        .chain(sim.last_events.keys())
+        .chain(target.last_events.keys())
+        .copied()
+        .collect();
+    for n in ordinals {
+        let refs = (sim.reference(n), target.reference(n));
+        let operation = format!("{{ref{n}}}");
+        let (s_state, t_state) = (
+            sim.last_get.get(&n).map(|e| state_of(e)),
+            target.last_get.get(&n).map(|e| state_of(e)),
+        );
+        if let (Some(a), Some(b)) = (&s_state, &t_state) {
+            if a != b {
+                out.push(row(
+                    DiffKind::State,
+                    operation.clone(),
+                    format!(
+                        "the payment was last read as {a} on the simulator and {b} on the target"
+                    ),
+                    json!(a),
+                    json!(b),
+                    refs.clone(),
+                ));
+            }
+        }
+        let (s_events, t_events) = (
+            sim.last_events.get(&n).map(|e| events_of(e)),
+            target.last_events.get(&n).map(|e| events_of(e)),
+        );
+        if let (Some(a), Some(b)) = (&s_events, &t_events) {
+            if a != b {
+                out.push(row(
+                    DiffKind::Events,
+                    operation.clone(),
+                    format!(
+                        "the event log reads {} on the simulator and {} on the target",
+                        list_or_none(a),
+                        list_or_none(b)
+                    ),
+                    json!(a),
+                    json!(b),
+                    refs.clone(),
+                ));
+            }
+        }
+    }
+    out
+}
+
+fn list_or_none(items: &[String]) -> String {
+    if items.is_empty() {
+        "nothing".into()
+    } else {
+        items.join(", ")
+    }
+}
+
+/// Status, error code and shape of one pair, as `(kind, plain words)`.
+fn diff_exchange(sim: &Exchange, target: &Exchange) -> Vec<(DiffKind, String)> {
+    let (s_code, t_code) = (error_code(sim), error_code(target));
+    if sim.status != target.status {
+        return vec![(
+            DiffKind::Status,
+            format!(
+                "the simulator answered {}, the target {}",
+                answer_line(sim),
+                answer_line(target)
+            ),
+        )];
+    }
+    if s_code != t_code {
+        return vec![(
+            DiffKind::ErrorCode,
+            format!(
+                "both answered {}, with error code {} on the simulator and {} on the target",
+                status_text(sim.status),
+                code_text(s_code),
+                code_text(t_code)
+            ),
+        )];
+    }
+    let (a, b) = (shape(&sim.response_body), shape(&target.response_body));
+    if a == b {
+        return Vec::new();
+    }
+    let mut parts = Vec::new();
+    let only_sim: Vec<&String> = a.keys().filter(|k| !b.contains_key(*k)).collect();
+    let only_target: Vec<&String> = b.keys().filter(|k| !a.contains_key(*k)).collect();
+    let retyped: Vec<String> = a
+        .iter()
+        .filter_map(|(k, t)| {
+            b.get(k)
+                .filter(|u| *u != t)
+                .map(|u| format!("{k} is {t} on the simulator, {u} on the target"))
+        })
+        .collect();
+    if !only_target.is_empty() {
+        parts.push(format!("only the target has {}", join_paths(&only_target)));
+    }
+    if !only_sim.is_empty() {
+        parts.push(format!("only the simulator has {}", join_paths(&only_sim)));
+    }
+    parts.extend(retyped);
+    vec![(DiffKind::BodyShape, parts.join("; "))]
+}
+
+fn join_paths(paths: &[&String]) -> String {
+    const SHOWN: usize = 8;
+    let mut s = paths
+        .iter()
+        .take(SHOWN)
+        .map(|p| format!("`{p}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if paths.len() > SHOWN {
+        s.push_str(&format!(" and {} more", paths.len() - SHOWN));
+    }
+    s
+}
+
+fn status_text(status: Option<u16>) -> String {
+    match status {
+        Some(s) => format!("HTTP {s}"),
+        None => "no answer".into(),
+    }
+}
+
+fn code_text(code: Option<u32>) -> String {
+    code.map_or_else(|| "none".into(), |c| c.to_string())
+}
+
+/// `HTTP 400 (error code 5080, "PUSH_MESSAGE not allowed")`.
+fn answer_line(ex: &Exchange) -> String {
+    let mut s = status_text(ex.status);
+    if ex.status.is_none() {
+        if let Some(e) = &ex.error {
+            s.push_str(&format!(" ({e})"));
+        }
+        return s;
+    }
+    let problem = problem(ex);
+    let mut extra = Vec::new();
+    if let Some(code) = problem.as_ref().and_then(Problem::error_code) {
+        extra.push(format!("error code {code}"));
+    }
+    if let Some(title) = problem.and_then(|p| p.title) {
+        extra.push(format!("\"{title}\""));
+    }
+    if !extra.is_empty() {
+        s.push_str(&format!(" ({})", extra.join(", ")));
+    }
+    s
+}
+
+/// One side's answer, as shown in the row.
+fn answer(ex: &Exchange) -> Value {
+    let problem = problem(ex);
+    json!({
+        "status": ex.status,
+        "errorCode": problem.as_ref().and_then(Problem::error_code),
+        "title": problem.as_ref().and_then(|p| p.title.clone()),
+        "detail": problem.as_ref().and_then(|p| p.detail.clone()),
+        "error": ex.error,
+        "exchange": ex.id,
+    })
+}
+
+fn problem(ex: &Exchange) -> Option<Problem> {
+    if ex.status.is_some_and(|s| s < 400) {
+        return None;
+    }
+    serde_json::from_value::<Problem>(ex.response_body.clone()).ok()
+}
+
+fn error_code(ex: &Exchange) -> Option<u32> {
+    problem(ex).as_ref().and_then(Problem::error_code)
+}
+
+fn state_of(ex: &Exchange) -> String {
+    ex.response_body["state"]
+        .as_str()
+        .unwrap_or("(no state)")
+        .to_owned()
+}
+
+/// `CAPTURED 10000` per event, in order.
+fn events_of(ex: &Exchange) -> Vec<String> {
+    let Some(events) = ex.response_body.as_array() else {
+        return vec!["(not a list)".into()];
+    };
+    events
+        .iter()
+        .map(|e| {
+            let name = e["name"].as_str().unwrap_or("(no name)");
+            match e["amount"]["value"].as_i64() {
+                Some(v) => format!("{name} {v}"),
+                None => name.to_owned(),
+            }
+        })
+        .collect()
+}
+
+/// The keys and JSON types of a body: `{"$.aggregate.capturedAmount.value": "number", ...}`.
+/// Array elements share the path `[]`; differing element types are joined with `|`.
+pub fn shape(body: &Value) -> BTreeMap<String, String> {
+    let mut types: BTreeMap<String, BTreeSet<&'static str>> = BTreeMap::new();
+    walk(body, "$".into(), &mut types);
+    types
+        .into_iter()
+        .map(|(k, v)| (k, v.into_iter().collect::<Vec<_>>().join("|")))
+        .collect()
+}
+
+fn walk(v: &Value, path: String, out: &mut BTreeMap<String, BTreeSet<&'static str>>) {
+    let name = match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    };
+    match v {
+        Value::Array(items) => {
+            for item in items {
+                walk(item, format!("{path}[]"), out);
+            }
+        }
+        Value::Object(map) => {
+            for (k, item) in map {
+                walk(item, format!("{path}.{k}"), out);
+            }
+        }
+        _ => {}
+    }
+    out.entry(path).or_default().insert(name);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ex(
+        id: &str,
+        scenario: &str,
+        method: &str,
+        path: &str,
+        status: u16,
+        body: Value,
+    ) -> Exchange {
+        let reference = path
+            .split('/')
+            .nth(4)
+            .map(str::to_owned)
+            .or_else(|| body["reference"].as_str().map(str::to_owned));
+        Exchange {
+            schema_version: 1,
+            id: id.into(),
+            started_at: Utc::now(),
+            duration_ms: 1,
+            method: method.into(),
+            url: format!("http://127.0.0.1:1{path}"),
+            request_headers: vec![],
+            request_body: Value::Null,
+            status: Some(status),
+            response_headers: vec![],
+            response_body: body,
+            error: None,
+            attempt: 1,
+            reference,
+            checklist_ids: vec![],
+            scenario: Some(scenario.into()),
+        }
+    }
+
+    fn trace_keys(exchanges: &[Exchange]) -> Vec<String> {
+        Trace::of(exchanges, "s")
+            .ops
+            .iter()
+            .map(|o| o.key.clone())
+            .collect()
+    }
+
+    #[test]
+    fn references_become_ordinals_and_polls_and_retries_fold() {
+        let p = "/epayment/v1/payments";
+        let mut retry = ex(
+            "4",
+            "s",
+            "POST",
+            &format!("{p}/shop-1/capture"),
+            200,
+            json!({}),
+        );
+        retry.attempt = 2;
+        let exchanges = vec![
+            ex("0", "s", "POST", "/accesstoken/get", 200, json!({})),
+            ex(
+                "1",
+                "s",
+                "GET",
+                &format!("{p}/shop-1"),
+                200,
+                json!({"state": "CREATED"}),
+            ),
+            ex(
+                "2",
+                "s",
+                "GET",
+                &format!("{p}/shop-1"),
+                200,
+                json!({"state": "AUTHORIZED"}),
+            ),
+            ex(
+                "3",
+                "s",
+                "POST",
+                &format!("{p}/shop-1/capture"),
+                429,
+                json!({}),
+            ),
+            retry,
+            ex(
+                "5",
+                "s",
+                "GET",
+                &format!("{p}/shop-10/events"),
+                200,
+                json!([]),
+            ),
+            ex(
+                "6",
+                "s",
+                "GET",
+                "/__sim/payments/shop-1/approve",
+                200,
+                json!({}),
+            ),
+            ex(
+                "8",
+                "s",
+                "DELETE",
+                "/webhooks/v1/webhooks/6b639836-5ec2-416c-b94a-65ec665ac3dd",
+                204,
+                Value::Null,
+            ),
+            ex("7", "other", "GET", &format!("{p}/shop-1"), 200, json!({})),
+        ];
+        assert_eq!(
+            trace_keys(&exchanges),
+            [
+                "GET /epayment/v1/payments/{ref1}",
+                "POST /epayment/v1/payments/{ref1}/capture",
+                "GET /epayment/v1/payments/{ref2}/events",
+                "DELETE /webhooks/v1/webhooks/{id}",
+            ]
+        );
+        let t = Trace::of(&exchanges, "s");
+        assert_eq!(
+            t.ops[0].exchange.id, "2",
+            "the last poll stands for the run of polls"
+        );
+        assert_eq!(t.ops[1].exchange.id, "4", "the retry replaces the 429");
+        assert_eq!(state_of(t.last_get[&1]), "AUTHORIZED");
+    }
+
+    #[test]
+    fn a_refused_token_is_an_answer_and_is_compared() {
+        let exchanges = vec![ex("0", "s", "POST", "/accesstoken/get", 401, json!({}))];
+        assert_eq!(trace_keys(&exchanges), ["POST /accesstoken/get"]);
+    }
+
+    #[test]
+    fn shape_is_keys_and_types_never_values() {
+        let a = json!({"reference": "a-1", "aggregate": {"capturedAmount": {"value": 1}}, "events": [{"n": 1}, {"n": "x"}]});
+        let b = json!({"reference": "b-2", "aggregate": {"capturedAmount": {"value": 999}}, "events": [{"n": 2}, {"n": "y"}]});
+        assert_eq!(shape(&a), shape(&b));
+        assert_eq!(shape(&a)["$.events[].n"], "number|string");
+        let c = json!({"reference": 5, "aggregate": {}, "events": []});
+        let d = diff_exchange(
+            &ex("1", "s", "GET", "/x", 200, a.clone()),
+            &ex("2", "s", "GET", "/x", 200, c),
+        );
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].0, DiffKind::BodyShape);
+        assert!(
+            d[0].1
+                .contains("only the simulator has `$.aggregate.capturedAmount`"),
+            "{}",
+            d[0].1
+        );
+        assert!(
+            d[0].1
+                .contains("$.reference is string on the simulator, number on the target"),
+            "{}",
+            d[0].1
+        );
+    }
+
+    #[test]
+    fn a_status_difference_is_one_row_with_both_codes() {
+        let problem = |code: &str| json!({"title": "Bad Request", "extraDetails": [{"name": "ErrorCode", "reason": code}]});
+        let d = diff_exchange(
+            &ex(
+                "1",
+                "s",
+                "POST",
+                "/epayment/v1/payments",
+                201,
+                json!({"reference": "r"}),
+            ),
+            &ex(
+                "2",
+                "s",
+                "POST",
+                "/epayment/v1/payments",
+                400,
+                problem("5080"),
+            ),
+        );
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].0, DiffKind::Status);
+        assert!(
+            d[0].1.contains("HTTP 201") && d[0].1.contains("error code 5080"),
+            "{}",
+            d[0].1
+        );
+        let d = diff_exchange(
+            &ex("1", "s", "POST", "/x", 400, problem("6050")),
+            &ex("2", "s", "POST", "/x", 400, problem("6190")),
+        );
+        assert_eq!(d[0].0, DiffKind::ErrorCode);
+    }
+
+    #[test]
+    fn a_segment_is_replaced_never_a_substring() {
+        assert_eq!(
+            replace_segment("/epayment/v1/payments/ab/events", "ab", "{ref1}"),
+            "/epayment/v1/payments/{ref1}/events"
+        );
+        assert_eq!(
+            replace_segment("/order-management/v2/ab-x", "ab", "{ref1}"),
+            "/order-management/v2/ab-x"
+        );
+    }
+}
