@@ -773,14 +773,19 @@ fn answer_line(ex: &Exchange) -> String {
 /// One side's answer, as shown in the row.
 fn answer(ex: &Exchange) -> Value {
     let problem = problem(ex);
-    json!({
+    let mut v = json!({
         "status": ex.status,
         "errorCode": problem.as_ref().and_then(Problem::error_code),
         "title": problem.as_ref().and_then(|p| p.title.clone()),
         "detail": problem.as_ref().and_then(|p| p.detail.clone()),
         "error": ex.error,
         "exchange": ex.id,
-    })
+    });
+    // Only what the side said: an absent title is absent, not `null`.
+    if let Value::Object(map) = &mut v {
+        map.retain(|_, value| !value.is_null());
+    }
+    v
 }
 
 fn problem(ex: &Exchange) -> Option<Problem> {
