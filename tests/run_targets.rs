@@ -411,3 +411,25 @@ async fn the_test_environment_path_gives_the_golive_references_and_waits_for_no_
     assert!(golive.references.iter().all(|r| r.reference.is_some()));
     assert!(!outcome.failed());
 }
+
+/// On the test environment a person rejects in the app: the run waits for
+/// the answer (polling, with a countdown) and the scenario passes on what the
+/// target then says.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_the_test_environment_a_person_rejects_and_the_run_waits_for_it() {
+    let server = standalone(false).await;
+    let out = tempfile::tempdir().unwrap();
+    let mut o = options(server.base_url(), out.path());
+    o.test_stand_in = true;
+    o.test_phone = Some("4791234567".into());
+    o.person = Some(Arc::new(LandingPage));
+    o.tags = Some("@QA-STATES".into());
+    let outcome = runner::run(o).await.unwrap();
+    let rejected = outcome
+        .evidence
+        .scenarios
+        .iter()
+        .find(|s| s.name == "The customer rejects the payment in the app")
+        .unwrap();
+    assert_eq!(rejected.verdict, Verdict::Pass, "{rejected:#?}");
+}

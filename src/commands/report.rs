@@ -159,10 +159,10 @@ fn seal_or_warn(
     if written.parent() == Some(dir) && dir.join(manifest::MANIFEST).is_file() {
         if let Ok(result) = manifest::check(dir, None) {
             if !result.changed.is_empty() || !result.added.is_empty() {
-                eprintln!(
+                crate::output::diag(&format!(
                     "note: the folder no longer matches its manifest.json ({}); `report --check` will list it (hint: --out FILE renders elsewhere, --sign-key FILE seals the folder again)",
                     [result.changed, result.added].concat().join(", ")
-                );
+                ));
             }
         }
     }

@@ -278,13 +278,17 @@ impl Target for TestTarget {
     }
     fn abort<'a>(
         &'a self,
-        _client: &'a Client,
+        client: &'a Client,
         reference: &'a str,
         created: &'a CreatePaymentResponse,
     ) -> BoxFuture<'a, Result<(), StepError>> {
         Box::pin(async move {
             match (&self.person, &created.redirect_url) {
-                (Some(p), Some(link)) => p.ask(Decision::Reject, reference, link).await,
+                (Some(p), Some(link)) => {
+                    p.ask(Decision::Reject, reference, link).await?;
+                    wait_for_person(client, reference, "reject").await?;
+                    Ok(())
+                }
                 _ => not_applicable(Need::Abort, self),
             }
         })
@@ -335,21 +339,7 @@ impl Target for ProductionTarget {
                 ));
             };
             self.person.ask(Decision::Approve, reference, link).await?;
-            // A person takes time: poll for up to the payment's ten minutes,
-            // with a visible countdown.
-            let options = PollOptions::default();
-            let poll = client.poll_until_final(reference, &options);
-            tokio::pin!(poll);
-            let mut left = 600u64;
-            let outcome = loop {
-                tokio::select! {
-                    outcome = &mut poll => break outcome?,
-                    _ = tokio::time::sleep(Duration::from_secs(30)) => {
-                        left = left.saturating_sub(30);
-                        eprintln!("  {}:{:02} left to approve {reference}", left / 60, left % 60);
-                    }
-                }
-            };
+            let outcome = wait_for_person(client, reference, "approve").await?;
             if outcome.payment.state != State::Authorized {
                 return Err(StepError::Check(format!(
                     "the person did not approve: the payment is {}",
@@ -376,6 +366,33 @@ impl Target for ProductionTarget {
     }
 }
 
+/// Polls (per the guideline) until a person has answered in the app, for up
+/// to the payment's ten minutes, with a countdown on stderr every 30 s that
+/// stops as soon as the app answers.
+async fn wait_for_person(
+    client: &Client,
+    reference: &str,
+    verb: &str,
+) -> Result<crate::api::PollOutcome, StepError> {
+    let options = PollOptions::default();
+    let poll = client.poll_until_final(reference, &options);
+    tokio::pin!(poll);
+    let mut left = 600u64;
+    loop {
+        tokio::select! {
+            outcome = &mut poll => return Ok(outcome?),
+            _ = tokio::time::sleep(Duration::from_secs(30)) => {
+                left = left.saturating_sub(30);
+                crate::output::diag(&format!(
+                    "  {}:{:02} left to {verb} {reference} in the app",
+                    left / 60,
+                    left % 60
+                ));
+            }
+        }
+    }
+}
+
 /// The person at the terminal: a QR code, the link, and a countdown on stderr.
 pub struct TerminalPerson;
 
@@ -398,9 +415,9 @@ impl Person for TerminalPerson {
                         .build()
                 })
                 .unwrap_or_default();
-            eprintln!(
+            crate::output::diag(&format!(
                 "\n  Please {what} payment {reference} in the app within 10 minutes:\n{qr}\n  {link}\n"
-            );
+            ));
             Ok(())
         })
     }
