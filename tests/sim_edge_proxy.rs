@@ -264,3 +264,121 @@ fn production_upstreams_need_allow_real_money() {
     assert!(proxy::check_upstream("https://apitest.vipps.no", false).is_ok());
     let _ = Url::parse("https://apitest.vipps.no").expect("url");
 }
+
+/// The shop's request body is streamed to the upstream as it arrives: a raw
+/// upstream sees the first chunk while the shop still holds back the second.
+/// A proxy that read the body whole first would never pass the first chunk on.
+#[tokio::test]
+async fn the_request_body_streams_up_as_the_shop_sends_it() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind(any_port())
+        .await
+        .expect("bind");
+    let up = format!("http://{}", listener.local_addr().expect("addr"));
+    let (saw_first, first_seen) = tokio::sync::oneshot::channel::<()>();
+    let upstream = tokio::spawn(async move {
+        let (mut sock, _) = listener.accept().await.expect("accept");
+        let mut got = Vec::new();
+        let mut buf = [0u8; 4096];
+        let mut saw_first = Some(saw_first);
+        loop {
+            let n = sock.read(&mut buf).await.expect("read");
+            if n == 0 {
+                break;
+            }
+            got.extend_from_slice(&buf[..n]);
+            let text = String::from_utf8_lossy(&got);
+            if text.contains("FIRST-PART") {
+                if let Some(tx) = saw_first.take() {
+                    let _ = tx.send(());
+                }
+            }
+            if text.contains("SECOND-PART") {
+                break;
+            }
+        }
+        let body = b"{\"ok\":true}";
+        let head = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+            body.len()
+        );
+        sock.write_all(head.as_bytes()).await.expect("write");
+        sock.write_all(body).await.expect("write");
+        String::from_utf8_lossy(&got).into_owned()
+    });
+    let px = proxy_to(&up, Duration::from_secs(10)).await;
+
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(2);
+    let stream = futures::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    });
+    let send = tokio::spawn(
+        http()
+            .post(format!(
+                "{}/order-management/v2/ecom/receipts/ref-1",
+                px.base_url()
+            ))
+            .header("content-type", "application/json")
+            .body(reqwest::Body::wrap_stream(stream))
+            .send(),
+    );
+    tx.send(Ok(b"{\"note\":\"FIRST-PART\",".to_vec()))
+        .await
+        .expect("send first");
+    tokio::time::timeout(Duration::from_secs(5), first_seen)
+        .await
+        .expect("the upstream saw the first chunk before the second was sent")
+        .expect("signal");
+    tx.send(Ok(b"\"more\":\"SECOND-PART\"}".to_vec()))
+        .await
+        .expect("send second");
+    drop(tx);
+    let r = send.await.expect("join").expect("response");
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.text().await.expect("body"), "{\"ok\":true}");
+    let seen = upstream.await.expect("upstream");
+    assert!(seen.contains("FIRST-PART") && seen.contains("SECOND-PART"));
+
+    // The journal has the whole body the shop sent.
+    let mut journal = String::new();
+    for _ in 0..50 {
+        journal = String::from_utf8(px.simulator().with_engine(|e| e.journal.to_jsonl(None)))
+            .expect("utf8");
+        if journal.contains("SECOND-PART") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        journal.contains("FIRST-PART") && journal.contains("SECOND-PART"),
+        "{journal}"
+    );
+}
+
+/// A streamed body that grows past the limit (no Content-Length to refuse it
+/// up front) ends with the simulator's own 400 Problem, journaled.
+#[tokio::test]
+async fn a_streamed_body_over_the_limit_is_cut_off_with_a_problem() {
+    let up = upstream_sim().await;
+    let px = proxy_to(up.base_url(), Duration::from_secs(10)).await;
+    let chunk = vec![b' '; 64 * 1024];
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> = (0..40).map(|_| Ok(chunk.clone())).collect();
+    let r = http()
+        .post(format!("{}/epayment/v1/payments", px.base_url()))
+        .header("content-type", "application/json")
+        .body(reqwest::Body::wrap_stream(futures::stream::iter(chunks)))
+        .send()
+        .await;
+    match r {
+        Ok(r) => {
+            assert_eq!(r.status(), 400);
+            let body: Value = r.json().await.expect("problem");
+            assert!(body.to_string().to_lowercase().contains("large"), "{body}");
+        }
+        // The proxy may answer and close before the shop has finished sending.
+        Err(e) => assert!(e.is_request() || e.is_body(), "{e}"),
+    }
+    let journal =
+        String::from_utf8(px.simulator().with_engine(|e| e.journal.to_jsonl(None))).expect("utf8");
+    assert!(journal.contains("\"status\":400"), "{journal}");
+}

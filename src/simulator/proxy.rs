@@ -4,11 +4,15 @@
 //! both sides in the simulator's journal, redacted as everywhere, so `audit`
 //! runs on real traffic. `/__sim/` stays local.
 //!
-//! - The request body is read whole, within the same limit as the simulator's
-//!   (1 MB, 3 MB for images), then sent; the response is streamed back to the
-//!   shop as it arrives, and a copy of at most [`RECORDED_BODY_LIMIT`] bytes is
-//!   kept for the journal. A response larger than [`RESPONSE_LIMIT`] is cut
-//!   off (the connection then ends with an error, never a silent truncation).
+//! - Both directions stream. The request body goes up as the shop sends it,
+//!   within the same limit as the simulator's (1 MB, 3 MB for images): a
+//!   declared Content-Length over it is refused before anything is sent, and a
+//!   body that grows past it ends the upload and gets the simulator's 400
+//!   Problem; a copy is kept for the journal. The response is streamed back to
+//!   the shop as it arrives, and a copy of at most [`RECORDED_BODY_LIMIT`]
+//!   bytes is kept for the journal. A response larger than [`RESPONSE_LIMIT`]
+//!   is cut off (the connection then ends with an error, never a silent
+//!   truncation).
 //! - No answer from the upstream within the timeout gives 504, an upstream that
 //!   cannot be reached 502; both with a Problem body that says so.
 //! - Production upstreams are refused unless `--allow-real-money`.
@@ -167,12 +171,110 @@ pub struct Forwarded {
     pub body: ChannelBody,
 }
 
-/// Forwards `req` to the upstream. `Err` is a local answer (502/504 Problem),
-/// already recorded in the journal.
+/// The shop's request body as it arrives, passed on chunk by chunk: at most
+/// `limit` bytes (more ends the upload with an error, answered with the same
+/// 400 Problem as the simulator's), with a copy kept for the journal.
+pub struct StreamedBody {
+    body: hyper::body::Incoming,
+    limit: usize,
+}
+
+impl StreamedBody {
+    pub fn new(body: hyper::body::Incoming, limit: usize) -> StreamedBody {
+        StreamedBody { body, limit }
+    }
+}
+
+/// What was streamed up: the copy for the journal, and whether the limit was hit.
+#[derive(Default)]
+struct Tee {
+    kept: std::sync::Mutex<Vec<u8>>,
+    over_limit: std::sync::atomic::AtomicBool,
+    /// The limit the body was held to (0 when the body was read before).
+    limit: usize,
+}
+
+impl Tee {
+    fn take(&self) -> Bytes {
+        match self.kept.lock() {
+            Ok(mut kept) => Bytes::from(std::mem::take(&mut *kept)),
+            Err(_) => Bytes::new(),
+        }
+    }
+}
+
+#[derive(Debug)]
+struct OverLimit(usize);
+
+impl std::fmt::Display for OverLimit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the request body is larger than {} bytes", self.0)
+    }
+}
+
+impl std::error::Error for OverLimit {}
+
+/// The shop's body as a stream for reqwest, counting and copying as it goes.
+fn upload(streamed: StreamedBody, tee: Arc<Tee>) -> reqwest::Body {
+    use futures::StreamExt as _;
+    use http_body_util::BodyExt as _;
+    let limit = streamed.limit;
+    let mut total = 0usize;
+    let stream = streamed.body.into_data_stream().map(
+        move |chunk| -> Result<Bytes, Box<dyn std::error::Error + Send + Sync>> {
+            let chunk = chunk?;
+            total += chunk.len();
+            if total > limit {
+                tee.over_limit
+                    .store(true, std::sync::atomic::Ordering::SeqCst);
+                return Err(Box::new(OverLimit(limit)));
+            }
+            if let Ok(mut kept) = tee.kept.lock() {
+                kept.extend_from_slice(&chunk);
+            }
+            Ok(chunk)
+        },
+    );
+    reqwest::Body::wrap_stream(sync_stream(stream))
+}
+
+/// reqwest wants a `Sync` stream; the body is only ever polled by one task.
+fn sync_stream<S: futures::Stream + Send + 'static>(
+    stream: S,
+) -> impl futures::Stream<Item = S::Item> + Send + Sync + 'static {
+    let stream = std::sync::Mutex::new(Box::pin(stream));
+    futures::stream::poll_fn(move |cx| match stream.lock() {
+        Ok(mut s) => s.as_mut().poll_next(cx),
+        Err(_) => Poll::Ready(None),
+    })
+}
+
+/// Forwards `req` (its body already read) to the upstream. `Err` is a local
+/// answer (502/504 Problem), already recorded in the journal.
 pub async fn forward(
     sim: &Arc<Simulator>,
     upstream: &Upstream,
     req: SimRequest,
+) -> Result<Forwarded, SimResponse> {
+    forward_with(sim, upstream, req, None).await
+}
+
+/// Forwards `req`, whose body is still arriving: it streams to the upstream
+/// as the shop sends it (`req.body` is filled in for the journal afterwards).
+pub async fn forward_streaming(
+    sim: &Arc<Simulator>,
+    upstream: &Upstream,
+    req: SimRequest,
+    body: StreamedBody,
+) -> Result<Forwarded, SimResponse> {
+    forward_with(sim, upstream, req, Some(body)).await
+}
+
+async fn forward_with(
+    sim: &Arc<Simulator>,
+    upstream: &Upstream,
+    mut req: SimRequest,
+    streamed: Option<StreamedBody>,
 ) -> Result<Forwarded, SimResponse> {
     let started = crate::clock::Clock::now(&*sim.clock());
     let method = reqwest::Method::from_bytes(req.method.as_bytes()).unwrap_or(reqwest::Method::GET);
@@ -181,14 +283,44 @@ pub async fn forward(
         .request(method, upstream.target(&req.path, req.query.as_deref()))
         .timeout(upstream.timeout);
     for (k, v) in &req.headers {
-        if !set_by_client(k) {
+        // A streamed body keeps the shop's Content-Length, so the upstream
+        // sees the same framing; a read one gets it from reqwest.
+        let keep_length = streamed.is_some() && k == "content-length";
+        if !set_by_client(k) || keep_length {
             call = call.header(k.as_str(), v.as_str());
         }
     }
-    if !req.body.is_empty() || !matches!(req.method.as_str(), "GET" | "HEAD") {
-        call = call.body(req.body.clone());
+    let tee = Arc::new(Tee {
+        limit: streamed.as_ref().map_or(0, |b| b.limit),
+        ..Tee::default()
+    });
+    let has_body = |req: &SimRequest| {
+        !matches!(req.method.as_str(), "GET" | "HEAD")
+            || req
+                .headers
+                .iter()
+                .any(|(k, _)| k == "content-length" || k == "transfer-encoding")
+    };
+    match streamed {
+        Some(body) if has_body(&req) => call = call.body(upload(body, tee.clone())),
+        Some(_) => {}
+        None => {
+            if !req.body.is_empty() || !matches!(req.method.as_str(), "GET" | "HEAD") {
+                call = call.body(req.body.clone());
+            }
+        }
     }
-    let resp = match call.send().await {
+    let sent = call.send().await;
+    let streamed_up = tee.take();
+    if !streamed_up.is_empty() {
+        req.body = streamed_up;
+    }
+    if tee.over_limit.load(std::sync::atomic::Ordering::SeqCst) {
+        let answer = problem::body_too_large(&req, tee.limit);
+        sim.record(&req, &Reply::from(answer.clone()), started);
+        return Err(answer);
+    }
+    let resp = match sent {
         Ok(r) => r,
         Err(e) => {
             let (status, title, detail) = if e.is_timeout() {

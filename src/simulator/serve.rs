@@ -301,6 +301,38 @@ async fn handle(
     if declared.is_some_and(|n| n > limit as u64) {
         return Ok(to_response(problem::body_too_large(&head(), limit)));
     }
+    if let Some(up) = upstream.as_deref() {
+        // `/__sim/` stays local; everything else goes to the real upstream,
+        // the body streamed up as it arrives (within the same limit).
+        if !(path.starts_with("/__sim/") || path == "/__sim") {
+            let headers = parts.headers.iter().map(|(k, v)| {
+                (
+                    k.as_str().to_owned(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            });
+            let req = SimRequest::new(
+                parts.method.as_str(),
+                &path,
+                parts.uri.query(),
+                headers,
+                Bytes::new(),
+            );
+            let streamed = proxy::StreamedBody::new(body, limit);
+            return Ok(
+                match proxy::forward_streaming(&sim, up, req, streamed).await {
+                    Ok(f) => {
+                        let mut out = Response::new(Either::Right(f.body));
+                        *out.status_mut() = hyper::StatusCode::from_u16(f.status)
+                            .unwrap_or(hyper::StatusCode::BAD_GATEWAY);
+                        set_headers(&mut out, f.headers);
+                        out
+                    }
+                    Err(local) => to_response(local),
+                },
+            );
+        }
+    }
     let bytes = match Limited::new(body, limit).collect().await {
         Ok(b) => b.to_bytes(),
         Err(e)
@@ -325,21 +357,6 @@ async fn handle(
         headers,
         bytes,
     );
-    if let Some(up) = upstream.as_deref() {
-        // `/__sim/` stays local; everything else goes to the real upstream.
-        if !(path.starts_with("/__sim/") || path == "/__sim") {
-            return Ok(match proxy::forward(&sim, up, sim_req).await {
-                Ok(f) => {
-                    let mut out = Response::new(Either::Right(f.body));
-                    *out.status_mut() = hyper::StatusCode::from_u16(f.status)
-                        .unwrap_or(hyper::StatusCode::BAD_GATEWAY);
-                    set_headers(&mut out, f.headers);
-                    out
-                }
-                Err(local) => to_response(local),
-            });
-        }
-    }
     let reply = sim.handle(sim_req);
     if let Some(d) = reply.delay {
         tokio::time::sleep(d).await;
