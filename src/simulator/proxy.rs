@@ -294,15 +294,17 @@ async fn forward_with(
         limit: streamed.as_ref().map_or(0, |b| b.limit),
         ..Tee::default()
     });
-    let has_body = |req: &SimRequest| {
-        !matches!(req.method.as_str(), "GET" | "HEAD")
-            || req
-                .headers
-                .iter()
-                .any(|(k, _)| k == "content-length" || k == "transfer-encoding")
-    };
+    // HTTP/1.1: a request has a body only when it says so (Content-Length
+    // or Transfer-Encoding); otherwise a POST goes up with an empty one, as
+    // before streaming, and a GET with none.
+    let announces_body = req
+        .headers
+        .iter()
+        .any(|(k, _)| k == "content-length" || k == "transfer-encoding");
+    let post_like = !matches!(req.method.as_str(), "GET" | "HEAD");
     match streamed {
-        Some(body) if has_body(&req) => call = call.body(upload(body, tee.clone())),
+        Some(body) if announces_body => call = call.body(upload(body, tee.clone())),
+        Some(_) if post_like => call = call.body(Bytes::new()),
         Some(_) => {}
         None => {
             if !req.body.is_empty() || !matches!(req.method.as_str(), "GET" | "HEAD") {
