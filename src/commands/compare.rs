@@ -137,7 +137,7 @@ fn shown_url(config: &Config) -> String {
     config
         .target
         .base_url()
-        .map(|u| crate::evidence::redact::url(u.as_str()))
+        .map(|u| config::display_url(&u))
         .unwrap_or_else(|| "the embedded simulator".into())
 }
 

@@ -400,10 +400,7 @@ impl<'a> Trace<'a> {
                 .as_deref()
                 .filter(|r| !r.is_empty())
                 .map(|r| t.ordinal(r));
-            let mut normal = volatile_ids(path);
-            if let (Some(n), Some(r)) = (reference, ex.reference.as_deref()) {
-                normal = replace_segment(&normal, r, &format!("{{ref{n}}}"));
-            }
+            let normal = normal_path(path, reference.zip(ex.reference.as_deref()));
             let key = format!("{} {}", ex.method.to_ascii_uppercase(), normal);
             let is_get = ex.method.eq_ignore_ascii_case("GET");
             let folds = t
@@ -465,25 +462,16 @@ impl<'a> Trace<'a> {
     }
 }
 
-/// `path` with ids the server made up (a webhook's UUID) as `{id}`.
-fn volatile_ids(path: &str) -> String {
+/// `path` with ids the server made up (a webhook's UUID) as `{id}`, and the
+/// segment equal to the scenario's n-th reference as `{refN}` (a whole
+/// segment, never a substring: a reference may be a prefix of another).
+fn normal_path(path: &str, reference: Option<(usize, &str)>) -> String {
     path.split('/')
-        .map(|seg| {
-            if uuid::Uuid::try_parse(seg).is_ok() {
-                "{id}"
-            } else {
-                seg
-            }
+        .map(|seg| match reference {
+            _ if uuid::Uuid::try_parse(seg).is_ok() => "{id}".to_owned(),
+            Some((n, r)) if seg == r => format!("{{ref{n}}}"),
+            _ => seg.to_owned(),
         })
-        .collect::<Vec<_>>()
-        .join("/")
-}
-
-/// `path` with the segment equal to `reference` replaced (not a substring:
-/// a reference may be a prefix of another path segment).
-fn replace_segment(path: &str, reference: &str, with: &str) -> String {
-    path.split('/')
-        .map(|seg| if seg == reference { with } else { seg })
         .collect::<Vec<_>>()
         .join("/")
 }
@@ -1058,11 +1046,11 @@ mod tests {
     #[test]
     fn a_segment_is_replaced_never_a_substring() {
         assert_eq!(
-            replace_segment("/epayment/v1/payments/ab/events", "ab", "{ref1}"),
+            normal_path("/epayment/v1/payments/ab/events", Some((1, "ab"))),
             "/epayment/v1/payments/{ref1}/events"
         );
         assert_eq!(
-            replace_segment("/order-management/v2/ab-x", "ab", "{ref1}"),
+            normal_path("/order-management/v2/ab-x", Some((1, "ab"))),
             "/order-management/v2/ab-x"
         );
     }

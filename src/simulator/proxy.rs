@@ -190,7 +190,7 @@ impl StreamedBody {
 struct Tee {
     kept: std::sync::Mutex<Vec<u8>>,
     over_limit: std::sync::atomic::AtomicBool,
-    /// The limit the body was held to (0 when the body was read before).
+    /// The limit the body was held to.
     limit: usize,
 }
 
@@ -249,32 +249,14 @@ fn sync_stream<S: futures::Stream + Send + 'static>(
     })
 }
 
-/// Forwards `req` (its body already read) to the upstream. `Err` is a local
-/// answer (502/504 Problem), already recorded in the journal.
+/// Forwards `req` to the upstream, its body streamed up as the shop sends it
+/// (`req.body` is filled in for the journal afterwards). `Err` is a local
+/// answer (400/502/504 Problem), already recorded in the journal.
 pub async fn forward(
     sim: &Arc<Simulator>,
     upstream: &Upstream,
-    req: SimRequest,
-) -> Result<Forwarded, SimResponse> {
-    forward_with(sim, upstream, req, None).await
-}
-
-/// Forwards `req`, whose body is still arriving: it streams to the upstream
-/// as the shop sends it (`req.body` is filled in for the journal afterwards).
-pub async fn forward_streaming(
-    sim: &Arc<Simulator>,
-    upstream: &Upstream,
-    req: SimRequest,
-    body: StreamedBody,
-) -> Result<Forwarded, SimResponse> {
-    forward_with(sim, upstream, req, Some(body)).await
-}
-
-async fn forward_with(
-    sim: &Arc<Simulator>,
-    upstream: &Upstream,
     mut req: SimRequest,
-    streamed: Option<StreamedBody>,
+    body: StreamedBody,
 ) -> Result<Forwarded, SimResponse> {
     let started = crate::clock::Clock::now(&*sim.clock());
     let method = reqwest::Method::from_bytes(req.method.as_bytes()).unwrap_or(reqwest::Method::GET);
@@ -283,15 +265,14 @@ async fn forward_with(
         .request(method, upstream.target(&req.path, req.query.as_deref()))
         .timeout(upstream.timeout);
     for (k, v) in &req.headers {
-        // A streamed body keeps the shop's Content-Length, so the upstream
-        // sees the same framing; a read one gets it from reqwest.
-        let keep_length = streamed.is_some() && k == "content-length";
-        if !set_by_client(k) || keep_length {
+        // The streamed body keeps the shop's Content-Length, so the upstream
+        // sees the same framing.
+        if !set_by_client(k) || k == "content-length" {
             call = call.header(k.as_str(), v.as_str());
         }
     }
     let tee = Arc::new(Tee {
-        limit: streamed.as_ref().map_or(0, |b| b.limit),
+        limit: body.limit,
         ..Tee::default()
     });
     // HTTP/1.1: a request has a body only when it says so (Content-Length
@@ -302,15 +283,10 @@ async fn forward_with(
         .iter()
         .any(|(k, _)| k == "content-length" || k == "transfer-encoding");
     let post_like = !matches!(req.method.as_str(), "GET" | "HEAD");
-    match streamed {
-        Some(body) if announces_body => call = call.body(upload(body, tee.clone())),
-        Some(_) if post_like => call = call.body(Bytes::new()),
-        Some(_) => {}
-        None => {
-            if !req.body.is_empty() || !matches!(req.method.as_str(), "GET" | "HEAD") {
-                call = call.body(req.body.clone());
-            }
-        }
+    if announces_body {
+        call = call.body(upload(body, tee.clone()));
+    } else if post_like {
+        call = call.body(Bytes::new());
     }
     let sent = call.send().await;
     let streamed_up = tee.take();

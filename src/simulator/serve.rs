@@ -301,16 +301,20 @@ async fn handle(
     if declared.is_some_and(|n| n > limit as u64) {
         return Ok(to_response(problem::body_too_large(&head(), limit)));
     }
+    let headers: Vec<(String, String)> = parts
+        .headers
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_owned(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
     if let Some(up) = upstream.as_deref() {
         // `/__sim/` stays local; everything else goes to the real upstream,
         // the body streamed up as it arrives (within the same limit).
         if !(path.starts_with("/__sim/") || path == "/__sim") {
-            let headers = parts.headers.iter().map(|(k, v)| {
-                (
-                    k.as_str().to_owned(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            });
             let req = SimRequest::new(
                 parts.method.as_str(),
                 &path,
@@ -319,18 +323,16 @@ async fn handle(
                 Bytes::new(),
             );
             let streamed = proxy::StreamedBody::new(body, limit);
-            return Ok(
-                match proxy::forward_streaming(&sim, up, req, streamed).await {
-                    Ok(f) => {
-                        let mut out = Response::new(Either::Right(f.body));
-                        *out.status_mut() = hyper::StatusCode::from_u16(f.status)
-                            .unwrap_or(hyper::StatusCode::BAD_GATEWAY);
-                        set_headers(&mut out, f.headers);
-                        out
-                    }
-                    Err(local) => to_response(local),
-                },
-            );
+            return Ok(match proxy::forward(&sim, up, req, streamed).await {
+                Ok(f) => {
+                    let mut out = Response::new(Either::Right(f.body));
+                    *out.status_mut() = hyper::StatusCode::from_u16(f.status)
+                        .unwrap_or(hyper::StatusCode::BAD_GATEWAY);
+                    set_headers(&mut out, f.headers);
+                    out
+                }
+                Err(local) => to_response(local),
+            });
         }
     }
     let bytes = match Limited::new(body, limit).collect().await {
@@ -344,12 +346,6 @@ async fn handle(
         // The client went away mid-body: nobody to answer.
         Err(_) => return Err(DropConnection),
     };
-    let headers = parts.headers.iter().map(|(k, v)| {
-        (
-            k.as_str().to_owned(),
-            String::from_utf8_lossy(v.as_bytes()).into_owned(),
-        )
-    });
     let sim_req = SimRequest::new(
         parts.method.as_str(),
         &path,
