@@ -5,7 +5,6 @@
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::Command;
-use std::sync::Arc;
 
 use clap::Parser;
 use vipps_golive::cli::{Cli, Command as Sub, CompareArgs};
@@ -13,6 +12,9 @@ use vipps_golive::commands::compare::{compare_runs, CompareOutcome};
 use vipps_golive::compare::{Class, Comparison, DiffKind};
 use vipps_golive::simulator::units::Capabilities;
 use vipps_golive::simulator::{serve, SimConfig, Simulator};
+
+mod targets_support;
+use targets_support::doctored_target;
 
 const PUSH: &str = "The shop creates a payment with the PUSH_MESSAGE user flow";
 
@@ -210,44 +212,14 @@ async fn an_allow_list_accepts_the_listed_differences_and_names_unused_lines() {
 /// reading the sources allow (§16.6), so a known deviation, counted apart.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_documented_deviation_is_shown_but_counted_apart() {
-    use wiremock::{Request, Respond, ResponseTemplate};
-    struct Conflict(Arc<Simulator>);
-    impl Respond for Conflict {
-        fn respond(&self, req: &Request) -> ResponseTemplate {
-            let headers = req
-                .headers
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_owned()));
-            let reply = self.0.handle(vipps_golive::simulator::SimRequest::new(
-                req.method.as_str(),
-                req.url.path(),
-                req.url.query(),
-                headers,
-                req.body.clone(),
-            ));
-            let mut status = reply.response.status;
-            if req.method.as_str() == "POST"
-                && req.url.path() == "/epayment/v1/payments"
-                && status == 400
-            {
-                status = 409;
-            }
-            let mut t = ResponseTemplate::new(status);
-            for (k, v) in &reply.response.headers {
-                if !k.eq_ignore_ascii_case("content-length") {
-                    t = t.insert_header(k.as_str(), v.as_str());
-                }
-            }
-            t.set_body_raw(reply.response.body.clone(), "application/json")
-        }
-    }
-    let server = wiremock::MockServer::start().await;
-    let sim = Simulator::new(with_control(SimConfig::default()));
-    sim.set_base_url(&server.uri());
-    wiremock::Mock::given(wiremock::matchers::any())
-        .respond_with(Conflict(sim.clone()))
-        .mount(&server)
-        .await;
+    let conflict = |req: &wiremock::Request, status: u16, body: Vec<u8>| {
+        let refused_create = req.method.as_str() == "POST"
+            && req.url.path() == "/epayment/v1/payments"
+            && status == 400;
+        (if refused_create { 409 } else { status }, body)
+    };
+    let (server, _sim) =
+        doctored_target(with_control(SimConfig::default()), Box::new(conflict)).await;
     let out = tempfile::tempdir().unwrap();
     let outcome = compare_runs(&args(&server.uri(), out.path(), &["--tags", "@QA-ERRORS"]))
         .await

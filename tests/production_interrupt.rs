@@ -9,11 +9,13 @@ use std::sync::Arc;
 
 use futures::future::BoxFuture;
 use vipps_golive::clock::VirtualClock;
-use vipps_golive::config::{Config, Credentials, SystemHeaders, Target};
 use vipps_golive::runner::{self, RunOptions};
 use vipps_golive::simulator::{serve, SimConfig, Simulator};
 use vipps_golive::steps::target::{Decision, Person};
 use vipps_golive::steps::StepError;
+
+mod targets_support;
+use targets_support::{answer_on_landing_page, custom_target};
 
 /// Approves the first payment through the landing page; at the second, the
 /// person presses Ctrl-C instead of answering.
@@ -31,16 +33,7 @@ impl Person for InterruptsAtTheSecond {
     ) -> BoxFuture<'a, Result<(), StepError>> {
         Box::pin(async move {
             if self.asked.fetch_add(1, Ordering::SeqCst) == 0 {
-                let r = reqwest::Client::builder()
-                    .redirect(reqwest::redirect::Policy::none())
-                    .build()
-                    .unwrap()
-                    .post(link)
-                    .form(&[("action", "approve")])
-                    .send()
-                    .await
-                    .map_err(|e| StepError::Check(e.to_string()))?;
-                assert!(r.status().is_success() || r.status().is_redirection());
+                answer_on_landing_page(link, "approve").await?;
             } else {
                 *self.interrupted.lock().unwrap() = Some(reference.to_owned());
                 let status = std::process::Command::new("kill")
@@ -63,19 +56,7 @@ async fn ctrl_c_during_a_wait_still_cancels_what_the_run_left() {
     let addr: SocketAddr = "127.0.0.1:0".parse().unwrap();
     let server = serve::bind(Simulator::new(config), addr).await.unwrap();
     let out = tempfile::tempdir().unwrap();
-    let mut o = RunOptions::new(
-        Config {
-            target: Target::Custom(server.base_url().parse().unwrap()),
-            credentials: Some(Credentials {
-                client_id: "sim-client-id-123456".into(),
-                client_secret: "sim-client-secret-123456".into(),
-                subscription_key: "sim-subscription-key-123456".into(),
-                msn: "123456".into(),
-            }),
-            system: SystemHeaders::default(),
-        },
-        out.path().to_path_buf(),
-    );
+    let mut o = RunOptions::new(custom_target(server.base_url()), out.path().to_path_buf());
     o.clock = Some(VirtualClock::new());
     o.production_stand_in = true;
     o.allow_real_money = true;

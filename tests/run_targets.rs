@@ -7,29 +7,17 @@ use std::sync::Arc;
 
 use futures::future::BoxFuture;
 use vipps_golive::clock::VirtualClock;
-use vipps_golive::config::{Config, Credentials, SystemHeaders, Target};
 use vipps_golive::evidence::model::Verdict;
 use vipps_golive::runner::{self, RunOptions};
 use vipps_golive::simulator::{serve, SimConfig, Simulator};
 use vipps_golive::steps::target::{Decision, Person};
 use vipps_golive::steps::StepError;
 
-fn sim_credentials() -> Credentials {
-    Credentials {
-        client_id: "sim-client-id-123456".into(),
-        client_secret: "sim-client-secret-123456".into(),
-        subscription_key: "sim-subscription-key-123456".into(),
-        msn: "123456".into(),
-    }
-}
+mod targets_support;
+use targets_support::{answer_on_landing_page, custom_target, doctored_target, sim_credentials};
 
 fn options(base: &str, out: &std::path::Path) -> RunOptions {
-    let config = Config {
-        target: Target::Custom(base.parse().unwrap()),
-        credentials: Some(sim_credentials()),
-        system: SystemHeaders::default(),
-    };
-    let mut o = RunOptions::new(config, out.to_path_buf());
+    let mut o = RunOptions::new(custom_target(base), out.to_path_buf());
     // The standalone simulator answers approvals at once: a virtual clock
     // keeps the 5 s / 2 s polling schedule without real waiting.
     o.clock = Some(VirtualClock::new());
@@ -97,58 +85,28 @@ enum Lie {
 
 /// A target that lies: the simulator's answers, with one falsified.
 async fn lying_target(lie: Lie) -> (wiremock::MockServer, Arc<Simulator>) {
-    use wiremock::{Request, Respond, ResponseTemplate};
-    struct Liar(Arc<Simulator>, Lie);
-    impl Respond for Liar {
-        fn respond(&self, req: &Request) -> ResponseTemplate {
-            let headers = req
-                .headers
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_owned()));
-            let sim_req = vipps_golive::simulator::SimRequest::new(
-                req.method.as_str(),
-                req.url.path(),
-                req.url.query(),
-                headers,
-                req.body.clone(),
-            );
-            let reply = self.0.handle(sim_req);
-            let mut body = reply.response.body.clone();
-            let is_get_payment = req.method.as_str() == "GET"
-                && req.url.path().starts_with("/epayment/v1/payments/")
-                && req.url.path().matches('/').count() == 4;
-            if matches!(self.1, Lie::HiddenRefund) && is_get_payment {
-                if let Ok(mut p) = serde_json::from_slice::<serde_json::Value>(&body) {
-                    p["aggregate"]["refundedAmount"]["value"] = 0.into();
-                    body = serde_json::to_vec(&p).unwrap();
-                }
+    let doctor = move |req: &wiremock::Request, status: u16, mut body: Vec<u8>| {
+        let is_get_payment = req.method.as_str() == "GET"
+            && req.url.path().starts_with("/epayment/v1/payments/")
+            && req.url.path().matches('/').count() == 4;
+        if matches!(lie, Lie::HiddenRefund) && is_get_payment {
+            if let Ok(mut p) = serde_json::from_slice::<serde_json::Value>(&body) {
+                p["aggregate"]["refundedAmount"]["value"] = 0.into();
+                body = serde_json::to_vec(&p).unwrap();
             }
-            if matches!(self.1, Lie::NoCaptured) && req.url.path().ends_with("/events") {
-                if let Ok(serde_json::Value::Array(events)) = serde_json::from_slice(&body) {
-                    let kept: Vec<_> = events
-                        .into_iter()
-                        .filter(|e| e["name"] != "CAPTURED")
-                        .collect();
-                    body = serde_json::to_vec(&kept).unwrap();
-                }
-            }
-            let mut t = ResponseTemplate::new(reply.response.status);
-            for (k, v) in &reply.response.headers {
-                if !k.eq_ignore_ascii_case("content-length") {
-                    t = t.insert_header(k.as_str(), v.as_str());
-                }
-            }
-            t.set_body_raw(body, "application/json")
         }
-    }
-    let server = wiremock::MockServer::start().await;
-    let sim = Simulator::new(SimConfig::default());
-    sim.set_base_url(&server.uri());
-    wiremock::Mock::given(wiremock::matchers::any())
-        .respond_with(Liar(sim.clone(), lie))
-        .mount(&server)
-        .await;
-    (server, sim)
+        if matches!(lie, Lie::NoCaptured) && req.url.path().ends_with("/events") {
+            if let Ok(serde_json::Value::Array(events)) = serde_json::from_slice(&body) {
+                let kept: Vec<_> = events
+                    .into_iter()
+                    .filter(|e| e["name"] != "CAPTURED")
+                    .collect();
+                body = serde_json::to_vec(&kept).unwrap();
+            }
+        }
+        (status, body)
+    };
+    doctored_target(SimConfig::default(), Box::new(doctor)).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -303,17 +261,7 @@ impl Person for LandingPage {
                 Decision::Approve => "approve",
                 Decision::Reject => "reject",
             };
-            let response = reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap()
-                .post(link)
-                .form(&[("action", action)])
-                .send()
-                .await
-                .map_err(|e| StepError::Check(e.to_string()))?;
-            assert!(response.status().is_success() || response.status().is_redirection());
-            Ok(())
+            answer_on_landing_page(link, action).await
         })
     }
 }
