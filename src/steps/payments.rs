@@ -56,9 +56,14 @@ pub async fn create(
         UserFlow::Qr => {}
     }
     let client = w.client()?;
-    w.created_at = Some(client.clock().now());
     w.read_at = None;
-    match client.create_payment(&request).await {
+    let answer = client.create_payment(&request).await;
+    // When the answer came, not when the step began: on the shared virtual
+    // clock another scenario's wait can move time while the create is on
+    // its way, and the journal dates the create when it was sent. Reads
+    // paced from the answer are never sooner than 5 s after the create.
+    w.created_at = Some(client.clock().now());
+    match answer {
         Ok(created) => {
             w.created = Some(created);
             if expect_refusal {
@@ -196,8 +201,10 @@ pub async fn read_back(w: &mut GoLiveWorld) -> Result<(), StepError> {
             client.clock().sleep(gap - elapsed).await;
         }
     }
-    w.read_at = Some(client.clock().now());
     w.payment = Some(client.get_payment(&reference).await?);
+    // When the answer came (see `created_at`): the journal dates the GET when
+    // it was sent, and other scenarios may move the shared clock meanwhile.
+    w.read_at = Some(client.clock().now());
     w.events = Some(client.payment_events(&reference).await?);
     Ok(())
 }
