@@ -26,7 +26,12 @@ fn a_run_against_the_embedded_simulator_passes_and_writes_its_evidence() {
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&status.stderr);
-    assert_eq!(status.status.code(), Some(0), "stderr:\n{stderr}");
+    let stdout = String::from_utf8_lossy(&status.stdout);
+    assert_eq!(
+        status.status.code(),
+        Some(0),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
 
     let latest = out.path().join("reports/latest");
     for file in [
