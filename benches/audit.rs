@@ -234,9 +234,15 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(1_000_000);
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("journal.jsonl");
+    // BENCH_AUDIT_JOURNAL=FILE keeps the journal there and reuses it when it
+    // exists (for profiling the audit alone); else a temporary one is written.
+    let path = std::env::var_os("BENCH_AUDIT_JOURNAL")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| dir.path().join("journal.jsonl"));
     let t = Instant::now();
-    write_journal(&path, lines);
+    if !path.exists() {
+        write_journal(&path, lines);
+    }
     let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
     println!(
         "journal: {lines} lines, {:.0} MB, written in {:.1} s",

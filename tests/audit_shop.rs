@@ -701,3 +701,52 @@ async fn check_return_url_fails_a_return_page_that_needs_the_session() {
         .iter()
         .any(|f| f.rule == "redirects.loopback-http"));
 }
+
+/// `audit` reads journal lines borrowed, and only the body fields the rules
+/// need; `run` hands the rules whole exchanges. On the careful and the sloppy
+/// shop's traffic, and on the same traffic written with spaced-out JSON (which
+/// is read differently), both give the same findings and the same observations.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_fast_reading_of_a_journal_judges_as_whole_exchanges_do() {
+    use vipps_golive::audit::{audit, Filter};
+    use vipps_golive::evidence::Exchange;
+    use vipps_golive::rules::{RuleOptions, RuleSet};
+
+    for faults in [None, Some(Faults::all())] {
+        let rec = record(faults).await;
+        let text = std::fs::read_to_string(&rec.journal).unwrap();
+        let exchanges: Vec<Exchange> = text
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert!(exchanges.len() > 10, "{} exchanges", exchanges.len());
+        let mut rules = RuleSet::new(RuleOptions {
+            audit: true,
+            ..RuleOptions::default()
+        });
+        for e in &exchanges {
+            rules.observe(e);
+        }
+        let (whole_findings, whole_seen) = rules.finish_with_observed();
+        assert!(faults.is_none() || !whole_findings.is_empty());
+
+        let pretty: String = exchanges
+            .iter()
+            // One line still, but spaced out (JSON strings hold no raw newline).
+            .map(|e| serde_json::to_string_pretty(e).unwrap().replace('\n', " ") + "\n")
+            .collect();
+        for journal in [text.clone(), pretty] {
+            let outcome = audit(
+                journal.as_bytes(),
+                &Filter::default(),
+                RuleOptions::default(),
+                std::io::sink(),
+            )
+            .unwrap();
+            assert_eq!(outcome.findings, whole_findings);
+            assert_eq!(outcome.observed, whole_seen);
+            assert_eq!(outcome.exchanges, exchanges);
+        }
+    }
+}

@@ -5,8 +5,6 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use serde_json::Value;
-
 use crate::evidence::model::Severity;
 
 use super::{Op, Sink, View};
@@ -49,14 +47,6 @@ pub struct Coverage {
     payments: HashMap<u64, Payment>,
 }
 
-fn value_at(v: &Value, path: &[&str]) -> Option<i64> {
-    let mut v = v;
-    for p in path {
-        v = v.get(p)?;
-    }
-    v.as_i64()
-}
-
 fn saw(seen: &mut BTreeSet<&'static str>, name: &str) {
     if let Some(s) = STATES.iter().find(|s| **s == name) {
         seen.insert(s);
@@ -75,12 +65,11 @@ impl Coverage {
         let Some(key) = view.payment_key() else {
             return;
         };
-        let body = &view.exchange.response_body;
-        let request = &view.exchange.request_body;
+        let body = view.body;
         match view.op {
             Op::Create => {
                 self.create = true;
-                let amount = value_at(request, &["amount", "value"]).unwrap_or(0);
+                let amount = body.amount.unwrap_or(0);
                 self.payments.insert(
                     key,
                     Payment {
@@ -92,15 +81,15 @@ impl Coverage {
             }
             Op::Get(_) => {
                 self.get = true;
-                if let Some(state) = body.get("state").and_then(Value::as_str) {
+                if let Some(state) = &body.state {
                     saw(&mut self.seen, state);
                 }
-                for (field, event) in [
-                    ("capturedAmount", "CAPTURED"),
-                    ("refundedAmount", "REFUNDED"),
-                    ("cancelledAmount", "CANCELLED"),
+                for (amount, event) in [
+                    (body.captured, "CAPTURED"),
+                    (body.refunded, "REFUNDED"),
+                    (body.cancelled, "CANCELLED"),
                 ] {
-                    if value_at(body, &["aggregate", field, "value"]).unwrap_or(0) > 0 {
+                    if amount.unwrap_or(0) > 0 {
                         saw(&mut self.seen, event);
                     }
                 }
@@ -110,12 +99,8 @@ impl Coverage {
             }
             Op::Events(_) => {
                 self.events = true;
-                if let Some(list) = body.as_array() {
-                    for e in list {
-                        if let Some(name) = e.get("name").and_then(Value::as_str) {
-                            saw(&mut self.seen, name);
-                        }
-                    }
+                for name in &body.events {
+                    saw(&mut self.seen, name);
                 }
                 if let Some(p) = self.payments.get_mut(&key) {
                     p.unread_change = false;
@@ -124,13 +109,12 @@ impl Coverage {
             Op::Cancel(_) | Op::Capture(_) | Op::Refund(_) => {
                 let p = self.payments.entry(key).or_default();
                 p.unread_change = true;
-                let asked = value_at(request, &["modificationAmount", "value"]).unwrap_or(0);
-                let agg = |f: &str| value_at(body, &["aggregate", f, "value"]);
+                let asked = body.modification.unwrap_or(0);
                 match view.op {
                     Op::Cancel(_) => self.cancel = true,
                     Op::Capture(_) => {
-                        let authorized = agg("authorizedAmount").unwrap_or(p.amount);
-                        let captured = agg("capturedAmount").unwrap_or(p.captured + asked);
+                        let authorized = body.authorized.unwrap_or(p.amount);
+                        let captured = body.captured.unwrap_or(p.captured + asked);
                         // Full: this one capture took the whole amount;
                         // partial: it left some (or followed an earlier one).
                         if captured - p.captured == authorized && authorized > 0 {
@@ -141,8 +125,8 @@ impl Coverage {
                         p.captured = captured;
                     }
                     _ => {
-                        let captured = agg("capturedAmount").unwrap_or(p.captured);
-                        let refunded = agg("refundedAmount").unwrap_or(p.refunded + asked);
+                        let captured = body.captured.unwrap_or(p.captured);
+                        let refunded = body.refunded.unwrap_or(p.refunded + asked);
                         if refunded - p.refunded == captured && captured > 0 {
                             self.full_refund = true;
                         } else {

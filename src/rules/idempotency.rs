@@ -26,12 +26,11 @@ pub enum Problem {
 
 /// An operation: MSN, method, path and body, hashed.
 fn operation(view: &View<'_>) -> u64 {
-    let body = view.exchange.request_body.to_string();
     hash_of(&(
         view.msn.unwrap_or(""),
-        &view.exchange.method,
+        view.method,
         view.path,
-        body,
+        view.body.request_key,
     ))
 }
 

@@ -15,6 +15,7 @@
 //! first few findings of each rule and counts the rest, so a shop that breaks
 //! a rule on every request gets a readable report, not a million lines.
 
+pub mod body;
 pub mod coverage;
 pub mod headers;
 pub mod idempotency;
@@ -23,6 +24,7 @@ pub mod redirects;
 pub mod reference;
 pub mod webhooks;
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::time::Duration;
@@ -31,6 +33,8 @@ use chrono::{DateTime, Utc};
 
 use crate::evidence::model::{ExchangeRef, Finding, Severity, Verdict};
 use crate::evidence::Exchange;
+
+pub use body::Body;
 
 /// What the rules are judged against.
 #[derive(Debug, Clone)]
@@ -118,7 +122,7 @@ impl RuleSet {
     pub fn new(options: RuleOptions) -> RuleSet {
         RuleSet {
             sink: Sink::new(options.max_findings_per_rule),
-            headers: headers::Headers,
+            headers: headers::Headers::default(),
             idempotency: idempotency::Idempotency::default(),
             reference: reference::References::default(),
             polling: polling::Polling::default(),
@@ -132,23 +136,28 @@ impl RuleSet {
 
     /// Feeds one exchange, in journal order.
     pub fn observe(&mut self, exchange: &Exchange) {
-        let view = View::new(exchange);
+        let body = Body::of_values(&exchange.request_body, &exchange.response_body);
+        self.observe_view(&View::new(Meta::of(exchange), &body));
+    }
+
+    /// Feeds one exchange already read into a [`View`], in journal order.
+    pub fn observe_view(&mut self, view: &View<'_>) {
         self.seen.exchanges += 1;
         if self.seen.first.is_none() {
-            self.seen.first = Some(exchange.started_at);
+            self.seen.first = Some(view.started_at);
         }
         self.seen.last = Some(
             self.seen
                 .last
-                .map_or(exchange.started_at, |l| l.max(exchange.started_at)),
+                .map_or(view.started_at, |l| l.max(view.started_at)),
         );
-        if exchange.status.is_some_and(|s| s >= 400) {
+        if view.status.is_some_and(|s| s >= 400) {
             self.seen.errors += 1;
         }
         // The harness provokes errors on purpose (bad input, unknown
         // references) for QA-ERRORS; those requests are not judged as its
         // integration's traffic. A shop's traffic carries no such tag.
-        if !self.options.audit && exchange.checklist_ids.iter().any(|c| c == "QA-ERRORS") {
+        if !self.options.audit && view.provoked {
             return;
         }
         if view.op == Op::Landing {
@@ -164,12 +173,12 @@ impl RuleSet {
         if let Some(v) = view.msn {
             remember(&mut self.seen.msns, v, 10);
         }
-        self.headers.observe(&view, &mut self.sink);
-        self.idempotency.observe(&view, &mut self.sink);
-        self.reference.observe(&view, &mut self.sink);
-        self.polling.observe(&view, &self.options, &mut self.sink);
-        self.coverage.observe(&view);
-        if let Some(url) = self.redirects.observe(&view, &mut self.sink) {
+        self.headers.observe(view, &mut self.sink);
+        self.idempotency.observe(view, &mut self.sink);
+        self.reference.observe(view, &mut self.sink);
+        self.polling.observe(view, &self.options, &mut self.sink);
+        self.coverage.observe(view);
+        if let Some(url) = self.redirects.observe(view, &mut self.sink) {
             if self.seen.return_urls.len() < 20
                 && !self.seen.return_urls.iter().any(|r| r.url == url)
             {
@@ -183,7 +192,7 @@ impl RuleSet {
         // the harness's receiver, on loopback by necessity, and says nothing
         // about where the shop will receive webhooks.
         if self.options.audit {
-            self.webhooks.observe(&view, &mut self.sink);
+            self.webhooks.observe(view, &mut self.sink);
         }
     }
 
@@ -337,10 +346,79 @@ impl<'a> Op<'a> {
     }
 }
 
-/// An exchange as the rules read it: path, operation, MSN and reference worked out once.
+/// An exchange's request headers, as parsed: owned (`run`'s exchanges) or
+/// borrowed from a journal line (`audit`).
+#[derive(Debug, Clone, Copy)]
+pub enum HeaderList<'a> {
+    Owned(&'a [(String, String)]),
+    Borrowed(&'a [(Cow<'a, str>, Cow<'a, str>)]),
+}
+
+impl<'a> HeaderList<'a> {
+    /// A header by name (case-insensitive); the first one sent.
+    pub fn get(self, name: &str) -> Option<&'a str> {
+        match self {
+            HeaderList::Owned(h) => h
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.as_str()),
+            HeaderList::Borrowed(h) => h
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.as_ref()),
+        }
+    }
+
+    /// Whether any header `name` (case-insensitive) has exactly `value`.
+    pub fn has(self, name: &str, value: &str) -> bool {
+        match self {
+            HeaderList::Owned(h) => h
+                .iter()
+                .any(|(k, v)| k.eq_ignore_ascii_case(name) && v == value),
+            HeaderList::Borrowed(h) => h
+                .iter()
+                .any(|(k, v)| k.eq_ignore_ascii_case(name) && v == value),
+        }
+    }
+}
+
+/// The parts of an exchange the rules read besides its bodies.
+#[derive(Debug, Clone, Copy)]
+pub struct Meta<'a> {
+    pub id: &'a str,
+    pub started_at: DateTime<Utc>,
+    pub method: &'a str,
+    pub url: &'a str,
+    pub headers: HeaderList<'a>,
+    pub status: Option<u16>,
+    /// The reference the exchange was tagged with, when known.
+    pub reference: Option<&'a str>,
+    /// Sent by the harness on purpose, as evidence for QA-ERRORS.
+    pub provoked: bool,
+}
+
+impl<'a> Meta<'a> {
+    pub fn of(exchange: &'a Exchange) -> Meta<'a> {
+        Meta {
+            id: &exchange.id,
+            started_at: exchange.started_at,
+            method: &exchange.method,
+            url: &exchange.url,
+            headers: HeaderList::Owned(&exchange.request_headers),
+            status: exchange.status,
+            reference: exchange.reference.as_deref(),
+            provoked: exchange.checklist_ids.iter().any(|c| c == "QA-ERRORS"),
+        }
+    }
+}
+
+/// An exchange as the rules read it: path, operation, MSN and reference
+/// worked out once, and the few body fields the rules need ([`Body`]).
 #[derive(Debug)]
 pub struct View<'a> {
-    pub exchange: &'a Exchange,
+    pub id: &'a str,
+    pub started_at: DateTime<Utc>,
+    pub method: &'a str,
     /// Path without scheme, host or query.
     pub path: &'a str,
     pub op: Op<'a>,
@@ -348,6 +426,11 @@ pub struct View<'a> {
     pub msn: Option<&'a str>,
     /// The payment reference: from the path, or the create body.
     pub reference: Option<&'a str>,
+    pub status: Option<u16>,
+    pub headers: HeaderList<'a>,
+    pub body: &'a Body<'a>,
+    /// Sent by the harness on purpose, as evidence for QA-ERRORS.
+    pub provoked: bool,
 }
 
 /// The path of a URL (or of a bare path), without its query or fragment.
@@ -367,9 +450,9 @@ pub fn path_of(url: &str) -> &str {
 }
 
 impl<'a> View<'a> {
-    pub fn new(exchange: &'a Exchange) -> View<'a> {
-        let path = path_of(&exchange.url);
-        let op = Op::of(&exchange.method, path);
+    pub fn new(meta: Meta<'a>, body: &'a Body<'a>) -> View<'a> {
+        let path = path_of(meta.url);
+        let op = Op::of(meta.method, path);
         let reference = match op {
             Op::Get(r)
             | Op::Events(r)
@@ -377,45 +460,45 @@ impl<'a> View<'a> {
             | Op::Capture(r)
             | Op::Refund(r)
             | Op::ForceApprove(r) => Some(r),
-            Op::Create => exchange
-                .request_body
-                .get("reference")
-                .and_then(|r| r.as_str()),
-            _ => exchange.reference.as_deref(),
+            Op::Create => body.reference.as_deref(),
+            _ => meta.reference,
         };
-        let msn = header(&exchange.request_headers, "Merchant-Serial-Number");
         View {
-            exchange,
+            id: meta.id,
+            started_at: meta.started_at,
+            method: meta.method,
             path,
             op,
-            msn,
+            msn: meta.headers.get("Merchant-Serial-Number"),
             reference,
+            status: meta.status,
+            headers: meta.headers,
+            body,
+            provoked: meta.provoked,
         }
     }
 
     /// A request header by name (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&'a str> {
-        header(&self.exchange.request_headers, name)
+        self.headers.get(name)
     }
 
     /// The request's status, when an answer came.
     pub fn status(&self) -> Option<u16> {
-        self.exchange.status
+        self.status
     }
 
     /// Answered 2xx.
     pub fn ok(&self) -> bool {
-        self.exchange
-            .status
-            .is_some_and(|s| (200..300).contains(&s))
+        self.status.is_some_and(|s| (200..300).contains(&s))
     }
 
     /// Points at this exchange.
     pub fn exchange_ref(&self) -> ExchangeRef {
         ExchangeRef {
-            id: self.exchange.id.clone(),
-            time: self.exchange.started_at,
-            method: self.exchange.method.clone(),
+            id: self.id.to_owned(),
+            time: self.started_at,
+            method: self.method.to_owned(),
             path: self.path.to_owned(),
             reference: self.reference.map(str::to_owned),
         }
@@ -425,9 +508,9 @@ impl<'a> View<'a> {
     pub fn describe(&self) -> String {
         format!(
             "{} {} at {}",
-            self.exchange.method,
+            self.method,
             self.path,
-            self.exchange.started_at.format("%Y-%m-%d %H:%M:%S%.3fZ")
+            self.started_at.format("%Y-%m-%d %H:%M:%S%.3fZ")
         )
     }
 
@@ -436,13 +519,6 @@ impl<'a> View<'a> {
         self.reference
             .map(|r| hash_of(&(self.msn.unwrap_or(""), r)))
     }
-}
-
-fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    headers
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_str())
 }
 
 /// A 64-bit hash: per-payment and per-key state is keyed by hashes, not by

@@ -75,8 +75,8 @@ impl Polling {
                 self.payments.insert(
                     key,
                     Payment {
-                        created_at: view.exchange.started_at,
-                        create_id: view.exchange.id.as_str().into(),
+                        created_at: view.started_at,
+                        create_id: view.id.into(),
                         reference: view.reference.unwrap_or("").into(),
                         last_get: None,
                         final_seen: false,
@@ -92,13 +92,8 @@ impl Polling {
                 let Some(p) = self.payments.get_mut(&key) else {
                     return;
                 };
-                let state = view
-                    .exchange
-                    .response_body
-                    .get("state")
-                    .and_then(|s| s.as_str())
-                    .filter(|_| view.ok());
-                for problem in step(p, view.exchange.started_at, state, options) {
+                let state = view.body.state.as_deref().filter(|_| view.ok());
+                for problem in step(p, view.started_at, state, options) {
                     raise(problem, view, options, sink);
                 }
             }

@@ -65,7 +65,7 @@ impl Redirects {
         if view.op != Op::Create {
             return None;
         }
-        let url = view.exchange.request_body.get("returnUrl")?.as_str()?;
+        let url = view.body.return_url.as_deref()?;
         let reference = view.reference.unwrap_or("");
         if !self.judged.insert(hash_of(&(url, reference))) {
             return Some(url.to_owned());

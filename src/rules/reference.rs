@@ -69,7 +69,7 @@ impl References {
             }
         }
         let idem = hash_of(&view.header("Idempotency-Key").unwrap_or(""));
-        let body = hash_of(&view.exchange.request_body.to_string());
+        let body = view.body.request_key;
         match self.created.get(&key) {
             // A replay of the same create (same key, same body) is no duplicate.
             Some(&(k, b)) if k == idem && b == body => {}

@@ -61,12 +61,7 @@ impl Webhooks {
         if view.op != Op::WebhookRegister {
             return;
         }
-        let Some(url) = view
-            .exchange
-            .request_body
-            .get("url")
-            .and_then(|u| u.as_str())
-        else {
+        let Some(url) = view.body.url.as_deref() else {
             return;
         };
         for problem in judge(url) {
