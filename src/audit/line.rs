@@ -27,6 +27,7 @@ pub struct LineRef<'a> {
     pub schema_version: u32,
     #[serde(borrow)]
     pub id: Text<'a>,
+    #[serde(deserialize_with = "stamp")]
     pub started_at: DateTime<Utc>,
     pub duration_ms: u64,
     #[serde(borrow)]
@@ -58,8 +59,12 @@ impl<'a> LineRef<'a> {
     /// Reads one line (without its newline); `None` when it is not an
     /// exchange this way (the caller then takes the slow way).
     pub fn parse(line: &'a [u8]) -> Option<LineRef<'a>> {
-        let text = std::str::from_utf8(line).ok()?;
-        serde_json::from_str(text).ok()
+        LineRef::parse_str(std::str::from_utf8(line).ok()?)
+    }
+
+    /// [`LineRef::parse`] of a line already known to be UTF-8.
+    pub fn parse_str(line: &'a str) -> Option<LineRef<'a>> {
+        serde_json::from_str(line).ok()
     }
 
     /// What the rules read besides the bodies.
@@ -75,6 +80,51 @@ impl<'a> LineRef<'a> {
             provoked: self.checklist_ids.iter().any(|c| c.0 == "QA-ERRORS"),
         }
     }
+}
+
+/// An RFC 3339 time as `DateTime<Utc>` reads it. The shape this program
+/// writes (`2026-01-01T12:00:00.123Z`, 0 to 9 digits of fraction) is read
+/// directly; anything else goes through chrono, as before.
+fn stamp<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
+    let text = Text::deserialize(d)?;
+    match utc_stamp(text.0.as_bytes()) {
+        Some(t) => Ok(t),
+        None => text
+            .0
+            .parse::<DateTime<chrono::FixedOffset>>()
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(serde::de::Error::custom),
+    }
+}
+
+/// `YYYY-MM-DDTHH:MM:SS[.f]Z`, or `None` for any other text.
+fn utc_stamp(b: &[u8]) -> Option<DateTime<Utc>> {
+    let num = |range: std::ops::Range<usize>| -> Option<u32> {
+        b.get(range)?.iter().try_fold(0u32, |n, &c| {
+            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+        })
+    };
+    let punct = [(4, b'-'), (7, b'-'), (10, b'T'), (13, b':'), (16, b':')];
+    if b.len() < 20 || b.last() != Some(&b'Z') || punct.iter().any(|&(i, c)| b[i] != c) {
+        return None;
+    }
+    let second = num(17..19)?;
+    let nano = match &b[19..b.len() - 1] {
+        [] => 0,
+        [b'.', digits @ ..] if (1..=9).contains(&digits.len()) => {
+            num(20..20 + digits.len())? * 10u32.pow(9 - digits.len() as u32)
+        }
+        _ => return None,
+    };
+    // A leap second (60) is chrono's to read.
+    if second > 59 {
+        return None;
+    }
+    let date = chrono::NaiveDate::from_ymd_opt(num(0..4)? as i32, num(5..7)?, num(8..10)?)?;
+    Some(
+        date.and_hms_nano_opt(num(11..13)?, num(14..16)?, second, nano)?
+            .and_utc(),
+    )
 }
 
 /// A JSON string, borrowed from the line when it holds no escapes; anything
@@ -220,6 +270,45 @@ mod tests {
             serde_json::from_str::<Exchange>(text).is_ok(),
             LineRef::parse(text.as_bytes()).is_some()
         );
+    }
+
+    #[test]
+    fn times_are_read_as_chrono_reads_them() {
+        for text in [
+            "2026-01-01T00:00:00Z",
+            "2026-12-31T23:59:59.5Z",
+            "2026-02-28T12:34:56.123456789Z",
+            "2024-02-29T00:00:00.000001Z",
+            "2026-06-30T23:59:60Z",
+            "2026-01-01T00:00:00+01:00",
+            "2026-01-01 00:00:00Z",
+            "2026-01-01T00:00:00.Z",
+            "2026-01-01T00:00:00.1234567890Z",
+            "2026-02-30T00:00:00Z",
+            "2026-13-01T00:00:00Z",
+            "2026-01-01T24:00:00Z",
+            "2026-01-01T00:00:00z",
+            "+2026-01-01T00:00:00Z",
+            "2026-01-01T00:00:0aZ",
+            "yesterday",
+        ] {
+            let json = serde_json::to_string(text).unwrap();
+            let chrono = serde_json::from_str::<DateTime<Utc>>(&json).ok();
+            let ours = stamp(&mut serde_json::Deserializer::from_str(&json)).ok();
+            assert_eq!(ours, chrono, "{text}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Every time this program writes (through chrono's serde) reads back the same.
+        #[test]
+        fn written_times_read_back(secs in 0i64..8_000_000_000, nanos in 0u32..1_000_000_000, trim in 0u32..4) {
+            let nanos = nanos - nanos % 10u32.pow(3 * trim);
+            let t = DateTime::<Utc>::from_timestamp(secs, nanos).unwrap();
+            let json = serde_json::to_string(&t).unwrap();
+            let text: String = serde_json::from_str(&json).unwrap();
+            proptest::prop_assert_eq!(utc_stamp(text.as_bytes()), Some(t), "{}", json);
+        }
     }
 
     #[test]
