@@ -129,7 +129,26 @@ pub fn audit(
     options: RuleOptions,
     copy: impl Write,
 ) -> std::io::Result<Outcome> {
-    audit_in_blocks(reader, filter, options, copy, BLOCK, pipeline::parsers())
+    audit_reporting(reader, filter, options, copy, &mut |_| {})
+}
+
+/// [`audit`], calling `progress` with the number of lines read so far after
+/// each batch of lines (about a megabyte) is judged.
+pub fn audit_reporting(
+    reader: impl Read + Send,
+    filter: &Filter,
+    options: RuleOptions,
+    copy: impl Write,
+    progress: &mut dyn FnMut(u64),
+) -> std::io::Result<Outcome> {
+    audit_in_blocks(
+        reader,
+        filter,
+        options,
+        copy,
+        (BLOCK, pipeline::parsers()),
+        progress,
+    )
 }
 
 fn audit_in_blocks(
@@ -137,8 +156,8 @@ fn audit_in_blocks(
     filter: &Filter,
     options: RuleOptions,
     copy: impl Write,
-    block_size: usize,
-    parsers: usize,
+    (block_size, parsers): (usize, usize),
+    progress: &mut dyn FnMut(u64),
 ) -> std::io::Result<Outcome> {
     let mut judge = Judge::new(filter, options, copy);
     let mut number = 0u64;
@@ -151,6 +170,7 @@ fn audit_in_blocks(
                     Err(line) => judge.line(number, raw, line),
                 }
             })?;
+            progress(number);
         }
         Ok::<_, std::io::Error>(())
     })?;
@@ -563,8 +583,8 @@ mod tests {
             &Filter::default(),
             RuleOptions::default(),
             &mut copy,
-            block,
-            parsers,
+            (block, parsers),
+            &mut |_| {},
         )
         .unwrap();
         (o, copy)
@@ -625,6 +645,25 @@ mod tests {
         }
     }
 
+    /// Progress is told after each batch, in order, up to the last line.
+    #[test]
+    fn progress_counts_up_to_every_line() {
+        let text = journal().repeat(30);
+        let mut told = Vec::new();
+        let o = audit_in_blocks(
+            text.as_bytes(),
+            &Filter::default(),
+            RuleOptions::default(),
+            std::io::sink(),
+            (10_000, 2),
+            &mut |n| told.push(n),
+        )
+        .unwrap();
+        assert!(told.len() > 10, "{told:?}");
+        assert!(told.windows(2).all(|w| w[0] < w[1]), "{told:?}");
+        assert_eq!(told.last(), Some(&o.lines));
+    }
+
     /// A copy that fails part way (a full disk) ends the audit with that
     /// error, and the reading and parsing threads stop with it.
     #[test]
@@ -649,8 +688,8 @@ mod tests {
                 &Filter::default(),
                 RuleOptions::default(),
                 Full(20_000),
-                4096,
-                parsers,
+                (4096, parsers),
+                &mut |_| {},
             )
             .unwrap_err();
             assert_eq!(err.to_string(), "No space left on device");
@@ -678,8 +717,8 @@ mod tests {
                 &Filter::default(),
                 RuleOptions::default(),
                 std::io::sink(),
-                block,
-                2,
+                (block, 2),
+                &mut |_| {},
             )
             .unwrap_err();
             assert_eq!(err.to_string(), "disk gone");

@@ -14,6 +14,51 @@ use crate::evidence::{Latest, RunFolder};
 use crate::rules::{ReturnUrl, RuleOptions};
 use crate::Error;
 
+/// Lines read so far, on stderr every [`Progress::EVERY`] while a long
+/// journal is audited; nothing for one audited sooner.
+struct Progress {
+    started: std::time::Instant,
+    last: std::time::Instant,
+    size: u64,
+    shown: bool,
+}
+
+impl Progress {
+    const EVERY: Duration = Duration::from_secs(2);
+
+    fn new(size: u64) -> Progress {
+        let now = std::time::Instant::now();
+        Progress {
+            started: now,
+            last: now,
+            size,
+            shown: false,
+        }
+    }
+
+    fn lines(&mut self, lines: u64) {
+        if self.last.elapsed() < Self::EVERY {
+            return;
+        }
+        self.last = std::time::Instant::now();
+        self.shown = true;
+        crate::output::diag(&format!(
+            "audit: {lines} line(s) judged in {:.0} s (the journal is {:.0} MB)",
+            self.started.elapsed().as_secs_f64(),
+            self.size as f64 / 1e6
+        ));
+    }
+
+    fn finish(&self) {
+        if self.shown {
+            crate::output::diag(&format!(
+                "audit: read to the end in {:.1} s",
+                self.started.elapsed().as_secs_f64()
+            ));
+        }
+    }
+}
+
 /// How many returnUrls `--check-return-url` opens.
 const RETURN_URLS_CHECKED: usize = 5;
 
@@ -60,9 +105,18 @@ pub async fn run_async(args: &AuditArgs, out: &mut dyn Write) -> Result<(), Erro
                 "cannot open the journal `{}` (hint: the file `vipps-golive simulator --journal FILE` wrote)",
                 path.display()
             )))?;
+            let size = file.metadata().map(|m| m.len()).unwrap_or(0);
             let reader = BufReader::with_capacity(1 << 20, file);
-            let outcome = audit::audit(reader, &filter, RuleOptions::default(), copy)
-                .map_err(io(format!("cannot read the journal `{}`", path.display())))?;
+            let mut progress = Progress::new(size);
+            let outcome = audit::audit_reporting(
+                reader,
+                &filter,
+                RuleOptions::default(),
+                copy,
+                &mut |lines| progress.lines(lines),
+            )
+            .map_err(io(format!("cannot read the journal `{}`", path.display())))?;
+            progress.finish();
             let source = Source {
                 kind: "journal",
                 location: path.display().to_string(),
