@@ -623,25 +623,14 @@ mod tests {
             .flat_map(|b| [(b, 1), (b, 2), (b, 3)])
         {
             let (o, copy) = outcome(block, parsers);
-            assert_eq!(o.lines, whole.lines, "block {block}, {parsers} parsers");
-            assert_eq!(o.judged, whole.judged, "block {block}, {parsers} parsers");
-            assert_eq!(
-                o.bad_lines, whole.bad_lines,
-                "block {block}, {parsers} parsers"
-            );
-            assert_eq!(
-                o.other_kinds, whole.other_kinds,
-                "block {block}, {parsers} parsers"
-            );
-            assert_eq!(
-                o.findings, whole.findings,
-                "block {block}, {parsers} parsers"
-            );
-            assert_eq!(
-                o.exchanges, whole.exchanges,
-                "block {block}, {parsers} parsers"
-            );
-            assert_eq!(copy, whole_copy, "block {block}, {parsers} parsers");
+            let at = format!("block {block}, {parsers} parsers");
+            assert_eq!(o.lines, whole.lines, "{at}");
+            assert_eq!(o.judged, whole.judged, "{at}");
+            assert_eq!(o.bad_lines, whole.bad_lines, "{at}");
+            assert_eq!(o.other_kinds, whole.other_kinds, "{at}");
+            assert_eq!(o.findings, whole.findings, "{at}");
+            assert_eq!(o.exchanges, whole.exchanges, "{at}");
+            assert_eq!(copy, whole_copy, "{at}");
         }
     }
 

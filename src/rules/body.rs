@@ -201,6 +201,16 @@ impl<'a> Body<'a> {
 /// each gives `$none` (the value has none of the fields looked for).
 macro_rules! scalars_give {
     ($t:ty, $none:expr) => {
+        fn visit_str<E>(self, _: &str) -> Result<$t, E> {
+            Ok($none)
+        }
+        non_strings_give!($t, $none);
+    };
+}
+
+/// The visitor methods for a JSON boolean, number or null: each gives `$none`.
+macro_rules! non_strings_give {
+    ($t:ty, $none:expr) => {
         fn visit_bool<E>(self, _: bool) -> Result<$t, E> {
             Ok($none)
         }
@@ -211,9 +221,6 @@ macro_rules! scalars_give {
             Ok($none)
         }
         fn visit_f64<E>(self, _: f64) -> Result<$t, E> {
-            Ok($none)
-        }
-        fn visit_str<E>(self, _: &str) -> Result<$t, E> {
             Ok($none)
         }
         fn visit_unit<E>(self) -> Result<$t, E> {
@@ -354,24 +361,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for Str<'a> {
             fn visit_string<E>(self, v: String) -> Result<Str<'a>, E> {
                 Ok(Str(Some(Cow::Owned(v))))
             }
-            fn visit_bool<E>(self, _: bool) -> Result<Str<'a>, E> {
-                Ok(Str(None))
-            }
-            fn visit_i64<E>(self, _: i64) -> Result<Str<'a>, E> {
-                Ok(Str(None))
-            }
-            fn visit_u64<E>(self, _: u64) -> Result<Str<'a>, E> {
-                Ok(Str(None))
-            }
-            fn visit_f64<E>(self, _: f64) -> Result<Str<'a>, E> {
-                Ok(Str(None))
-            }
-            fn visit_unit<E>(self) -> Result<Str<'a>, E> {
-                Ok(Str(None))
-            }
-            fn visit_none<E>(self) -> Result<Str<'a>, E> {
-                Ok(Str(None))
-            }
+            non_strings_give!(Str<'a>, Str(None));
             fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Str<'a>, A::Error> {
                 skip_seq(seq)?;
                 Ok(Str(None))
