@@ -634,6 +634,44 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(96))]
+        /// Whatever bytes are changed, added or taken out, the audit judges
+        /// exactly the lines that parse as whole exchanges, as `run`'s path
+        /// judges them, and never panics.
+        #[test]
+        fn a_damaged_journal_is_judged_as_whole_exchanges_are(
+            edits in proptest::collection::vec((0usize..1_000_000, 0u8..3, proptest::prelude::any::<u8>()), 1..40),
+            block in 1usize..5000,
+        ) {
+            let mut bytes = journal().into_bytes();
+            for (at, kind, byte) in edits {
+                let at = at % (bytes.len() + 1);
+                match kind {
+                    0 if at < bytes.len() => bytes[at] = byte,
+                    1 => bytes.insert(at, byte),
+                    _ if at < bytes.len() => { bytes.remove(at); }
+                    _ => {}
+                }
+            }
+            let mut copy = Vec::new();
+            let o = audit_in_blocks(&bytes[..], &Filter::default(), RuleOptions::default(), &mut copy, (block, 2), &mut |_| {}).unwrap();
+            let exchanges: Vec<Exchange> = bytes
+                .split(|b| *b == b'\n')
+                .filter_map(|l| serde_json::from_slice::<Exchange>(l.trim_ascii()).ok())
+                .filter(|e| e.schema_version <= SCHEMA_VERSION)
+                .collect();
+            let mut rules = RuleSet::new(RuleOptions { audit: true, ..RuleOptions::default() });
+            exchanges.iter().for_each(|e| rules.observe(e));
+            let (findings, observed) = rules.finish_with_observed();
+            proptest::prop_assert_eq!(o.judged as usize, exchanges.len());
+            proptest::prop_assert_eq!(&o.findings, &findings);
+            proptest::prop_assert_eq!(&o.observed, &observed);
+            proptest::prop_assert_eq!(&o.exchanges, &exchanges);
+            proptest::prop_assert_eq!(copy.iter().filter(|b| **b == b'\n').count(), exchanges.len());
+        }
+    }
+
     /// Progress is told after each batch, in order, up to the last line.
     #[test]
     fn progress_counts_up_to_every_line() {
