@@ -1,6 +1,6 @@
 //! `audit`: judges a shop's recorded traffic against the checklist rules.
 //!
-//! The journal is read as a stream, one line at a time, and each exchange is
+//! The journal is read as a stream, in batches of lines, and each exchange is
 //! handed to the [`crate::rules::RuleSet`] and dropped: memory stays bounded
 //! by what the rules keep per payment, whatever the journal's length. A line
 //! that is not an exchange is reported with its number and skipped; lines of
@@ -118,8 +118,8 @@ fn parse(line: &[u8], complete: bool) -> Line {
 /// reading or copying fails.
 ///
 /// The input is read in batches of whole lines on a thread of its own, the
-/// batches are parsed on two more, and each line is judged here, in journal
-/// order, and dropped (see [`pipeline`]). A line is read borrowed
+/// batches are parsed on others (one per spare core), and each line is
+/// judged here, in journal order, and dropped (see [`pipeline`]). A line is read borrowed
 /// ([`LineRef`]), with only the body fields the rules need ([`Body`]); a
 /// line that way refuses takes the slow way (an owned [`Exchange`]), which
 /// also names what is wrong with it. Measured in docs/audit.md.
