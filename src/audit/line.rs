@@ -1,5 +1,6 @@
 //! A journal line read without copying: the exchange's strings borrowed from
-//! the line, its bodies left as JSON text for [`Body::of_json`].
+//! the line, the request body left as JSON text and the response body read
+//! straight into the fields the rules need (see [`Body`]).
 //!
 //! This is `audit`'s fast way through a long journal (building an owned
 //! [`Exchange`] with `serde_json::Value` bodies for every line cost most of
