@@ -1,7 +1,7 @@
 //! Every error shape the APIs send becomes one typed `ApiError` that keeps
 //! what was said and explains it; force approve never leaves for production.
 
-mod client_support;
+use crate::client_support;
 
 use client_support::*;
 use serde_json::json;

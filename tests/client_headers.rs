@@ -2,7 +2,7 @@
 //! every endpoint is reached with the right method, path and body; nothing
 //! secret reaches the logs.
 
-mod client_support;
+use crate::client_support;
 
 use client_support::*;
 use serde_json::json;

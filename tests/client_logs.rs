@@ -2,7 +2,7 @@
 //! never a secret. (Its own test binary: a scoped tracing subscriber must not
 //! race with other tests' callsites.)
 
-mod client_support;
+use crate::client_support;
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};

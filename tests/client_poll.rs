@@ -1,7 +1,7 @@
 //! The poller follows the guideline on the virtual clock: first GET after
 //! 5 s, then every 2 s, until a final state or the timeout.
 
-mod client_support;
+use crate::client_support;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -1,7 +1,7 @@
 //! Retries: transient failures are retried with the same Idempotency-Key,
 //! bounded, honouring Retry-After on the virtual clock; other 4xx never are.
 
-mod client_support;
+use crate::client_support;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;

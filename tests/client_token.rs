@@ -1,6 +1,6 @@
 //! The access token is fetched once, reused, and renewed before it expires.
 
-mod client_support;
+use crate::client_support;
 
 use std::time::Duration;
 

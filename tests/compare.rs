@@ -13,7 +13,7 @@ use vipps_golive::compare::{Class, Comparison, DiffKind};
 use vipps_golive::simulator::units::Capabilities;
 use vipps_golive::simulator::{serve, SimConfig, Simulator};
 
-mod targets_support;
+use crate::targets_support;
 use targets_support::doctored_target;
 
 const PUSH: &str = "The shop creates a payment with the PUSH_MESSAGE user flow";

@@ -1,7 +1,7 @@
 //! The `/__sim/` control API: people, clock, reset, journal, faults
 //! (issue 3 points 5, 6, 10).
 
-mod common;
+use crate::common;
 
 use std::time::Instant;
 

@@ -1,6 +1,6 @@
 //! Every ePayment operation and userFlow (behaviour.md §3; issue 3 points 1, 3, 7).
 
-mod common;
+use crate::common;
 
 use common::*;
 use reqwest::Method;

@@ -1,7 +1,7 @@
 //! Idempotency per behaviour.md §6 (issue 3 point 4). The event log is the
 //! witness that a replay had no second effect.
 
-mod common;
+use crate::common;
 
 use common::*;
 use reqwest::Method;

@@ -1,7 +1,7 @@
 //! The WEB_REDIRECT landing page, used the way a browser with scripts off
 //! uses it: GET the page, submit its form, follow the 303 (issue 3 point 7).
 
-mod common;
+use crate::common;
 
 use common::*;
 use reqwest::Method;

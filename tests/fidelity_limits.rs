@@ -1,7 +1,7 @@
 //! Rate limits (behaviour.md §8; issue 3 point 9) and concurrency on one
 //! payment (issue 3 point 12).
 
-mod common;
+use crate::common;
 
 use common::*;
 use futures_like::join_all;

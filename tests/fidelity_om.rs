@@ -1,7 +1,7 @@
 //! Order Management: images, categories (upsert), receipts (once), get,
 //! `paymentType` in any case (behaviour.md §10; issue 3 point 1).
 
-mod common;
+use crate::common;
 
 use base64::Engine as _;
 use common::*;

@@ -2,7 +2,7 @@
 //! documented choices of docs/fidelity.md. Every test starts its own
 //! in-process simulator and speaks HTTP to it with hand-written JSON.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

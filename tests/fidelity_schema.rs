@@ -5,7 +5,7 @@
 //! Every other fidelity test validates its responses too (common::Sim::send);
 //! this file proves the validator is not vacuous and prints the tally.
 
-mod common;
+use crate::common;
 
 use common::schema::{self, Lookup};
 use common::*;

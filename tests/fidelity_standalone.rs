@@ -1,7 +1,7 @@
 //! The same wire through the standalone hyper adapter (`simulator::serve`),
 //! which shops keep running all day: core flow, body limit, control.
 
-mod common;
+use crate::common;
 
 use std::net::SocketAddr;
 

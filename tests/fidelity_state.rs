@@ -1,7 +1,7 @@
 //! State machine, aggregates, invariant error codes and the event log
 //! (behaviour.md §3.3, §3.4–3.6, §7; issue 3 point 3).
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::{json, Value};

@@ -1,6 +1,6 @@
 //! Access Token API and authentication (behaviour.md §2, §5.2, §5.4, §11; issue 3 point 1).
 
-mod common;
+use crate::common;
 
 use common::*;
 use reqwest::Method;

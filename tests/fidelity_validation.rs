@@ -5,7 +5,7 @@
 //! extraDetails then names the field ... and carries no numeric error code"),
 //! both are accepted.
 
-mod common;
+use crate::common;
 
 use chrono::{Duration as ChronoDuration, SecondsFormat, Utc};
 use common::*;

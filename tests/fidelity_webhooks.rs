@@ -2,7 +2,7 @@
 //! on 127.0.0.1, verified with this file's own HMAC code (behaviour.md §9;
 //! issue 3 points 1 and 8).
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -14,7 +14,7 @@ use vipps_golive::simulator::{serve, SimConfig, Simulator};
 use vipps_golive::steps::target::{Decision, Person};
 use vipps_golive::steps::StepError;
 
-mod targets_support;
+use crate::targets_support;
 use targets_support::{answer_on_landing_page, custom_target};
 
 /// Approves the first payment through the landing page; at the second, the

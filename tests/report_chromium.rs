@@ -6,7 +6,7 @@
 //! With `VIPPS_GOLIVE_SCREENSHOTS=docs` the screenshots are written to
 //! `docs/report-top.png` and `docs/report-reference.png` (the README's).
 
-mod report_support;
+use crate::report_support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

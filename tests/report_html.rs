@@ -1,7 +1,7 @@
 //! The HTML report of a simulator run: shaped like the checklist, every
 //! reference in it, self-contained, and no secret.
 
-mod report_support;
+use crate::report_support;
 
 use vipps_golive::checklist::ITEMS;
 use vipps_golive::evidence::model::{InterruptedAttempt, Verdict};

@@ -2,7 +2,7 @@
 //! added file and a removed file; the Ed25519 signature fails on a wrong key
 //! and on an edited manifest. Through the library and through the binary.
 
-mod report_support;
+use crate::report_support;
 
 use std::path::Path;
 use std::process::{Command, Output};

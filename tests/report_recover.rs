@@ -2,7 +2,7 @@
 //! --from-journal DIR` renders what a run stopped halfway recorded, marked
 //! INCOMPLETE; a newer evidence schema is refused with a clear message.
 
-mod report_support;
+use crate::report_support;
 
 use std::io::Write as _;
 use std::process::{Command, Output};

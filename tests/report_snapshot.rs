@@ -6,7 +6,7 @@
 //! `cargo insta review`) after a deliberate change, and document it in
 //! `docs/evidence-schema.md`.
 
-mod report_support;
+use crate::report_support;
 
 use regex::Regex;
 use serde_json::Value;

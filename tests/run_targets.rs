@@ -13,7 +13,7 @@ use vipps_golive::simulator::{serve, SimConfig, Simulator};
 use vipps_golive::steps::target::{Decision, Person};
 use vipps_golive::steps::StepError;
 
-mod targets_support;
+use crate::targets_support;
 use targets_support::{answer_on_landing_page, custom_target, doctored_target, sim_credentials};
 
 fn options(base: &str, out: &std::path::Path) -> RunOptions {

@@ -4,7 +4,7 @@
 //! normalizing the volatile values (trace ids, pspReferences, timestamps,
 //! tokens, ids, the base URL).
 
-mod sim_support;
+use crate::sim_support;
 
 use serde_json::{json, Value};
 use sim_support::{client, Adapter};

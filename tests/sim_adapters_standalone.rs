@@ -1,7 +1,7 @@
 //! The standalone hyper server: body limit, graceful shutdown, many clients,
 //! and the `simulator` command's refusal of a port in use.
 
-mod sim_support;
+use crate::sim_support;
 
 use std::time::Duration;
 

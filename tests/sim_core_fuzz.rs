@@ -1,6 +1,6 @@
 //! No input makes the simulator core panic or answer 5xx.
 
-mod sim_core_support;
+use crate::sim_core_support;
 
 use proptest::prelude::*;
 use serde_json::Value;

@@ -1,6 +1,6 @@
 //! Idempotency (behaviour.md §6).
 
-mod sim_core_support;
+use crate::sim_core_support;
 
 use sim_core_support::*;
 

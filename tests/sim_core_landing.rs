@@ -1,6 +1,6 @@
 //! The landing page and QR images (issue 3 point 7).
 
-mod sim_core_support;
+use crate::sim_core_support;
 
 use serde_json::json;
 use sim_core_support::*;

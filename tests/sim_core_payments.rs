@@ -1,6 +1,6 @@
 //! ePayment operations, state machine and money (behaviour.md §3, §7).
 
-mod sim_core_support;
+use crate::sim_core_support;
 
 use serde_json::json;
 use sim_core_support::*;

@@ -1,6 +1,6 @@
 //! Rate limits (behaviour.md §8): on by default, counted on the virtual clock.
 
-mod sim_core_support;
+use crate::sim_core_support;
 
 use sim_core_support::*;
 use vipps_golive::simulator::SimConfig;

@@ -1,6 +1,6 @@
 //! The virtual clock, expiry and the `/__sim/` control hooks (behaviour.md §8, §14).
 
-mod sim_core_support;
+use crate::sim_core_support;
 
 use serde_json::json;
 use sim_core_support::*;

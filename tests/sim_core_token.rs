@@ -1,6 +1,6 @@
 //! Access tokens and authentication (behaviour.md §2.1, §5.4, §11).
 
-mod sim_core_support;
+use crate::sim_core_support;
 
 use sim_core_support::*;
 use vipps_golive::simulator::token::peek_claims;

@@ -1,6 +1,6 @@
 //! Validation through the routes (behaviour.md §4, §5, §11): Problem bodies naming the field.
 
-mod sim_core_support;
+use crate::sim_core_support;
 
 use serde_json::{json, Value};
 use sim_core_support::*;

@@ -2,7 +2,7 @@
 //! through the API, faults on real operations, Order Management and the
 //! Webhooks API behind authentication, many concurrent shops.
 
-mod sim_support;
+use crate::sim_support;
 
 use std::time::Duration;
 

@@ -1,6 +1,6 @@
 //! Faults and the journal, over HTTP, through both adapters.
 
-mod sim_support;
+use crate::sim_support;
 
 use std::time::{Duration, Instant};
 

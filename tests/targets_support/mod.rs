@@ -2,7 +2,7 @@
 //! embedded simulator (`run_targets`, `compare`, `production_interrupt`):
 //! the simulator's demo credentials, a `--base-url` configuration, a target
 //! whose answers are doctored, and a person who answers on the landing page.
-#![allow(dead_code)] // each test binary uses a part
+#![allow(dead_code)] // each test file uses a part
 
 use std::sync::Arc;
 
