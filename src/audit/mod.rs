@@ -87,7 +87,10 @@ enum Line {
     Blank,
 }
 
-fn parse(line: &[u8], complete: bool) -> Line {
+/// Reads one line of the journal, with its newline if it had one: a line
+/// without one is the last, and a bad one is said to be cut short.
+fn parse(line: &[u8]) -> Line {
+    let complete = line.last() == Some(&b'\n');
     let text = line.trim_ascii();
     if text.is_empty() {
         return Line::Blank;

@@ -106,7 +106,7 @@ impl Batch {
             let raw = &bytes[start..end];
             let what = match batch.pack(raw) {
                 Some(p) => What::Exchange(p),
-                None => What::Other(parse(raw, raw.last() == Some(&b'\n'))),
+                None => What::Other(parse(raw)),
             };
             batch.lines.push(Parsed {
                 line: start..end,
@@ -219,7 +219,7 @@ impl Batch {
             pairs.clear();
             match batch.rebuild(raw, &p, &mut pairs) {
                 Some((meta, body)) => each(raw, Ok((meta, &body)))?,
-                None => each(raw, Err(parse(raw, raw.last() == Some(&b'\n'))))?,
+                None => each(raw, Err(parse(raw)))?,
             }
         }
         Ok(())
