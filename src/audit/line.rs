@@ -59,12 +59,7 @@ pub struct LineRef<'a> {
 impl<'a> LineRef<'a> {
     /// Reads one line (without its newline); `None` when it is not an
     /// exchange this way (the caller then takes the slow way).
-    pub fn parse(line: &'a [u8]) -> Option<LineRef<'a>> {
-        LineRef::parse_str(std::str::from_utf8(line).ok()?)
-    }
-
-    /// [`LineRef::parse`] of a line already known to be UTF-8.
-    pub fn parse_str(line: &'a str) -> Option<LineRef<'a>> {
+    pub fn parse(line: &'a str) -> Option<LineRef<'a>> {
         serde_json::from_str(line).ok()
     }
 
@@ -262,14 +257,14 @@ mod tests {
         for v in variants {
             let text = v.to_string();
             let owned = serde_json::from_str::<Exchange>(&text).is_ok();
-            let borrowed = LineRef::parse(text.as_bytes()).is_some();
+            let borrowed = LineRef::parse(&text).is_some();
             assert_eq!(owned, borrowed, "{text}");
         }
         // As an array, by position, neither takes it.
         let text = r#"[1,"e1","2026-01-01T00:00:00Z",3,"GET","/x",[],null,200,[],null,null,1,null,[],null]"#;
         assert_eq!(
             serde_json::from_str::<Exchange>(text).is_ok(),
-            LineRef::parse(text.as_bytes()).is_some()
+            LineRef::parse(text).is_some()
         );
     }
 
@@ -315,13 +310,13 @@ mod tests {
     #[test]
     fn strings_are_borrowed_unless_escaped() {
         let text = exchange_line().to_string();
-        let line = LineRef::parse(text.as_bytes()).unwrap();
+        let line = LineRef::parse(&text).unwrap();
         assert!(matches!(line.id.0, Cow::Borrowed("e1")));
         let meta = line.meta();
         assert_eq!(meta.headers.get("merchant-serial-number"), Some("123456"));
         assert_eq!(meta.headers.get("X"), Some("a\"b"));
         assert_eq!(line.request_body.get(), r#"{"reference":"acme-1"}"#);
-        let mut line = LineRef::parse(text.as_bytes()).unwrap();
+        let mut line = LineRef::parse(&text).unwrap();
         let response = std::mem::take(&mut line.response_body);
         let body = crate::rules::Body::of_request_json(line.request_body.get(), response);
         assert_eq!(body.reference.as_deref(), Some("acme-1"));

@@ -124,7 +124,7 @@ impl Batch {
         // judging side finds them in the same bytes.
         let text = std::str::from_utf8(raw).ok()?;
         let mut line =
-            LineRef::parse_str(text.trim_ascii()).filter(|l| l.schema_version <= SCHEMA_VERSION)?;
+            LineRef::parse(text.trim_ascii()).filter(|l| l.schema_version <= SCHEMA_VERSION)?;
         let response = std::mem::take(&mut line.response_body);
         let body = Body::of_request_json(line.request_body.get(), response);
         let meta = line.meta();
