@@ -159,25 +159,23 @@ impl<'a> Body<'a> {
     fn owned_parse(request: &str, response: &str) -> Body<'static> {
         let request: Value = serde_json::from_str(request).unwrap_or(Value::Null);
         let response: Value = serde_json::from_str(response).unwrap_or(Value::Null);
-        let b = Body::of_parsed(&request, &response);
+        Body::of_parsed(&request, &response).into_owned()
+    }
+
+    /// The same fields, with every string copied out of what it borrowed from.
+    fn into_owned(self) -> Body<'static> {
         let own = |c: Option<Cow<'_, str>>| c.map(|s| Cow::Owned(s.into_owned()));
         Body {
-            reference: own(b.reference),
-            amount: b.amount,
-            modification: b.modification,
-            return_url: own(b.return_url),
-            url: own(b.url),
-            request_key: 0,
-            state: own(b.state),
-            authorized: b.authorized,
-            captured: b.captured,
-            refunded: b.refunded,
-            cancelled: b.cancelled,
-            events: b
+            reference: own(self.reference),
+            return_url: own(self.return_url),
+            url: own(self.url),
+            state: own(self.state),
+            events: self
                 .events
                 .into_iter()
                 .map(|s| Cow::Owned(s.into_owned()))
                 .collect(),
+            ..self
         }
     }
 }
@@ -498,19 +496,7 @@ mod tests {
             ..Body::of_values(&rq, &rs)
         };
         let fast = of_json(request, response);
-        let own = |b: Body<'_>| Body {
-            reference: b.reference.map(|c| Cow::Owned(c.into_owned())),
-            return_url: b.return_url.map(|c| Cow::Owned(c.into_owned())),
-            url: b.url.map(|c| Cow::Owned(c.into_owned())),
-            state: b.state.map(|c| Cow::Owned(c.into_owned())),
-            events: b
-                .events
-                .into_iter()
-                .map(|c| Cow::Owned(c.into_owned()))
-                .collect(),
-            ..b
-        };
-        (own(slow), own(fast))
+        (slow.into_owned(), fast.into_owned())
     }
 
     #[test]
