@@ -355,30 +355,31 @@ pub enum HeaderList<'a> {
 }
 
 impl<'a> HeaderList<'a> {
+    /// The values of every header `name` (case-insensitive), in the order sent.
+    fn values<'n>(self, name: &'n str) -> impl Iterator<Item = &'a str> + 'n
+    where
+        'a: 'n,
+    {
+        let (owned, borrowed) = match self {
+            HeaderList::Owned(h) => (h, &[][..]),
+            HeaderList::Borrowed(h) => (&[][..], h),
+        };
+        let owned = owned.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+        let borrowed = borrowed.iter().map(|(k, v)| (k.as_ref(), v.as_ref()));
+        owned
+            .chain(borrowed)
+            .filter(move |(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v)
+    }
+
     /// A header by name (case-insensitive); the first one sent.
     pub fn get(self, name: &str) -> Option<&'a str> {
-        match self {
-            HeaderList::Owned(h) => h
-                .iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case(name))
-                .map(|(_, v)| v.as_str()),
-            HeaderList::Borrowed(h) => h
-                .iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case(name))
-                .map(|(_, v)| v.as_ref()),
-        }
+        self.values(name).next()
     }
 
     /// Whether any header `name` (case-insensitive) has exactly `value`.
     pub fn has(self, name: &str, value: &str) -> bool {
-        match self {
-            HeaderList::Owned(h) => h
-                .iter()
-                .any(|(k, v)| k.eq_ignore_ascii_case(name) && v == value),
-            HeaderList::Borrowed(h) => h
-                .iter()
-                .any(|(k, v)| k.eq_ignore_ascii_case(name) && v == value),
-        }
+        self.values(name).any(|v| v == value)
     }
 }
 
