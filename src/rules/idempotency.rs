@@ -86,7 +86,7 @@ impl Idempotency {
             return;
         }
         let key = view.header("Idempotency-Key");
-        let Some(problem) = self.judge(key, operation(view), view.status()) else {
+        let Some(problem) = self.judge(key, operation(view), view.status) else {
             return;
         };
         let (rule, what, advice) = match problem {

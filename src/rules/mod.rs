@@ -427,6 +427,7 @@ pub struct View<'a> {
     pub msn: Option<&'a str>,
     /// The payment reference: from the path, or the create body.
     pub reference: Option<&'a str>,
+    /// The response's status, when an answer came.
     pub status: Option<u16>,
     pub headers: HeaderList<'a>,
     pub body: &'a Body<'a>,
@@ -482,11 +483,6 @@ impl<'a> View<'a> {
     /// A request header by name (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&'a str> {
         self.headers.get(name)
-    }
-
-    /// The request's status, when an answer came.
-    pub fn status(&self) -> Option<u16> {
-        self.status
     }
 
     /// Answered 2xx.

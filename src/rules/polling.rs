@@ -59,7 +59,7 @@ pub struct Polling {
 
 impl Polling {
     pub fn observe(&mut self, view: &View<'_>, options: &RuleOptions, sink: &mut Sink) {
-        if view.status() == Some(429) {
+        if view.status == Some(429) {
             sink.raise("PF-POLLING", "polling.rate-limited", Severity::Fail, Some(view), || {
                 (
                     format!("{} was answered 429 Too Many Requests", view.describe()),
@@ -71,7 +71,7 @@ impl Polling {
             return;
         };
         match view.op {
-            Op::Create if view.status() == Some(201) => {
+            Op::Create if view.status == Some(201) => {
                 self.payments.insert(
                     key,
                     Payment {

@@ -86,7 +86,7 @@ impl References {
                 });
             }
             None => {
-                if view.status() == Some(201) {
+                if view.status == Some(201) {
                     self.created.insert(key, (idem, body));
                 }
             }
