@@ -477,7 +477,13 @@ async fn proxy_latency(n: usize) {
     )
     .await
     .expect("bind upstream");
-    let url = proxy::check_upstream(upstream.base_url(), false).expect("upstream");
+    let url = vipps_golive::config::guard_url(
+        "--proxy",
+        upstream.base_url(),
+        vipps_golive::config::UrlRole::ProxyUpstream,
+    )
+    .expect("upstream")
+    .url;
     let px = serve::bind_with(
         Simulator::new(SimConfig::default()),
         "127.0.0.1:0".parse().expect("addr"),

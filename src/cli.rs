@@ -334,30 +334,28 @@ pub struct SimulatorArgs {
 
     /// Recording proxy: forward every request (except /__sim/) to this upstream,
     /// e.g. https://apitest.vipps.no, and journal both sides (with --journal).
-    #[arg(long, value_name = "URL")]
+    /// A Vipps production host is refused here in any spelling: see --env.
+    #[arg(long, value_name = "URL", conflicts_with = "env")]
     pub proxy: Option<String>,
 
-    /// Allow a production upstream for --proxy (real money moves).
-    #[arg(long, requires = "proxy")]
+    /// Recording proxy to a Vipps environment: `test` is the same as
+    /// `--proxy https://apitest.vipps.no`; `production` is the only way to
+    /// record traffic to production, and needs --allow-real-money.
+    #[arg(long = "env", value_enum, value_name = "ENV")]
+    pub env: Option<ProxyEnv>,
+
+    /// With --env production: real money moves through the proxy.
+    #[arg(long, requires = "env")]
     pub allow_real_money: bool,
 }
 
-impl SimulatorArgs {
-    /// The server's plain configuration (the server never sees clap types).
-    pub fn serve_config(&self) -> crate::simulator::serve::ServeConfig {
-        crate::simulator::serve::ServeConfig {
-            host: self.host.clone(),
-            port: self.port,
-            journal: self.journal.clone(),
-            control: self.control,
-            rate_limits: !self.no_rate_limits,
-            units: self.units.clone(),
-            processing: std::time::Duration::from_millis(self.processing_ms),
-            proxy: self.proxy.clone(),
-            allow_real_money: self.allow_real_money,
-            proxy_timeout: crate::simulator::proxy::DEFAULT_TIMEOUT,
-        }
-    }
+/// The Vipps environment `simulator --env` records traffic to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProxyEnv {
+    /// https://apitest.vipps.no
+    Test,
+    /// https://api.vipps.no (real money: needs --allow-real-money)
+    Production,
 }
 
 #[derive(Debug, Clone, Args)]

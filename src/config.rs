@@ -18,10 +18,7 @@ use url::Url;
 use crate::cli::{EnvName, TargetArgs};
 use crate::secret::Secret;
 
-/// Base URL of the Vipps test environment.
-pub const TEST_BASE_URL: &str = "https://apitest.vipps.no";
-/// Base URL of Vipps production.
-pub const PRODUCTION_BASE_URL: &str = "https://api.vipps.no";
+pub use crate::domain::host::{HostClass, PRODUCTION_BASE_URL, TEST_BASE_URL};
 
 /// What the harness talks to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -544,144 +541,154 @@ fn resolve_target(
         ));
     }
     match classify_base_url(raw) {
-        Ok(Classified::Production) => (Some(Target::Production), Source::Flag("--base-url")),
         Ok(Classified::Test) => (Some(Target::Test), Source::Flag("--base-url")),
         Ok(Classified::Custom(url)) => (Some(Target::Custom(url)), Source::Flag("--base-url")),
         Err(why) => {
-            problems.push(format!("--base-url {why}"));
+            problems.push(why);
             (None, Source::Flag("--base-url"))
         }
     }
 }
 
-/// Hosts of the Vipps production APIs (behaviour.md §1), normalised.
-///
-/// A base URL naming one of these, however it is spelled, is production and
-/// gets every production safeguard. OPEN: behaviour.md names only
-/// `api.vipps.no`; an IP address of that host cannot be recognised without
-/// DNS and is treated as custom.
-pub const PRODUCTION_HOSTS: &[&str] = &["api.vipps.no"];
-
-/// Hosts of the Vipps test environment, normalised.
-pub const TEST_HOSTS: &[&str] = &["apitest.vipps.no"];
-
-/// What a base URL's host is, after normalising it.
+/// What a URL typed on the command line is for. The one guard,
+/// [`guard_url`], decides from this which hosts and schemes it may name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum HostClass {
-    /// A Vipps production API host: real money.
-    Production,
-    /// The Vipps test environment.
-    Test,
-    /// 127.0.0.0/8, ::1 or `localhost`: plain http is fine here.
-    Loopback,
-    /// Anything else.
-    Other,
+pub enum UrlRole {
+    /// `--base-url`: the API the harness's client calls with the merchant's
+    /// credentials.
+    BaseUrl,
+    /// `simulator --proxy`: where the recording proxy forwards the shop's
+    /// requests, credentials included.
+    ProxyUpstream,
+    /// `audit --simulator`: a running simulator whose journal is read.
+    Simulator,
+    /// `webhooks-check --url`: the shop's own webhook receiver.
+    WebhookReceiver,
 }
 
-/// The host of `url` as compared: lowercase, IDNA-mapped and percent-decoded
-/// (the `url` crate does these when it parses a special scheme's host) and
-/// without trailing dots (`api.vipps.no.` is the same DNS name).
-pub fn normalised_host(url: &Url) -> Option<String> {
-    let host = match url.host()? {
-        url::Host::Domain(d) => d.trim_end_matches('.').to_ascii_lowercase(),
-        url::Host::Ipv4(ip) => ip.to_string(),
-        url::Host::Ipv6(ip) => ip.to_string(),
+/// A URL the guard let through, and the class of its host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Guarded {
+    pub url: Url,
+    pub class: HostClass,
+}
+
+/// The one gate between a URL a user typed and a socket, for every command.
+///
+/// Production is reached only through `--env production`: a Vipps production
+/// host given as a URL, in any spelling (case, trailing dot, IDNA,
+/// percent-escapes, user info, port, path, surrounding space, no scheme at
+/// all), is refused whatever `role` it has. A shop's webhook receiver and a
+/// simulator are never a Vipps host at all. Plain `http://` carrying
+/// credentials (`--base-url`, `--proxy`) is accepted only for loopback. The
+/// message starts with `flag` and never quotes user info or a query.
+pub fn guard_url(flag: &str, raw: &str, role: UrlRole) -> Result<Guarded, String> {
+    let hint = "(hint: give an absolute http(s) URL such as `http://127.0.0.1:7777`)";
+    let url = match Url::parse(raw) {
+        Ok(url) if url.host_str().is_some_and(|h| !h.is_empty()) => url,
+        parsed => {
+            // `api.vipps.no` without a scheme is still production: say so,
+            // rather than only "not a URL".
+            let guess = Url::parse(&format!("https://{}", raw.trim())).ok();
+            if let Some(class) = guess
+                .as_ref()
+                .map(HostClass::of)
+                .filter(|c| refused_vipps(*c, role))
+            {
+                return Err(vipps_refusal(
+                    flag,
+                    &format!("`{}`", display_raw(raw)),
+                    class,
+                    role,
+                ));
+            }
+            let shown = format!("`{}`", display_raw(raw));
+            return Err(match parsed {
+                _ if raw.trim().is_empty() => format!("{flag} is empty {hint}"),
+                Err(e) => format!("{flag} {shown} is not a valid URL: {e} {hint}"),
+                Ok(_) => format!("{flag} {shown} has no host {hint}"),
+            });
+        }
     };
-    Some(host)
+    let shown = format!("`{}`", display_url(&url));
+    let class = HostClass::of(&url);
+    // Production first: whatever else is wrong with the URL, the user is
+    // told how production is reached deliberately.
+    if refused_vipps(class, role) {
+        return Err(vipps_refusal(flag, &shown, class, role));
+    }
+    if url.scheme() != "http" && url.scheme() != "https" {
+        return Err(format!(
+            "{flag} {shown} has scheme `{}`; only http and https are supported {hint}",
+            url.scheme()
+        ));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(format!(
+            "{flag} {shown} carries credentials in the URL {hint}"
+        ));
+    }
+    if role != UrlRole::WebhookReceiver && (url.query().is_some() || url.fragment().is_some()) {
+        return Err(format!("{flag} {shown} has a query or fragment {hint}"));
+    }
+    let carries_credentials = matches!(role, UrlRole::BaseUrl | UrlRole::ProxyUpstream);
+    if carries_credentials && url.scheme() == "http" && !class.is_loopback() {
+        let what = if class == HostClass::VippsTest {
+            " (the Vipps test environment)"
+        } else {
+            ""
+        };
+        return Err(format!(
+            "{flag} {shown} uses plain http to a host that is not loopback{what}: credentials would travel in clear (hint: use https; plain http is accepted only for 127.0.0.1, ::1 and localhost)"
+        ));
+    }
+    Ok(Guarded { url, class })
 }
 
-/// Classifies a parsed URL's host. Pure: no DNS, no socket.
-pub fn classify_host(url: &Url) -> HostClass {
-    match url.host() {
-        Some(url::Host::Ipv4(ip)) if ip.is_loopback() => return HostClass::Loopback,
-        Some(url::Host::Ipv6(ip)) if ip.is_loopback() => return HostClass::Loopback,
-        _ => {}
-    }
-    let Some(host) = normalised_host(url) else {
-        return HostClass::Other;
-    };
-    if PRODUCTION_HOSTS.contains(&host.as_str()) {
-        HostClass::Production
-    } else if TEST_HOSTS.contains(&host.as_str()) {
-        HostClass::Test
-    } else if host == "localhost" || host.ends_with(".localhost") {
-        HostClass::Loopback
-    } else {
-        HostClass::Other
+/// Production is never a URL; the test environment is neither a simulator
+/// nor a shop's receiver.
+fn refused_vipps(class: HostClass, role: UrlRole) -> bool {
+    match class {
+        HostClass::VippsProduction => true,
+        HostClass::VippsTest => matches!(role, UrlRole::Simulator | UrlRole::WebhookReceiver),
+        HostClass::Loopback | HostClass::Other => false,
     }
 }
 
-/// Domains that Vipps MobilePay owns. Any host under them other than the test
-/// environment is treated as production by every guard (a new production
-/// name, a regional API host): refusing one by mistake costs a flag, sending
-/// to one by mistake costs real money.
-pub const VIPPS_DOMAINS: &[&str] = &[
-    "vipps.no",
-    "vippsmobilepay.com",
-    "mobilepay.dk",
-    "mobilepay.fi",
-];
-
-/// True for a production API host and for any other host under a Vipps domain
-/// that is not the test environment. Pure: no DNS, no socket.
-pub fn is_production_like(url: &Url) -> bool {
-    match classify_host(url) {
-        HostClass::Production => true,
-        HostClass::Test | HostClass::Loopback => false,
-        HostClass::Other => normalised_host(url).is_some_and(|host| {
-            VIPPS_DOMAINS
-                .iter()
-                .any(|d| host == *d || host.ends_with(&format!(".{d}")))
-        }),
+fn vipps_refusal(flag: &str, shown: &str, class: HostClass, role: UrlRole) -> String {
+    match (role, class) {
+        (UrlRole::WebhookReceiver, _) => format!(
+            "{flag} {shown} is a Vipps host; a shop's webhook receiver never is (hint: give the URL of the shop's own endpoint)"
+        ),
+        (UrlRole::Simulator, HostClass::VippsTest) => format!(
+            "{flag} {shown} is the Vipps test environment, not a simulator: its journal cannot be read (hint: record the shop's traffic with `simulator --proxy {TEST_BASE_URL} --journal FILE` and audit --journal FILE)"
+        ),
+        _ => format!(
+            "{flag} {shown} is a Vipps production host; production is reached only with `--env production` (and `--allow-real-money` where money moves), never through {flag} (hint: use --env production to mean it, or --env test for the test environment)"
+        ),
     }
 }
 
 /// What a `--base-url` resolves to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Classified {
-    /// The Vipps production API.
-    Production,
-    /// The Vipps test environment.
+    /// The Vipps test environment at its own base URL.
     Test,
     /// Another target.
     Custom(Url),
 }
 
-/// Decides what a base URL points at, before anything is sent: production
-/// is recognised by its host however it is written (case, trailing dot, IDNA,
-/// percent-encoding, any scheme, port or path), and plain `http://` to a host
-/// that is not loopback is refused, since the token request would carry the
-/// client secret in clear. The error text never quotes userinfo or a query.
+/// Decides what a `--base-url` points at, before anything is sent, through
+/// [`guard_url`]: production is refused however it is written, and the test
+/// environment at its own base URL is the test target.
 pub fn classify_base_url(raw: &str) -> Result<Classified, String> {
-    let url = parse_base_url(raw)?;
-    let shown = format!("`{}`", display_url(&url));
-    let class = classify_host(&url);
-    if url.scheme() == "http" && class != HostClass::Loopback {
-        let what = match class {
-            HostClass::Production => " (the Vipps production API)",
-            HostClass::Test => " (the Vipps test environment)",
-            _ => "",
-        };
-        return Err(format!(
-            "{shown} uses plain http to a host that is not loopback{what}: credentials would travel in clear (hint: use https; plain http is accepted only for 127.0.0.1, ::1 and localhost)"
-        ));
-    }
-    let canonical = url.port().is_none() && url.path().trim_end_matches('/').is_empty();
-    match class {
-        HostClass::Production if canonical => Ok(Classified::Production),
-        // Nothing is sent anywhere the user did not mean: a production host
-        // with another port or a path is refused, not silently corrected.
-        HostClass::Production => Err(format!(
-            "{shown} names the Vipps production API host `{}` with a port or a path; production is reached only at `{PRODUCTION_BASE_URL}` (hint: use --env production)",
-            PRODUCTION_HOSTS[0]
-        )),
-        HostClass::Test if canonical => Ok(Classified::Test),
-        _ if is_production_like(&url) => Err(format!(
-            "{shown} is a Vipps host other than the test environment, so it is treated as production and refused; production is reached only at `{PRODUCTION_BASE_URL}` (hint: use --env production, or --env test for `https://{}`)",
-            TEST_HOSTS[0]
-        )),
-        _ => Ok(Classified::Custom(url)),
-    }
+    let guarded = guard_url("--base-url", raw, UrlRole::BaseUrl)?;
+    Ok(match guarded.class {
+        HostClass::VippsTest if crate::domain::host::is_canonical_base(&guarded.url) => {
+            Classified::Test
+        }
+        _ => Classified::Custom(guarded.url),
+    })
 }
 
 /// A URL as shown in messages, reports and the terminal: scheme, host, port
@@ -708,32 +715,6 @@ pub fn display_raw(raw: &str) -> String {
             }
         }
     }
-}
-
-/// Parses a base URL, explaining a refusal without echoing credentials or a query.
-fn parse_base_url(raw: &str) -> Result<Url, String> {
-    let hint = "(hint: give an absolute http(s) URL such as `http://127.0.0.1:7777`)";
-    let shown = format!("`{}`", display_raw(raw));
-    if raw.trim().is_empty() {
-        return Err(format!("is empty {hint}"));
-    }
-    let url = Url::parse(raw).map_err(|e| format!("{shown} is not a valid URL: {e} {hint}"))?;
-    if url.scheme() != "http" && url.scheme() != "https" {
-        return Err(format!(
-            "{shown} has scheme `{}`; only http and https are supported {hint}",
-            url.scheme()
-        ));
-    }
-    if url.host_str().map_or(true, str::is_empty) {
-        return Err(format!("{shown} has no host {hint}"));
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(format!("{shown} carries credentials in the URL {hint}"));
-    }
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err(format!("{shown} has a query or fragment {hint}"));
-    }
-    Ok(url)
 }
 
 /// Same scheme, host and port (a missing port is the scheme's default).
@@ -1060,4 +1041,83 @@ pub fn is_valid_msn(msn: &str) -> bool {
 /// Where the default `.env` is looked for (relative to the working directory).
 pub fn default_env_file() -> &'static Path {
     Path::new(".env")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(raw: &str, role: UrlRole) -> String {
+        guard_url("--x", raw, role).expect_err(raw)
+    }
+
+    #[test]
+    fn production_is_refused_for_every_role_in_every_spelling() {
+        for role in [
+            UrlRole::BaseUrl,
+            UrlRole::ProxyUpstream,
+            UrlRole::Simulator,
+            UrlRole::WebhookReceiver,
+        ] {
+            for raw in [
+                "https://api.vipps.no",
+                "https://API.Vipps.no./",
+                "https://api.vippsmobilepay.com",
+                "https://x.mobilepay.dk",
+                "api.vipps.no",
+                "https://u:p@api.vipps.no:8443/x?y#z",
+            ] {
+                let why = refused(raw, role);
+                assert!(why.starts_with("--x "), "{why}");
+                assert!(why.contains("Vipps"), "{raw}: {why}");
+                assert!(!why.contains("u:p"), "{why}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_test_environment_is_an_api_and_an_upstream_but_never_a_receiver() {
+        for role in [UrlRole::BaseUrl, UrlRole::ProxyUpstream] {
+            let g = guard_url("--x", "https://apitest.vipps.no", role).unwrap();
+            assert_eq!(g.class, HostClass::VippsTest);
+        }
+        assert!(
+            refused("https://apitest.vipps.no", UrlRole::WebhookReceiver).contains("Vipps host")
+        );
+        assert!(refused("https://apitest.vipps.no", UrlRole::Simulator).contains("not a simulator"));
+        // Without a scheme it is not a URL, but not a production refusal either.
+        assert!(refused("apitest.vipps.no", UrlRole::ProxyUpstream).contains("not a valid URL"));
+    }
+
+    #[test]
+    fn malformed_urls_are_refused_for_an_upstream() {
+        for raw in [
+            "ftp://apitest.vipps.no",
+            "https://apitest.vipps.no/?x=1",
+            "https://user:pw@apitest.vipps.no",
+            "",
+            "http://",
+        ] {
+            let why = refused(raw, UrlRole::ProxyUpstream);
+            assert!(why.contains("hint"), "{raw}: {why}");
+        }
+        assert!(guard_url("--x", "http://127.0.0.1:7777", UrlRole::ProxyUpstream).is_ok());
+        assert!(refused("http://sim.example", UrlRole::ProxyUpstream).contains("plain http"));
+    }
+
+    #[test]
+    fn a_receiver_may_be_plain_http_with_a_query_but_never_carry_user_info() {
+        let g = guard_url(
+            "--url",
+            "http://shop.example/hook?k=1",
+            UrlRole::WebhookReceiver,
+        )
+        .unwrap();
+        assert_eq!(g.class, HostClass::Other);
+        let why = refused("http://u:SECRET@127.0.0.1:9/x", UrlRole::WebhookReceiver);
+        assert!(
+            why.contains("credentials in the URL") && !why.contains("SECRET"),
+            "{why}"
+        );
+    }
 }

@@ -73,6 +73,7 @@ pub mod clock;
 pub mod commands;
 pub mod compare;
 pub mod config;
+pub mod domain;
 pub mod error;
 pub mod evidence;
 pub mod output;

@@ -35,7 +35,7 @@ fn main() -> ExitCode {
         Command::Checklist(args) => {
             vipps_golive::commands::checklist::run(&args, &mut std::io::stdout().lock())
         }
-        Command::Simulator(args) => vipps_golive::simulator::serve::run(&args.serve_config()),
+        Command::Simulator(args) => vipps_golive::commands::simulator::run(&args),
         Command::Audit(args) => vipps_golive::commands::audit::run(&args),
         Command::WebhooksCheck(args) => vipps_golive::commands::webhooks_check::run(&args),
         Command::Config(args) => {

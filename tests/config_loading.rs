@@ -343,11 +343,9 @@ fn a_custom_base_url_needs_credentials_and_the_real_hosts_keep_their_names() {
         base_url: Some("https://api.vipps.no/".into()),
         ..Default::default()
     };
-    let (config, _) = load_with(&prod, &Environment::from_vars(full_env())).unwrap();
-    assert!(
-        config.target.is_production(),
-        "force approve must stay refused"
-    );
+    // Production is reached only through --env production, never as a URL.
+    let err = load_with(&prod, &Environment::from_vars(full_env())).unwrap_err();
+    assert!(err.to_string().contains("--env production"), "{err}");
 }
 
 #[test]

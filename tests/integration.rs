@@ -52,6 +52,7 @@ mod fidelity_validation;
 mod fidelity_webhooks;
 mod hardening_guard;
 mod hardening_run;
+mod production_guard;
 mod production_interrupt;
 mod real_test_env;
 mod report_chromium;

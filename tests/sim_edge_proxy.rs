@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 use url::Url;
+use vipps_golive::config::{self, UrlRole};
 use vipps_golive::simulator::proxy::{self, Upstream};
 use vipps_golive::simulator::serve::{self, ServeOptions, Standalone};
 use vipps_golive::simulator::{SimConfig, Simulator};
@@ -33,7 +34,9 @@ async fn upstream_sim() -> Standalone {
 }
 
 async fn proxy_to(base: &str, timeout: Duration) -> Standalone {
-    let url = proxy::check_upstream(base, false).expect("upstream accepted");
+    let url = config::guard_url("--proxy", base, UrlRole::ProxyUpstream)
+        .expect("upstream accepted")
+        .url;
     let upstream = Upstream::new(url, timeout).expect("client");
     serve::bind_with(
         Simulator::new(SimConfig::default()),
@@ -258,11 +261,27 @@ async fn a_slow_upstream_times_out_with_a_504_problem() {
 }
 
 #[test]
-fn production_upstreams_need_allow_real_money() {
-    assert!(proxy::check_upstream("https://api.vipps.no", false).is_err());
-    assert!(proxy::check_upstream("https://api.vipps.no", true).is_ok());
-    assert!(proxy::check_upstream("https://apitest.vipps.no", false).is_ok());
-    let _ = Url::parse("https://apitest.vipps.no").expect("url");
+fn a_production_upstream_is_refused_as_a_url_in_any_spelling() {
+    for spelling in [
+        "https://api.vipps.no",
+        "https://API.VIPPS.NO.",
+        "https://api%2evipps%2eno:443/",
+        "api.vipps.no",
+    ] {
+        let why =
+            config::guard_url("--proxy", spelling, UrlRole::ProxyUpstream).expect_err(spelling);
+        assert!(why.contains("--env production"), "{spelling}: {why}");
+    }
+    let test = config::guard_url(
+        "--proxy",
+        "https://apitest.vipps.no",
+        UrlRole::ProxyUpstream,
+    )
+    .expect("the test environment is a fine upstream");
+    assert_eq!(
+        test.url,
+        Url::parse("https://apitest.vipps.no").expect("url")
+    );
 }
 
 /// The shop's request body is streamed to the upstream as it arrives: a raw

@@ -191,9 +191,9 @@ impl Inner {
         // Defence in depth: the configuration already decides this, but a
         // client built by hand (a test, a library user) must not reach
         // production without its safeguards, nor send credentials in clear.
-        let class = crate::config::classify_host(&o.base_url);
+        let class = crate::domain::host::HostClass::of(&o.base_url);
         let shown = crate::config::display_url(&o.base_url);
-        if crate::config::is_production_like(&o.base_url) && !o.production {
+        if class == crate::domain::host::HostClass::VippsProduction && !o.production {
             return Err(ApiError::InvalidInput {
                 field: "base URL",
                 reason: format!(
@@ -201,7 +201,7 @@ impl Inner {
                 ),
             });
         }
-        if o.base_url.scheme() != "https" && class != crate::config::HostClass::Loopback {
+        if o.base_url.scheme() != "https" && !class.is_loopback() {
             return Err(ApiError::InvalidInput {
                 field: "base URL",
                 reason: format!(

@@ -81,6 +81,14 @@ pub async fn run_async(args: &AuditArgs, out: &mut dyn Write) -> Result<(), Erro
         since: args.since.as_deref().map(parse_since).transpose()?,
         msn: args.msn.clone(),
     };
+    // Decided before any folder is made or socket opened.
+    let simulator = args
+        .simulator
+        .as_deref()
+        .map(|raw| crate::config::guard_url("--simulator", raw, crate::config::UrlRole::Simulator))
+        .transpose()
+        .map_err(Error::Usage)?
+        .map(|g| g.url);
     let started = Utc::now();
     let run_id = format!(
         "audit-{}-{}",
@@ -99,7 +107,7 @@ pub async fn run_async(args: &AuditArgs, out: &mut dyn Write) -> Result<(), Erro
     )))?;
     let copy = BufWriter::with_capacity(256 * 1024, copy);
 
-    let (source, mut outcome) = match (&args.journal, &args.simulator) {
+    let (source, mut outcome) = match (&args.journal, &simulator) {
         (Some(path), _) => {
             let file = std::fs::File::open(path).map_err(io(format!(
                 "cannot open the journal `{}` (hint: the file `vipps-golive simulator --journal FILE` wrote)",
@@ -125,6 +133,7 @@ pub async fn run_async(args: &AuditArgs, out: &mut dyn Write) -> Result<(), Erro
         }
         (None, Some(url)) => {
             let bytes = fetch_journal(url).await?;
+            let url = crate::config::display_url(url);
             let outcome = audit::audit(
                 std::io::Cursor::new(bytes),
                 &filter,
@@ -211,8 +220,10 @@ fn parse_since(value: &str) -> Result<DateTime<Utc>, Error> {
 }
 
 /// Reads a running simulator's journal through `GET /__sim/journal`.
-async fn fetch_journal(base: &str) -> Result<Vec<u8>, Error> {
-    let url = format!("{}/__sim/journal", base.trim_end_matches('/'));
+async fn fetch_journal(base: &url::Url) -> Result<Vec<u8>, Error> {
+    let shown = crate::config::display_url(base);
+    let url = format!("{}/__sim/journal", base.as_str().trim_end_matches('/'));
+    let shown_url = format!("{}/__sim/journal", shown.trim_end_matches('/'));
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(60))
         .build()
@@ -223,7 +234,7 @@ async fn fetch_journal(base: &str) -> Result<Vec<u8>, Error> {
         .await
         .map_err(|e| Error::Unreachable {
             message: format!(
-                "cannot read the journal at `{url}` (hint: is the simulator running?)"
+                "cannot read the journal at `{shown_url}` (hint: is the simulator running?)"
             ),
             source: Some(Box::new(e)),
         })?;
@@ -231,12 +242,12 @@ async fn fetch_journal(base: &str) -> Result<Vec<u8>, Error> {
         200 => {}
         404 => {
             return Err(Error::Usage(format!(
-                "`{url}` answered 404 (hint: start the simulator with --control so its journal can be read, or audit its --journal FILE)"
+                "`{shown_url}` answered 404 (hint: start the simulator with --control so its journal can be read, or audit its --journal FILE)"
             )))
         }
         s => {
             return Err(Error::Unreachable {
-                message: format!("`{url}` answered {s}"),
+                message: format!("`{shown_url}` answered {s}"),
                 source: None,
             })
         }
@@ -246,7 +257,7 @@ async fn fetch_journal(base: &str) -> Result<Vec<u8>, Error> {
         .await
         .map(|b| b.to_vec())
         .map_err(|e| Error::Unreachable {
-            message: format!("the journal at `{url}` was cut off"),
+            message: format!("the journal at `{shown_url}` was cut off"),
             source: Some(Box::new(e)),
         })
 }

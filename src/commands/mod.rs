@@ -6,6 +6,7 @@ pub mod compare;
 pub mod config;
 pub mod report;
 pub mod run;
+pub mod simulator;
 pub mod verify;
 pub mod webhooks_check;
 

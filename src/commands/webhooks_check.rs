@@ -125,14 +125,11 @@ pub async fn check(
     secret: &Secret,
     timeout: Duration,
 ) -> Result<Vec<WebhookCheck>, Error> {
-    let parsed = url::Url::parse(url)
-        .ok()
-        .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
-        .ok_or_else(|| {
-            Error::Usage(format!(
-                "`{url}` is not an http(s) URL (hint: the URL the webhook was registered with)"
-            ))
-        })?;
+    // The one guard: never a Vipps host, never a URL that does not parse;
+    // decided before any socket opens.
+    let parsed = crate::config::guard_url("--url", url, crate::config::UrlRole::WebhookReceiver)
+        .map_err(Error::Usage)?
+        .url;
     let host = match (parsed.host_str(), parsed.port()) {
         (Some(h), Some(p)) => format!("{h}:{p}"),
         (Some(h), None) => h.to_owned(),

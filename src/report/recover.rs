@@ -143,11 +143,11 @@ fn target_of(url: &str) -> (String, String) {
         Some(p) => format!("{}://{host}:{p}", u.scheme()),
         None => format!("{}://{host}", u.scheme()),
     };
-    let target = match host.trim_end_matches('.') {
-        "apitest.vipps.no" => "test",
-        "api.vipps.no" => "production",
-        "127.0.0.1" | "localhost" | "[::1]" | "::1" => "simulator",
-        _ => "custom",
+    let target = match crate::domain::host::HostClass::of(&u) {
+        crate::domain::host::HostClass::VippsTest => "test",
+        crate::domain::host::HostClass::VippsProduction => "production",
+        crate::domain::host::HostClass::Loopback => "simulator",
+        crate::domain::host::HostClass::Other => "custom",
     };
     (target.into(), base)
 }

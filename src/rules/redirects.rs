@@ -23,20 +23,13 @@ pub enum Problem {
     NoReference,
 }
 
-fn is_loopback(host: &str) -> bool {
-    let h = host.trim_start_matches('[').trim_end_matches(']');
-    h.eq_ignore_ascii_case("localhost")
-        || h.parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
-}
-
 /// The decision table for one returnUrl and the reference it was sent with.
 pub fn judge(return_url: &str, reference: &str) -> Vec<Problem> {
     let mut problems = Vec::new();
     match url::Url::parse(return_url) {
         Err(_) => problems.push(Problem::Unparsable),
         Ok(u) if u.scheme() == "http" => {
-            if u.host_str().is_some_and(is_loopback) {
+            if crate::domain::host::is_loopback(&u) {
                 problems.push(Problem::LoopbackHttp);
             } else {
                 problems.push(Problem::Insecure);

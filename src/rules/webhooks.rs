@@ -41,12 +41,13 @@ pub fn judge(url: &str) -> Vec<Problem> {
         Some(p) => problems.push(Problem::Port(p)),
         None => problems.push(Problem::Unparsable),
     }
-    let private = match u.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost") || d.ends_with(".local"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback() || ip.is_private() || ip.is_link_local(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => true,
-    };
+    let private = crate::domain::host::is_loopback(&u)
+        || match u.host() {
+            Some(url::Host::Domain(d)) => d.trim_end_matches('.').ends_with(".local"),
+            Some(url::Host::Ipv4(ip)) => ip.is_private() || ip.is_link_local(),
+            Some(url::Host::Ipv6(_)) => false,
+            None => true,
+        };
     if private {
         problems.push(Problem::NotReachable);
     }

@@ -398,8 +398,7 @@ async fn run_in(
                 let control = SimulatorTarget::probe_control(&base)
                     .await
                     .then(|| base.clone());
-                let loopback = matches!(base.host(), Some(url::Host::Ipv4(a)) if a.is_loopback())
-                    || base.host_str() == Some("localhost");
+                let loopback = crate::domain::host::is_loopback(&base);
                 (
                     Arc::new(SimulatorTarget::new(
                         control,

@@ -389,7 +389,7 @@ impl Registry {
         if parsed.host_str().is_none() || parsed.cannot_be_a_base() {
             return Err(bad("The URL must be an absolute URI."));
         }
-        let loopback = is_loopback(&parsed);
+        let loopback = crate::domain::host::is_loopback(&parsed);
         let mut deviations = Vec::new();
         match parsed.scheme() {
             "https" => {}
@@ -563,15 +563,6 @@ impl Registry {
             }
             self.attempts.push_back(record);
         }
-    }
-}
-
-fn is_loopback(url: &url::Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(a)) => a.is_loopback(),
-        Some(url::Host::Ipv6(a)) => a.is_loopback(),
-        None => false,
     }
 }
 

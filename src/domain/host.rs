@@ -1,0 +1,229 @@
+//! The class of a host: loopback, the Vipps test environment, Vipps
+//! production, or other. Decided here once, for every command, rule and
+//! adapter, from the URL alone: no DNS, no socket.
+
+use std::net::IpAddr;
+
+use url::Url;
+
+/// Base URL of the Vipps test environment.
+pub const TEST_BASE_URL: &str = "https://apitest.vipps.no";
+/// Base URL of Vipps production.
+pub const PRODUCTION_BASE_URL: &str = "https://api.vipps.no";
+
+/// Hosts of the Vipps production APIs (behaviour.md §1), normalised.
+///
+/// OPEN: behaviour.md names only `api.vipps.no`; an IP address of that host
+/// cannot be recognised without DNS and is classed [`HostClass::Other`].
+pub const PRODUCTION_HOSTS: &[&str] = &["api.vipps.no"];
+
+/// Hosts of the Vipps test environment, normalised.
+pub const TEST_HOSTS: &[&str] = &["apitest.vipps.no"];
+
+/// Domains that Vipps MobilePay owns. Any host under them other than the test
+/// environment is classed as production (a new production name, a regional
+/// API host): refusing one by mistake costs a flag, sending to one by mistake
+/// costs real money.
+pub const VIPPS_DOMAINS: &[&str] = &[
+    "vipps.no",
+    "vippsmobilepay.com",
+    "mobilepay.dk",
+    "mobilepay.fi",
+];
+
+/// What a URL's host is, after normalising it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HostClass {
+    /// 127.0.0.0/8, `::1` (also IPv4-mapped), `localhost` or a name under
+    /// `.localhost`: plain http is fine here.
+    Loopback,
+    /// The Vipps test environment.
+    VippsTest,
+    /// A Vipps production API host, or any other host under a Vipps domain
+    /// that is not the test environment: real money.
+    VippsProduction,
+    /// Anything else.
+    Other,
+}
+
+impl HostClass {
+    /// Classifies a parsed URL's host. Pure: no DNS, no socket.
+    pub fn of(url: &Url) -> HostClass {
+        match url.host() {
+            Some(url::Host::Ipv4(ip)) => return class_of_ip(IpAddr::V4(ip)),
+            Some(url::Host::Ipv6(ip)) => return class_of_ip(IpAddr::V6(ip)),
+            _ => {}
+        }
+        match normalised_host(url) {
+            Some(host) => class_of_name(&host),
+            None => HostClass::Other,
+        }
+    }
+
+    /// Classifies a host as written in a URL or a `Host` header: a name, an
+    /// IP address, `[v6]`, optionally with `:port`. Anything that does not
+    /// parse as a host is [`HostClass::Other`].
+    pub fn of_host(host: &str) -> HostClass {
+        let host = host.trim();
+        if let Ok(ip) = host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<IpAddr>()
+        {
+            return class_of_ip(ip);
+        }
+        match Url::parse(&format!("http://{host}/")) {
+            Ok(url) if url.host().is_some() => HostClass::of(&url),
+            _ => HostClass::Other,
+        }
+    }
+
+    /// True for a host that may be reached over plain http.
+    pub fn is_loopback(self) -> bool {
+        self == HostClass::Loopback
+    }
+
+    /// True for any Vipps host, test or production.
+    pub fn is_vipps(self) -> bool {
+        matches!(self, HostClass::VippsTest | HostClass::VippsProduction)
+    }
+
+    /// A short name, as written in reports (`production`, `test`, ...).
+    pub fn label(self) -> &'static str {
+        match self {
+            HostClass::Loopback => "loopback",
+            HostClass::VippsTest => "Vipps test",
+            HostClass::VippsProduction => "Vipps production",
+            HostClass::Other => "other",
+        }
+    }
+}
+
+/// The host of `url` as compared: lowercase, IDNA-mapped and percent-decoded
+/// (the `url` crate does these when it parses a special scheme's host) and
+/// without trailing dots (`api.vipps.no.` is the same DNS name).
+pub fn normalised_host(url: &Url) -> Option<String> {
+    let host = match url.host()? {
+        url::Host::Domain(d) => d.trim_end_matches('.').to_ascii_lowercase(),
+        url::Host::Ipv4(ip) => ip.to_string(),
+        url::Host::Ipv6(ip) => ip.to_string(),
+    };
+    Some(host)
+}
+
+/// True when `url`'s host is loopback (see [`HostClass::Loopback`]).
+pub fn is_loopback(url: &Url) -> bool {
+    HostClass::of(url).is_loopback()
+}
+
+/// True for the production host written without port or path (the one base
+/// URL production is reached at), in any spelling of that host.
+pub fn is_canonical_base(url: &Url) -> bool {
+    url.port().is_none() && url.path().trim_end_matches('/').is_empty()
+}
+
+fn class_of_ip(ip: IpAddr) -> HostClass {
+    let loopback = match ip {
+        IpAddr::V4(v4) => v4.is_loopback(),
+        IpAddr::V6(v6) => {
+            v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+        }
+    };
+    if loopback {
+        HostClass::Loopback
+    } else {
+        HostClass::Other
+    }
+}
+
+fn class_of_name(host: &str) -> HostClass {
+    if host == "localhost" || host.ends_with(".localhost") {
+        HostClass::Loopback
+    } else if TEST_HOSTS.contains(&host) {
+        HostClass::VippsTest
+    } else if PRODUCTION_HOSTS.contains(&host)
+        || VIPPS_DOMAINS
+            .iter()
+            .any(|d| host == *d || host.strip_suffix(d).is_some_and(|p| p.ends_with('.')))
+    {
+        HostClass::VippsProduction
+    } else {
+        HostClass::Other
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn class(raw: &str) -> HostClass {
+        HostClass::of(&Url::parse(raw).unwrap())
+    }
+
+    #[test]
+    fn production_is_recognised_in_every_spelling() {
+        for raw in [
+            "https://api.vipps.no",
+            "https://API.VIPPS.NO.",
+            "https://api.vipps.no..",
+            "https://api%2evipps%2eno",
+            "https://\u{ff41}\u{ff50}\u{ff49}.vipps.no",
+            "https://api\u{3002}vipps\u{3002}no",
+            "  https://api.vipps.no:8443/x  ",
+            "https://u:p@api.vipps.no/",
+            "http://notapi.vipps.no",
+            "https://api.mobilepay.dk",
+            "https://VippsMobilePay.com.",
+        ] {
+            assert_eq!(class(raw), HostClass::VippsProduction, "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn look_alikes_are_not_vipps() {
+        for raw in [
+            "https://api.vipps.no.evil.example",
+            "https://vipps.no.example",
+            "https://evilvipps.no",
+            "https://sim.example",
+        ] {
+            assert_eq!(class(raw), HostClass::Other, "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn loopback_includes_v6_and_mapped_and_localhost() {
+        for raw in [
+            "http://127.0.0.1:7777",
+            "http://127.9.8.7",
+            "http://[::1]:9",
+            "http://[::ffff:127.0.0.1]/",
+            "http://localhost",
+            "http://LOCALHOST./",
+            "http://shop.localhost:8080",
+        ] {
+            assert_eq!(class(raw), HostClass::Loopback, "{raw:?}");
+        }
+        for raw in [
+            "http://10.0.0.1",
+            "http://[::2]",
+            "http://localhost.example",
+        ] {
+            assert_eq!(class(raw), HostClass::Other, "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn a_bare_host_is_classed_like_the_url() {
+        assert_eq!(HostClass::of_host("[::1]"), HostClass::Loopback);
+        assert_eq!(HostClass::of_host("::1"), HostClass::Loopback);
+        assert_eq!(HostClass::of_host("127.0.0.1:8080"), HostClass::Loopback);
+        assert_eq!(HostClass::of_host("Localhost"), HostClass::Loopback);
+        assert_eq!(HostClass::of_host("apitest.vipps.no"), HostClass::VippsTest);
+        assert_eq!(
+            HostClass::of_host("API.vipps.no."),
+            HostClass::VippsProduction
+        );
+        assert_eq!(HostClass::of_host("bad host"), HostClass::Other);
+    }
+}

@@ -1,0 +1,8 @@
+//! The domain core: facts about Vipps and the checklist that every room
+//! shares, decided once. It imports nothing else from this crate, so any room
+//! may import it and it can never drift towards one room's view.
+//!
+//! - [`host`]: the class of a host (loopback, the Vipps test environment, Vipps
+//!   production, other), however the host is spelled.
+
+pub mod host;
