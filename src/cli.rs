@@ -197,6 +197,30 @@ pub enum EnvName {
     Production,
 }
 
+impl TargetArgs {
+    /// The plain input config resolves (config never sees clap).
+    pub fn input(&self) -> crate::config::TargetInput {
+        crate::config::TargetInput {
+            env: match self.env {
+                EnvName::Simulator => crate::config::EnvName::Simulator,
+                EnvName::Test => crate::config::EnvName::Test,
+                EnvName::Production => crate::config::EnvName::Production,
+            },
+            base_url: self.base_url.clone(),
+            env_file: self.env_file.clone(),
+            postman_env: self.postman_env.clone(),
+            client_id: self.client_id.clone(),
+            client_secret: self.client_secret.clone(),
+            subscription_key: self.subscription_key.clone(),
+            msn: self.msn.clone(),
+            system_name: self.system_name.clone(),
+            system_version: self.system_version.clone(),
+            plugin_name: self.plugin_name.clone(),
+            plugin_version: self.plugin_version.clone(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct RunArgs {
     #[command(flatten)]

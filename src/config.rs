@@ -15,10 +15,45 @@ use std::path::{Path, PathBuf};
 
 use url::Url;
 
-use crate::cli::{EnvName, TargetArgs};
 use crate::secret::Secret;
 
-pub use crate::domain::host::{HostClass, PRODUCTION_BASE_URL, TEST_BASE_URL};
+pub use crate::domain::host::{
+    display_raw, display_url, HostClass, PRODUCTION_BASE_URL, TEST_BASE_URL,
+};
+
+/// The target and credentials as the user gave them, before anything is
+/// resolved. The face maps its flags to this; config never sees clap.
+#[derive(Debug, Clone, Default)]
+pub struct TargetInput {
+    /// The named target (`--env`).
+    pub env: EnvName,
+    /// Any other base URL (`--base-url`); overrides `env`.
+    pub base_url: Option<String>,
+    /// A `.env` file to read credentials from (default: `./.env` when present).
+    pub env_file: Option<PathBuf>,
+    /// A Postman environment file.
+    pub postman_env: Option<PathBuf>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    pub subscription_key: Option<String>,
+    pub msn: Option<String>,
+    pub system_name: Option<String>,
+    pub system_version: Option<String>,
+    pub plugin_name: Option<String>,
+    pub plugin_version: Option<String>,
+}
+
+/// The named targets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum EnvName {
+    /// The embedded simulator.
+    #[default]
+    Simulator,
+    /// https://apitest.vipps.no
+    Test,
+    /// https://api.vipps.no (real money)
+    Production,
+}
 
 /// What the harness talks to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -365,13 +400,13 @@ impl Environment {
 }
 
 /// Resolves the configuration from the flags, the process environment and `./.env`.
-pub fn load(args: &TargetArgs) -> Result<(Config, Provenance), ConfigError> {
+pub fn load(args: &TargetInput) -> Result<(Config, Provenance), ConfigError> {
     load_with(args, &Environment::from_process())
 }
 
 impl Config {
     /// [`load`] without the provenance: what `run` needs.
-    pub fn from_args(args: &TargetArgs) -> Result<Config, ConfigError> {
+    pub fn from_args(args: &TargetInput) -> Result<Config, ConfigError> {
         load(args).map(|(config, _)| config)
     }
 }
@@ -391,7 +426,7 @@ type Layer = BTreeMap<Field, Candidate>;
 /// the Postman environment, defaults. Every problem is collected; the error
 /// lists them all, each with where to set the value.
 pub fn load_with(
-    args: &TargetArgs,
+    args: &TargetInput,
     env: &Environment,
 ) -> Result<(Config, Provenance), ConfigError> {
     let mut problems = Vec::new();
@@ -514,7 +549,7 @@ pub fn load_with(
 }
 
 fn resolve_target(
-    args: &TargetArgs,
+    args: &TargetInput,
     problems: &mut Vec<String>,
     warnings: &mut Vec<String>,
 ) -> (Option<Target>, Source) {
@@ -691,32 +726,6 @@ pub fn classify_base_url(raw: &str) -> Result<Classified, String> {
     })
 }
 
-/// A URL as shown in messages, reports and the terminal: scheme, host, port
-/// and path only. User info, query and fragment may hold credentials.
-pub fn display_url(url: &Url) -> String {
-    let mut shown = url.clone();
-    let _ = shown.set_username("");
-    let _ = shown.set_password(None);
-    shown.set_query(None);
-    shown.set_fragment(None);
-    shown.to_string()
-}
-
-/// [`display_url`] for a string that may not even parse.
-pub fn display_raw(raw: &str) -> String {
-    match Url::parse(raw) {
-        Ok(url) => display_url(&url),
-        Err(_) => {
-            let cut = raw.find(['?', '#']).map_or(raw, |i| &raw[..i]);
-            if cut.contains('@') {
-                "(value hidden: it contains `@`)".to_owned()
-            } else {
-                cut.escape_debug().to_string()
-            }
-        }
-    }
-}
-
 /// Same scheme, host and port (a missing port is the scheme's default).
 fn same_origin(a: &Url, b: &Url) -> bool {
     a.scheme() == b.scheme()
@@ -743,7 +752,7 @@ fn check_postman_base_url(raw: &str, target: &Target, warnings: &mut Vec<String>
     }
 }
 
-fn flag_layer(args: &TargetArgs) -> Layer {
+fn flag_layer(args: &TargetInput) -> Layer {
     let mut layer = Layer::new();
     for (field, value) in [
         (Field::ClientId, &args.client_id),
@@ -788,7 +797,7 @@ fn env_layer(env: &Environment, problems: &mut Vec<String>) -> Layer {
 }
 
 fn dotenv_layer(
-    args: &TargetArgs,
+    args: &TargetInput,
     env: &Environment,
     problems: &mut Vec<String>,
 ) -> (Layer, Option<PathBuf>) {
@@ -870,7 +879,7 @@ fn dotenv_layer(
 }
 
 fn postman_layer(
-    args: &TargetArgs,
+    args: &TargetInput,
     problems: &mut Vec<String>,
 ) -> (Layer, Option<PathBuf>, Option<String>) {
     let mut layer = Layer::new();

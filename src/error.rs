@@ -3,6 +3,8 @@
 
 use std::process::ExitCode;
 
+use crate::api::ApiError;
+
 /// Exit status: every required item passed.
 pub const EXIT_OK: u8 = 0;
 /// Exit status: a checklist item failed.
@@ -59,5 +61,53 @@ impl Error {
             Error::Failed(_) => EXIT_FAILED,
             Error::Evidence(_) => EXIT_EVIDENCE,
         })
+    }
+}
+
+impl From<ApiError> for Error {
+    /// No response or refused credentials end the run with exit 3; anything
+    /// else is a failed item (exit 1), except input the client refused (2).
+    /// Mapped here, in the face: the client knows no exit codes.
+    fn from(e: ApiError) -> Self {
+        if e.is_unreachable() || e.is_credentials_refused() {
+            let message = e.to_string();
+            Error::Unreachable {
+                message,
+                source: Some(Box::new(e)),
+            }
+        } else if let ApiError::Evidence { .. } = e {
+            Error::Evidence(e.to_string())
+        } else if matches!(e, ApiError::InvalidInput { .. }) {
+            Error::Usage(e.to_string())
+        } else {
+            Error::Failed(format!("{e}\n  what to do: {}", e.explain()))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::api::error::Endpoint;
+
+    #[test]
+    fn force_approve_refusal_maps_to_a_failed_item_and_unreachable_to_exit_3() {
+        let refused: Error = ApiError::ForceApproveOnProduction {
+            reference: "acme-1-1-x".into(),
+        }
+        .into();
+        assert!(matches!(refused, Error::Failed(_)));
+        let down: Error = ApiError::Timeout {
+            endpoint: Endpoint {
+                method: "GET".into(),
+                path: "/x".into(),
+            },
+            timeout: Duration::from_secs(1),
+            attempts: 4,
+        }
+        .into();
+        assert!(matches!(down, Error::Unreachable { .. }));
     }
 }

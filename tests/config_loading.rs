@@ -68,7 +68,7 @@ fn postman_environment_with_the_official_variable_names_supplies_everything() {
         ..test_args()
     };
 
-    let (config, provenance) = load_with(&args, &Environment::default()).unwrap();
+    let (config, provenance) = load_with(&args.input(), &Environment::default()).unwrap();
 
     let creds = config.credentials.unwrap();
     assert_eq!(creds.client_id.expose(), "pm-client-id");
@@ -106,7 +106,7 @@ fn disabled_and_blank_postman_variables_count_as_unset() {
         ..test_args()
     };
 
-    let err = load_with(&args, &Environment::default()).unwrap_err();
+    let err = load_with(&args.input(), &Environment::default()).unwrap_err();
 
     let text = err.to_string();
     assert!(text.contains("client_id is missing"), "{text}");
@@ -135,7 +135,7 @@ fn each_layer_overrides_the_next_flags_env_dotenv_postman_default() {
         ..test_args()
     };
 
-    let (config, provenance) = load_with(&args, &env).unwrap();
+    let (config, provenance) = load_with(&args.input(), &env).unwrap();
 
     let creds = config.credentials.unwrap();
     assert_eq!(creds.msn, "111111", "flag beats environment");
@@ -180,7 +180,7 @@ fn each_layer_overrides_the_next_flags_env_dotenv_postman_default() {
 fn unset_system_headers_fall_back_to_defaults() {
     let env = Environment::from_vars(full_env());
 
-    let (config, provenance) = load_with(&test_args(), &env).unwrap();
+    let (config, provenance) = load_with(&test_args().input(), &env).unwrap();
 
     assert_eq!(config.system.system_name, "env-system");
     assert_eq!(config.system.plugin_name, "vipps-golive");
@@ -197,14 +197,14 @@ fn the_default_env_file_is_read_when_present_and_skipped_when_absent() {
     );
 
     let (config, _) = load_with(
-        &test_args(),
+        &test_args().input(),
         &Environment::default().with_default_env_file(&present),
     )
     .unwrap();
     assert_eq!(config.credentials.unwrap().msn, "1234");
 
     let err = load_with(
-        &test_args(),
+        &test_args().input(),
         &Environment::default().with_default_env_file(dir.path().join("absent.env")),
     )
     .unwrap_err();
@@ -222,7 +222,7 @@ fn every_problem_is_listed_at_once_with_where_to_set_it() {
     };
     let env = Environment::from_vars([("VIPPS_CLIENT_SECRET", "")]);
 
-    let err = load_with(&args, &env).unwrap_err();
+    let err = load_with(&args.input(), &env).unwrap_err();
 
     let text = err.to_string();
     assert_eq!(err.problems.len(), 6, "{text}");
@@ -258,7 +258,7 @@ fn msn_must_be_four_to_seven_digits() {
             msn: Some(msn.into()),
             ..test_args()
         };
-        assert_eq!(load_with(&args, &env).is_ok(), ok, "msn {msn:?}");
+        assert_eq!(load_with(&args.input(), &env).is_ok(), ok, "msn {msn:?}");
     }
 }
 
@@ -274,8 +274,8 @@ fn system_headers_of_thirty_characters_pass_and_thirty_one_fail() {
         ..test_args()
     };
 
-    assert!(load_with(&ok, &env).is_ok());
-    let err = load_with(&too_long, &env).unwrap_err();
+    assert!(load_with(&ok.input(), &env).is_ok());
+    let err = load_with(&too_long.input(), &env).unwrap_err();
     assert!(
         err.problems[0].contains("Vipps-System-Plugin-Name"),
         "{err}"
@@ -284,16 +284,20 @@ fn system_headers_of_thirty_characters_pass_and_thirty_one_fail() {
 
 #[test]
 fn the_simulator_needs_no_credentials_but_uses_a_complete_set_when_given() {
-    let none = load_with(&TargetArgs::default(), &Environment::default()).unwrap();
+    let none = load_with(&TargetArgs::default().input(), &Environment::default()).unwrap();
     assert_eq!(none.0.target, Target::Simulator);
     assert!(none.0.credentials.is_none());
     assert_eq!(none.1.source(Field::ClientSecret), Some(&Source::Simulator));
 
-    let given = load_with(&TargetArgs::default(), &Environment::from_vars(full_env())).unwrap();
+    let given = load_with(
+        &TargetArgs::default().input(),
+        &Environment::from_vars(full_env()),
+    )
+    .unwrap();
     assert_eq!(given.0.credentials.unwrap().msn, "222222");
 
     let partial = load_with(
-        &TargetArgs::default(),
+        &TargetArgs::default().input(),
         &Environment::from_vars([("VIPPS_MSN", "123456")]),
     )
     .unwrap_err();
@@ -317,7 +321,7 @@ fn base_url_must_be_an_absolute_http_url() {
             base_url: Some(bad.into()),
             ..Default::default()
         };
-        let err = load_with(&args, &Environment::from_vars(full_env())).unwrap_err();
+        let err = load_with(&args.input(), &Environment::from_vars(full_env())).unwrap_err();
         assert!(err.to_string().contains("--base-url"), "{bad}: {err}");
         assert!(!err.to_string().contains("pw-planted"), "{err}");
     }
@@ -330,13 +334,13 @@ fn a_custom_base_url_needs_credentials_and_the_real_hosts_keep_their_names() {
         ..Default::default()
     };
     assert_eq!(
-        load_with(&local, &Environment::default())
+        load_with(&local.input(), &Environment::default())
             .unwrap_err()
             .problems
             .len(),
         4
     );
-    let (config, _) = load_with(&local, &Environment::from_vars(full_env())).unwrap();
+    let (config, _) = load_with(&local.input(), &Environment::from_vars(full_env())).unwrap();
     assert!(matches!(config.target, Target::Custom(_)));
 
     let prod = TargetArgs {
@@ -344,7 +348,7 @@ fn a_custom_base_url_needs_credentials_and_the_real_hosts_keep_their_names() {
         ..Default::default()
     };
     // Production is reached only through --env production, never as a URL.
-    let err = load_with(&prod, &Environment::from_vars(full_env())).unwrap_err();
+    let err = load_with(&prod.input(), &Environment::from_vars(full_env())).unwrap_err();
     assert!(err.to_string().contains("--env production"), "{err}");
 }
 
@@ -355,7 +359,7 @@ fn a_named_env_file_that_is_missing_is_a_problem() {
         ..Default::default()
     };
 
-    let err = load_with(&args, &Environment::default()).unwrap_err();
+    let err = load_with(&args.input(), &Environment::default()).unwrap_err();
 
     assert!(
         err.to_string()
@@ -377,7 +381,7 @@ fn a_malformed_env_file_line_is_reported_by_number_without_its_content() {
         ..Default::default()
     };
 
-    let err = load_with(&args, &Environment::default()).unwrap_err();
+    let err = load_with(&args.input(), &Environment::default()).unwrap_err();
 
     let text = err.to_string();
     assert!(text.contains("could not be parsed at line 2"), "{text}");
@@ -397,7 +401,7 @@ fn a_postman_file_that_is_not_json_names_the_file_and_the_reason() {
         ..Default::default()
     };
 
-    let err = load_with(&args, &Environment::default()).unwrap_err();
+    let err = load_with(&args.input(), &Environment::default()).unwrap_err();
 
     let text = err.to_string();
     assert!(
@@ -424,7 +428,7 @@ fn a_postman_collection_is_not_mistaken_for_an_environment() {
         ..Default::default()
     };
 
-    let err = load_with(&args, &Environment::default()).unwrap_err();
+    let err = load_with(&args.input(), &Environment::default()).unwrap_err();
 
     assert!(err.to_string().contains("no `values` list"), "{err}");
 }
@@ -437,7 +441,7 @@ fn a_postman_base_url_never_moves_the_run_off_the_simulator() {
         ..Default::default()
     };
 
-    let (config, provenance) = load_with(&args, &Environment::default()).unwrap();
+    let (config, provenance) = load_with(&args.input(), &Environment::default()).unwrap();
 
     assert_eq!(config.target, Target::Simulator);
     assert!(
@@ -459,7 +463,7 @@ fn malformed_secrets_are_described_never_quoted() {
         ..test_args()
     };
 
-    let err = load_with(&args, &Environment::default()).unwrap_err();
+    let err = load_with(&args.input(), &Environment::default()).unwrap_err();
 
     let text = err.to_string();
     assert_eq!(err.problems.len(), 5, "{text}");

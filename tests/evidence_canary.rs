@@ -121,7 +121,7 @@ fn planted_secrets_appear_in_no_output_debug_panic_journal_or_log() {
         };
         let env = Environment::from_vars([("VIPPS_SUBSCRIPTION_KEY", SUBSCRIPTION_KEY)]);
         assert_clean("Environment's Debug", &format!("{env:?}"));
-        let (config, provenance) = load_with(&args, &env).unwrap();
+        let (config, provenance) = load_with(&args.input(), &env).unwrap();
         let creds = config.credentials.clone().unwrap();
         assert_eq!(
             creds.client_secret.expose(),
@@ -170,7 +170,7 @@ fn planted_secrets_appear_in_no_output_debug_panic_journal_or_log() {
             "VIPPS_SUBSCRIPTION_KEY",
             format!("{SUBSCRIPTION_KEY}\u{7}"),
         )]);
-        let err = load_with(&bad, &bad_env).unwrap_err();
+        let err = load_with(&bad.input(), &bad_env).unwrap_err();
         assert_eq!(err.problems.len(), 4, "{err}");
         assert_clean("ConfigError Display", &err.to_string());
         assert_clean("ConfigError Debug", &format!("{err:?}"));
@@ -178,8 +178,10 @@ fn planted_secrets_appear_in_no_output_debug_panic_journal_or_log() {
         assert_clean("top-level Error", &format!("{top} {top:?}"));
 
         // Panics: unwrap on a failed load, and a panic built from Debug.
-        let payload =
-            catch_unwind(AssertUnwindSafe(|| load_with(&bad, &bad_env).unwrap())).unwrap_err();
+        let payload = catch_unwind(AssertUnwindSafe(|| {
+            load_with(&bad.input(), &bad_env).unwrap()
+        }))
+        .unwrap_err();
         let message = payload
             .downcast_ref::<String>()
             .cloned()

@@ -111,7 +111,7 @@ async fn real_client_requests_leak_no_planted_secret_into_journal_logs_or_debug(
         ("VIPPS_SUBSCRIPTION_KEY", SUBSCRIPTION_KEY),
         ("VIPPS_MSN", "123456"),
     ]);
-    let (config, provenance) = load_with(&args, &env).unwrap();
+    let (config, provenance) = load_with(&args.input(), &env).unwrap();
     assert!(matches!(config.target, Target::Custom(_)));
     let dir = tempfile::tempdir().unwrap();
     let journal_path = dir.path().join("journal.jsonl");

@@ -489,26 +489,6 @@ fn explain_token(t: &TokenError) -> String {
     }
 }
 
-impl From<ApiError> for crate::error::Error {
-    /// No response or refused credentials end the run with exit 3; anything
-    /// else is a failed item (exit 1), except input the client refused (2).
-    fn from(e: ApiError) -> Self {
-        if e.is_unreachable() || e.is_credentials_refused() {
-            let message = e.to_string();
-            crate::error::Error::Unreachable {
-                message,
-                source: Some(Box::new(e)),
-            }
-        } else if let ApiError::Evidence { .. } = e {
-            crate::error::Error::Evidence(e.to_string())
-        } else if matches!(e, ApiError::InvalidInput { .. }) {
-            crate::error::Error::Usage(e.to_string())
-        } else {
-            crate::error::Error::Failed(format!("{e}\n  what to do: {}", e.explain()))
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -322,23 +322,4 @@ mod tests {
             "{err}"
         );
     }
-
-    #[test]
-    fn force_approve_refusal_maps_to_a_failed_item_and_unreachable_to_exit_3() {
-        let refused: crate::Error = ApiError::ForceApproveOnProduction {
-            reference: "acme-1-1-x".into(),
-        }
-        .into();
-        assert!(matches!(refused, crate::Error::Failed(_)));
-        let down: crate::Error = ApiError::Timeout {
-            endpoint: error::Endpoint {
-                method: "GET".into(),
-                path: "/x".into(),
-            },
-            timeout: Duration::from_secs(1),
-            attempts: 4,
-        }
-        .into();
-        assert!(matches!(down, crate::Error::Unreachable { .. }));
-    }
 }

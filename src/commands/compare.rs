@@ -54,7 +54,7 @@ pub struct CompareOutcome {
 /// Both runs, the comparison, and its folder written; prints nothing but
 /// the runs' progress. (`compare` is this plus the summary and exit status.)
 pub async fn compare_runs(args: &CompareArgs) -> Result<CompareOutcome, Error> {
-    let (config, _provenance) = config::load(&args.target)?;
+    let (config, _provenance) = config::load(&args.target.input())?;
     match &config.target {
         Target::Simulator => {
             return Err(Error::Usage(

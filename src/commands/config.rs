@@ -25,7 +25,7 @@ pub fn run_with(
     env: &Environment,
     out: &mut dyn Write,
 ) -> Result<(), crate::Error> {
-    let (config, provenance) = config::load_with(&args.target, env)?;
+    let (config, provenance) = config::load_with(&args.target.input(), env)?;
     match out.write_all(render(&config, &provenance).as_bytes()) {
         // `vipps-golive config | head` is not an error.
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),

@@ -122,6 +122,32 @@ pub fn is_canonical_base(url: &Url) -> bool {
     url.port().is_none() && url.path().trim_end_matches('/').is_empty()
 }
 
+/// A URL as shown in messages, reports and the terminal: scheme, host, port
+/// and path only. User info, query and fragment may hold credentials.
+pub fn display_url(url: &Url) -> String {
+    let mut shown = url.clone();
+    let _ = shown.set_username("");
+    let _ = shown.set_password(None);
+    shown.set_query(None);
+    shown.set_fragment(None);
+    shown.to_string()
+}
+
+/// [`display_url`] for a string that may not even parse.
+pub fn display_raw(raw: &str) -> String {
+    match Url::parse(raw) {
+        Ok(url) => display_url(&url),
+        Err(_) => {
+            let cut = raw.find(['?', '#']).map_or(raw, |i| &raw[..i]);
+            if cut.contains('@') {
+                "(value hidden: it contains `@`)".to_owned()
+            } else {
+                cut.escape_debug().to_string()
+            }
+        }
+    }
+}
+
 fn class_of_ip(ip: IpAddr) -> HostClass {
     let loopback = match ip {
         IpAddr::V4(v4) => v4.is_loopback(),

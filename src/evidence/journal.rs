@@ -265,7 +265,7 @@ pub fn interrupted(entries: &[Entry]) -> Vec<InterruptedAttempt> {
 /// The URL without its query (the model says "as shown").
 fn shown_url(url: &str) -> String {
     match url::Url::parse(url) {
-        Ok(u) => crate::config::display_url(&u),
+        Ok(u) => crate::domain::host::display_url(&u),
         Err(_) => url.split(['?', '#']).next().unwrap_or_default().to_owned(),
     }
 }

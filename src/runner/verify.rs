@@ -32,7 +32,7 @@ pub struct Judged {
 
 /// Reads the references of `args` and writes the evidence folder.
 pub async fn run(args: &VerifyArgs) -> Result<(), Error> {
-    let (config, _) = config::load(&args.target)?;
+    let (config, _) = config::load(&args.target.input())?;
     if matches!(config.target, ConfigTarget::Simulator) {
         return Err(Error::Usage(
             "verify reads references from a real target (hint: --env test, or --base-url for a running simulator)".into(),
