@@ -18,6 +18,7 @@ mod sim_support;
 mod targets_support;
 
 // The test files, one module each.
+mod architecture;
 mod audit_shop;
 mod audit_stream;
 mod audit_webhooks_check;

@@ -197,7 +197,26 @@ async fn run_async(args: &ServeConfig) -> Result<(), Error> {
         server.shutdown().await;
         return Ok(());
     }
-    say!("Vipps simulator listening on {}", server.base_url());
+    print_banner(args, server.base_url(), &accounts, &capabilities);
+    say!("Press Ctrl-C to stop.");
+    serve::wait_for_signal().await;
+    tell!(
+        "stopping (waiting up to {} s for open requests)",
+        serve::SHUTDOWN_GRACE.as_secs()
+    );
+    server.shutdown().await;
+    Ok(())
+}
+
+/// What the standalone simulator prints once it listens: its base URL, the
+/// credentials it accepts and what is switched on.
+fn print_banner(
+    args: &ServeConfig,
+    base_url: &str,
+    accounts: &[crate::simulator::Account],
+    capabilities: &[units::Capabilities],
+) {
+    say!("Vipps simulator listening on {}", base_url);
     // These are the simulator's own fixed demo credentials, not secrets of
     // anyone's: printing them is the point (the shop must be configured with them).
     say!("Credentials it accepts:");
@@ -205,7 +224,7 @@ async fn run_async(args: &ServeConfig) -> Result<(), Error> {
         .into_iter()
         .map(|a| (a.client_id, a.client_secret, a.subscription_key))
         .collect();
-    for (a, caps) in accounts.iter().zip(&capabilities) {
+    for (a, caps) in accounts.iter().zip(capabilities) {
         let mut approved = Vec::new();
         if caps.long_living {
             approved.push("long-living");
@@ -248,19 +267,11 @@ async fn run_async(args: &ServeConfig) -> Result<(), Error> {
         );
     }
     if args.control {
-        say!("Control API: {}/__sim/", server.base_url());
+        say!("Control API: {}/__sim/", base_url);
     } else {
         say!("Control API: off (start with --control to approve, expire, inject faults)");
     }
     if let Some(path) = &args.journal {
         say!("Journal: {}", path.display());
     }
-    say!("Press Ctrl-C to stop.");
-    serve::wait_for_signal().await;
-    tell!(
-        "stopping (waiting up to {} s for open requests)",
-        serve::SHUTDOWN_GRACE.as_secs()
-    );
-    server.shutdown().await;
-    Ok(())
 }
