@@ -144,6 +144,7 @@ fn shown_url(config: &Config) -> String {
 /// The options of one side: the same scenario selection on both.
 fn side_options(args: &CompareArgs, config: Config, dir: &Path, side: &str) -> RunOptions {
     let mut o = RunOptions::new(config, dir.join(side));
+    o.person = Some(std::sync::Arc::new(super::person::TerminalPerson));
     o.tags = args.tags.clone();
     o.features = args.features.clone();
     o.concurrency = args.concurrency;

@@ -4,6 +4,7 @@ pub mod audit;
 pub mod checklist;
 pub mod compare;
 pub mod config;
+pub mod person;
 pub mod report;
 pub mod run;
 pub mod simulator;

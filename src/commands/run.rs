@@ -27,6 +27,7 @@ pub fn run(args: &RunArgs) -> Result<(), Error> {
 async fn run_async(args: &RunArgs) -> Result<(), Error> {
     let (config, _provenance) = config::load(&args.target.input())?;
     let mut o = RunOptions::new(config, args.out.clone());
+    o.person = Some(std::sync::Arc::new(super::person::TerminalPerson));
     o.tags = args.tags.clone();
     o.features = args.features.clone();
     o.concurrency = args.concurrency;

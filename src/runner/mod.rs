@@ -37,7 +37,7 @@ use crate::evidence::model::{
 use crate::evidence::{redact, Journal, MemoryRecorder, RunFolder, SharedRecorder, Tee};
 use crate::simulator::mock::SimServer;
 use crate::simulator::{SimConfig, Simulator};
-use crate::steps::target::{Person, ProductionTarget, SimulatorTarget, TerminalPerson, TestTarget};
+use crate::steps::target::{Person, ProductionTarget, SimulatorTarget, TestTarget};
 use crate::steps::{self, GoLiveWorld, KeptReference, Need, RunContext, Target};
 use crate::Error;
 
@@ -78,7 +78,10 @@ pub struct RunOptions {
     /// Tests only (no flag sets it): treat the `--base-url` target as the
     /// test environment (force approve with `--test-phone`, a person rejects).
     pub test_stand_in: bool,
-    /// Who approves in production (default: the person at the terminal).
+    /// Who approves in production and rejects in the test environment: the
+    /// face gives the person at the terminal, tests a stand-in. Without one a
+    /// production run is refused and the test environment's rejections are
+    /// NOT APPLICABLE.
     pub person: Option<Arc<dyn Person>>,
     /// The client's clock for a `--base-url` target (default: the system
     /// clock). Tests set a virtual one so polling waits cost no real time.
@@ -374,9 +377,15 @@ async fn run_in(
                     )))
                 }
             };
-            let person: Arc<dyn Person> =
-                o.person.clone().unwrap_or_else(|| Arc::new(TerminalPerson));
+            // The person is the face's (a terminal, or a test's stand-in):
+            // the runner never prints.
+            let person = o.person.clone();
             let (target, environment): (Arc<dyn Target>, Environment) = if production {
+                let person = person.ok_or_else(|| {
+                    Error::Usage(
+                        "a production run needs a person to approve each payment in the app (hint: run it from a terminal)".into(),
+                    )
+                })?;
                 (
                     Arc::new(ProductionTarget {
                         person,
@@ -388,7 +397,7 @@ async fn run_in(
                 (
                     Arc::new(TestTarget {
                         test_phone: o.test_phone.clone(),
-                        person: (!o.non_interactive).then_some(person),
+                        person: person.filter(|_| !o.non_interactive),
                         return_page: o.return_url.is_some(),
                     }),
                     Environment::Test,

@@ -49,6 +49,11 @@ pub trait Person: Send + Sync {
         reference: &'a str,
         link: &'a str,
     ) -> BoxFuture<'a, Result<(), StepError>>;
+
+    /// Told every 30 s while the app has not answered: `left` of the
+    /// payment's ten minutes remain to `verb` (`approve`, `reject`) it.
+    /// The terminal person shows a countdown; others need not.
+    fn waiting(&self, _reference: &str, _verb: &str, _left: Duration) {}
 }
 
 /// One target's capabilities.
@@ -286,7 +291,7 @@ impl Target for TestTarget {
             match (&self.person, &created.redirect_url) {
                 (Some(p), Some(link)) => {
                     p.ask(Decision::Reject, reference, link).await?;
-                    wait_for_person(client, reference, "reject").await?;
+                    wait_for_person(client, p.as_ref(), reference, "reject").await?;
                     Ok(())
                 }
                 _ => not_applicable(Need::Abort, self),
@@ -339,7 +344,8 @@ impl Target for ProductionTarget {
                 ));
             };
             self.person.ask(Decision::Approve, reference, link).await?;
-            let outcome = wait_for_person(client, reference, "approve").await?;
+            let outcome =
+                wait_for_person(client, self.person.as_ref(), reference, "approve").await?;
             if outcome.payment.state != State::Authorized {
                 return Err(StepError::Check(format!(
                     "the person did not approve: the payment is {}",
@@ -367,10 +373,11 @@ impl Target for ProductionTarget {
 }
 
 /// Polls (per the guideline) until a person has answered in the app, for up
-/// to the payment's ten minutes, with a countdown on stderr every 30 s that
-/// stops as soon as the app answers.
+/// to the payment's ten minutes, telling `person` every 30 s how long is left
+/// until the app answers.
 async fn wait_for_person(
     client: &Client,
+    person: &dyn Person,
     reference: &str,
     verb: &str,
 ) -> Result<crate::api::PollOutcome, StepError> {
@@ -383,42 +390,8 @@ async fn wait_for_person(
             outcome = &mut poll => return Ok(outcome?),
             _ = tokio::time::sleep(Duration::from_secs(30)) => {
                 left = left.saturating_sub(30);
-                crate::output::diag(&format!(
-                    "  {}:{:02} left to {verb} {reference} in the app",
-                    left / 60,
-                    left % 60
-                ));
+                person.waiting(reference, verb, Duration::from_secs(left));
             }
         }
-    }
-}
-
-/// The person at the terminal: a QR code, the link, and a countdown on stderr.
-pub struct TerminalPerson;
-
-impl Person for TerminalPerson {
-    fn ask<'a>(
-        &'a self,
-        decision: Decision,
-        reference: &'a str,
-        link: &'a str,
-    ) -> BoxFuture<'a, Result<(), StepError>> {
-        Box::pin(async move {
-            let what = match decision {
-                Decision::Approve => "APPROVE",
-                Decision::Reject => "REJECT",
-            };
-            let qr = qrcode::QrCode::new(link.as_bytes())
-                .map(|code| {
-                    code.render::<qrcode::render::unicode::Dense1x2>()
-                        .quiet_zone(true)
-                        .build()
-                })
-                .unwrap_or_default();
-            crate::output::diag(&format!(
-                "\n  Please {what} payment {reference} in the app within 10 minutes:\n{qr}\n  {link}\n"
-            ));
-            Ok(())
-        })
     }
 }
