@@ -17,7 +17,7 @@ Feature: Endpoints to integrate
       | QR              | a    |
       | PUSH_MESSAGE    | no   |
 
-  @EP-GET @EP-EVENTS @simulator @test @production
+  @EP-GET @EP-EVENTS @simulator @test @production @needs-approval
   Scenario: The shop reads an approved payment and its event log
     Given a payment of 249.00 NOK that the customer has approved
     When the shop reads the payment
@@ -31,7 +31,7 @@ Feature: Endpoints to integrate
     Then the payment is TERMINATED
     And the event log reads CREATED, TERMINATED
 
-  @EP-CANCEL @EP-CAPTURE @simulator @test @production
+  @EP-CANCEL @EP-CAPTURE @simulator @test @production @needs-approval
   Scenario: The shop cancels what is left after a partial capture
     Given a payment of 249.00 NOK that the customer has approved
     When the shop captures 100.00 NOK
@@ -39,7 +39,7 @@ Feature: Endpoints to integrate
     Then the payment is AUTHORIZED with 100.00 NOK captured and 149.00 NOK cancelled
     And the event log reads CREATED, AUTHORIZED, CAPTURED, CANCELLED
 
-  @EP-CAPTURE @simulator @test @production
+  @EP-CAPTURE @simulator @test @production @needs-approval
   Scenario: The shop captures part of a payment, then the rest
     Given a payment of 249.00 NOK that the customer has approved
     When the shop captures 100.00 NOK
@@ -47,14 +47,14 @@ Feature: Endpoints to integrate
     Then the payment is AUTHORIZED with 249.00 NOK captured
     And the event log reads CREATED, AUTHORIZED, CAPTURED, CAPTURED
 
-  @EP-CAPTURE @simulator @test @production
+  @EP-CAPTURE @simulator @test @production @needs-approval
   Scenario: The shop captures the whole payment at once
     Given a payment of 249.00 NOK that the customer has approved
     When the shop captures 249.00 NOK
     Then the payment is AUTHORIZED with 249.00 NOK captured
     And the event log reads CREATED, AUTHORIZED, CAPTURED
 
-  @EP-REFUND @simulator @test @production
+  @EP-REFUND @simulator @test @production @needs-approval
   Scenario: The shop refunds part of a captured payment
     Given a payment of 249.00 NOK that the customer has approved
     And the shop has captured 249.00 NOK
@@ -62,7 +62,7 @@ Feature: Endpoints to integrate
     Then the payment is AUTHORIZED with 249.00 NOK captured and 50.00 NOK refunded
     And the event log reads CREATED, AUTHORIZED, CAPTURED, REFUNDED
 
-  @EP-REFUND @simulator @test @production
+  @EP-REFUND @simulator @test @production @needs-approval
   Scenario: The shop refunds a captured payment in full
     Given a payment of 249.00 NOK that the customer has approved
     And the shop has captured 249.00 NOK

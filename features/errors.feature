@@ -12,14 +12,14 @@ Feature: Errors shown so customers and staff understand them
     When the shop creates a payment of 0.00 NOK with the user flow WEB_REDIRECT
     Then the shop is refused with a problem explained in plain words
 
-  @QA-ERRORS @simulator @test
+  @QA-ERRORS @simulator @test @needs-approval
   Scenario: Capturing more than the customer approved is refused
     Given a payment of 249.00 NOK that the customer has approved
     When the shop captures 250.00 NOK
     Then the shop is refused with a problem explained in plain words
     And the payment is AUTHORIZED with 249.00 NOK authorized and nothing captured
 
-  @QA-ERRORS @simulator @test
+  @QA-ERRORS @simulator @test @needs-approval
   Scenario: Refunding more than was captured is refused
     Given a payment of 249.00 NOK that the customer has approved
     And the shop has captured 100.00 NOK
@@ -37,7 +37,7 @@ Feature: Errors shown so customers and staff understand them
     When the shop reads a payment that does not exist
     Then the shop is refused with a problem explained in plain words
 
-  @QA-ERRORS @simulator @test
+  @QA-ERRORS @simulator @test @needs-approval
   Scenario: The same idempotency key for a different capture is refused
     Given a payment of 249.00 NOK that the customer has approved
     And the shop has captured 100.00 NOK with the idempotency key "golive-idem-conflict-key"

@@ -2,7 +2,7 @@ Feature: The HTTP headers on every request
   Every request names the sales unit and the shop's system, and every POST
   carries an idempotency key, so Vipps can trace and safely repeat it.
 
-  @QA-HEADERS @simulator @test @production
+  @QA-HEADERS @simulator @test @production @needs-approval
   Scenario: Every request the shop sends carries the Vipps headers
     Given a payment of 249.00 NOK that the customer has approved
     When the shop captures 249.00 NOK

@@ -2,7 +2,7 @@ Feature: Receipts and images in the payment history
   The customer sees what they bought in the app: the shop adds a receipt, a
   category with a link to the order, and an image.
 
-  @QA-HISTORY @simulator @test
+  @QA-HISTORY @simulator @test @needs-approval
   Scenario: The shop adds a receipt, a category and an image to a payment
     Given a payment of 249.00 NOK that the customer has approved
     When the shop uploads an image for the order

@@ -9,7 +9,7 @@ Feature: The return to the shop
     When the shop cancels the payment
     Then the payment is TERMINATED
 
-  @PF-REDIRECTS @simulator @test @production
+  @PF-REDIRECTS @simulator @test @production @needs-return-page
   Scenario: The shop's return page opens in a fresh browser
     Given the shop's own return page
     Then the return page answers without cookies

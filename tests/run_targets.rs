@@ -74,6 +74,44 @@ async fn a_standalone_simulator_without_control_makes_exactly_the_provoked_state
     assert!(!outcome.failed());
 }
 
+/// A scenario says what it needs in its tags (issue 19 point 8): the tag
+/// alone keeps it from starting, and a scenario of the shop's own that does
+/// not say is still NOT APPLICABLE, found out by the step, never passed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn needs_come_from_tags_and_an_undeclared_need_is_still_not_applicable() {
+    let server = standalone(false).await;
+    let features = tempfile::tempdir().unwrap();
+    std::fs::write(
+        features.path().join("own.feature"),
+        "Feature: The shop's own\n\n  @QA-STATES @simulator @needs-rejection\n  Scenario: Declared, and the step text says nothing of it\n    Given a payment of 249.00 NOK waiting for the customer\n\n  @QA-STATES @simulator\n  Scenario: Undeclared\n    Given a payment of 249.00 NOK waiting for the customer\n    When the customer rejects the payment\n    Then the shop polls until the payment is ABORTED\n",
+    )
+    .unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let mut o = options(server.base_url(), out.path());
+    o.features = Some(features.path().to_path_buf());
+    let outcome = runner::run(o).await.unwrap();
+    let e = &outcome.evidence;
+    for name in [
+        "Declared, and the step text says nothing of it",
+        "Undeclared",
+    ] {
+        let s = e.scenarios.iter().find(|s| s.name == name).unwrap();
+        assert_eq!(s.verdict, Verdict::NotApplicable, "{s:#?}");
+        assert!(
+            s.reason.as_deref().unwrap_or("").contains("--control"),
+            "{s:#?}"
+        );
+    }
+    // The declared one was never started: it made no payment.
+    let declared = e
+        .scenarios
+        .iter()
+        .find(|s| s.name.starts_with("Declared"))
+        .unwrap();
+    assert!(declared.references.is_empty(), "{declared:#?}");
+    assert_eq!(verdict_of(e, "QA-STATES"), Verdict::NotApplicable);
+}
+
 /// How the lying target lies.
 #[derive(Clone, Copy)]
 enum Lie {

@@ -213,10 +213,8 @@ fn not_started(
             "takes 10 real minutes on this target (hint: --include-slow)".into(),
         ));
     }
-    scenario
-        .steps
-        .iter()
-        .filter_map(|s| steps::needs(&s.value))
+    tags.iter()
+        .filter_map(|t| Need::from_tag(t))
         .filter(|n| *n != Need::Attestation)
         .find_map(|n| target.cannot(n))
         .map(|why| (Verdict::NotApplicable, why))

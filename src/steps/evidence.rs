@@ -3,6 +3,7 @@
 
 use cucumber::then;
 
+use super::params::Event;
 use super::{fail, payments, GoLiveWorld, KeptReference, StepError};
 use crate::api::{lint_reference, MAX_IDEMPOTENCY_KEY_LEN, MAX_SYSTEM_HEADER_LEN};
 use crate::evidence::Exchange;
@@ -121,8 +122,9 @@ async fn unique_references(w: &mut GoLiveWorld) -> Result<(), StepError> {
     Ok(())
 }
 
-#[then(regex = r"^the payment is kept as the go-live reference ending ([A-Z]+)$")]
-async fn keep_golive(w: &mut GoLiveWorld, outcome: String) -> Result<(), StepError> {
+#[then(expr = "the payment is kept as the go-live reference ending {event}")]
+async fn keep_golive(w: &mut GoLiveWorld, outcome: Event) -> Result<(), StepError> {
+    let outcome = outcome.to_string();
     payments::read_back(w).await?;
     let reference = w.reference()?;
     let (Some(p), Some(events)) = (&w.payment, &w.events) else {

@@ -12,13 +12,15 @@
 //!
 //! A step that the target cannot perform fails with a message starting with
 //! [`NOT_APPLICABLE`]; the runner reports that scenario NOT APPLICABLE with the
-//! reason, never passed. Most such cases are known before a scenario starts
-//! ([`needs`]) and the scenario is then not run at all.
+//! reason, never passed. Most such cases are known before a scenario starts,
+//! from the `@needs-...` tags it declares ([`Need::from_tag`]), and the
+//! scenario is then not run at all.
 
 pub mod errors;
 pub mod evidence;
 pub mod modifications;
 pub mod order_management;
+pub mod params;
 pub mod payments;
 pub mod polling;
 pub mod target;
@@ -266,42 +268,9 @@ pub fn checklist_ids(tags: &[String]) -> Vec<String> {
         .collect()
 }
 
-/// `249.00` -> 24900 minor units.
-pub fn parse_amount(text: &str) -> Result<i64, StepError> {
-    let (major, minor) = text.split_once('.').unwrap_or((text, "0"));
-    let major: i64 = major
-        .parse()
-        .map_err(|_| StepError::Check(format!("`{text}` is not an amount")))?;
-    let minor: i64 = format!("{minor:0<2}")[..2]
-        .parse()
-        .map_err(|_| StepError::Check(format!("`{text}` is not an amount")))?;
-    Ok(major * 100 + minor)
-}
-
 /// Formats minor units as `249.00 NOK`.
 pub fn show_amount(value: i64) -> String {
     format!("{}.{:02} NOK", value / 100, (value % 100).abs())
-}
-
-/// What a scenario needs that a target may not offer, from its step texts
-/// (known before it runs, so a scenario the target cannot do is not started).
-pub fn needs(step_text: &str) -> Option<Need> {
-    let t = step_text;
-    if t.contains("that the customer has approved") || t == "the customer approves the payment" {
-        Some(Need::Approve)
-    } else if t == "the customer rejects the payment" {
-        Some(Need::Abort)
-    } else if t == "nobody answers before the payment expires" {
-        Some(Need::Expire)
-    } else if t == "the shop listens for webhooks" {
-        Some(Need::WebhookReceiver)
-    } else if t == "the shop's own return page" {
-        Some(Need::ReturnPage)
-    } else if t.starts_with("a person has confirmed") {
-        Some(Need::Attestation)
-    } else {
-        None
-    }
 }
 
 #[cfg(test)]
@@ -309,11 +278,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn amounts_parse_in_minor_units() {
-        assert_eq!(parse_amount("249.00").unwrap(), 24_900);
-        assert_eq!(parse_amount("0.5").unwrap(), 50);
-        assert_eq!(parse_amount("2").unwrap(), 200);
-        assert!(parse_amount("x.00").is_err());
+    fn amounts_show_in_kroner() {
         assert_eq!(show_amount(24_950), "249.50 NOK");
     }
 }

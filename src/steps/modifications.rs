@@ -6,7 +6,8 @@
 
 use cucumber::{given, when};
 
-use super::{parse_amount, GoLiveWorld, StepError};
+use super::params::Nok;
+use super::{GoLiveWorld, StepError};
 use crate::api::{Amount, ApiError, Client};
 
 #[derive(Clone, Copy)]
@@ -33,16 +34,15 @@ async fn send(client: &Client, op: Op, reference: &str, amount: i64) -> Result<(
 async fn modify(
     w: &mut GoLiveWorld,
     op: Op,
-    amount: &str,
+    amount: Option<Nok>,
     key: Option<&str>,
     keep_refusal: bool,
 ) -> Result<(), StepError> {
     w.no_refusal()?;
     let reference = w.reference()?;
-    let amount = if amount.is_empty() {
-        0
-    } else {
-        w.amount(parse_amount(amount)?)?
+    let amount = match amount {
+        None => 0,
+        Some(written) => w.amount(written.0)?,
     };
     let mut client = w.client()?;
     if let Some(key) = key {
@@ -58,51 +58,43 @@ async fn modify(
     }
 }
 
-#[when(regex = r"^the shop captures (\d+\.\d\d) NOK$")]
-async fn captures(w: &mut GoLiveWorld, amount: String) -> Result<(), StepError> {
-    modify(w, Op::Capture, &amount, None, true).await
+#[when(expr = "the shop captures {amount} NOK")]
+async fn captures(w: &mut GoLiveWorld, amount: Nok) -> Result<(), StepError> {
+    modify(w, Op::Capture, Some(amount), None, true).await
 }
 
-#[when(regex = r#"^the shop captures (\d+\.\d\d) NOK with the idempotency key "([^"]+)"$"#)]
-async fn captures_with_key(
-    w: &mut GoLiveWorld,
-    amount: String,
-    key: String,
-) -> Result<(), StepError> {
+#[when(expr = "the shop captures {amount} NOK with the idempotency key {string}")]
+async fn captures_with_key(w: &mut GoLiveWorld, amount: Nok, key: String) -> Result<(), StepError> {
     // Unique per run: a fixed key would collide with an earlier run's.
     let key = format!("{key}-{}", w.reference()?);
     let key: String = key
         .chars()
         .take(crate::api::MAX_IDEMPOTENCY_KEY_LEN)
         .collect();
-    modify(w, Op::Capture, &amount, Some(&key), true).await
+    modify(w, Op::Capture, Some(amount), Some(&key), true).await
 }
 
-#[given(regex = r#"^the shop has captured (\d+\.\d\d) NOK with the idempotency key "([^"]+)"$"#)]
-async fn captured_with_key(
-    w: &mut GoLiveWorld,
-    amount: String,
-    key: String,
-) -> Result<(), StepError> {
+#[given(expr = "the shop has captured {amount} NOK with the idempotency key {string}")]
+async fn captured_with_key(w: &mut GoLiveWorld, amount: Nok, key: String) -> Result<(), StepError> {
     let key = format!("{key}-{}", w.reference()?);
     let key: String = key
         .chars()
         .take(crate::api::MAX_IDEMPOTENCY_KEY_LEN)
         .collect();
-    modify(w, Op::Capture, &amount, Some(&key), false).await
+    modify(w, Op::Capture, Some(amount), Some(&key), false).await
 }
 
-#[given(regex = r"^the shop has captured (\d+\.\d\d) NOK$")]
-async fn has_captured(w: &mut GoLiveWorld, amount: String) -> Result<(), StepError> {
-    modify(w, Op::Capture, &amount, None, false).await
+#[given(expr = "the shop has captured {amount} NOK")]
+async fn has_captured(w: &mut GoLiveWorld, amount: Nok) -> Result<(), StepError> {
+    modify(w, Op::Capture, Some(amount), None, false).await
 }
 
-#[when(regex = r"^the shop refunds (\d+\.\d\d) NOK$")]
-async fn refunds(w: &mut GoLiveWorld, amount: String) -> Result<(), StepError> {
-    modify(w, Op::Refund, &amount, None, true).await
+#[when(expr = "the shop refunds {amount} NOK")]
+async fn refunds(w: &mut GoLiveWorld, amount: Nok) -> Result<(), StepError> {
+    modify(w, Op::Refund, Some(amount), None, true).await
 }
 
 #[when("the shop cancels the payment")]
 async fn cancels(w: &mut GoLiveWorld) -> Result<(), StepError> {
-    modify(w, Op::Cancel, "", None, false).await
+    modify(w, Op::Cancel, None, None, false).await
 }

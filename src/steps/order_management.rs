@@ -2,7 +2,8 @@
 
 use cucumber::{then, when};
 
-use super::{fail, parse_amount, GoLiveWorld, StepError};
+use super::params::Nok;
+use super::{fail, GoLiveWorld, StepError};
 use crate::api::order_management::{
     BottomLine, Category, CategoryType, ImageUpload, OrderLine, PaymentType, Receipt,
 };
@@ -26,10 +27,10 @@ async fn uploads_image(w: &mut GoLiveWorld) -> Result<(), StepError> {
     Ok(())
 }
 
-#[when(regex = r"^the shop adds a receipt with one line of (\d+\.\d\d) NOK$")]
-async fn adds_receipt(w: &mut GoLiveWorld, amount: String) -> Result<(), StepError> {
+#[when(expr = "the shop adds a receipt with one line of {amount} NOK")]
+async fn adds_receipt(w: &mut GoLiveWorld, amount: Nok) -> Result<(), StepError> {
     let reference = w.reference()?;
-    let amount = w.amount(parse_amount(&amount)?)?;
+    let amount = w.amount(amount.0)?;
     let receipt = Receipt {
         order_lines: vec![OrderLine {
             name: "Golive mug".into(),

@@ -2,22 +2,13 @@
 
 use cucumber::{given, then, when};
 
-use super::{fail, parse_amount, show_amount, GoLiveWorld, StepError};
+use super::params::{Events, Flow, Nok, PaymentState};
+use super::{fail, show_amount, GoLiveWorld, StepError};
 use crate::api::{Amount, CreatePaymentRequest, Customer, State, UserFlow};
 
 /// Where the shop sends the customer back to: https, naming the reference.
 pub fn return_url(reference: &str) -> String {
     format!("https://shop.example/return?reference={reference}")
-}
-
-fn user_flow(name: &str) -> Result<UserFlow, StepError> {
-    match name {
-        "WEB_REDIRECT" => Ok(UserFlow::WebRedirect),
-        "NATIVE_REDIRECT" => Ok(UserFlow::NativeRedirect),
-        "QR" => Ok(UserFlow::Qr),
-        "PUSH_MESSAGE" => Ok(UserFlow::PushMessage),
-        other => fail(format!("`{other}` is not a user flow")),
-    }
 }
 
 /// Creates a payment; a refusal is kept in `w.refused` when `expect_refusal`.
@@ -79,39 +70,26 @@ pub async fn create(
     }
 }
 
-#[when(regex = r"^the shop creates a payment of (\d+\.\d\d) NOK with the user flow (\w+)$")]
-async fn creates_with_flow(
-    w: &mut GoLiveWorld,
-    amount: String,
-    flow: String,
-) -> Result<(), StepError> {
-    let written = parse_amount(&amount)?;
-    let flow = user_flow(&flow)?;
+#[when(expr = "the shop creates a payment of {amount} NOK with the user flow {flow}")]
+async fn creates_with_flow(w: &mut GoLiveWorld, amount: Nok, flow: Flow) -> Result<(), StepError> {
+    let (written, flow) = (amount.0, flow.0);
     // Below the smallest amount: the scenario expects the API to refuse.
     let expect_refusal = written < 100;
     create(w, written, flow, None, expect_refusal).await
 }
 
-#[when(regex = r#"^the shop creates a payment of (\d+\.\d\d) NOK with the reference "([^"]*)"$"#)]
+#[when(expr = "the shop creates a payment of {amount} NOK with the reference {string}")]
 async fn creates_with_reference(
     w: &mut GoLiveWorld,
-    amount: String,
+    amount: Nok,
     reference: String,
 ) -> Result<(), StepError> {
-    let written = parse_amount(&amount)?;
-    create(w, written, UserFlow::WebRedirect, Some(&reference), true).await
+    create(w, amount.0, UserFlow::WebRedirect, Some(&reference), true).await
 }
 
-#[given(regex = r"^a payment of (\d+\.\d\d) NOK waiting for the customer$")]
-async fn waiting(w: &mut GoLiveWorld, amount: String) -> Result<(), StepError> {
-    create(
-        w,
-        parse_amount(&amount)?,
-        UserFlow::WebRedirect,
-        None,
-        false,
-    )
-    .await
+#[given(expr = "a payment of {amount} NOK waiting for the customer")]
+async fn waiting(w: &mut GoLiveWorld, amount: Nok) -> Result<(), StepError> {
+    create(w, amount.0, UserFlow::WebRedirect, None, false).await
 }
 
 /// The customer approves the current payment (through the target) and the
@@ -127,16 +105,9 @@ pub async fn approve(w: &mut GoLiveWorld) -> Result<(), StepError> {
     target.approve(&client, &reference, &created).await
 }
 
-#[given(regex = r"^a payment of (\d+\.\d\d) NOK that the customer has approved$")]
-async fn approved(w: &mut GoLiveWorld, amount: String) -> Result<(), StepError> {
-    create(
-        w,
-        parse_amount(&amount)?,
-        UserFlow::WebRedirect,
-        None,
-        false,
-    )
-    .await?;
+#[given(expr = "a payment of {amount} NOK that the customer has approved")]
+async fn approved(w: &mut GoLiveWorld, amount: Nok) -> Result<(), StepError> {
+    create(w, amount.0, UserFlow::WebRedirect, None, false).await?;
     approve(w).await?;
     let reference = w.reference()?;
     let outcome = w
@@ -229,14 +200,9 @@ async fn redirect_link(w: &mut GoLiveWorld, which: String) -> Result<(), StepErr
     }
 }
 
-fn state(name: &str) -> Result<State, StepError> {
-    serde_json::from_value(serde_json::Value::String(name.to_owned()))
-        .map_err(|_| StepError::Check(format!("`{name}` is not a state")))
-}
-
-#[then(regex = r"^the payment is ([A-Z]+)$")]
-async fn payment_is(w: &mut GoLiveWorld, expected: String) -> Result<(), StepError> {
-    let expected = state(&expected)?;
+#[then(expr = "the payment is {state}")]
+async fn payment_is(w: &mut GoLiveWorld, expected: PaymentState) -> Result<(), StepError> {
+    let expected = expected.0;
     read_back(w).await?;
     let p = w
         .payment
@@ -258,8 +224,8 @@ async fn payment_is(w: &mut GoLiveWorld, expected: String) -> Result<(), StepErr
 )]
 async fn payment_with(
     w: &mut GoLiveWorld,
-    expected: String,
-    first: String,
+    expected: PaymentState,
+    first: Nok,
     first_kind: String,
     second: String,
     second_kind: String,
@@ -270,12 +236,13 @@ async fn payment_with(
         .as_ref()
         .ok_or_else(|| StepError::Check("no payment read".into()))?;
     let a = &p.aggregate;
-    let mut checks = vec![(first_kind.clone(), w.amount(parse_amount(&first)?)?)];
+    let mut checks = vec![(first_kind.clone(), w.amount(first.0)?)];
     if first_kind == "authorized" {
         checks.push(("captured".into(), 0));
     }
     if !second.is_empty() {
-        checks.push((second_kind, w.amount(parse_amount(&second)?)?));
+        let second: Nok = second.parse().map_err(StepError::Check)?;
+        checks.push((second_kind, w.amount(second.0)?));
     }
     for (kind, want) in checks {
         let got = match kind.as_str() {
@@ -295,14 +262,18 @@ async fn payment_with(
     Ok(())
 }
 
-#[then(regex = r"^the event log reads ([A-Z, ]+)$")]
-async fn event_log(w: &mut GoLiveWorld, expected: String) -> Result<(), StepError> {
+#[then(expr = "the event log reads {events}")]
+async fn event_log(w: &mut GoLiveWorld, expected: Events) -> Result<(), StepError> {
     w.no_refusal()?;
     let reference = w.reference()?;
     let events = w.client()?.payment_events(&reference).await?;
     let names: Vec<String> = events.iter().map(event_name).collect();
     w.events = Some(events);
-    let expected: Vec<String> = expected.split(',').map(|s| s.trim().to_owned()).collect();
+    let expected: Vec<String> = expected
+        .0
+        .into_iter()
+        .map(super::params::api_name)
+        .collect();
     if names != expected {
         return fail(format!(
             "the event log reads {}, expected {}",
@@ -315,8 +286,5 @@ async fn event_log(w: &mut GoLiveWorld, expected: String) -> Result<(), StepErro
 
 /// The wire name of an event (`CAPTURED`).
 pub fn event_name(e: &crate::api::PaymentEvent) -> String {
-    serde_json::to_value(e.name)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
+    super::params::api_name(e.name)
 }

@@ -2,11 +2,13 @@
 
 use cucumber::then;
 
+use super::params::PaymentState;
 use super::{fail, GoLiveWorld, StepError};
 use crate::api::{PollOptions, State};
 
-#[then(regex = r"^the shop polls until the payment is ([A-Z]+)$")]
-async fn polls_until(w: &mut GoLiveWorld, expected: String) -> Result<(), StepError> {
+#[then(expr = "the shop polls until the payment is {state}")]
+async fn polls_until(w: &mut GoLiveWorld, expected: PaymentState) -> Result<(), StepError> {
+    let expected = expected.0;
     w.no_refusal()?;
     let reference = w.reference()?;
     let client = w.client()?;
@@ -15,10 +17,11 @@ async fn polls_until(w: &mut GoLiveWorld, expected: String) -> Result<(), StepEr
         .await?;
     let state = outcome.payment.state;
     w.payment = Some(outcome.payment);
-    if state.as_str() != expected {
+    if state != expected {
         return fail(format!(
-            "polling ended with the payment {}, expected {expected}",
-            state.as_str()
+            "polling ended with the payment {}, expected {}",
+            state.as_str(),
+            expected.as_str()
         ));
     }
     if !state.is_final() && state != State::Created {

@@ -30,6 +30,39 @@ pub enum Need {
     Attestation,
 }
 
+impl Need {
+    /// Every need, in the order a scenario's tags are read.
+    pub const ALL: [Need; 6] = [
+        Need::Approve,
+        Need::Abort,
+        Need::Expire,
+        Need::WebhookReceiver,
+        Need::ReturnPage,
+        Need::Attestation,
+    ];
+
+    /// The scenario tag that declares this need (without `@`). A scenario
+    /// says what it needs in its tags, so a target that cannot give it is
+    /// known before the scenario starts; a step that finds out only while
+    /// running still fails NOT APPLICABLE, never passes.
+    pub const fn tag(self) -> &'static str {
+        match self {
+            Need::Approve => "needs-approval",
+            Need::Abort => "needs-rejection",
+            Need::Expire => "needs-expiry",
+            Need::WebhookReceiver => "needs-webhooks",
+            Need::ReturnPage => "needs-return-page",
+            Need::Attestation => "manual",
+        }
+    }
+
+    /// The need a scenario tag declares (`@` optional).
+    pub fn from_tag(tag: &str) -> Option<Need> {
+        let tag = tag.trim_start_matches('@');
+        Need::ALL.into_iter().find(|n| n.tag() == tag)
+    }
+}
+
 /// Where the payment goes to be approved or rejected by a person.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Decision {

@@ -6,6 +6,7 @@ use cucumber::{given, when};
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+use super::params::Event;
 use super::{fail, GoLiveWorld, StepError};
 use crate::api::webhooks::RegisterWebhook;
 
@@ -58,8 +59,9 @@ async fn listens(w: &mut GoLiveWorld) -> Result<(), StepError> {
     Ok(())
 }
 
-#[when(regex = r"^the webhook for ([A-Z]+) arrives$")]
-async fn webhook_arrives(w: &mut GoLiveWorld, event: String) -> Result<(), StepError> {
+#[when(expr = "the webhook for {event} arrives")]
+async fn webhook_arrives(w: &mut GoLiveWorld, event: Event) -> Result<(), StepError> {
+    let event = event.to_string();
     let reference = w.reference()?;
     let client = w.client()?;
     let Some(server) = w.webhooks.as_ref().and_then(|r| r.server.as_ref()) else {
