@@ -16,6 +16,7 @@ use std::io::{Read, Write};
 use chrono::{DateTime, Utc};
 
 use crate::checklist::ITEMS;
+use crate::domain::text::escape_html;
 use crate::evidence::model::{
     Evidence, Finding, ItemResult, RunInfo, RunKind, Severity, Verdict, EVIDENCE_SCHEMA_VERSION,
 };
@@ -446,13 +447,6 @@ pub fn write_folder(
     folder.finish()
 }
 
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
 /// The report (`crate::report::render`) with the audit's notes (lines skipped,
 /// filters) added at the end; the minimal page below if the renderer fails.
 pub fn report_html(e: &Evidence, notes: &[String]) -> String {
@@ -460,7 +454,7 @@ pub fn report_html(e: &Evidence, notes: &[String]) -> String {
         Ok(page) if !notes.is_empty() => {
             let items: String = notes
                 .iter()
-                .map(|n| format!("<li>{}</li>", escape(n)))
+                .map(|n| format!("<li>{}</li>", escape_html(n)))
                 .collect();
             let section = format!(
                 "<section id=\"audit-notes\"><h2>What the audit read</h2><ul>{items}</ul></section>\n</body>"
@@ -486,10 +480,10 @@ pub fn html(e: &Evidence, notes: &[String]) -> String {
         let _ = writeln!(
             rows,
             "<tr><td>{}</td><td>{}</td><td class=\"v\">{}</td><td>{}</td></tr>",
-            escape(&i.id),
-            escape(&i.title),
+            escape_html(&i.id),
+            escape_html(&i.title),
             i.verdict.label(),
-            escape(i.reason.as_deref().unwrap_or(""))
+            escape_html(i.reason.as_deref().unwrap_or(""))
         );
     }
     let mut found = String::new();
@@ -502,19 +496,19 @@ pub fn html(e: &Evidence, notes: &[String]) -> String {
         let _ = writeln!(
             found,
             "<li><b>{}</b> {:?} <code>{}</code>: {}<br><i>{}</i> <small>{}</small></li>",
-            escape(&f.checklist_id),
+            escape_html(&f.checklist_id),
             f.severity,
-            escape(&f.rule),
-            escape(&f.message),
-            escape(&f.advice),
-            escape(&at)
+            escape_html(&f.rule),
+            escape_html(&f.message),
+            escape_html(&f.advice),
+            escape_html(&at)
         );
     }
     for c in &e.webhook_checks {
         let _ = writeln!(
             found,
             "<li><b>webhook {}</b> {}: answered {}, expected {}. {}</li>",
-            escape(&c.case),
+            escape_html(&c.case),
             c.verdict.label(),
             c.status.map_or("nothing".to_owned(), |s| s.to_string()),
             if c.expected_accept {
@@ -522,23 +516,23 @@ pub fn html(e: &Evidence, notes: &[String]) -> String {
             } else {
                 "a rejection"
             },
-            escape(&c.explanation)
+            escape_html(&c.explanation)
         );
     }
     let notes: String = notes
         .iter()
-        .map(|n| format!("<li>{}</li>", escape(n)))
+        .map(|n| format!("<li>{}</li>", escape_html(n)))
         .collect();
     format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>vipps-golive audit {id}</title>\
 <style>body{{font-family:system-ui,sans-serif;margin:2rem}}table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:.3rem .5rem;vertical-align:top}}</style></head><body>\
 <h1>Audit of {src}</h1><p>Vipps-System-Name <b>{name}</b>, Vipps-System-Version <b>{version}</b>, MSN <b>{msn}</b>; traffic from {from} to {to}.</p>\
 <table><tr><th>ID</th><th>item</th><th>verdict</th><th>why</th></tr>{rows}</table><h2>Findings</h2><ul>{found}</ul><h2>Notes</h2><ul>{notes}</ul></body></html>\n",
-        id = escape(&e.run.run_id),
-        src = escape(&e.run.base_url),
-        name = escape(e.run.system_name.as_deref().unwrap_or("(not sent)")),
-        version = escape(e.run.system_version.as_deref().unwrap_or("(not sent)")),
-        msn = escape(&e.run.msn),
+        id = escape_html(&e.run.run_id),
+        src = escape_html(&e.run.base_url),
+        name = escape_html(e.run.system_name.as_deref().unwrap_or("(not sent)")),
+        version = escape_html(e.run.system_version.as_deref().unwrap_or("(not sent)")),
+        msn = escape_html(&e.run.msn),
         from = e.run.started_at.to_rfc3339(),
         to = e.run.finished_at.to_rfc3339(),
     )

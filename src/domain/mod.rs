@@ -4,5 +4,7 @@
 //!
 //! - [`host`]: the class of a host (loopback, the Vipps test environment, Vipps
 //!   production, other), however the host is spelled.
+//! - [`text`]: HTML escaping, for every page written without a template.
 
 pub mod host;
+pub mod text;

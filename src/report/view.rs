@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::checklist;
+use crate::domain::text::escape_html_text;
 use crate::evidence::model::{
     Aggregate, Evidence, InterruptedAttempt, ProblemRecord, RunKind, ScenarioResult, Severity,
     Verdict,
@@ -393,20 +394,6 @@ fn body_text(body: &serde_json::Value) -> String {
     )
 }
 
-/// Escapes text for HTML element content (not attributes).
-pub fn escape_text(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + text.len() / 16);
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// A message as text: its first line, headers, a blank line and the body.
 fn message_text(first: &str, headers: &[(String, String)], body: &serde_json::Value) -> String {
     let mut out = format!("{first}\n{}", headers_text(headers));
@@ -443,12 +430,12 @@ fn exchange_view(e: &Exchange) -> ExchangeView {
         started_at: time_ms(e.started_at),
         duration_ms: e.duration_ms,
         attempt: e.attempt,
-        request_html: escape_text(&message_text(
+        request_html: escape_html_text(&message_text(
             &format!("{} {}", e.method, path_of(&e.url)),
             &e.request_headers,
             &e.request_body,
         )),
-        response_html: escape_text(&message_text(
+        response_html: escape_html_text(&message_text(
             &match e.status {
                 Some(s) => format!("HTTP {s}"),
                 None => "no response".to_owned(),
@@ -994,14 +981,6 @@ mod tests {
         assert_eq!(money("NOK", 24_900), "NOK 249.00");
         assert_eq!(money("DKK", 5), "DKK 0.05");
         assert_eq!(money("EUR", -150), "EUR -1.50");
-    }
-
-    #[test]
-    fn element_text_escapes_markup_but_keeps_quotes() {
-        assert_eq!(
-            escape_text(r#"</pre><b a="1">&'"#),
-            r#"&lt;/pre&gt;&lt;b a="1"&gt;&amp;'"#
-        );
     }
 
     #[test]

@@ -4,8 +4,8 @@
 
 use std::fmt::Write as _;
 
+use crate::domain::text::escape_html;
 use crate::evidence::model::Evidence;
-use crate::simulator::landing::escape;
 
 /// The report for `evidence` (the interim table if the report cannot render).
 pub fn report(e: &Evidence) -> String {
@@ -27,12 +27,12 @@ pub fn render(e: &Evidence) -> String {
         let _ = writeln!(
             items,
             "<tr><td>{}</td><td>{}</td><td class=\"{}\">{}</td><td>{}</td><td><code>{}</code></td></tr>",
-            escape(&i.id),
-            escape(&i.title),
+            escape_html(&i.id),
+            escape_html(&i.title),
             i.verdict.label().to_lowercase().replace(' ', "-"),
             i.verdict.label(),
-            escape(i.reason.as_deref().unwrap_or("")),
-            escape(&i.references.join(" ")),
+            escape_html(i.reason.as_deref().unwrap_or("")),
+            escape_html(&i.references.join(" ")),
         );
     }
     let mut scenarios = String::new();
@@ -40,12 +40,12 @@ pub fn render(e: &Evidence) -> String {
         let _ = writeln!(
             scenarios,
             "<tr><td>{}</td><td>{}</td><td class=\"{}\">{}</td><td>{}</td><td><code>{}</code></td></tr>",
-            escape(&s.name),
-            escape(&s.checklist_ids.join(" ")),
+            escape_html(&s.name),
+            escape_html(&s.checklist_ids.join(" ")),
             s.verdict.label().to_lowercase().replace(' ', "-"),
             s.verdict.label(),
-            escape(s.reason.as_deref().unwrap_or("")),
-            escape(&s.references.join(" ")),
+            escape_html(s.reason.as_deref().unwrap_or("")),
+            escape_html(&s.references.join(" ")),
         );
     }
     format!(
@@ -73,10 +73,10 @@ Started {start}, finished {end}. {exchanges} exchanges in <code>journal.jsonl</c
 {scenarios}</tbody></table>
 </body></html>
 "#,
-        run = escape(&e.run.run_id),
-        target = escape(&e.run.target),
-        base = escape(&e.run.base_url),
-        msn = escape(&e.run.msn),
+        run = escape_html(&e.run.run_id),
+        target = escape_html(&e.run.target),
+        base = escape_html(&e.run.base_url),
+        msn = escape_html(&e.run.msn),
         start = e.run.started_at.to_rfc3339(),
         end = e.run.finished_at.to_rfc3339(),
         exchanges = e.exchanges.len(),
