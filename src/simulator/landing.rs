@@ -3,6 +3,8 @@
 
 use std::fmt::Write as _;
 
+use crate::domain::text::escape_html;
+
 use super::ledger::{EventName, Payment, State};
 use super::routes::{LANDING_PATH, QR_PATH};
 use super::{Engine, SimRequest, SimResponse};
@@ -25,22 +27,6 @@ pub fn handle(engine: &mut Engine, req: &SimRequest) -> Option<SimResponse> {
         });
     }
     None
-}
-
-/// Escapes text for HTML element content and attribute values.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// `24900` NOK -> `249,00 NOK` (Norwegian style, space as thousands separator).
@@ -71,15 +57,15 @@ button{{font-size:1.1rem;padding:.6rem 1.4rem;margin:.4rem .4rem 0 0;border-radi
 .approve{{background:#ff5b24;color:#fff;border-color:#ff5b24}}\
 .note{{color:#666;font-size:.85rem}}</style></head>\
 <body><p class=\"note\">Vipps MobilePay simulator (vipps-golive): test landing page</p>{body}</body></html>\n",
-        escape(title)
+        escape_html(title)
     )
 }
 
 fn error_page(status: u16, title: &str, message: &str) -> SimResponse {
     let body = format!(
         "<div class=\"card\"><h1>{}</h1><p>{}</p></div>",
-        escape(title),
-        escape(message)
+        escape_html(title),
+        escape_html(message)
     );
     SimResponse::html(status, shell(title, &body))
 }
@@ -165,11 +151,11 @@ fn page(engine: &Engine, req: &SimRequest) -> SimResponse {
     let _ = write!(
         body,
         "<div class=\"card\"><h1>{}</h1><div class=\"amount\">{}</div>",
-        escape(merchant_name(engine, msn)),
-        escape(&format_amount(p.amount.value, p.amount.currency.as_str()))
+        escape_html(merchant_name(engine, msn)),
+        escape_html(&format_amount(p.amount.value, p.amount.currency.as_str()))
     );
     if let Some(d) = &p.description {
-        let _ = write!(body, "<p>{}</p>", escape(d));
+        let _ = write!(body, "<p>{}</p>", escape_html(d));
     }
     let _ = write!(
         body,
@@ -178,9 +164,9 @@ fn page(engine: &Engine, req: &SimRequest) -> SimResponse {
 <button class=\"approve\" type=\"submit\" name=\"action\" value=\"approve\">Approve</button>\
 <button type=\"submit\" name=\"action\" value=\"reject\">Reject</button>\
 </form></div>",
-        escape(&p.reference),
+        escape_html(&p.reference),
         LANDING_PATH,
-        escape(&token)
+        escape_html(&token)
     );
     SimResponse::html(200, shell("Pay with Vipps MobilePay", &body))
 }
@@ -266,10 +252,13 @@ fn qr(engine: &Engine, req: &SimRequest) -> SimResponse {
         return error_page(500, "QR failed", "The QR code could not be drawn.");
     };
     match p.qr_png_size {
-        Some(size) => SimResponse {
-            status: 200,
-            headers: vec![("content-type".into(), "image/png".into())],
-            body: png(&code, size),
+        Some(size) => match qr_png(&code, size) {
+            Ok(body) => SimResponse {
+                status: 200,
+                headers: vec![("content-type".into(), "image/png".into())],
+                body,
+            },
+            Err(_) => error_page(500, "QR failed", "The QR code could not be drawn."),
         },
         None => {
             let svg = code
@@ -285,93 +274,36 @@ fn qr(engine: &Engine, req: &SimRequest) -> SimResponse {
     }
 }
 
-/// A grayscale PNG of `code`, about `size` pixels wide (uncompressed deflate: small code, no dependency).
-pub fn png(code: &qrcode::QrCode, size: u32) -> Vec<u8> {
+/// A grayscale PNG of `code` with its quiet zone, about `size` pixels wide
+/// (whole pixels per module, so never wider than `size` unless the code
+/// itself is).
+fn qr_png(code: &qrcode::QrCode, size: u32) -> Result<Vec<u8>, png::EncodingError> {
     let modules = code.width();
     let colors = code.to_colors();
     let quiet = 4usize;
     let total = modules + 2 * quiet;
     let scale = (size as usize / total).max(1);
     let px = total * scale;
-    // Raw scanlines: filter byte 0, then one gray byte per pixel.
-    let mut raw = Vec::with_capacity((px + 1) * px);
+    let mut pixels = Vec::with_capacity(px * px);
     for y in 0..px {
-        raw.push(0u8);
         let my = y / scale;
         for x in 0..px {
             let mx = x / scale;
-            let dark = my >= quiet
-                && mx >= quiet
-                && my < quiet + modules
-                && mx < quiet + modules
+            let dark = (quiet..quiet + modules).contains(&my)
+                && (quiet..quiet + modules).contains(&mx)
                 && colors[(my - quiet) * modules + (mx - quiet)] == qrcode::Color::Dark;
-            raw.push(if dark { 0 } else { 255 });
+            pixels.push(if dark { 0 } else { 255 });
         }
     }
-    // zlib stream of stored blocks.
-    let mut z = vec![0x78, 0x01];
-    let mut chunks = raw.chunks(65_535).peekable();
-    while let Some(chunk) = chunks.next() {
-        z.push(u8::from(chunks.peek().is_none()));
-        let len = chunk.len() as u16;
-        z.extend_from_slice(&len.to_le_bytes());
-        z.extend_from_slice(&(!len).to_le_bytes());
-        z.extend_from_slice(chunk);
-    }
-    z.extend_from_slice(&adler32(&raw).to_be_bytes());
-
-    let mut out = vec![0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a];
-    let mut ihdr = Vec::with_capacity(13);
-    ihdr.extend_from_slice(&(px as u32).to_be_bytes());
-    ihdr.extend_from_slice(&(px as u32).to_be_bytes());
-    ihdr.extend_from_slice(&[8, 0, 0, 0, 0]); // 8-bit grayscale
-    chunk(&mut out, b"IHDR", &ihdr);
-    chunk(&mut out, b"IDAT", &z);
-    chunk(&mut out, b"IEND", &[]);
-    out
-}
-
-fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
-    out.extend_from_slice(&(data.len() as u32).to_be_bytes());
-    out.extend_from_slice(kind);
-    out.extend_from_slice(data);
-    let mut crc = Crc::new();
-    crc.update(kind);
-    crc.update(data);
-    out.extend_from_slice(&crc.finish().to_be_bytes());
-}
-
-fn adler32(data: &[u8]) -> u32 {
-    let (mut a, mut b) = (1u32, 0u32);
-    for chunk in data.chunks(5552) {
-        for &x in chunk {
-            a += u32::from(x);
-            b += a;
-        }
-        a %= 65_521;
-        b %= 65_521;
-    }
-    (b << 16) | a
-}
-
-struct Crc(u32);
-
-impl Crc {
-    fn new() -> Self {
-        Crc(0xffff_ffff)
-    }
-    fn update(&mut self, data: &[u8]) {
-        for &byte in data {
-            self.0 ^= u32::from(byte);
-            for _ in 0..8 {
-                let mask = (self.0 & 1).wrapping_neg();
-                self.0 = (self.0 >> 1) ^ (0xedb8_8320 & mask);
-            }
-        }
-    }
-    fn finish(&self) -> u32 {
-        !self.0
-    }
+    let side = u32::try_from(px).map_err(|_| png::EncodingError::LimitsExceeded)?;
+    let mut out = Vec::new();
+    let mut encoder = png::Encoder::new(&mut out, side, side);
+    encoder.set_color(png::ColorType::Grayscale);
+    encoder.set_depth(png::BitDepth::Eight);
+    let mut writer = encoder.write_header()?;
+    writer.write_image_data(&pixels)?;
+    writer.finish()?;
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -386,29 +318,29 @@ mod tests {
     }
 
     #[test]
-    fn html_special_characters_are_escaped() {
-        assert_eq!(
-            escape("<script>\"x\"&'y'</script>"),
-            "&lt;script&gt;&quot;x&quot;&amp;&#39;y&#39;&lt;/script&gt;"
-        );
-    }
-
-    #[test]
-    fn png_is_well_formed_with_a_valid_zlib_stream() {
+    fn png_decodes_to_the_code_with_its_quiet_zone() {
         let code = qrcode::QrCode::new(b"https://example.com/x").unwrap();
-        let img = png(&code, 300);
+        let img = qr_png(&code, 300).unwrap();
         if let Ok(path) = std::env::var("SIM_PNG_OUT") {
             std::fs::write(path, &img).unwrap();
         }
-        assert_eq!(&img[..8], b"\x89PNG\r\n\x1a\n");
-        assert_eq!(&img[12..16], b"IHDR");
-        assert_eq!(&img[img.len() - 8..img.len() - 4], b"IEND");
-    }
-
-    #[test]
-    fn crc_matches_the_png_reference_value() {
-        let mut c = Crc::new();
-        c.update(b"IEND");
-        assert_eq!(c.finish(), 0xae42_6082);
+        let mut reader = ::png::Decoder::new(img.as_slice()).read_info().unwrap();
+        let mut pixels = vec![0; reader.output_buffer_size()];
+        let frame = reader.next_frame(&mut pixels).unwrap();
+        assert_eq!(frame.color_type, ::png::ColorType::Grayscale);
+        assert_eq!(frame.bit_depth, ::png::BitDepth::Eight);
+        // The modules and 4 of quiet zone on each side, whole pixels each.
+        let total = code.width() + 8;
+        let scale = 300 / total;
+        let side = total * scale;
+        assert_eq!((frame.width, frame.height), (side as u32, side as u32));
+        // The centre pixel of module (x, y), the quiet zone counted.
+        let at =
+            |x: usize, y: usize| pixels[(y * scale + scale / 2) * side + x * scale + scale / 2];
+        assert_eq!(at(1, 1), 255, "the quiet zone is light");
+        // The top-left finder pattern: a dark ring, a light ring, a dark centre.
+        assert_eq!(at(4, 4), 0);
+        assert_eq!(at(5, 5), 255);
+        assert_eq!(at(7, 7), 0);
     }
 }
