@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use rand::Rng;
 use reqwest::Method;
 use serde::de::DeserializeOwned;
@@ -240,18 +241,18 @@ impl Inner {
     }
 }
 
+/// What a path segment keeps as it is: RFC 3986's unreserved characters.
+/// Everything else, `/` and `%` included, is percent-encoded.
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
 /// Percent-encodes one path segment (references and ids are plain, but a
 /// caller's typo must not change which path is hit).
 pub(crate) fn seg(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    utf8_percent_encode(s, SEGMENT).to_string()
 }
 
 impl Client {
@@ -597,5 +598,6 @@ mod tests {
     fn path_segments_are_percent_encoded() {
         assert_eq!(seg("shop-1_a.b"), "shop-1_a.b");
         assert_eq!(seg("a/b c"), "a%2Fb%20c");
+        assert_eq!(seg("50%?#&+ø"), "50%25%3F%23%26%2B%C3%B8");
     }
 }
