@@ -13,6 +13,7 @@ pub mod recover;
 pub mod view;
 
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use handlebars::Handlebars;
 
@@ -57,20 +58,34 @@ pub enum ReportError {
 /// Renders the report of `evidence` as one HTML document.
 pub fn render(evidence: &Evidence) -> Result<String, ReportError> {
     let view = view::build(evidence);
-    let mut hb = Handlebars::new();
-    for (name, text) in [
-        ("report", REPORT),
-        ("reference", REFERENCE),
-        ("exchange", EXCHANGE),
-        ("problem", PROBLEM),
-        ("interrupted", INTERRUPTED),
-        ("style", STYLE),
-    ] {
-        hb.register_template_string(name, text)
-            .map_err(|e| ReportError::Template(e.to_string()))?;
-    }
-    hb.render("report", &view)
+    templates()?
+        .render("report", &view)
         .map_err(|e| ReportError::Template(e.to_string()))
+}
+
+/// The report's templates, parsed once per process: `run`, `audit` and
+/// `compare` may each render several pages, and the templates are the same
+/// bytes every time (embedded in the binary).
+fn templates() -> Result<&'static Handlebars<'static>, ReportError> {
+    static TEMPLATES: OnceLock<Result<Handlebars<'static>, String>> = OnceLock::new();
+    TEMPLATES
+        .get_or_init(|| {
+            let mut hb = Handlebars::new();
+            for (name, text) in [
+                ("report", REPORT),
+                ("reference", REFERENCE),
+                ("exchange", EXCHANGE),
+                ("problem", PROBLEM),
+                ("interrupted", INTERRUPTED),
+                ("style", STYLE),
+            ] {
+                hb.register_template_string(name, text)
+                    .map_err(|e| e.to_string())?;
+            }
+            Ok(hb)
+        })
+        .as_ref()
+        .map_err(|e| ReportError::Template(e.clone()))
 }
 
 /// Where evidence was read from: the file, and the run folder it sits in.
@@ -140,3 +155,6 @@ pub fn write_evidence(path: &Path, evidence: &Evidence) -> Result<(), ReportErro
     bytes.push(b'\n');
     Ok(manifest::write_atomic(path, &bytes)?)
 }
+
+#[cfg(test)]
+mod tests;
