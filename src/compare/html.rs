@@ -3,6 +3,8 @@
 //! Like the evidence report it is one self-contained file: inline CSS, no
 //! script, nothing fetched. Handlebars escapes every value.
 
+use std::sync::OnceLock;
+
 use handlebars::Handlebars;
 use serde::Serialize;
 
@@ -110,6 +112,13 @@ fn row(d: &Difference) -> Row<'_> {
 
 /// Renders `compare.html`.
 pub fn render(c: &Comparison) -> Result<String, String> {
+    templates()?
+        .render("compare", &page(c))
+        .map_err(|e| e.to_string())
+}
+
+/// What the template shows of `c`.
+fn page(c: &Comparison) -> Page<'_> {
     let rows = |class: Class| -> Vec<Row<'_>> {
         c.differences
             .iter()
@@ -137,7 +146,7 @@ pub fn render(c: &Comparison) -> Result<String, String> {
             format!("No unexpected difference in {compared} scenario(s) compared"),
         )
     };
-    let page = Page {
+    Page {
         c,
         banner,
         headline,
@@ -177,11 +186,140 @@ pub fn render(c: &Comparison) -> Result<String, String> {
             })
             .collect(),
         unused: &c.unused_allow_entries,
-    };
-    let mut hb = Handlebars::new();
-    hb.register_template_string("compare", TEMPLATE)
-        .map_err(|e| e.to_string())?;
-    hb.register_template_string("style", STYLE)
-        .map_err(|e| e.to_string())?;
-    hb.render("compare", &page).map_err(|e| e.to_string())
+    }
+}
+
+/// The page's templates, parsed once per process (they are embedded, the
+/// same bytes every time).
+fn templates() -> Result<&'static Handlebars<'static>, String> {
+    static TEMPLATES: OnceLock<Result<Handlebars<'static>, String>> = OnceLock::new();
+    TEMPLATES
+        .get_or_init(|| {
+            let mut hb = Handlebars::new();
+            for (name, text) in [("compare", TEMPLATE), ("style", STYLE)] {
+                hb.register_template_string(name, text)
+                    .map_err(|e| e.to_string())?;
+            }
+            Ok(hb)
+        })
+        .as_ref()
+        .map_err(Clone::clone)
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone as _;
+    use serde_json::json;
+
+    use super::super::{Counts, DeviationRef, DiffKind, ScenarioRow, Side};
+    use super::*;
+    use crate::evidence::model::Verdict;
+
+    fn side(target: &str) -> Side {
+        Side {
+            target: target.into(),
+            base_url: "http://127.0.0.1:7777".into(),
+            msn: "778899".into(),
+            run_id: "20250102-100000-abcd".into(),
+            folder: format!("{target}-run"),
+            exchanges: 12,
+        }
+    }
+
+    fn difference(class: Class, full: bool) -> Difference {
+        Difference {
+            id: "capture | POST /epayment/v1/payments/{ref1}/capture | status".into(),
+            kind: DiffKind::Status,
+            class,
+            scenario: "capture".into(),
+            checklist_ids: vec!["EP-CAPTURE".into()],
+            operation: "POST /epayment/v1/payments/{ref1}/capture".into(),
+            summary: "200 on the simulator, 409 on the target".into(),
+            simulator: json!({"state": "AUTHORIZED"}),
+            target: if full {
+                json!({"title": "Conflict"})
+            } else {
+                json!(null)
+            },
+            simulator_reference: full.then(|| "acme-1".into()),
+            target_reference: full.then(|| "acme-2".into()),
+            deviation: full.then(|| DeviationRef {
+                id: "D-1".into(),
+                title: "a known deviation".into(),
+                doc: "docs/fidelity.md#d-1".into(),
+            }),
+            allowed_by: full.then(|| "capture | *".into()),
+        }
+    }
+
+    /// A comparison with a row of every class; `full` fills every optional
+    /// field, else leaves every one out.
+    fn comparison(full: bool) -> Comparison {
+        let at = chrono::Utc.with_ymd_and_hms(2025, 1, 2, 10, 0, 0).unwrap();
+        Comparison {
+            schema_version: super::super::COMPARE_SCHEMA_VERSION,
+            tool_version: "0.1.0".into(),
+            compare_id: "cmp-1".into(),
+            started_at: at,
+            finished_at: at,
+            simulator: side("simulator"),
+            target: side("test"),
+            counts: Counts {
+                unexpected: usize::from(full),
+                known: 1,
+                allowed: 1,
+            },
+            scenarios: vec![ScenarioRow {
+                name: "capture".into(),
+                checklist_ids: vec!["EP-CAPTURE".into()],
+                compared: full,
+                reason: (!full).then(|| "not run on the target".into()),
+                simulator_verdict: Verdict::Pass,
+                target_verdict: Verdict::Fail,
+                differences: 3,
+            }],
+            differences: [Class::Unexpected, Class::Known, Class::Allowed]
+                .into_iter()
+                .map(|class| difference(class, full))
+                .collect(),
+            unused_allow_entries: if full {
+                vec!["refund | *".into()]
+            } else {
+                Vec::new()
+            },
+        }
+    }
+
+    #[test]
+    fn every_template_renders_in_strict_mode_with_every_field_present_and_absent() {
+        let mut hb = templates().unwrap().clone();
+        hb.set_strict_mode(true);
+        for name in hb.get_templates().keys() {
+            // `compare` is the page; `style` is CSS, placed whole.
+            assert!(
+                ["compare", "style"].contains(&name.as_str()),
+                "template `{name}` has no representative view in this test: add one"
+            );
+        }
+        for full in [true, false] {
+            let mut empty = comparison(full);
+            empty.differences.clear();
+            empty.scenarios.clear();
+            for c in [comparison(full), empty] {
+                let page = serde_json::to_value(page(&c)).unwrap();
+                if let Err(e) = hb.render("compare", &page) {
+                    panic!("compare.hbs (full: {full}) failed in strict mode: {e}");
+                }
+            }
+        }
+        // And through `render`, as `compare` calls it.
+        assert!(render(&comparison(true)).unwrap().contains("D-1"));
+    }
+
+    #[test]
+    fn the_templates_are_parsed_once_per_process() {
+        let first: *const Handlebars<'static> = templates().unwrap();
+        let second: *const Handlebars<'static> = templates().unwrap();
+        assert_eq!(first, second);
+    }
 }
