@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 
 use url::Url;
 
+use crate::domain::headers::MAX_SYSTEM_HEADER_LEN;
 use crate::secret::Secret;
 
 pub use crate::domain::host::{
@@ -142,13 +143,6 @@ pub struct ConfigError {
     /// One line per problem, each saying where to set the value.
     pub problems: Vec<String>,
 }
-
-/// Longest Vipps-System-* value accepted.
-///
-/// OPEN(§16.18): the ePayment, token and webhooks specs say 30, Order Management
-/// says 100, and nobody says whether longer values are refused. We hold every
-/// value to 30 so one set of headers is valid on every API.
-pub const MAX_SYSTEM_HEADER_LEN: usize = 30;
 
 /// One configurable value: where it can be set and how it is shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

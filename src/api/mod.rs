@@ -53,11 +53,9 @@ pub use reference::{
 };
 pub use transport::RetryPolicy;
 
-/// Maximum length of each Vipps-System-* value (behaviour.md §11).
-pub const MAX_SYSTEM_HEADER_LEN: usize = 30;
-
-/// Maximum length of an `Idempotency-Key` (behaviour.md §6).
-pub const MAX_IDEMPOTENCY_KEY_LEN: usize = 50;
+/// The header limits are the domain's, so the client refuses exactly what
+/// the rules would judge wrong.
+pub use crate::domain::headers::{MAX_IDEMPOTENCY_KEY_LEN, MAX_SYSTEM_HEADER_LEN};
 
 /// Everything a [`Client`] needs.
 #[derive(Clone)]

@@ -5,6 +5,10 @@
 //! - [`host`]: the class of a host (loopback, the Vipps test environment, Vipps
 //!   production, other), however the host is spelled.
 //! - [`text`]: HTML escaping, for every page written without a template.
+//! - [`headers`]: the limits on header values (Vipps-System-*, Idempotency-Key).
+//! - [`reference`]: the PF-REFERENCE lint.
 
+pub mod headers;
 pub mod host;
+pub mod reference;
 pub mod text;

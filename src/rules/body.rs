@@ -5,8 +5,8 @@
 //! journal lines, and building a `Value` for every body was about a third of
 //! its time; it reads the same fields straight from the JSON text, borrowing
 //! strings from the line and skipping the rest: the response's
-//! ([`ResponseFields`]) in the same pass as the line
-//! (`crate::audit::line::LineRef`), the request's in
+//! ([`ResponseFields`]) in the same pass as the line (the audit's
+//! `LineRef`), the request's in
 //! [`Body::of_request_json`].
 //!
 //! Both readings must agree, field for field, on every body. The direct one

@@ -3,6 +3,7 @@
 
 use std::sync::OnceLock;
 
+use crate::domain::headers::MAX_SYSTEM_HEADER_LEN;
 use crate::evidence::model::Severity;
 use crate::evidence::redact::mask;
 
@@ -18,9 +19,6 @@ pub const REQUIRED: [&str; 7] = [
     "Vipps-System-Plugin-Name",
     "Vipps-System-Plugin-Version",
 ];
-
-/// The longest Vipps-System-* value the APIs accept (behaviour.md §11).
-pub const MAX_SYSTEM_LEN: usize = 30;
 
 /// Values left from documentation, SDK samples and the Postman collections.
 /// Compared lower-cased; redacted headers are compared by fingerprint.
@@ -86,7 +84,7 @@ impl Problem {
             Problem::Missing => format!("`{name}` is missing"),
             Problem::Empty => format!("`{name}` is empty"),
             Problem::TooLong(n) => {
-                format!("`{name}` is {n} characters long (at most {MAX_SYSTEM_LEN})")
+                format!("`{name}` is {n} characters long (at most {MAX_SYSTEM_HEADER_LEN})")
             }
             Problem::Placeholder => format!("`{name}` is a placeholder left from an example"),
             Problem::MsnPattern => format!("`{name}` is not 4 to 7 digits"),
@@ -139,7 +137,7 @@ pub fn judge(name: &str, value: Option<&str>) -> Option<Problem> {
     let system = name
         .get(..13)
         .is_some_and(|p| p.eq_ignore_ascii_case("vipps-system-"));
-    if system && len > MAX_SYSTEM_LEN {
+    if system && len > MAX_SYSTEM_HEADER_LEN {
         return Some(Problem::TooLong(len));
     }
     None
@@ -259,7 +257,7 @@ mod tests {
             let verdict = judge("Vipps-System-Plugin-Name", Some(&v));
             let expected = if PLACEHOLDERS.contains(&v.as_str()) {
                 Some(Problem::Placeholder)
-            } else if v.len() > MAX_SYSTEM_LEN {
+            } else if v.len() > MAX_SYSTEM_HEADER_LEN {
                 Some(Problem::TooLong(v.len()))
             } else {
                 None

@@ -6,12 +6,10 @@
 
 use std::collections::HashMap;
 
+use crate::domain::headers::MAX_IDEMPOTENCY_KEY_LEN;
 use crate::evidence::model::Severity;
 
 use super::{hash_of, Sink, View};
-
-/// Longest key the API accepts (behaviour.md §6).
-pub const MAX_KEY_LEN: usize = 50;
 
 /// What one POST's key says, given what came before.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,7 +58,7 @@ impl Idempotency {
         };
         let len = key.chars().count();
         let key_hash = hash_of(&key);
-        let mut problem = (len > MAX_KEY_LEN).then_some(Problem::TooLong(len));
+        let mut problem = (len > MAX_IDEMPOTENCY_KEY_LEN).then_some(Problem::TooLong(len));
         match self.ops_by_key.get(&key_hash) {
             Some(first) if *first != op => problem = problem.or(Some(Problem::Shared)),
             Some(_) => {}
@@ -97,7 +95,7 @@ impl Idempotency {
             ),
             Problem::TooLong(n) => (
                 "idempotency.too-long",
-                format!("has an Idempotency-Key of {n} characters (at most {MAX_KEY_LEN})"),
+                format!("has an Idempotency-Key of {n} characters (at most {MAX_IDEMPOTENCY_KEY_LEN})"),
                 "use a UUID (36 characters) or another key of at most 50 characters",
             ),
             Problem::Shared => (

@@ -1,21 +1,15 @@
 //! PF-REFERENCE: every reference a shop creates matches `^[a-zA-Z0-9-]{8,50}$`,
 //! is not digits only, has no leading zero and is unique per MSN; advice
 //! toward the recommended `<shop>-<order>[-<attempt>]` shape. The per-reference
-//! lint is the client's own ([`crate::api::reference::lint_reference`]).
+//! lint is the domain's ([`crate::domain::reference`]), the one the client's
+//! generator is held to.
 
 use std::collections::{HashMap, HashSet};
 
-use crate::api::reference::{lint_reference, ReferenceRule};
+use crate::domain::reference::{lint_reference, recommended_shape, ReferenceRule};
 use crate::evidence::model::Severity;
 
 use super::{hash_of, Op, Sink, View};
-
-/// Follows the recommended shape: starts with a letter and has at least two
-/// `-`-separated parts (`acme-order123`, `acme-order123-2`).
-pub fn recommended_shape(reference: &str) -> bool {
-    reference.starts_with(|c: char| c.is_ascii_alphabetic())
-        && reference.split('-').filter(|p| !p.is_empty()).count() >= 2
-}
 
 /// State: per (MSN, reference), the idempotency key and body of the create
 /// that was answered 201; hashes only.
@@ -90,31 +84,6 @@ impl References {
                     self.created.insert(key, (idem, body));
                 }
             }
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use proptest::prelude::*;
-
-    #[test]
-    fn the_recommended_shape() {
-        assert!(recommended_shape("acme-shop-123-order123abc"));
-        assert!(recommended_shape("acme-1"));
-        assert!(!recommended_shape("acmeorder123"));
-        assert!(!recommended_shape("1-acme-order"));
-    }
-
-    proptest! {
-        #[test]
-        fn a_recommended_reference_from_the_generator_always_lints_clean(
-            prefix in "[a-zA-Z][a-zA-Z0-9]{0,15}", order in "[a-zA-Z0-9]{1,20}", attempt in 1u32..100
-        ) {
-            let r = crate::api::reference::ReferenceGenerator::new(&prefix).reference(&order, attempt);
-            prop_assert!(lint_reference(&r).is_empty());
-            prop_assert!(recommended_shape(&r));
         }
     }
 }
