@@ -39,9 +39,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::api::Problem;
+use crate::domain::operation::{path_of, Operation};
 use crate::evidence::model::{Evidence, ScenarioResult, Verdict};
 use crate::evidence::Exchange;
-use crate::rules::{path_of, Op};
 
 pub use allow::AllowList;
 
@@ -388,11 +388,11 @@ impl<'a> Trace<'a> {
             .filter(|e| e.scenario.as_deref() == Some(scenario))
         {
             let path = path_of(&ex.url);
-            let op = Op::of(&ex.method, path);
+            let op = Operation::of(&ex.method, path);
             let granted = ex.status.is_some_and(|s| (200..300).contains(&s));
             match op {
-                Op::Landing => continue,
-                Op::Token if granted => continue,
+                Operation::Landing => continue,
+                Operation::Token if granted => continue,
                 _ => {}
             }
             let reference = ex
@@ -421,10 +421,10 @@ impl<'a> Trace<'a> {
             }
             if let (Some(n), true) = (reference, granted) {
                 match op {
-                    Op::Get(_) => {
+                    Operation::Get(_) => {
                         t.last_get.insert(n, ex);
                     }
-                    Op::Events(_) => {
+                    Operation::Events(_) => {
                         t.last_events.insert(n, ex);
                     }
                     _ => {}

@@ -6,9 +6,11 @@
 //!   production, other), however the host is spelled.
 //! - [`text`]: HTML escaping, for every page written without a template.
 //! - [`headers`]: the limits on header values (Vipps-System-*, Idempotency-Key).
+//! - [`operation`]: which API call an exchange was and the payment it names.
 //! - [`reference`]: the PF-REFERENCE lint.
 
 pub mod headers;
 pub mod host;
+pub mod operation;
 pub mod reference;
 pub mod text;

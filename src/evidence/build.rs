@@ -14,70 +14,10 @@ use serde_json::Value;
 use super::model::{Aggregate, EventRecord, ProblemRecord, ReferenceEvidence};
 use super::Exchange;
 use crate::api::error::{ApiError, Endpoint, ErrorBody};
+use crate::domain::operation::{path_of, Operation};
 
-/// What one exchange did to which payment, read from its method and path.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Operation {
-    /// `POST /epayment/v1/payments`.
-    Create,
-    /// `GET /epayment/v1/payments/{reference}`.
-    Get,
-    /// `GET /epayment/v1/payments/{reference}/events`.
-    Events,
-    /// `POST /epayment/v1/payments/{reference}/{capture|refund|cancel}`.
-    Modify(String),
-    /// `POST /epayment/v1/test/payments/{reference}/approve`.
-    ForceApprove,
-    /// Anything under `/order-management/`.
-    OrderManagement,
-    /// Token, webhooks, control API, or unknown.
-    Other,
-}
-
-/// The operation and, when the path names one, the payment reference.
-pub fn classify(method: &str, url: &str) -> (Operation, Option<String>) {
-    let path = path_of(url);
-    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
-    let get = method.eq_ignore_ascii_case("GET");
-    let post = method.eq_ignore_ascii_case("POST");
-    match segments.as_slice() {
-        ["epayment", "v1", "payments"] if post => (Operation::Create, None),
-        ["epayment", "v1", "payments", r] if get => (Operation::Get, Some(decode(r))),
-        ["epayment", "v1", "payments", r, "events"] if get => (Operation::Events, Some(decode(r))),
-        ["epayment", "v1", "payments", r, op] if post => {
-            (Operation::Modify(op.to_ascii_lowercase()), Some(decode(r)))
-        }
-        ["epayment", "v1", "test", "payments", r, "approve"] => {
-            (Operation::ForceApprove, Some(decode(r)))
-        }
-        ["order-management", ..] => {
-            // /order-management/v2/{paymentType}/{reference}[/...] and
-            // /order-management/v2/{paymentType}/receipts/{reference}.
-            let reference = match segments.as_slice() {
-                [_, _, _, "receipts", r, ..] | [_, _, _, "categories", r, ..] => Some(decode(r)),
-                [_, _, _, "images", ..] => None,
-                [_, _, _, r, ..] => Some(decode(r)),
-                _ => None,
-            };
-            (Operation::OrderManagement, reference)
-        }
-        _ => (Operation::Other, None),
-    }
-}
-
-/// The path of a URL (no scheme, host or query); `url` itself when it is
-/// already a path.
-pub fn path_of(url: &str) -> &str {
-    let rest = match url.find("://") {
-        Some(i) => {
-            let after = &url[i + 3..];
-            after.find('/').map_or("/", |p| &after[p..])
-        }
-        None => url,
-    };
-    rest.split(['?', '#']).next().unwrap_or(rest)
-}
-
+/// A path segment with its percent-escapes decoded: the reference as the
+/// shop wrote it, so `a%2Db-12345` and `a-b-12345` are one payment.
 fn decode(segment: &str) -> String {
     if !segment.contains('%') {
         return segment.to_owned();
@@ -103,20 +43,20 @@ fn decode(segment: &str) -> String {
 }
 
 /// The payment reference an exchange concerns: the one the client tagged, else
-/// the path's, else a create body's `reference`.
+/// the one its path names (see [`Operation::reference`]), else a create body's
+/// `reference`.
 pub fn reference_of(exchange: &Exchange) -> Option<String> {
     if let Some(r) = &exchange.reference {
         return Some(r.clone());
     }
-    let (op, from_path) = classify(&exchange.method, &exchange.url);
-    from_path.or_else(|| match op {
+    match Operation::of(&exchange.method, path_of(&exchange.url)) {
         Operation::Create => match exchange.request_body.get("reference") {
             Some(Value::String(s)) => Some(s.clone()),
             Some(Value::Number(n)) => Some(n.to_string()),
             _ => None,
         },
-        _ => None,
-    })
+        op => op.reference().map(decode),
+    }
 }
 
 /// A header's value, by case-insensitive name.
@@ -176,12 +116,13 @@ fn apply(entry: &mut ReferenceEvidence, exchange: &Exchange) {
             entry.checklist_ids.push(id.clone());
         }
     }
-    let (op, _) = classify(&exchange.method, &exchange.url);
-    if op == Operation::Get {
+    let op = Operation::of(&exchange.method, path_of(&exchange.url));
+    let get = matches!(op, Operation::Get(_));
+    if get {
         entry.polls.push(exchange.started_at);
     }
     match exchange.status {
-        Some(200) if op == Operation::Get => {
+        Some(200) if get => {
             if let Some(state) = exchange.response_body.get("state").and_then(Value::as_str) {
                 entry.state = Some(state.to_owned());
             }
@@ -189,7 +130,7 @@ fn apply(entry: &mut ReferenceEvidence, exchange: &Exchange) {
                 entry.aggregate = Some(aggregate);
             }
         }
-        Some(200) if op == Operation::Events => {
+        Some(200) if matches!(op, Operation::Events(_)) => {
             if let Some(list) = exchange.response_body.as_array() {
                 entry.events = list.iter().filter_map(event).collect();
             }
@@ -314,65 +255,54 @@ mod tests {
     }
 
     #[test]
-    fn paths_name_their_operation_and_reference() {
+    fn an_exchange_is_filed_under_the_payment_its_path_or_create_body_names() {
         let cases = [
-            (
-                "POST",
-                "https://h/epayment/v1/payments",
-                Operation::Create,
-                None,
-            ),
+            ("POST", "https://h/epayment/v1/payments", None),
             (
                 "GET",
                 "https://h/epayment/v1/payments/abc-12345?x=1",
-                Operation::Get,
                 Some("abc-12345"),
             ),
             (
                 "GET",
                 "/epayment/v1/payments/abc-12345/events",
-                Operation::Events,
                 Some("abc-12345"),
             ),
             (
                 "POST",
                 "https://h/epayment/v1/payments/abc-12345/capture",
-                Operation::Modify("capture".into()),
                 Some("abc-12345"),
             ),
             (
                 "POST",
                 "https://h/epayment/v1/test/payments/abc-12345/approve",
-                Operation::ForceApprove,
                 Some("abc-12345"),
             ),
             (
                 "POST",
                 "https://h/order-management/v2/ecom/receipts/abc-12345",
-                Operation::OrderManagement,
                 Some("abc-12345"),
             ),
             (
                 "PUT",
                 "https://h/order-management/v2/ecom/categories/abc-12345",
-                Operation::OrderManagement,
                 Some("abc-12345"),
             ),
-            ("POST", "https://h/accesstoken/get", Operation::Other, None),
+            ("POST", "https://h/accesstoken/get", None),
             (
                 "GET",
                 "https://h/epayment/v1/payments/a%2Db-12345",
-                Operation::Get,
                 Some("a-b-12345"),
             ),
         ];
-        for (method, url, op, reference) in cases {
-            assert_eq!(
-                classify(method, url),
-                (op, reference.map(str::to_owned)),
-                "{method} {url}"
-            );
+        for (method, url, reference) in cases {
+            let mut e = exchange(method, "/", 200, Value::Null);
+            e.url = url.into();
+            assert_eq!(reference_of(&e).as_deref(), reference, "{method} {url}");
         }
+        let mut create = exchange("POST", "/epayment/v1/payments", 201, Value::Null);
+        create.request_body = json!({"reference": "shop-1234567"});
+        assert_eq!(reference_of(&create).as_deref(), Some("shop-1234567"));
     }
 
     #[test]

@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::checklist;
+use crate::domain::operation::path_of;
 use crate::domain::text::escape_html_text;
 use crate::evidence::model::{
     Aggregate, Evidence, InterruptedAttempt, ProblemRecord, RunKind, ScenarioResult, Severity,
@@ -405,13 +406,6 @@ fn message_text(first: &str, headers: &[(String, String)], body: &serde_json::Va
     out
 }
 
-fn path_of(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(u) => u.path().to_owned(),
-        Err(_) => url.to_owned(),
-    }
-}
-
 fn exchange_view(e: &Exchange) -> ExchangeView {
     let (status, status_class) = match e.status {
         Some(s) if s < 300 => (s.to_string(), "ok"),
@@ -423,7 +417,7 @@ fn exchange_view(e: &Exchange) -> ExchangeView {
         id: e.id.clone(),
         anchor: anchor("ex", &e.id),
         method: e.method.clone(),
-        path: path_of(&e.url),
+        path: path_of(&e.url).to_owned(),
         url: e.url.clone(),
         status,
         status_class,

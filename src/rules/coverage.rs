@@ -7,7 +7,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use crate::evidence::model::Severity;
 
-use super::{Op, Sink, View};
+use super::{Operation, Sink, View};
 
 /// The eight states and events QA-STATES asks for, in checklist order.
 pub const STATES: [&str; 8] = [
@@ -55,7 +55,7 @@ fn saw(seen: &mut BTreeSet<&'static str>, name: &str) {
 
 impl Coverage {
     pub fn observe(&mut self, view: &View<'_>) {
-        if let Op::OrderManagement(true) = view.op {
+        if let Operation::OrderManagement { write: true, .. } = view.op {
             self.history |= view.ok();
             return;
         }
@@ -67,7 +67,7 @@ impl Coverage {
         };
         let body = view.body;
         match view.op {
-            Op::Create => {
+            Operation::Create => {
                 self.create = true;
                 let amount = body.amount.unwrap_or(0);
                 self.payments.insert(
@@ -79,7 +79,7 @@ impl Coverage {
                 );
                 saw(&mut self.seen, "CREATED");
             }
-            Op::Get(_) => {
+            Operation::Get(_) => {
                 self.get = true;
                 if let Some(state) = &body.state {
                     saw(&mut self.seen, state);
@@ -97,7 +97,7 @@ impl Coverage {
                     p.unread_change = false;
                 }
             }
-            Op::Events(_) => {
+            Operation::Events(_) => {
                 self.events = true;
                 for name in &body.events {
                     saw(&mut self.seen, name);
@@ -106,13 +106,13 @@ impl Coverage {
                     p.unread_change = false;
                 }
             }
-            Op::Cancel(_) | Op::Capture(_) | Op::Refund(_) => {
+            Operation::Cancel(_) | Operation::Capture(_) | Operation::Refund(_) => {
                 let p = self.payments.entry(key).or_default();
                 p.unread_change = true;
                 let asked = body.modification.unwrap_or(0);
                 match view.op {
-                    Op::Cancel(_) => self.cancel = true,
-                    Op::Capture(_) => {
+                    Operation::Cancel(_) => self.cancel = true,
+                    Operation::Capture(_) => {
                         let authorized = body.authorized.unwrap_or(p.amount);
                         let captured = body.captured.unwrap_or(p.captured + asked);
                         // Full: this one capture took the whole amount;

@@ -7,7 +7,7 @@ use crate::domain::headers::MAX_SYSTEM_HEADER_LEN;
 use crate::evidence::model::Severity;
 use crate::evidence::redact::mask;
 
-use super::{Op, Sink, View};
+use super::{Operation, Sink, View};
 
 /// Headers every API request carries (Authorization not on the token call).
 pub const REQUIRED: [&str; 7] = [
@@ -153,13 +153,13 @@ pub struct Headers {
 
 impl Headers {
     pub fn observe(&mut self, view: &View<'_>, sink: &mut Sink) {
-        if matches!(view.op, Op::Landing) {
+        if matches!(view.op, Operation::Landing) {
             return;
         }
         let mut problems: Vec<(&'static str, Problem)> = Vec::new();
         for (name, last) in REQUIRED.into_iter().zip(&mut self.last) {
             // The token call authenticates with client_id / client_secret.
-            if name == "Authorization" && view.op == Op::Token {
+            if name == "Authorization" && view.op == Operation::Token {
                 continue;
             }
             let value = view.header(name);

@@ -34,6 +34,7 @@ use chrono::{DateTime, Utc};
 use crate::evidence::model::{ExchangeRef, Finding, Severity, Verdict};
 use crate::evidence::Exchange;
 
+pub use crate::domain::operation::{path_of, Operation};
 pub use body::Body;
 
 /// What the rules are judged against.
@@ -160,7 +161,7 @@ impl RuleSet {
         if !self.options.audit && view.provoked {
             return;
         }
-        if view.op == Op::Landing {
+        if view.op == Operation::Landing {
             // The customer's browser, not the shop: judged by no rule.
             return;
         }
@@ -251,101 +252,6 @@ pub fn verdict(findings: &[Finding], checklist_id: &str) -> Option<Verdict> {
         })
 }
 
-/// Which API operation an exchange is, read from its method and path.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Op<'a> {
-    /// `POST /accesstoken/get` (or `/miami/v1/token`).
-    Token,
-    /// `POST /epayment/v1/payments`.
-    Create,
-    Get(&'a str),
-    Events(&'a str),
-    Cancel(&'a str),
-    Capture(&'a str),
-    Refund(&'a str),
-    /// `POST /epayment/v1/test/payments/{ref}/approve` (test environment only).
-    ForceApprove(&'a str),
-    /// `POST /webhooks/v1/webhooks`.
-    WebhookRegister,
-    /// Any other Webhooks API call.
-    Webhooks,
-    /// Order Management: receipts, categories, images (`true` for a write).
-    OrderManagement(bool),
-    /// Some other path under an API prefix.
-    OtherApi,
-    /// Not the API: the landing page, the browser's redirects.
-    Landing,
-}
-
-impl<'a> Op<'a> {
-    /// Classifies a request.
-    pub fn of(method: &str, path: &'a str) -> Op<'a> {
-        let mut segs = path.split('/').filter(|s| !s.is_empty());
-        let first = segs.next().unwrap_or("");
-        let eq = |a: &str, b: &str| a.eq_ignore_ascii_case(b);
-        let post = method.eq_ignore_ascii_case("POST");
-        let get = method.eq_ignore_ascii_case("GET");
-        if eq(first, "accesstoken") || eq(first, "miami") {
-            return Op::Token;
-        }
-        if eq(first, "order-management") {
-            return Op::OrderManagement(!get);
-        }
-        if eq(first, "webhooks") {
-            let rest: Vec<&str> = segs.collect();
-            return if post && rest.len() == 2 && eq(rest[1], "webhooks") {
-                Op::WebhookRegister
-            } else {
-                Op::Webhooks
-            };
-        }
-        if !eq(first, "epayment") {
-            return if [
-                "recurring",
-                "agreements",
-                "checkout",
-                "vipps-login",
-                "access-management",
-            ]
-            .iter()
-            .any(|p| eq(first, p))
-            {
-                Op::OtherApi
-            } else {
-                Op::Landing
-            };
-        }
-        let rest: Vec<&'a str> = segs.collect();
-        match (rest.as_slice(), post, get) {
-            ([_v1, p], true, _) if eq(p, "payments") => Op::Create,
-            ([_v1, p, r], _, true) if eq(p, "payments") => Op::Get(r),
-            ([_v1, p, r, s], _, true) if eq(p, "payments") && eq(s, "events") => Op::Events(r),
-            ([_v1, p, r, s], true, _) if eq(p, "payments") && eq(s, "cancel") => Op::Cancel(r),
-            ([_v1, p, r, s], true, _) if eq(p, "payments") && eq(s, "capture") => Op::Capture(r),
-            ([_v1, p, r, s], true, _) if eq(p, "payments") && eq(s, "refund") => Op::Refund(r),
-            ([_v1, t, p, r, a], true, _)
-                if eq(t, "test") && eq(p, "payments") && eq(a, "approve") =>
-            {
-                Op::ForceApprove(r)
-            }
-            _ => Op::OtherApi,
-        }
-    }
-
-    /// A POST that must carry an Idempotency-Key (behaviour.md §6).
-    pub fn needs_idempotency_key(self) -> bool {
-        matches!(
-            self,
-            Op::Create | Op::Cancel(_) | Op::Capture(_) | Op::Refund(_)
-        )
-    }
-
-    /// Cancel, capture or refund.
-    pub fn is_modification(self) -> bool {
-        matches!(self, Op::Cancel(_) | Op::Capture(_) | Op::Refund(_))
-    }
-}
-
 /// An exchange's request headers, as parsed: owned (`run`'s exchanges) or
 /// borrowed from a journal line (`audit`).
 #[derive(Debug, Clone, Copy)]
@@ -422,7 +328,7 @@ pub struct View<'a> {
     pub method: &'a str,
     /// Path without scheme, host or query.
     pub path: &'a str,
-    pub op: Op<'a>,
+    pub op: Operation<'a>,
     /// The Merchant-Serial-Number header, when sent.
     pub msn: Option<&'a str>,
     /// The payment reference: from the path, or the create body.
@@ -435,34 +341,22 @@ pub struct View<'a> {
     pub provoked: bool,
 }
 
-/// The path of a URL (or of a bare path), without its query or fragment.
-pub fn path_of(url: &str) -> &str {
-    let after_scheme = match url.find("://") {
-        Some(i) => {
-            let rest = &url[i + 3..];
-            match rest.find('/') {
-                Some(j) => &rest[j..],
-                None => "/",
-            }
-        }
-        None => url,
-    };
-    let end = after_scheme.find(['?', '#']).unwrap_or(after_scheme.len());
-    &after_scheme[..end]
-}
-
 impl<'a> View<'a> {
     pub fn new(meta: Meta<'a>, body: &'a Body<'a>) -> View<'a> {
         let path = path_of(meta.url);
-        let op = Op::of(meta.method, path);
+        let op = Operation::of(meta.method, path);
+        // The payment calls name their reference in the path; a create in its
+        // body. Anything else (Order Management, calls the rules do not read)
+        // keeps the reference it was tagged with, so a finding points at the
+        // payment the journal says.
         let reference = match op {
-            Op::Get(r)
-            | Op::Events(r)
-            | Op::Cancel(r)
-            | Op::Capture(r)
-            | Op::Refund(r)
-            | Op::ForceApprove(r) => Some(r),
-            Op::Create => body.reference.as_deref(),
+            Operation::Get(r)
+            | Operation::Events(r)
+            | Operation::Cancel(r)
+            | Operation::Capture(r)
+            | Operation::Refund(r)
+            | Operation::ForceApprove(r) => Some(r),
+            Operation::Create => body.reference.as_deref(),
             _ => meta.reference,
         };
         View {
@@ -646,49 +540,5 @@ impl Sink {
         self.findings
             .sort_by_key(|f| crate::checklist::order(&f.checklist_id));
         self.findings
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn paths_are_read_from_urls_and_bare_paths() {
-        assert_eq!(
-            path_of("http://127.0.0.1:7777/epayment/v1/payments?x=1"),
-            "/epayment/v1/payments"
-        );
-        assert_eq!(path_of("https://h"), "/");
-        assert_eq!(path_of("/a/b#c"), "/a/b");
-    }
-
-    #[test]
-    fn operations_are_classified_by_method_and_path() {
-        assert_eq!(Op::of("POST", "/epayment/v1/payments"), Op::Create);
-        assert_eq!(
-            Op::of("GET", "/epayment/v1/payments/abc-12345"),
-            Op::Get("abc-12345")
-        );
-        assert_eq!(
-            Op::of("GET", "/epayment/v1/payments/r/events"),
-            Op::Events("r")
-        );
-        assert_eq!(
-            Op::of("POST", "/epayment/v1/payments/r/capture"),
-            Op::Capture("r")
-        );
-        assert_eq!(
-            Op::of("POST", "/epayment/v1/test/payments/r/approve"),
-            Op::ForceApprove("r")
-        );
-        assert_eq!(Op::of("POST", "/accessToken/get"), Op::Token);
-        assert_eq!(Op::of("POST", "/webhooks/v1/webhooks"), Op::WebhookRegister);
-        assert_eq!(Op::of("GET", "/webhooks/v1/webhooks"), Op::Webhooks);
-        assert_eq!(Op::of("GET", "/landing/abc"), Op::Landing);
-        assert_eq!(
-            Op::of("PUT", "/order-management/v2/ecom/categories/r"),
-            Op::OrderManagement(true)
-        );
     }
 }

@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 
 use crate::evidence::model::{ExchangeRef, Severity};
 
-use super::{Op, RuleOptions, Sink, View};
+use super::{Operation, RuleOptions, Sink, View};
 
 /// GETs tolerated after a final state before "polling did not stop".
 pub const READS_AFTER_FINAL: u32 = 3;
@@ -71,7 +71,7 @@ impl Polling {
             return;
         };
         match view.op {
-            Op::Create if view.status == Some(201) => {
+            Operation::Create if view.status == Some(201) => {
                 self.payments.insert(
                     key,
                     Payment {
@@ -88,7 +88,7 @@ impl Polling {
                     },
                 );
             }
-            Op::Get(_) => {
+            Operation::Get(_) => {
                 let Some(p) = self.payments.get_mut(&key) else {
                     return;
                 };
@@ -97,7 +97,7 @@ impl Polling {
                     raise(problem, view, options, sink);
                 }
             }
-            op if op.is_modification() || matches!(op, Op::ForceApprove(_)) => {
+            op if op.is_modification() || matches!(op, Operation::ForceApprove(_)) => {
                 if let Some(p) = self.payments.get_mut(&key) {
                     p.gets_after_final = 0;
                     p.flagged_after_final = false;

@@ -8,7 +8,7 @@ use std::collections::HashSet;
 
 use crate::evidence::model::Severity;
 
-use super::{hash_of, Op, Sink, View};
+use super::{hash_of, Operation, Sink, View};
 
 /// What is wrong with one returnUrl.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,7 +55,7 @@ pub struct Redirects {
 impl Redirects {
     /// Judges a create's returnUrl; gives it back for `--check-return-url`.
     pub fn observe(&mut self, view: &View<'_>, sink: &mut Sink) -> Option<String> {
-        if view.op != Op::Create {
+        if view.op != Operation::Create {
             return None;
         }
         let url = view.body.return_url.as_deref()?;

@@ -9,7 +9,7 @@ use std::collections::{HashMap, HashSet};
 use crate::domain::reference::{lint_reference, recommended_shape, ReferenceRule};
 use crate::evidence::model::Severity;
 
-use super::{hash_of, Op, Sink, View};
+use super::{hash_of, Operation, Sink, View};
 
 /// State: per (MSN, reference), the idempotency key and body of the create
 /// that was answered 201; hashes only.
@@ -21,7 +21,7 @@ pub struct References {
 
 impl References {
     pub fn observe(&mut self, view: &View<'_>, sink: &mut Sink) {
-        if view.op != Op::Create {
+        if view.op != Operation::Create {
             return;
         }
         let Some(reference) = view.reference else {

@@ -10,7 +10,7 @@
 
 use crate::evidence::model::Severity;
 
-use super::{Op, Sink, View};
+use super::{Operation, Sink, View};
 
 /// Ports Vipps delivers webhooks to.
 pub const SAFE_PORTS: [u16; 3] = [80, 443, 8080];
@@ -59,7 +59,7 @@ pub struct Webhooks;
 
 impl Webhooks {
     pub fn observe(&mut self, view: &View<'_>, sink: &mut Sink) {
-        if view.op != Op::WebhookRegister {
+        if view.op != Operation::WebhookRegister {
             return;
         }
         let Some(url) = view.body.url.as_deref() else {

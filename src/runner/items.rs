@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use crate::api::lint_references;
 use crate::checklist::ITEMS;
-use crate::evidence::build::{classify, Operation};
+use crate::domain::operation::{path_of, Operation};
 use crate::evidence::model::{
     Attestation, Finding, GoLive, GoLiveReference, ItemResult, ScenarioResult, Verdict,
 };
@@ -147,8 +147,8 @@ fn own_checks(row: &mut ItemResult, i: &Inputs<'_>, scenarios: &[&ScenarioResult
                 .exchanges
                 .iter()
                 .filter(|e| e.status == Some(201))
-                .filter_map(|e| match classify(&e.method, &e.url) {
-                    (Operation::Create, _) => e.reference.clone(),
+                .filter_map(|e| match Operation::of(&e.method, path_of(&e.url)) {
+                    Operation::Create => e.reference.clone(),
                     _ => None,
                 })
                 .collect();
@@ -204,13 +204,13 @@ fn own_checks(row: &mut ItemResult, i: &Inputs<'_>, scenarios: &[&ScenarioResult
 pub fn states_reached(exchanges: &[Exchange]) -> BTreeSet<String> {
     let mut reached = BTreeSet::new();
     for e in exchanges.iter().filter(|e| e.status == Some(200)) {
-        match classify(&e.method, &e.url).0 {
-            Operation::Get => {
+        match Operation::of(&e.method, path_of(&e.url)) {
+            Operation::Get(_) => {
                 if let Some(s) = e.response_body["state"].as_str() {
                     reached.insert(s.to_owned());
                 }
             }
-            Operation::Events => {
+            Operation::Events(_) => {
                 for ev in e.response_body.as_array().into_iter().flatten() {
                     if let Some(n) = ev["name"].as_str() {
                         reached.insert(n.to_owned());
