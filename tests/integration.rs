@@ -62,6 +62,7 @@ mod report_manifest;
 mod report_recover;
 mod report_snapshot;
 mod rules_client;
+mod rules_one_judge;
 mod run_targets;
 mod sim_adapters_parity;
 mod sim_adapters_standalone;

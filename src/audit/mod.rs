@@ -18,10 +18,10 @@ use chrono::{DateTime, Utc};
 use crate::checklist::ITEMS;
 use crate::domain::text::escape_html;
 use crate::evidence::model::{
-    Evidence, Finding, ItemResult, RunInfo, RunKind, Severity, Verdict, EVIDENCE_SCHEMA_VERSION,
+    Evidence, Finding, ItemResult, RunInfo, RunKind, Verdict, EVIDENCE_SCHEMA_VERSION,
 };
 use crate::evidence::{Exchange, SCHEMA_VERSION};
-use crate::rules::{verdict, Body, Meta, Observed, RuleOptions, RuleSet, View};
+use crate::rules::{Body, Meta, Observed, RuleOptions, RuleSet, View};
 
 /// Below this many exchanges, evidence.json carries every one; above it, only
 /// those behind a finding (the whole journal is copied beside it).
@@ -417,17 +417,9 @@ fn item_verdict(id: &str, findings: &[Finding], outcome: &Outcome) -> (Verdict, 
             Some("no create carried a returnUrl".into()),
         );
     }
-    match verdict(findings, id) {
+    match crate::rules::item(findings, id) {
         None => (Verdict::Pass, None),
-        Some(v) => {
-            let reasons: Vec<&str> = findings
-                .iter()
-                .filter(|f| f.checklist_id == id && f.severity != Severity::Info)
-                .map(|f| f.message.as_str())
-                .take(3)
-                .collect();
-            (v, Some(reasons.join("; ")))
-        }
+        Some((v, why)) => (v, Some(why)),
     }
 }
 

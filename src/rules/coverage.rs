@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use crate::evidence::model::Severity;
+use crate::evidence::model::{Severity, Verdict};
 
 use super::{Operation, Sink, View};
 
@@ -140,6 +140,15 @@ impl Coverage {
         }
     }
 
+    /// The states and events of [`STATES`] seen so far, in checklist order.
+    pub fn states_seen(&self) -> Vec<&'static str> {
+        STATES
+            .iter()
+            .copied()
+            .filter(|s| self.seen.contains(s))
+            .collect()
+    }
+
     /// The coverage findings: one per endpoint or state not exercised.
     pub fn finish(&mut self, sink: &mut Sink) {
         let missing =
@@ -250,5 +259,67 @@ impl Coverage {
                 )
             });
         }
+    }
+}
+
+/// QA-STATES for the harness's own run, from the states its traffic showed
+/// (`seen`, [`super::Observed::states`]): every one of [`STATES`] must have
+/// been read back. Those missing are NOT APPLICABLE when `target_cannot` says
+/// why the target could not reach them (a scenario it could not run), and a
+/// FAIL otherwise. `None` when all were read back.
+///
+/// `audit` judges the same coverage as a finding ([`Coverage::finish`]): a
+/// shop's journal has no scenarios to say what its target could not do.
+pub fn run_states(seen: &[&str], target_cannot: Option<&str>) -> Option<(Verdict, String)> {
+    let missing: Vec<&str> = STATES
+        .iter()
+        .copied()
+        .filter(|s| !seen.contains(s))
+        .collect();
+    if missing.is_empty() {
+        return None;
+    }
+    Some(match target_cannot {
+        Some(why) => (
+            Verdict::NotApplicable,
+            format!("not reached on this target: {} ({why})", missing.join(", ")),
+        ),
+        None => (
+            Verdict::Fail,
+            format!("never read back: {}", missing.join(", ")),
+        ),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_run_that_read_every_state_back_has_nothing_against_qa_states() {
+        assert_eq!(run_states(&STATES, None), None);
+    }
+
+    #[test]
+    fn states_never_read_back_fail_unless_the_target_could_not_reach_them() {
+        let seen = [
+            "CREATED",
+            "AUTHORIZED",
+            "CAPTURED",
+            "REFUNDED",
+            "CANCELLED",
+            "TERMINATED",
+        ];
+        assert_eq!(
+            run_states(&seen, None),
+            Some((Verdict::Fail, "never read back: ABORTED, EXPIRED".into()))
+        );
+        assert_eq!(
+            run_states(&seen, Some("needs --control")),
+            Some((
+                Verdict::NotApplicable,
+                "not reached on this target: ABORTED, EXPIRED (needs --control)".into()
+            ))
+        );
     }
 }

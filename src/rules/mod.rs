@@ -104,6 +104,9 @@ pub struct Observed {
     pub return_urls: Vec<ReturnUrl>,
     /// Answers with status 400 or above.
     pub errors: u64,
+    /// Which of the eight states and events of QA-STATES the traffic read
+    /// back ([`coverage::STATES`]), in checklist order; filled by `finish`.
+    pub states: Vec<&'static str>,
 }
 
 /// A returnUrl and the create that sent it.
@@ -155,14 +158,18 @@ impl RuleSet {
         if view.status.is_some_and(|s| s >= 400) {
             self.seen.errors += 1;
         }
-        // The harness provokes errors on purpose (bad input, unknown
-        // references) for QA-ERRORS; those requests are not judged as its
-        // integration's traffic. A shop's traffic carries no such tag.
-        if !self.options.audit && view.provoked {
-            return;
-        }
         if view.op == Operation::Landing {
             // The customer's browser, not the shop: judged by no rule.
+            return;
+        }
+        // The harness provokes errors on purpose (a bad reference, a reused
+        // Idempotency-Key, an unknown payment) for QA-ERRORS: what the other
+        // rules would find in those requests is the point of the scenario,
+        // not a fault of its integration. Their headers still count: the
+        // client sends every header on every request, provoked or not. A
+        // shop's traffic carries no such tag.
+        if !self.options.audit && view.provoked {
+            self.headers.observe(view, &mut self.sink);
             return;
         }
         if let Some(v) = view.header("Vipps-System-Name") {
@@ -220,6 +227,7 @@ impl RuleSet {
         if self.options.audit {
             self.coverage.finish(&mut self.sink);
         }
+        self.seen.states = self.coverage.states_seen();
         (self.sink.into_findings(), self.seen)
     }
 }
@@ -229,11 +237,37 @@ pub fn judge<'a>(
     exchanges: impl IntoIterator<Item = &'a Exchange>,
     options: RuleOptions,
 ) -> Vec<Finding> {
+    judge_with_observed(exchanges, options).0
+}
+
+/// Runs every rule over `exchanges`: the findings, and what was seen.
+pub fn judge_with_observed<'a>(
+    exchanges: impl IntoIterator<Item = &'a Exchange>,
+    options: RuleOptions,
+) -> (Vec<Finding>, Observed) {
     let mut rules = RuleSet::new(options);
     for e in exchanges {
         rules.observe(e);
     }
-    rules.finish()
+    rules.finish_with_observed()
+}
+
+/// How many findings' messages an item's reason names.
+const REASONS_PER_ITEM: usize = 3;
+
+/// The rules' judgement of one checklist item, the same for every command
+/// that judges exchanges (`run`, `audit`, ...): the verdict the findings give
+/// it ([`verdict`]) and, as its reason, the messages of the first few findings
+/// that fail or warn. `None` when the rules have nothing against it.
+pub fn item(findings: &[Finding], checklist_id: &str) -> Option<(Verdict, String)> {
+    let verdict = verdict(findings, checklist_id)?;
+    let reasons: Vec<&str> = findings
+        .iter()
+        .filter(|f| f.checklist_id == checklist_id && f.severity != Severity::Info)
+        .map(|f| f.message.as_str())
+        .take(REASONS_PER_ITEM)
+        .collect();
+    Some((verdict, reasons.join("; ")))
 }
 
 /// The verdict the findings give a checklist item: FAIL if any finding for it
@@ -540,5 +574,97 @@ impl Sink {
         self.findings
             .sort_by_key(|f| crate::checklist::order(&f.checklist_id));
         self.findings
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{json, Value};
+
+    fn finding(id: &str, severity: Severity, message: &str) -> Finding {
+        Finding {
+            checklist_id: id.into(),
+            rule: "x.y".into(),
+            severity,
+            message: message.into(),
+            advice: String::new(),
+            exchange: None,
+        }
+    }
+
+    #[test]
+    fn an_item_fails_on_a_failing_finding_and_names_the_first_three_that_count() {
+        let findings = [
+            finding("PF-REFERENCE", Severity::Info, "shape"),
+            finding("PF-REFERENCE", Severity::Warning, "one"),
+            finding("QA-HEADERS", Severity::Fail, "not this item"),
+            finding("PF-REFERENCE", Severity::Fail, "two"),
+            finding("PF-REFERENCE", Severity::Fail, "three"),
+            finding("PF-REFERENCE", Severity::Fail, "four"),
+        ];
+        assert_eq!(
+            item(&findings, "PF-REFERENCE"),
+            Some((Verdict::Fail, "one; two; three".into()))
+        );
+        assert_eq!(
+            item(&findings[..2], "PF-REFERENCE"),
+            Some((Verdict::Warning, "one".into()))
+        );
+        assert_eq!(item(&findings[..1], "PF-REFERENCE"), None);
+        assert_eq!(item(&findings, "PF-POLLING"), None);
+    }
+
+    fn create(reference: &str, tags: &[&str]) -> Exchange {
+        Exchange {
+            schema_version: 1,
+            id: format!("x-{reference}"),
+            started_at: Utc::now(),
+            duration_ms: 1,
+            method: "POST".into(),
+            url: "http://127.0.0.1:9/epayment/v1/payments".into(),
+            request_headers: vec![
+                ("Authorization".into(), "Bearer …0a1b2c3d".into()),
+                ("Ocp-Apim-Subscription-Key".into(), "…1a2b3c4d".into()),
+                ("Merchant-Serial-Number".into(), "123456".into()),
+                ("Vipps-System-Name".into(), "woocommerce".into()),
+                ("Vipps-System-Version".into(), "4.5.6".into()),
+                ("Vipps-System-Plugin-Name".into(), "vipps-woo".into()),
+                ("Idempotency-Key".into(), format!("key-{reference}")),
+            ],
+            request_body: json!({"reference": reference}),
+            status: Some(400),
+            response_headers: vec![],
+            response_body: Value::Null,
+            error: None,
+            attempt: 1,
+            reference: Some(reference.into()),
+            checklist_ids: tags.iter().map(|t| (*t).to_owned()).collect(),
+            scenario: None,
+        }
+    }
+
+    #[test]
+    fn what_the_harness_provokes_is_judged_by_its_headers_alone() {
+        // A bad reference sent on purpose, without Vipps-System-Plugin-Version.
+        let provoked = create("ab", &["QA-ERRORS"]);
+
+        let run = judge([&provoked], RuleOptions::default());
+        let audit = judge(
+            [&provoked],
+            RuleOptions {
+                audit: true,
+                ..RuleOptions::default()
+            },
+        );
+
+        let ids = |f: &[Finding]| -> Vec<String> {
+            let mut ids: Vec<String> = f.iter().map(|f| f.rule.clone()).collect();
+            ids.dedup();
+            ids
+        };
+        assert_eq!(ids(&run), ["headers.missing"]);
+        assert!(ids(&audit).contains(&"reference.length".to_owned()));
+        assert!(ids(&audit).contains(&"headers.missing".to_owned()));
     }
 }

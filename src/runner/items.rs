@@ -1,16 +1,18 @@
 //! One verdict per checklist item, from the scenarios, the rules over the
 //! recorded exchanges, and what the target answered.
+//!
+//! The rules ([`crate::rules`]) judge the exchanges: here their judgement is
+//! only put beside the scenarios' outcomes (which items ran, which the target
+//! could not run), never made again, so `run` and `audit` give the same
+//! traffic the same verdict.
 
 use std::collections::BTreeSet;
 
-use crate::api::lint_references;
 use crate::checklist::ITEMS;
-use crate::domain::operation::{path_of, Operation};
 use crate::evidence::model::{
     Attestation, Finding, GoLive, GoLiveReference, ItemResult, ScenarioResult, Verdict,
 };
-use crate::evidence::Exchange;
-use crate::steps::evidence::missing_headers;
+use crate::rules::Observed;
 use crate::steps::KeptReference;
 
 /// Which go-live item the run can prove.
@@ -25,23 +27,13 @@ pub enum Environment {
 pub struct Inputs<'a> {
     pub environment: Environment,
     pub scenarios: &'a [ScenarioResult],
-    pub exchanges: &'a [Exchange],
+    /// The rules' findings over the run's exchanges ([`crate::rules::judge_with_observed`]).
     pub findings: &'a [Finding],
+    /// What the rules saw besides findings (the states read back).
+    pub observed: &'a Observed,
     pub attestations: &'a [Attestation],
     pub kept: &'a [(String, KeptReference)],
-    pub msn: &'a str,
 }
-
-const STATES: [&str; 8] = [
-    "CREATED",
-    "ABORTED",
-    "EXPIRED",
-    "CANCELLED",
-    "CAPTURED",
-    "REFUNDED",
-    "AUTHORIZED",
-    "TERMINATED",
-];
 
 /// All 17 items, in checklist order.
 pub fn items(i: &Inputs<'_>) -> Vec<ItemResult> {
@@ -73,7 +65,9 @@ pub fn items(i: &Inputs<'_>) -> Vec<ItemResult> {
                 golive(&mut row, i, &scenarios);
             } else {
                 from_scenarios(&mut row, &scenarios);
-                own_checks(&mut row, i, &scenarios);
+                if item.id == "QA-STATES" {
+                    states(&mut row, i.observed, &scenarios);
+                }
                 rules(&mut row, i.findings);
             }
             row
@@ -120,126 +114,30 @@ fn from_scenarios(row: &mut ItemResult, scenarios: &[&ScenarioResult]) {
     }
 }
 
-/// Checks of this run's own traffic, whatever the rules say.
-fn own_checks(row: &mut ItemResult, i: &Inputs<'_>, scenarios: &[&ScenarioResult]) {
-    if row.verdict == Verdict::Fail {
+/// QA-STATES: the scenarios passed, so the rules say whether the traffic read
+/// every state back, and whether a state missing is the target's doing.
+fn states(row: &mut ItemResult, observed: &Observed, scenarios: &[&ScenarioResult]) {
+    if row.verdict != Verdict::Pass {
         return;
     }
-    match row.id.as_str() {
-        "QA-HEADERS" => {
-            if let Some((e, missing)) = i
-                .exchanges
-                .iter()
-                .filter(|e| !e.url.contains("/__sim/"))
-                .map(|e| (e, missing_headers(e)))
-                .find(|(_, m)| !m.is_empty())
-            {
-                set(
-                    row,
-                    Verdict::Fail,
-                    format!("{} {}: {}", e.method, e.url, missing.join("; ")),
-                );
-            }
-        }
-        "PF-REFERENCE" => {
-            // References the API accepted; the errors feature sends a bad one on purpose.
-            let made: Vec<String> = i
-                .exchanges
-                .iter()
-                .filter(|e| e.status == Some(201))
-                .filter_map(|e| match Operation::of(&e.method, path_of(&e.url)) {
-                    Operation::Create => e.reference.clone(),
-                    _ => None,
-                })
-                .collect();
-            let findings = lint_references(made.iter().map(|r| (i.msn, r.as_str())));
-            if let Some(f) = findings.first() {
-                set(row, Verdict::Fail, f.to_string());
-            }
-        }
-        "PF-POLLING" => {
-            let limited = i.exchanges.iter().filter(|e| e.status == Some(429)).count();
-            if limited > 0 {
-                set(
-                    row,
-                    Verdict::Fail,
-                    format!("{limited} request(s) were answered 429 Too Many Requests"),
-                );
-            }
-        }
-        "QA-STATES" if row.verdict == Verdict::Pass => {
-            let reached = states_reached(i.exchanges);
-            let missing: Vec<&str> = STATES
-                .iter()
-                .copied()
-                .filter(|s| !reached.contains(*s))
-                .collect();
-            let not_applicable = scenarios
-                .iter()
-                .find(|s| s.verdict == Verdict::NotApplicable);
-            match (missing.is_empty(), not_applicable) {
-                (true, _) => {}
-                (false, Some(s)) => set(
-                    row,
-                    Verdict::NotApplicable,
-                    format!(
-                        "not reached on this target: {} ({})",
-                        missing.join(", "),
-                        s.reason.clone().unwrap_or_default()
-                    ),
-                ),
-                (false, None) => set(
-                    row,
-                    Verdict::Fail,
-                    format!("never read back: {}", missing.join(", ")),
-                ),
-            }
-        }
-        "QA-STATES" if row.verdict == Verdict::NotApplicable => {}
-        _ => {}
+    let target_cannot = scenarios
+        .iter()
+        .find(|s| s.verdict == Verdict::NotApplicable)
+        .map(|s| s.reason.as_deref().unwrap_or_default());
+    if let Some((verdict, why)) =
+        crate::rules::coverage::run_states(&observed.states, target_cannot)
+    {
+        set(row, verdict, why);
     }
 }
 
-/// States and event names read back through GET and the event log.
-pub fn states_reached(exchanges: &[Exchange]) -> BTreeSet<String> {
-    let mut reached = BTreeSet::new();
-    for e in exchanges.iter().filter(|e| e.status == Some(200)) {
-        match Operation::of(&e.method, path_of(&e.url)) {
-            Operation::Get(_) => {
-                if let Some(s) = e.response_body["state"].as_str() {
-                    reached.insert(s.to_owned());
-                }
-            }
-            Operation::Events(_) => {
-                for ev in e.response_body.as_array().into_iter().flatten() {
-                    if let Some(n) = ev["name"].as_str() {
-                        reached.insert(n.to_owned());
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-    reached
-}
-
+/// The rules' judgement of the item: a FAIL overrides the scenarios, a
+/// WARNING only a PASS (an item no scenario ran stays not applicable).
 fn rules(row: &mut ItemResult, findings: &[Finding]) {
-    match crate::rules::verdict(findings, &row.id) {
-        Some(Verdict::Fail) => {
-            let why = findings
-                .iter()
-                .find(|f| f.checklist_id == row.id)
-                .map(|f| f.message.clone())
-                .unwrap_or_default();
-            set(row, Verdict::Fail, why);
-        }
-        Some(Verdict::Warning) if row.verdict == Verdict::Pass => {
-            let why = findings
-                .iter()
-                .find(|f| f.checklist_id == row.id)
-                .map(|f| f.message.clone())
-                .unwrap_or_default();
-            set(row, Verdict::Warning, why);
+    match crate::rules::item(findings, &row.id) {
+        Some((Verdict::Fail, why)) => set(row, Verdict::Fail, why),
+        Some((Verdict::Warning, why)) if row.verdict == Verdict::Pass => {
+            set(row, Verdict::Warning, why)
         }
         _ => {}
     }

@@ -638,32 +638,17 @@ async fn run_in(
             scenarios.push(result);
         }
     }
-    // The errors feature breaks rules on purpose (a bad reference, a reused
-    // Idempotency-Key): what the rules find in those exchanges is the point
-    // of the scenario, not a finding against the integration. Headers still count.
-    let provoked: HashSet<&str> = exchanges
-        .iter()
-        .filter(|e| e.checklist_ids.iter().any(|c| c == "QA-ERRORS"))
-        .map(|e| e.id.as_str())
-        .collect();
-    let findings: Vec<crate::evidence::model::Finding> =
-        crate::rules::judge(&exchanges, crate::rules::RuleOptions::default())
-            .into_iter()
-            .filter(|f| {
-                f.checklist_id == "QA-HEADERS"
-                    || f.exchange
-                        .as_ref()
-                        .map_or(true, |x| !provoked.contains(x.id.as_str()))
-            })
-            .collect();
+    // The rules judge the run's own traffic as they judge a shop's; what the
+    // errors feature provokes on purpose they judge by its headers alone.
+    let (findings, observed) =
+        crate::rules::judge_with_observed(&exchanges, crate::rules::RuleOptions::default());
     let items = items::items(&items::Inputs {
         environment,
         scenarios: &scenarios,
-        exchanges: &exchanges,
         findings: &findings,
+        observed: &observed,
         attestations: &attestations,
         kept: &kept,
-        msn: &credentials.msn,
     });
     let golive = match environment {
         Environment::Production => Some(items::golive_refs("GL-PROD", &kept)),
