@@ -11,6 +11,7 @@ use crate::audit::{self, Filter, Outcome, Source};
 use crate::cli::AuditArgs;
 use crate::evidence::model::{Finding, Severity, Verdict};
 use crate::evidence::{Latest, RunFolder};
+use crate::rules::redirects::{return_page, PageAnswer};
 use crate::rules::{ReturnUrl, RuleOptions};
 use crate::Error;
 
@@ -279,47 +280,17 @@ async fn check_return_urls(urls: &[ReturnUrl]) -> Vec<Finding> {
         .filter(|r| r.url.starts_with("https://") || r.url.starts_with("http://"))
         .take(RETURN_URLS_CHECKED)
     {
-        let finding = |rule: &str, severity, message: String, advice: &str| Finding {
-            checklist_id: "PF-REDIRECTS".into(),
-            rule: rule.into(),
-            severity,
-            message,
-            advice: advice.into(),
-            exchange: Some(r.exchange.clone()),
-        };
-        match client.get(&r.url).send().await {
-            Ok(resp) if resp.status().as_u16() < 400 => {
-                let to_login = resp
-                    .headers()
-                    .get("location")
-                    .and_then(|l| l.to_str().ok())
-                    .is_some_and(|l| l.to_ascii_lowercase().contains("login"));
-                if to_login {
-                    findings.push(finding(
-                        "redirects.needs-session",
-                        Severity::Fail,
-                        format!("returnUrl `{}` without cookies redirects to a login page", r.url),
-                        "the return page must work without the shop's session: look the payment up by the reference in the URL, poll its state and show the result",
-                    ));
-                }
+        // The rules judge the answer; this only opens the page.
+        let at = Some(r.exchange.clone());
+        let finding = match client.get(&r.url).send().await {
+            Ok(resp) => {
+                let location = resp.headers().get("location").and_then(|l| l.to_str().ok());
+                let status = resp.status().as_u16();
+                return_page(&r.url, PageAnswer::Answered { status, location }, at)
             }
-            Ok(resp) => findings.push(finding(
-                "redirects.needs-session",
-                Severity::Fail,
-                format!(
-                    "returnUrl `{}` answered {} when opened without cookies",
-                    r.url,
-                    resp.status().as_u16()
-                ),
-                "the return page must work without the shop's session: look the payment up by the reference in the URL, poll its state and show the result",
-            )),
-            Err(_) => findings.push(finding(
-                "redirects.unreachable",
-                Severity::Warning,
-                format!("returnUrl `{}` could not be opened from here", r.url),
-                "check the page by hand in a private browser window: it must answer without the shop's session",
-            )),
-        }
+            Err(_) => return_page(&r.url, PageAnswer::Unreachable, at),
+        };
+        findings.extend(finding);
     }
     findings
 }

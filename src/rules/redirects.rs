@@ -1,12 +1,13 @@
 //! PF-REDIRECTS: the returnUrl of every create is https (or a custom app
 //! scheme) and carries the reference, so the page can look the payment up
 //! when the phone opens it in another browser, without the shop's session.
-//! Whether the page answers without cookies is checked by `audit
-//! --check-return-url` (it needs the network; the rules do not).
+//! Whether the page answers without cookies needs the network, which the
+//! rules do not touch: `audit --check-return-url` and `run`'s return-page
+//! step open it and hand the answer to [`return_page`], which judges it.
 
 use std::collections::HashSet;
 
-use crate::evidence::model::Severity;
+use crate::evidence::model::{ExchangeRef, Finding, Severity};
 
 use super::{hash_of, Operation, Sink, View};
 
@@ -81,9 +82,89 @@ impl Redirects {
     }
 }
 
+/// What opening a return page gave, as the phone's browser opens it:
+/// without cookies and without following a redirect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PageAnswer<'a> {
+    /// An answer: its status and its `Location` header, if any.
+    Answered {
+        status: u16,
+        location: Option<&'a str>,
+    },
+    /// No answer (no connection, a timeout).
+    Unreachable,
+}
+
+/// The finding a return page's answer gives (PF-REDIRECTS), if any: the page
+/// must answer by itself, without the shop's session. `at` is the create that
+/// sent the returnUrl, when known.
+pub fn return_page(url: &str, answer: PageAnswer<'_>, at: Option<ExchangeRef>) -> Option<Finding> {
+    const NEEDS_SESSION: &str = "the return page must work without the shop's session: look the payment up by the reference in the URL, poll its state and show the result";
+    let (rule, severity, message, advice) = match answer {
+        PageAnswer::Answered { status, location } if status < 400 => {
+            let to_login = location.is_some_and(|l| l.to_ascii_lowercase().contains("login"));
+            if !to_login {
+                return None;
+            }
+            (
+                "redirects.needs-session",
+                Severity::Fail,
+                format!("returnUrl `{url}` without cookies redirects to a login page"),
+                NEEDS_SESSION,
+            )
+        }
+        PageAnswer::Answered { status, .. } => (
+            "redirects.needs-session",
+            Severity::Fail,
+            format!("returnUrl `{url}` answered {status} when opened without cookies"),
+            NEEDS_SESSION,
+        ),
+        PageAnswer::Unreachable => (
+            "redirects.unreachable",
+            Severity::Warning,
+            format!("returnUrl `{url}` could not be opened from here"),
+            "check the page by hand in a private browser window: it must answer without the shop's session",
+        ),
+    };
+    Some(Finding {
+        checklist_id: "PF-REDIRECTS".into(),
+        rule: rule.into(),
+        severity,
+        message,
+        advice: advice.into(),
+        exchange: at,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_return_page_must_answer_without_the_session() {
+        let answered = |status, location| PageAnswer::Answered { status, location };
+        let rule = |answer| {
+            return_page("https://shop.example/r", answer, None).map(|f| (f.rule, f.severity))
+        };
+        assert_eq!(rule(answered(200, None)), None);
+        assert_eq!(rule(answered(302, Some("/thanks?reference=acme-1"))), None);
+        assert_eq!(
+            rule(answered(302, Some("https://shop.example/Login?next=/r"))),
+            Some(("redirects.needs-session".into(), Severity::Fail))
+        );
+        assert_eq!(
+            rule(answered(401, None)),
+            Some(("redirects.needs-session".into(), Severity::Fail))
+        );
+        assert_eq!(
+            rule(answered(404, None)),
+            Some(("redirects.needs-session".into(), Severity::Fail))
+        );
+        assert_eq!(
+            rule(PageAnswer::Unreachable),
+            Some(("redirects.unreachable".into(), Severity::Warning))
+        );
+    }
 
     #[test]
     fn the_return_url_decision_table() {
