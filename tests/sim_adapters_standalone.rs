@@ -244,6 +244,32 @@ fn the_simulator_command_prints_its_url_and_credentials_and_stops_cleanly_on_sig
     assert_eq!(status.code(), Some(0));
 }
 
+/// The server listens for SIGTERM before it prints anything: a signal sent
+/// the moment the first line appears stops it cleanly (exit 0). Before, the
+/// handler was installed after the banner, and a quick SIGTERM killed it.
+#[test]
+fn a_sigterm_as_soon_as_the_first_line_appears_still_stops_cleanly() {
+    use std::io::{BufRead, BufReader};
+    for _ in 0..5 {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_vipps-golive"))
+            .args(["simulator", "--port", "0"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let first = lines.next();
+        assert!(matches!(first, Some(Ok(_))), "{first:?}");
+        let term = std::process::Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(term.success());
+        drop(lines);
+        assert_eq!(child.wait().unwrap().code(), Some(0));
+    }
+}
+
 /// Runs `vipps-golive simulator ARGS` until it prints "Press Ctrl-C", stops it
 /// with SIGTERM, and returns what it printed.
 fn run_simulator_command(args: &[&str]) -> String {

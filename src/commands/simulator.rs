@@ -134,6 +134,9 @@ pub fn run(args: &SimulatorArgs) -> Result<(), Error> {
 }
 
 async fn run_async(args: &ServeConfig) -> Result<(), Error> {
+    // Listen before anything is printed: a SIGTERM sent as soon as the
+    // banner appears must stop the server cleanly, not kill it mid-start.
+    let stop = stop_signal();
     let ip: IpAddr = match args.host.as_str() {
         "localhost" => IpAddr::from([127, 0, 0, 1]),
         h => h.parse().map_err(|_| {
@@ -193,13 +196,13 @@ async fn run_async(args: &ServeConfig) -> Result<(), Error> {
             tell!("WARNING: --allow-real-money: a production upstream moves real money.");
         }
         say!("Press Ctrl-C to stop.");
-        serve::wait_for_signal().await;
+        stop.await;
         server.shutdown().await;
         return Ok(());
     }
     print_banner(args, server.base_url(), &accounts, &capabilities);
     say!("Press Ctrl-C to stop.");
-    serve::wait_for_signal().await;
+    stop.await;
     tell!(
         "stopping (waiting up to {} s for open requests)",
         serve::SHUTDOWN_GRACE.as_secs()
@@ -274,4 +277,28 @@ fn print_banner(
     if let Some(path) = &args.journal {
         say!("Journal: {}", path.display());
     }
+}
+
+/// Ctrl-C or SIGTERM, listened for from the moment this is called (the
+/// returned future only waits): a signal that arrives before the first poll
+/// is not lost, and never takes the default action of killing the process.
+fn stop_signal() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let (Ok(mut term), Ok(mut interrupt)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) {
+            return Box::pin(async move {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = interrupt.recv() => {}
+                }
+            });
+        }
+    }
+    Box::pin(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
 }

@@ -312,26 +312,3 @@ fn set_headers(out: &mut Response<ServeBody>, list: Vec<(String, String)>) {
         }
     }
 }
-
-/// Waits for Ctrl-C or SIGTERM (the standalone server's and the proxy's stop).
-pub async fn wait_for_signal() {
-    #[cfg(unix)]
-    {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(s) => s,
-                Err(_) => {
-                    let _ = tokio::signal::ctrl_c().await;
-                    return;
-                }
-            };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
-}
