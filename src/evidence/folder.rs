@@ -22,10 +22,13 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::model::Evidence;
 use super::SCHEMA_VERSION;
 
 /// Name of the status marker in a run folder.
 pub const STATUS_FILE: &str = "status.json";
+/// Name of the evidence every command's folder holds.
+pub const EVIDENCE_FILE: &str = "evidence.json";
 /// Name of the manifest, written last.
 pub const MANIFEST_FILE: &str = "manifest.json";
 /// Name of the link to the last complete run, in the output folder.
@@ -167,6 +170,41 @@ impl RunFolder {
         self.write_status(STATUS_COMPLETE, Some(Utc::now()), None)?;
         super::manifest::write(&self.dir, &self.run_id, sign_key).map_err(io::Error::other)?;
         point_latest(&self.out, &self.run_id)
+    }
+}
+
+/// A file of a run folder that could not be written.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot write {file}")]
+pub struct WriteError {
+    /// The file's name in the folder (`manifest.json` when finishing failed).
+    pub file: String,
+    #[source]
+    pub source: io::Error,
+}
+
+impl RunFolder {
+    /// Writes `evidence.json`, then each of `files` (a name and its bytes;
+    /// an empty one is left out), then finishes the folder (see
+    /// [`RunFolder::finish`]): how every command that writes evidence ends.
+    pub fn finish_evidence(
+        &self,
+        evidence: &Evidence,
+        files: &[(&str, &[u8])],
+    ) -> Result<Latest, WriteError> {
+        let failed = |file: &str| {
+            let file = file.to_owned();
+            move |source| WriteError { file, source }
+        };
+        let json = serde_json::to_vec_pretty(evidence)
+            .map_err(io::Error::other)
+            .map_err(failed(EVIDENCE_FILE))?;
+        self.write(EVIDENCE_FILE, &json)
+            .map_err(failed(EVIDENCE_FILE))?;
+        for (name, bytes) in files.iter().filter(|(_, b)| !b.is_empty()) {
+            self.write(name, bytes).map_err(failed(name))?;
+        }
+        self.finish().map_err(failed(MANIFEST_FILE))
     }
 }
 

@@ -4,6 +4,9 @@
 //! The client hands each finished exchange to a [`Recorder`] as a
 //! [`RawExchange`]; [`Exchange::from_raw`] redacts it (see [`redact`]) before
 //! anything else sees it, so no consumer can leak what it never received.
+//!
+//! Every command's folder is named, dated and built through [`run`]
+//! ([`RunMeta`], [`EvidenceBuilder`]) and written through [`RunFolder`].
 
 pub mod build;
 pub mod folder;
@@ -11,14 +14,16 @@ pub mod journal;
 pub mod manifest;
 pub mod model;
 pub mod redact;
+pub mod run;
 
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-pub use folder::{write_atomic, Latest, RunFolder};
+pub use folder::{write_atomic, Latest, RunFolder, WriteError};
 pub use journal::{Entry, Journal, JournalError};
+pub use run::{EvidenceBuilder, FolderKind, RunMeta, TargetInfo};
 
 /// Version of the JSON written for exchanges and journals.
 pub const SCHEMA_VERSION: u32 = 1;
