@@ -224,11 +224,11 @@ async fn verify_judges_the_shops_own_references() {
         prod: false,
         out: verify_out.clone(),
     };
-    vipps_golive::runner::verify::run(&args(refs.clone()))
+    vipps_golive::commands::verify::run_async(&args(refs.clone()))
         .await
         .unwrap();
 
-    let err = vipps_golive::runner::verify::run(&args(vec![
+    let err = vipps_golive::commands::verify::run_async(&args(vec![
         refs[0].clone(),
         "golive-never-made-0001".into(),
     ]))

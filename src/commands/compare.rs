@@ -13,6 +13,7 @@
 
 use std::net::SocketAddr;
 use std::path::Path;
+use std::sync::Arc;
 
 use chrono::Utc;
 
@@ -144,7 +145,8 @@ fn shown_url(config: &Config) -> String {
 /// The options of one side: the same scenario selection on both.
 fn side_options(args: &CompareArgs, config: Config, dir: &Path, side: &str) -> RunOptions {
     let mut o = RunOptions::new(config, dir.join(side));
-    o.person = Some(std::sync::Arc::new(super::person::TerminalPerson));
+    o.person = Some(Arc::new(super::person::TerminalPerson));
+    o.consumers.push(Arc::new(super::run::Progress));
     o.tags = args.tags.clone();
     o.features = args.features.clone();
     o.concurrency = args.concurrency;

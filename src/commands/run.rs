@@ -4,10 +4,14 @@
 //! summary. The scenarios are in `features/`, their steps in `src/steps/`,
 //! the verdicts in `src/runner/`.
 
+use std::sync::Arc;
+
 use crate::cli::RunArgs;
 use crate::config;
-use crate::evidence::model::{Evidence, Verdict};
+use crate::evidence::model::{Evidence, ScenarioResult, Verdict};
+use crate::evidence::RecordError;
 use crate::output;
+use crate::runner::events::{Consumer, EventKind, RunEvent};
 use crate::runner::{self, RunOptions};
 use crate::Error;
 
@@ -27,7 +31,8 @@ pub fn run(args: &RunArgs) -> Result<(), Error> {
 async fn run_async(args: &RunArgs) -> Result<(), Error> {
     let (config, _provenance) = config::load(&args.target.input())?;
     let mut o = RunOptions::new(config, args.out.clone());
-    o.person = Some(std::sync::Arc::new(super::person::TerminalPerson));
+    o.person = Some(Arc::new(super::person::TerminalPerson));
+    o.consumers.push(Arc::new(Progress));
     o.tags = args.tags.clone();
     o.features = args.features.clone();
     o.concurrency = args.concurrency;
@@ -68,6 +73,45 @@ async fn run_async(args: &RunArgs) -> Result<(), Error> {
         )));
     }
     Ok(())
+}
+
+/// The terminal's view of a run's events: one line per scenario as it ends
+/// (a result: stdout), and what a person must know now (stderr).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Progress;
+
+impl Consumer for Progress {
+    fn consume(&self, event: &RunEvent<'_>) -> Result<(), RecordError> {
+        match &event.kind {
+            EventKind::ScenarioFinished { result, .. }
+            | EventKind::ScenarioSkipped { result, .. } => scenario_line(result),
+            EventKind::RunInterrupted => {
+                output::diag("interrupted: cancelling and refunding what the run left")
+            }
+            EventKind::CleanupFailed {
+                reference,
+                action,
+                error,
+            } => output::diag(&format!(
+                "cleanup: {action} of `{reference}` failed: {error}"
+            )),
+            EventKind::Warning { message } => output::diag(&format!("warning: {message}")),
+            _ => {}
+        }
+        // Printing never fails the run.
+        Ok(())
+    }
+}
+
+/// `  PASS              name`, with why for anything but a pass.
+fn scenario_line(s: &ScenarioResult) {
+    let (verdict, name) = (s.verdict.label(), &s.name);
+    match &s.reason {
+        Some(why) if s.verdict != Verdict::Pass => {
+            output::result(&format!("  {verdict:<17} {name} ({why})"))
+        }
+        _ => output::result(&format!("  {verdict:<17} {name}")),
+    }
 }
 
 /// The summary per checklist ID, on stdout (printing never fails the run).

@@ -1,39 +1,24 @@
-//! What the cucumber run tells us: step outcomes (a writer) and each
-//! scenario's verdict with its World's references (the `after` hook).
+//! What the cucumber run tells us, turned into events, and the evidence log
+//! that keeps them for `evidence.json`.
+//!
+//! Cucumber reports a scenario's end through the run's `after` hook (with
+//! its World: the references it made) and each step through a writer; both
+//! become events of the run's [`EventStream`], and [`RunLog`] is the
+//! consumer that puts them back together per scenario.
 
 use std::collections::HashMap;
 use std::io;
 use std::sync::{Arc, Mutex};
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use cucumber::{event, gherkin, parser, Event, Writer};
 
-use crate::evidence::model::{Attestation, StepOutcome, StepResult, Verdict};
-use crate::steps::{GoLiveWorld, KeptReference, NOT_APPLICABLE};
-
+use super::events::{Consumer, EventKind, EventStream, RunEvent, ScenarioKey};
 use super::features::key;
-
-/// A scenario's outcome as the `after` hook saw it.
-#[derive(Debug, Clone)]
-pub struct Finished {
-    pub feature: String,
-    pub name: String,
-    pub tags: Vec<String>,
-    pub verdict: Verdict,
-    pub reason: Option<String>,
-    pub references: Vec<String>,
-    pub kept: Vec<KeptReference>,
-    pub attested: Vec<Attestation>,
-    pub started_at: DateTime<Utc>,
-    pub finished_at: DateTime<Utc>,
-}
-
-/// Everything collected during a run, shared between the hook and the writer.
-#[derive(Debug, Default)]
-pub struct Collected {
-    pub finished: Mutex<Vec<((String, usize), Finished)>>,
-    pub steps: Mutex<HashMap<(String, usize), Vec<StepResult>>>,
-}
+use crate::evidence::model::{ScenarioResult, StepOutcome, StepResult, Verdict};
+use crate::evidence::run::ScenarioInfo;
+use crate::evidence::{MemoryRecorder, RecordError, Recorder as _};
+use crate::steps::{self, GoLiveWorld, KeptReference, NOT_APPLICABLE};
 
 /// The message of a panic (a step's `Err` is turned into one by cucumber).
 pub fn panic_message(info: &event::Info) -> String {
@@ -75,38 +60,48 @@ pub fn verdict(ev: &event::ScenarioFinished) -> (Verdict, Option<String>) {
     }
 }
 
-impl Collected {
-    /// Records a finished scenario (called from the `after` hook).
-    pub fn finish(
-        &self,
-        feature: &gherkin::Feature,
-        scenario: &gherkin::Scenario,
-        ev: &event::ScenarioFinished,
-        world: Option<&GoLiveWorld>,
-    ) -> Finished {
-        let (verdict, reason) = verdict(ev);
-        let finished = Finished {
-            feature: feature.name.clone(),
-            name: scenario.name.clone(),
-            tags: scenario.tags.clone(),
-            verdict,
-            reason,
-            references: world.map(|w| w.references.clone()).unwrap_or_default(),
-            kept: world.map(|w| w.kept.clone()).unwrap_or_default(),
-            attested: world.map(|w| w.attested.clone()).unwrap_or_default(),
-            started_at: world.map(|w| w.started_at).unwrap_or_else(Utc::now),
-            finished_at: Utc::now(),
-        };
-        if let Ok(mut all) = self.finished.lock() {
-            all.push((key(feature, scenario), finished.clone()));
-        }
-        finished
+/// The scenario as evidence.json lists it, before anything happened to it.
+pub fn info<'a>(
+    feature: &'a gherkin::Feature,
+    scenario: &'a gherkin::Scenario,
+) -> ScenarioInfo<'a> {
+    ScenarioInfo {
+        feature: &feature.name,
+        name: &scenario.name,
+        tags: &scenario.tags,
+        checklist_ids: steps::checklist_ids(&scenario.tags),
     }
 }
 
-/// A cucumber writer that keeps each step's outcome for `evidence.json`.
-#[derive(Debug, Clone)]
-pub struct StepLog(pub Arc<Collected>);
+/// Tells `events` that a scenario ended (called from the `after` hook), with
+/// the verdict cucumber gave it and the references its World made.
+pub fn finished(
+    events: &EventStream,
+    feature: &gherkin::Feature,
+    scenario: &gherkin::Scenario,
+    ev: &event::ScenarioFinished,
+    world: Option<&GoLiveWorld>,
+) {
+    let (verdict, reason) = verdict(ev);
+    let started_at = world.map(|w| w.started_at).unwrap_or_else(Utc::now);
+    let result = info(feature, scenario).ran(
+        verdict,
+        reason,
+        world.map(|w| w.references.clone()).unwrap_or_default(),
+        (started_at, Utc::now()),
+    );
+    let kept = world.map(|w| w.kept.clone()).unwrap_or_default();
+    events.emit(EventKind::ScenarioFinished {
+        scenario: &key(feature, scenario),
+        result: &result,
+        kept: &kept,
+    });
+}
+
+/// A cucumber writer that tells each step's outcome as a
+/// [`EventKind::StepFinished`].
+#[derive(Clone)]
+pub struct StepLog(pub Arc<EventStream>);
 
 impl Writer<GoLiveWorld> for StepLog {
     type Cli = cucumber::cli::Empty;
@@ -138,17 +133,114 @@ impl Writer<GoLiveWorld> for StepLog {
             ),
             event::Step::Failed(_, _, _, e) => (StepOutcome::Failed, Some(step_error(&e))),
         };
-        if let Ok(mut steps) = self.0.steps.lock() {
-            steps
-                .entry(key(&feature, &scenario))
-                .or_default()
-                .push(StepResult {
-                    keyword: step.keyword.trim().to_owned(),
-                    text: step.value.clone(),
-                    outcome,
-                    message,
-                });
+        self.0.emit(EventKind::StepFinished {
+            scenario: &key(&feature, &scenario),
+            step: &StepResult {
+                keyword: step.keyword.trim().to_owned(),
+                text: step.value.clone(),
+                outcome,
+                message,
+            },
+        });
+    }
+}
+
+/// The evidence log: the consumer that keeps what `evidence.json` needs of
+/// the stream (every exchange, every step, each scenario's result and kept
+/// references).
+#[derive(Debug)]
+pub struct RunLog {
+    /// Every exchange, in order; the steps read it while the run goes on.
+    exchanges: Arc<MemoryRecorder>,
+    /// Each scenario told so far, with the references it kept.
+    scenarios: Mutex<HashMap<ScenarioKey, (ScenarioResult, Vec<KeptReference>)>>,
+    /// Each scenario's steps, in the order they finished.
+    steps: Mutex<HashMap<ScenarioKey, Vec<StepResult>>>,
+}
+
+impl RunLog {
+    pub fn new() -> Arc<RunLog> {
+        Arc::new(RunLog {
+            exchanges: MemoryRecorder::new(),
+            scenarios: Mutex::default(),
+            steps: Mutex::default(),
+        })
+    }
+
+    /// The exchanges recorded so far (shared: the steps read them live).
+    pub fn exchanges(&self) -> Arc<MemoryRecorder> {
+        self.exchanges.clone()
+    }
+
+    /// True once `scenario` finished, was skipped or was not reached.
+    pub fn has(&self, scenario: &ScenarioKey) -> bool {
+        self.scenarios
+            .lock()
+            .is_ok_and(|s| s.contains_key(scenario))
+    }
+
+    /// The scenarios of `order` that were told, in that order, each with
+    /// its steps; and the references they kept, each labelled with its
+    /// scenario's checklist IDs.
+    pub fn scenarios(
+        &self,
+        order: &[ScenarioKey],
+    ) -> (Vec<ScenarioResult>, Vec<(String, KeptReference)>) {
+        let mut told = self
+            .scenarios
+            .lock()
+            .map(|mut s| std::mem::take(&mut *s))
+            .unwrap_or_default();
+        let mut steps = self
+            .steps
+            .lock()
+            .map(|mut s| std::mem::take(&mut *s))
+            .unwrap_or_default();
+        let mut scenarios = Vec::new();
+        let mut kept = Vec::new();
+        for key in order {
+            let Some((mut result, kept_here)) = told.remove(key) else {
+                continue;
+            };
+            result.steps = steps.remove(key).unwrap_or_default();
+            let ids = result.checklist_ids.join(" ");
+            kept.extend(kept_here.into_iter().map(|k| (ids.clone(), k)));
+            scenarios.push(result);
         }
+        (scenarios, kept)
+    }
+
+    fn keep(&self, scenario: &ScenarioKey, result: &ScenarioResult, kept: &[KeptReference]) {
+        if let Ok(mut all) = self.scenarios.lock() {
+            all.insert(scenario.clone(), (result.clone(), kept.to_vec()));
+        }
+    }
+}
+
+impl Consumer for RunLog {
+    fn consume(&self, event: &RunEvent<'_>) -> Result<(), RecordError> {
+        match &event.kind {
+            EventKind::ExchangeRecorded { exchange } => self.exchanges.record(exchange),
+            EventKind::StepFinished { scenario, step } => {
+                if let Ok(mut steps) = self.steps.lock() {
+                    steps
+                        .entry((*scenario).clone())
+                        .or_default()
+                        .push((*step).clone());
+                }
+            }
+            EventKind::ScenarioFinished {
+                scenario,
+                result,
+                kept,
+            } => self.keep(scenario, result, kept),
+            EventKind::ScenarioSkipped { scenario, result }
+            | EventKind::ScenarioNotReached { scenario, result } => {
+                self.keep(scenario, result, &[])
+            }
+            _ => {}
+        }
+        Ok(())
     }
 }
 

@@ -6,6 +6,8 @@ use cucumber::feature::Ext as _;
 use cucumber::gherkin::{self, GherkinEnv};
 use cucumber::parser::Parser;
 
+use super::events::ScenarioKey;
+
 /// The features of `features/`, compiled in so the binary runs from anywhere.
 pub const EMBEDDED: &[(&str, &str)] = &[
     (
@@ -131,8 +133,11 @@ impl<I> Parser<I> for InMemory {
 }
 
 /// A scenario's key: its feature's path and its line.
-pub fn key(feature: &gherkin::Feature, scenario: &gherkin::Scenario) -> (String, usize) {
-    (feature_path(feature), scenario.position.line)
+pub fn key(feature: &gherkin::Feature, scenario: &gherkin::Scenario) -> ScenarioKey {
+    ScenarioKey {
+        path: feature_path(feature),
+        line: scenario.position.line,
+    }
 }
 
 /// The feature's path as shown (`features/endpoints.feature`).

@@ -7,16 +7,17 @@ use std::fmt::Write as _;
 use crate::domain::text::escape_html;
 use crate::evidence::model::Evidence;
 
-/// The report for `evidence` (the interim table if the report cannot render).
-pub fn report(e: &Evidence) -> String {
+/// The report for `evidence`; should it not render, the interim table and
+/// a warning saying so.
+pub fn report(e: &Evidence) -> (String, Option<String>) {
     match crate::report::render(e) {
-        Ok(html) => html,
-        Err(err) => {
-            crate::output::diag(&format!(
-                "warning: the evidence report could not be rendered ({err}); report.html is a plain summary"
-            ));
-            render(e)
-        }
+        Ok(html) => (html, None),
+        Err(err) => (
+            render(e),
+            Some(format!(
+                "the evidence report could not be rendered ({err}); report.html is a plain summary"
+            )),
+        ),
     }
 }
 

@@ -1,8 +1,18 @@
 //! Runs the Gherkin features against a target and turns what happened into
 //! `evidence.json`, `junit.xml`, `cucumber.json` and the journal.
 //!
-//! `commands::run` only parses flags into [`RunOptions`] and prints the
-//! [`RunOutcome`]; everything checklist-specific is here and in `steps/`.
+//! `commands::run` only parses flags into [`RunOptions`] and prints what the
+//! run tells it; everything checklist-specific is here and in `steps/`.
+//!
+//! A run is told as a stream of events ([`events`]): the runner prints
+//! nothing and writes no file directly. The journal, the evidence log and
+//! the face's terminal progress are consumers of that one stream.
+//!
+//! The phases of [`run`], each its own function: check the flags and read
+//! the features; make the folder ([`crate::evidence::RunMeta`]); prepare the
+//! target ([`target`]) and check the connection; decide which scenarios run
+//! ([`plan`]); run them ([`execute`]); clean up production; then judge the
+//! recorded exchanges and write the evidence.
 //!
 //! Concurrency: on the simulator every scenario runs at once, sharing one
 //! virtual clock. A client sleep moves that clock to the sleeper's deadline
@@ -11,38 +21,42 @@
 //! never expires another's payment.
 
 pub mod collect;
+pub mod events;
+mod execute;
 pub mod features;
+mod folder;
 pub mod html;
 pub mod items;
-pub mod output;
+mod plan;
+mod target;
 pub mod verify;
 
-use std::collections::{HashMap, HashSet};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use cucumber::gherkin::tagexpr::TagOperation;
-use cucumber::tag::Ext as _;
-use cucumber::{writer, World as _, WriterExt as _};
-use futures::FutureExt as _;
+use cucumber::gherkin::Feature;
 
 use crate::api::{Client, ClientOptions, ReferenceGenerator};
-use crate::clock::{Clock, SharedClock, SleepFuture, SystemClock, VirtualClock};
-use crate::config::{Config, Credentials, Target as ConfigTarget};
-use crate::evidence::model::{
-    Attestation, Evidence, RunInfo, RunKind, ScenarioResult, Verdict, EVIDENCE_SCHEMA_VERSION,
+use crate::clock::SharedClock;
+use crate::config::Config;
+use crate::evidence::model::{Attestation, Evidence, ScenarioResult, Verdict};
+use crate::evidence::{
+    redact, Exchange, FolderKind, Journal, MemoryRecorder, Recorder as _, RunFolder, RunMeta,
+    TargetInfo,
 };
-use crate::evidence::{redact, Journal, MemoryRecorder, RunFolder, SharedRecorder, Tee};
-use crate::simulator::mock::SimServer;
-use crate::simulator::{SimConfig, Simulator};
-use crate::steps::target::{Person, ProductionTarget, SimulatorTarget, TestTarget};
-use crate::steps::{self, GoLiveWorld, KeptReference, Need, RunContext, Target};
+use crate::simulator::SimConfig;
+use crate::steps::target::Person;
+use crate::steps::{KeptReference, RunContext};
 use crate::Error;
 
-use collect::{Buffer, Collected, StepLog};
+use collect::RunLog;
+use events::{Consumer, EventKind, EventStream, JournalWriter};
 use items::Environment;
+use plan::Planned;
+pub use target::DeadlineClock;
+use target::Prepared;
 
 /// Everything a run needs.
 pub struct RunOptions {
@@ -86,6 +100,9 @@ pub struct RunOptions {
     /// The client's clock for a `--base-url` target (default: the system
     /// clock). Tests set a virtual one so polling waits cost no real time.
     pub clock: Option<SharedClock>,
+    /// Who else watches the run's events, after the journal and the
+    /// evidence log (the face adds the terminal progress).
+    pub consumers: Vec<Arc<dyn Consumer>>,
 }
 
 impl RunOptions {
@@ -110,6 +127,7 @@ impl RunOptions {
             test_stand_in: false,
             person: None,
             clock: None,
+            consumers: Vec::new(),
         }
     }
 }
@@ -127,97 +145,6 @@ impl RunOutcome {
     pub fn failed(&self) -> bool {
         self.evidence.items.iter().any(|i| i.verdict.fails_run())
     }
-}
-
-/// A virtual clock shared by concurrent scenarios: a sleep moves it to the
-/// sleeper's deadline, so ten scenarios each waiting 5 s move it 5 s, not 50.
-#[derive(Debug)]
-pub struct DeadlineClock {
-    inner: Arc<VirtualClock>,
-    lock: Mutex<()>,
-}
-
-impl DeadlineClock {
-    pub fn new(inner: Arc<VirtualClock>) -> Arc<DeadlineClock> {
-        Arc::new(DeadlineClock {
-            inner,
-            lock: Mutex::new(()),
-        })
-    }
-}
-
-impl Clock for DeadlineClock {
-    fn now(&self) -> DateTime<Utc> {
-        self.inner.now()
-    }
-    fn sleep(&self, d: Duration) -> SleepFuture<'_> {
-        let deadline = self.inner.now() + chrono::Duration::from_std(d).unwrap_or_default();
-        if let Ok(_guard) = self.lock.lock() {
-            let now = self.inner.now();
-            if deadline > now {
-                self.inner
-                    .advance((deadline - now).to_std().unwrap_or_default());
-            }
-        }
-        Box::pin(tokio::task::yield_now())
-    }
-}
-
-fn sim_credentials(config: &Config) -> Result<Credentials, Error> {
-    if let Some(c) = &config.credentials {
-        return Ok(c.clone());
-    }
-    let account = SimConfig::default_accounts()
-        .into_iter()
-        .next()
-        .ok_or_else(|| Error::Usage("the simulator has no account".into()))?;
-    Ok(Credentials {
-        client_id: account.client_id.into(),
-        client_secret: account.client_secret.into(),
-        subscription_key: account.subscription_key.into(),
-        msn: account.msn,
-    })
-}
-
-/// Why a scenario is not started, decided before the run.
-fn not_started(
-    scenario: &cucumber::gherkin::Scenario,
-    target: &dyn Target,
-    environment: Environment,
-    o: &RunOptions,
-) -> Option<(Verdict, String)> {
-    let tags = &scenario.tags;
-    let has = |t: &str| tags.iter().any(|x| x == t);
-    if has("manual") {
-        let ids = steps::checklist_ids(tags);
-        let attested = ids.iter().all(|id| o.attest.iter().any(|(a, _)| a == id));
-        return (!attested).then(|| {
-            (
-                Verdict::NeedsAttestation,
-                steps::target::needs_attestation(),
-            )
-        });
-    }
-    if !has(target.tag()) {
-        return Some((
-            Verdict::NotApplicable,
-            format!(
-                "not run on the {} target (its tags name where it runs)",
-                target.tag()
-            ),
-        ));
-    }
-    if has("slow") && environment != Environment::Simulator && !o.include_slow {
-        return Some((
-            Verdict::NotApplicable,
-            "takes 10 real minutes on this target (hint: --include-slow)".into(),
-        ));
-    }
-    tags.iter()
-        .filter_map(|t| Need::from_tag(t))
-        .filter(|n| *n != Need::Attestation)
-        .find_map(|n| target.cannot(n))
-        .map(|why| (Verdict::NotApplicable, why))
 }
 
 /// Step failures reach cucumber as panics (that is how it learns of them);
@@ -242,6 +169,36 @@ fn quiet_step_panics() {
 pub async fn run(o: RunOptions) -> Result<RunOutcome, Error> {
     quiet_step_panics();
     let production = o.config.target.is_production() || o.production_stand_in;
+    check_flags(&o, production)?;
+    let features = match &o.features {
+        Some(dir) => features::from_dir(dir),
+        None => features::embedded(),
+    }
+    .map_err(|e| Error::Usage(e.to_string()))?;
+    let tag_filter =
+        match &o.tags {
+            Some(expr) => Some(expr.parse::<TagOperation>().map_err(|e| {
+                Error::Usage(format!("`--tags {expr}` is not a tag expression: {e}"))
+            })?),
+            None => None,
+        };
+
+    let meta = RunMeta::new(FolderKind::Run, Utc::now());
+    let folder = folder::create(&meta, &o.out)?;
+    let result = run_in(&o, &folder, &meta, production, features, tag_filter).await;
+    if let Err(e) = &result {
+        // No manifest and a status that says why: recognisably incomplete,
+        // and `latest` stays on the last complete run.
+        if !matches!(e, Error::Failed(_)) {
+            let _ = folder.fail(&redact::text(&e.to_string()));
+        }
+    }
+    result
+}
+
+/// Refuses, before anything is made, production without
+/// `--allow-real-money` and an `--attest` that names no manual item.
+fn check_flags(o: &RunOptions, production: bool) -> Result<(), Error> {
     if production && !o.allow_real_money {
         return Err(Error::Usage(
             "production moves real money and is refused without --allow-real-money (hint: vipps-golive run --env production --allow-real-money)".into(),
@@ -257,48 +214,16 @@ pub async fn run(o: RunOptions) -> Result<RunOutcome, Error> {
             }
         }
     }
-    let features = match &o.features {
-        Some(dir) => features::from_dir(dir),
-        None => features::embedded(),
-    }
-    .map_err(|e| Error::Usage(e.to_string()))?;
-    let tag_filter =
-        match &o.tags {
-            Some(expr) => Some(expr.parse::<TagOperation>().map_err(|e| {
-                Error::Usage(format!("`--tags {expr}` is not a tag expression: {e}"))
-            })?),
-            None => None,
-        };
-
-    let started_at = Utc::now();
-    let run_id = format!(
-        "{}-{}",
-        started_at.format("%Y%m%dT%H%M%SZ"),
-        &uuid::Uuid::new_v4().simple().to_string()[..6]
-    );
-    let folder = output::create(&o.out, &run_id, started_at)?;
-    let result = run_in(
-        &o, &folder, &run_id, started_at, production, features, tag_filter,
-    )
-    .await;
-    if let Err(e) = &result {
-        // No manifest and a status that says why: recognisably incomplete,
-        // and `latest` stays on the last complete run.
-        if !matches!(e, Error::Failed(_)) {
-            let _ = folder.fail(&redact::text(&e.to_string()));
-        }
-    }
-    result
+    Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
+/// The run, in its folder: every phase in order, every event to `events`.
 async fn run_in(
     o: &RunOptions,
     folder: &RunFolder,
-    run_id: &str,
-    started_at: DateTime<Utc>,
+    meta: &RunMeta,
     production: bool,
-    features: Vec<cucumber::gherkin::Feature>,
+    features: Vec<Feature>,
     tag_filter: Option<TagOperation>,
 ) -> Result<RunOutcome, Error> {
     let dir = folder.dir().to_owned();
@@ -308,148 +233,14 @@ async fn run_in(
             dir.display()
         ))
     })?);
-    let memory = MemoryRecorder::new();
-    let recorder: SharedRecorder = Arc::new(Tee(vec![journal.clone(), memory.clone()]));
-    // What could not be recorded stops the run: no verdict without evidence.
-    let check_recorded = |done: &str| -> Result<(), Error> {
-        let Some(e) = recorder.failure() else {
-            return Ok(());
-        };
-        Err(Error::Evidence(format!(
-            "{e} (after {done}); the run stopped, `{}` is incomplete (hint: free disk space or choose another --out)",
-            dir.display()
-        )))
-    };
+    let log = RunLog::new();
+    let mut consumers: Vec<Arc<dyn Consumer>> =
+        vec![Arc::new(JournalWriter(journal.clone())), log.clone()];
+    consumers.extend(o.consumers.iter().cloned());
+    let events = Arc::new(EventStream::new(consumers));
 
-    // The target: where, with which keys, on which clock, and what it can do.
-    let (base_url, credentials, clock, target, environment, _server): (
-        url::Url,
-        Credentials,
-        SharedClock,
-        Arc<dyn Target>,
-        Environment,
-        Option<SimServer>,
-    ) = match &o.config.target {
-        ConfigTarget::Simulator => {
-            let virtual_clock = VirtualClock::new();
-            let mut sim_config = o.simulator.clone();
-            if let Some(c) = &o.config.credentials {
-                // Credentials given for the simulator are the ones the run uses.
-                sim_config.accounts.insert(
-                    0,
-                    crate::simulator::Account {
-                        merchant_name: "Your sales unit".into(),
-                        client_id: c.client_id.expose().to_owned(),
-                        client_secret: c.client_secret.expose().to_owned(),
-                        subscription_key: c.subscription_key.expose().to_owned(),
-                        msn: c.msn.clone(),
-                        currency: "NOK".into(),
-                    },
-                );
-            }
-            let sim = Simulator::with_clock(sim_config, virtual_clock.clone());
-            let server = SimServer::start_on(sim).await;
-            let base = url::Url::parse(&server.uri())
-                .map_err(|e| Error::Usage(format!("the simulator's URL did not parse: {e}")))?;
-            let target = SimulatorTarget::new(Some(base.clone()), true, o.return_url.is_some());
-            (
-                base,
-                sim_credentials(&o.config)?,
-                DeadlineClock::new(virtual_clock),
-                Arc::new(target),
-                Environment::Simulator,
-                Some(server),
-            )
-        }
-        other => {
-            let base = other
-                .base_url()
-                .ok_or_else(|| Error::Usage("the target has no base URL".into()))?;
-            let credentials = match (&o.config.credentials, other) {
-                (Some(c), _) => c.clone(),
-                (None, ConfigTarget::Custom(_)) => sim_credentials(&o.config)?,
-                (None, _) => {
-                    return Err(Error::Usage(format!(
-                        "credentials are required for the {} target (hint: set VIPPS_CLIENT_ID, VIPPS_CLIENT_SECRET, VIPPS_SUBSCRIPTION_KEY and VIPPS_MSN, or --env-file)",
-                        other.name()
-                    )))
-                }
-            };
-            // The person is the face's (a terminal, or a test's stand-in):
-            // the runner never prints.
-            let person = o.person.clone();
-            let (target, environment): (Arc<dyn Target>, Environment) = if production {
-                let person = person.ok_or_else(|| {
-                    Error::Usage(
-                        "a production run needs a person to approve each payment in the app (hint: run it from a terminal)".into(),
-                    )
-                })?;
-                (
-                    Arc::new(ProductionTarget {
-                        person,
-                        return_page: o.return_url.is_some(),
-                    }),
-                    Environment::Production,
-                )
-            } else if matches!(other, ConfigTarget::Test) || o.test_stand_in {
-                (
-                    Arc::new(TestTarget {
-                        test_phone: o.test_phone.clone(),
-                        person: person.filter(|_| !o.non_interactive),
-                        return_page: o.return_url.is_some(),
-                    }),
-                    Environment::Test,
-                )
-            } else {
-                // A custom URL: a standalone simulator or a proxy in front of one.
-                let control = SimulatorTarget::probe_control(&base)
-                    .await
-                    .then(|| base.clone());
-                let loopback = crate::domain::host::is_loopback(&base);
-                (
-                    Arc::new(SimulatorTarget::new(
-                        control,
-                        loopback,
-                        o.return_url.is_some(),
-                    )),
-                    Environment::Simulator,
-                )
-            };
-            (
-                base,
-                credentials,
-                o.clock
-                    .clone()
-                    .unwrap_or_else(|| Arc::new(SystemClock) as SharedClock),
-                target,
-                environment,
-                None,
-            )
-        }
-    };
-
-    let mut client_options = ClientOptions::new(
-        base_url.clone(),
-        credentials.clone(),
-        clock,
-        recorder.clone(),
-    );
-    client_options.system = o.config.system.clone();
-    client_options.production = production;
-    let client = Client::new(client_options.clone()).map_err(|e| Error::Usage(e.to_string()))?;
-
-    // Unreachable or refused credentials: exit 3 now, not 40 failed scenarios.
-    let check = client.tagged(&[], Some("connection check"));
-    if let Err(e) = check.access_token().await {
-        check_recorded("the access token request")?;
-        if e.is_unreachable() || e.is_credentials_refused() {
-            return Err(Error::Unreachable {
-                message: redact::text(&format!("{} ({})", e, e.explain())),
-                source: None,
-            });
-        }
-    }
-
+    let prepared = target::prepare(o, production).await?;
+    let (client, client_options) = connect(o, &prepared, &events, production, &dir).await?;
     let attestations: Vec<Attestation> = o
         .attest
         .iter()
@@ -459,242 +250,84 @@ async fn run_in(
             at: Utc::now(),
         })
         .collect();
-    let test_phone = match environment {
-        Environment::Test => o.test_phone.clone(),
-        Environment::Simulator => Some("4791234567".into()),
-        Environment::Production => None,
-    };
-    let ctx = Arc::new(RunContext {
-        client: client.clone(),
-        client_options,
-        target: target.clone(),
-        exchanges: memory.clone(),
-        references: ReferenceGenerator::new(&format!("golive-{}", &run_id[..15].replace('T', ""))),
-        attestations: attestations.clone(),
-        max_amount: production.then_some(o.max_amount.max(1)),
-        return_page: o.return_url.clone(),
-        customer_phone: test_phone,
-        made: Mutex::new(Vec::new()),
-    });
+    let ctx = Arc::new(context(
+        o,
+        meta,
+        &prepared,
+        (client.clone(), client_options),
+        log.exchanges(),
+        attestations.clone(),
+        production,
+    ));
 
-    // Decide, before anything runs, which scenarios the target can do.
-    let mut skipped: HashMap<(String, usize), (Verdict, String)> = HashMap::new();
-    let mut selected: HashSet<(String, usize)> = HashSet::new();
-    for f in &features {
-        for s in &f.scenarios {
-            if let Some(filter) = &tag_filter {
-                if !filter.eval(s.tags.iter()) {
-                    continue;
-                }
-            }
-            let key = features::key(f, s);
-            match not_started(s, target.as_ref(), environment, o) {
-                Some(v) => {
-                    skipped.insert(key, v);
-                }
-                None => {
-                    selected.insert(key);
-                }
-            }
-        }
-    }
-    let concurrency = o.concurrency.unwrap_or(match environment {
-        Environment::Simulator => selected.len().max(1),
-        Environment::Test => 4,
-        Environment::Production => 1,
-    });
-    let concurrency = if environment == Environment::Production {
-        1
-    } else {
-        concurrency.max(1)
-    };
-
-    let collected = Arc::new(Collected::default());
-    let junit = Buffer::default();
-    let json = Buffer::default();
-    let cucumber_writer = StepLog(collected.clone())
-        .tee::<GoLiveWorld, _>(writer::JUnit::for_tee(junit.clone(), 0))
-        .tee::<GoLiveWorld, _>(writer::Json::for_tee(json.clone()))
-        .normalized::<GoLiveWorld>();
-    let after_collected = collected.clone();
-    let selected = Arc::new(selected);
-    let filter_selected = selected.clone();
-    let mut cucumber = GoLiveWorld::cucumber::<&str>()
-        .with_parser(features::InMemory(features.clone()))
-        .with_writer(cucumber_writer)
-        .fail_on_skipped()
-        .with_cli(cucumber::cli::Opts::<_, _, _, cucumber::cli::Empty>::default())
-        .max_concurrent_scenarios(concurrency)
-        .before(|_, _, scenario, world| {
-            async move { world.start(&scenario.name, &scenario.tags) }.boxed_local()
-        })
-        .after(move |feature, _, scenario, ev, world| {
-            let collected = after_collected.clone();
-            async move {
-                let finished = collected.finish(feature, scenario, ev, world.as_deref());
-                progress_line(&finished.name, finished.verdict, finished.reason.as_deref());
-            }
-            .boxed_local()
-        });
-    if o.fail_fast {
-        cucumber = cucumber.fail_fast();
-    }
-    let running = RUN_CONTEXT.scope(
-        ctx.clone(),
-        cucumber.filter_run((), move |f, _, s| {
-            filter_selected.contains(&features::key(f, s))
-        }),
+    let planned = plan::plan(
+        &features,
+        tag_filter.as_ref(),
+        prepared.target.as_ref(),
+        prepared.environment,
+        o,
     );
-    let interrupted = if production {
-        tokio::select! {
-            _ = running => false,
-            _ = tokio::signal::ctrl_c() => true,
-        }
-    } else {
-        running.await;
-        false
-    };
+    let selected = plan::selected(&planned);
+    let concurrency = plan::concurrency(o, prepared.environment, selected.len());
+    events.emit(EventKind::RunStarted {
+        run_id: meta.run_id(),
+        dir: &dir,
+        target: &target_name(o),
+        base_url: &crate::config::display_url(&prepared.base_url),
+        selected: selected.len(),
+        skipped: planned.len() - selected.len(),
+        concurrency,
+    });
+    let executed = execute::execute(
+        features.clone(),
+        selected,
+        ctx.clone(),
+        events.clone(),
+        execute::Execution {
+            concurrency,
+            fail_fast: o.fail_fast,
+            stop_on_ctrl_c: production,
+        },
+    )
+    .await;
     if production {
-        if interrupted {
-            crate::output::diag("interrupted: cancelling and refunding what the run left");
+        if executed.interrupted {
+            events.emit(EventKind::RunInterrupted);
         }
-        cleanup(&client, &ctx).await;
+        cleanup(&client, &ctx, &events).await;
     }
 
-    check_recorded("the last scenario")?;
+    recorded(&events, &dir, "the last scenario")?;
     if let Err(e) = journal.sync() {
         return Err(Error::Evidence(format!(
             "{e}; `{}` is incomplete",
             dir.display()
         )));
     }
-
-    // Evidence, from what the target answered.
-    let exchanges = memory.exchanges();
-    let finished: HashMap<(String, usize), collect::Finished> = collected
-        .finished
-        .lock()
-        .map(|f| f.iter().cloned().collect())
-        .unwrap_or_default();
-    let mut step_log = collected
-        .steps
-        .lock()
-        .map(|s| s.clone())
-        .unwrap_or_default();
-    let mut scenarios = Vec::new();
-    let mut kept: Vec<(String, KeptReference)> = Vec::new();
-    let now = Utc::now();
-    for f in &features {
-        for s in &f.scenarios {
-            let key = features::key(f, s);
-            let ids = steps::checklist_ids(&s.tags);
-            let result = if let Some(done) = finished.get(&key) {
-                for k in &done.kept {
-                    kept.push((ids.join(" "), k.clone()));
-                }
-                ScenarioResult {
-                    name: done.name.clone(),
-                    feature: done.feature.clone(),
-                    tags: s.tags.clone(),
-                    checklist_ids: ids,
-                    verdict: done.verdict,
-                    reason: done.reason.clone(),
-                    references: done.references.clone(),
-                    started_at: done.started_at,
-                    finished_at: done.finished_at,
-                    steps: step_log.remove(&key).unwrap_or_default(),
-                }
-            } else if let Some((verdict, reason)) = skipped.get(&key) {
-                progress_line(&s.name, *verdict, Some(reason));
-                ScenarioResult {
-                    name: s.name.clone(),
-                    feature: f.name.clone(),
-                    tags: s.tags.clone(),
-                    checklist_ids: ids,
-                    verdict: *verdict,
-                    reason: Some(reason.clone()),
-                    references: Vec::new(),
-                    started_at: now,
-                    finished_at: now,
-                    steps: Vec::new(),
-                }
-            } else if selected.contains(&key) {
-                // Selected but never finished: --fail-fast or Ctrl-C stopped the run.
-                ScenarioResult {
-                    name: s.name.clone(),
-                    feature: f.name.clone(),
-                    tags: s.tags.clone(),
-                    checklist_ids: ids,
-                    verdict: Verdict::NotApplicable,
-                    reason: Some("not run: the run stopped before it".into()),
-                    references: Vec::new(),
-                    started_at: now,
-                    finished_at: now,
-                    steps: Vec::new(),
-                }
-            } else {
-                continue;
-            };
-            scenarios.push(result);
-        }
-    }
-    // The rules judge the run's own traffic as they judge a shop's; what the
-    // errors feature provokes on purpose they judge by its headers alone.
-    let (findings, observed) =
-        crate::rules::judge_with_observed(&exchanges, crate::rules::RuleOptions::default());
-    let items = items::items(&items::Inputs {
-        environment,
-        scenarios: &scenarios,
-        findings: &findings,
-        observed: &observed,
-        attestations: &attestations,
-        kept: &kept,
-    });
-    let golive = match environment {
-        Environment::Production => Some(items::golive_refs("GL-PROD", &kept)),
-        _ => Some(items::golive_refs("GL-TEST", &kept)),
-    };
-    let finished_at = Utc::now();
-    let evidence = Evidence {
-        schema_version: EVIDENCE_SCHEMA_VERSION,
-        kind: RunKind::Run,
-        complete: !interrupted,
-        run: RunInfo {
-            run_id: run_id.to_owned(),
-            tool_version: env!("CARGO_PKG_VERSION").into(),
-            target: if o.production_stand_in {
-                "production".into()
-            } else if o.test_stand_in {
-                "test".into()
-            } else {
-                o.config.target.name().into()
-            },
-            base_url: crate::config::display_url(&base_url),
-            msn: credentials.msn.clone(),
-            started_at,
-            finished_at,
-            stale_after: started_at
-                .checked_add_months(chrono::Months::new(1))
-                .unwrap_or(started_at),
-            tags: o.tags.clone(),
-            system_name: Some(o.config.system.system_name.clone()),
-            system_version: Some(o.config.system.system_version.clone()),
+    tell_unrun(&planned, &log, &events);
+    let order: Vec<_> = planned.iter().map(|p| p.key.clone()).collect();
+    let (scenarios, kept) = log.scenarios(&order);
+    let evidence = evidence(
+        o,
+        meta,
+        &prepared,
+        Recorded {
+            scenarios,
+            kept,
+            exchanges: log.exchanges().exchanges(),
+            attestations,
+            complete: !executed.interrupted,
+            // Attempts written ahead with no outcome (after Ctrl-C, for
+            // example): each may have taken effect.
+            unanswered: Journal::interrupted(folder.path("journal.jsonl")).unwrap_or_default(),
         },
-        golive,
-        items,
-        scenarios,
-        references: crate::evidence::build::references(&exchanges, &credentials.msn),
-        findings,
-        attestations,
-        webhook_checks: Vec::new(),
-        // Attempts written ahead with no outcome (after Ctrl-C, for example):
-        // each may have taken effect.
-        interrupted: Journal::interrupted(folder.path("journal.jsonl")).unwrap_or_default(),
-        exchanges,
-    };
-    let html = html::report(&evidence);
-    output::finish(folder, &evidence, &junit.take(), &json.take(), &html)?;
-    if interrupted {
+    );
+    write(folder, &evidence, &executed, &events)?;
+    events.emit(EventKind::RunFinished {
+        dir: &dir,
+        evidence: &evidence,
+    });
+    if executed.interrupted {
         return Err(Error::Failed(
             "the run was interrupted (Ctrl-C); what it left was cleaned up".into(),
         ));
@@ -702,24 +335,207 @@ async fn run_in(
     Ok(RunOutcome { evidence, dir })
 }
 
-/// The task-local the Worlds read their run from.
-use crate::steps::RUN as RUN_CONTEXT;
+/// What could not be recorded stops the run: no verdict without evidence.
+fn recorded(events: &EventStream, dir: &Path, done: &str) -> Result<(), Error> {
+    let Some(e) = events.failure() else {
+        return Ok(());
+    };
+    Err(Error::Evidence(format!(
+        "{e} (after {done}); the run stopped, `{}` is incomplete (hint: free disk space or choose another --out)",
+        dir.display()
+    )))
+}
 
-/// One line per scenario as it ends (a result: stdout).
-fn progress_line(name: &str, verdict: Verdict, reason: Option<&str>) {
-    match reason {
-        Some(why) if verdict != Verdict::Pass => {
-            crate::output::result(&format!("  {:<17} {name} ({why})", verdict.label()))
+/// The run's client, after one token request: a target that cannot be
+/// reached or refuses the credentials ends the run now (exit 3), not as 40
+/// failed scenarios.
+async fn connect(
+    o: &RunOptions,
+    prepared: &Prepared,
+    events: &Arc<EventStream>,
+    production: bool,
+    dir: &Path,
+) -> Result<(Client, ClientOptions), Error> {
+    let mut client_options = ClientOptions::new(
+        prepared.base_url.clone(),
+        prepared.credentials.clone(),
+        prepared.clock.clone(),
+        events.clone(),
+    );
+    client_options.system = o.config.system.clone();
+    client_options.production = production;
+    let client = Client::new(client_options.clone()).map_err(|e| Error::Usage(e.to_string()))?;
+    let check = client.tagged(&[], Some("connection check"));
+    if let Err(e) = check.access_token().await {
+        recorded(events, dir, "the access token request")?;
+        if e.is_unreachable() || e.is_credentials_refused() {
+            return Err(Error::Unreachable {
+                message: redact::text(&format!("{} ({})", e, e.explain())),
+                source: None,
+            });
         }
-        _ => crate::output::result(&format!("  {:<17} {name}", verdict.label())),
     }
+    Ok((client, client_options))
+}
+
+/// What every scenario of the run shares.
+fn context(
+    o: &RunOptions,
+    meta: &RunMeta,
+    prepared: &Prepared,
+    (client, client_options): (Client, ClientOptions),
+    exchanges: Arc<MemoryRecorder>,
+    attestations: Vec<Attestation>,
+    production: bool,
+) -> RunContext {
+    let customer_phone = match prepared.environment {
+        Environment::Test => o.test_phone.clone(),
+        Environment::Simulator => Some("4791234567".into()),
+        Environment::Production => None,
+    };
+    RunContext {
+        client,
+        client_options,
+        target: prepared.target.clone(),
+        exchanges,
+        // References name the run's start, so two runs never share one.
+        references: ReferenceGenerator::new(&format!(
+            "golive-{}",
+            meta.started_at().format("%Y%m%d%H%M%S")
+        )),
+        attestations,
+        max_amount: production.then_some(o.max_amount.max(1)),
+        return_page: o.return_url.clone(),
+        customer_phone,
+        made: Mutex::new(Vec::new()),
+    }
+}
+
+/// Tells the scenarios that did not run, in feature order, after those
+/// that did: skipped (decided before the run) or not reached (the run
+/// stopped before them).
+fn tell_unrun(planned: &[Planned<'_>], log: &RunLog, events: &EventStream) {
+    let now = Utc::now();
+    for p in planned.iter().filter(|p| !log.has(&p.key)) {
+        let info = collect::info(p.feature, p.scenario);
+        match &p.skip {
+            Some((verdict, reason)) => events.emit(EventKind::ScenarioSkipped {
+                scenario: &p.key,
+                result: &info.not_run(*verdict, reason.clone(), now),
+            }),
+            None => events.emit(EventKind::ScenarioNotReached {
+                scenario: &p.key,
+                result: &info.not_run(
+                    Verdict::NotApplicable,
+                    "not run: the run stopped before it".into(),
+                    now,
+                ),
+            }),
+        }
+    }
+}
+
+/// The target as evidence.json names it (a stand-in is named for what it
+/// stands in for).
+fn target_name(o: &RunOptions) -> String {
+    if o.production_stand_in {
+        "production".into()
+    } else if o.test_stand_in {
+        "test".into()
+    } else {
+        o.config.target.name().into()
+    }
+}
+
+/// What a run recorded, for its evidence.
+struct Recorded {
+    /// Every scenario, in feature order, with its steps.
+    scenarios: Vec<ScenarioResult>,
+    /// Go-live references kept, each with its scenario's checklist IDs.
+    kept: Vec<(String, KeptReference)>,
+    /// Every exchange, in journal order.
+    exchanges: Vec<Exchange>,
+    /// `--attest` as given.
+    attestations: Vec<Attestation>,
+    /// False when Ctrl-C stopped the run.
+    complete: bool,
+    /// Attempts written ahead with no outcome.
+    unanswered: Vec<crate::evidence::model::InterruptedAttempt>,
+}
+
+/// The run's evidence: the rules over its recorded exchanges, one verdict
+/// per checklist item, and the go-live references.
+fn evidence(o: &RunOptions, meta: &RunMeta, prepared: &Prepared, r: Recorded) -> Evidence {
+    // The rules judge the run's own traffic as they judge a shop's; what the
+    // errors feature provokes on purpose they judge by its headers alone.
+    let (findings, observed) =
+        crate::rules::judge_with_observed(&r.exchanges, crate::rules::RuleOptions::default());
+    let items = items::items(&items::Inputs {
+        environment: prepared.environment,
+        scenarios: &r.scenarios,
+        findings: &findings,
+        observed: &observed,
+        attestations: &r.attestations,
+        kept: &r.kept,
+    });
+    let golive = match prepared.environment {
+        Environment::Production => items::golive_refs("GL-PROD", &r.kept),
+        _ => items::golive_refs("GL-TEST", &r.kept),
+    };
+    let shown = crate::config::display_url(&prepared.base_url);
+    meta.evidence(TargetInfo::new(target_name(o), shown))
+        .complete(r.complete)
+        .msn(prepared.credentials.msn.clone())
+        .tags(o.tags.clone())
+        .system(
+            Some(o.config.system.system_name.clone()),
+            Some(o.config.system.system_version.clone()),
+        )
+        .golive(Some(golive))
+        .items(items)
+        .scenarios(r.scenarios)
+        .findings(findings)
+        .attestations(r.attestations)
+        .interrupted(r.unanswered)
+        .exchanges(r.exchanges)
+        .finish()
+}
+
+/// The run folder's files: evidence.json, cucumber's junit.xml and
+/// cucumber.json, report.html, then the manifest.
+fn write(
+    folder: &RunFolder,
+    evidence: &Evidence,
+    executed: &execute::Executed,
+    events: &EventStream,
+) -> Result<(), Error> {
+    let (html, warning) = html::report(evidence);
+    if let Some(message) = &warning {
+        events.emit(EventKind::Warning { message });
+    }
+    let files: [(&str, &[u8]); 3] = [
+        ("junit.xml", &executed.junit),
+        ("cucumber.json", &executed.cucumber_json),
+        ("report.html", html.as_bytes()),
+    ];
+    if let Some(message) = folder::finish(folder, evidence, &files)? {
+        events.emit(EventKind::Warning { message: &message });
+    }
+    Ok(())
 }
 
 /// Production: refund what was captured and cancel what is left authorized.
 /// Every call is recorded like any other: the cleanup is evidence too.
-async fn cleanup(client: &Client, ctx: &RunContext) {
+async fn cleanup(client: &Client, ctx: &RunContext, events: &EventStream) {
     let client = client.tagged(&["GL-PROD"], Some("cleanup after the production run"));
     let made: Vec<String> = ctx.made.lock().map(|m| m.clone()).unwrap_or_default();
+    let failed = |reference: &str, action, e: crate::api::ApiError| {
+        events.emit(EventKind::CleanupFailed {
+            reference,
+            action,
+            error: &e.to_string(),
+        })
+    };
     for reference in made {
         let Ok(p) = client.get_payment(&reference).await else {
             continue;
@@ -730,12 +546,12 @@ async fn cleanup(client: &Client, ctx: &RunContext) {
                 .refund_payment(&reference, crate::api::Amount::nok(refundable))
                 .await
             {
-                crate::output::diag(&format!("cleanup: refund of `{reference}` failed: {e}"));
+                failed(&reference, "refund", e);
             }
         }
         if p.state == crate::api::State::Authorized && p.aggregate.capturable() > 0 {
             if let Err(e) = client.cancel_payment(&reference, None).await {
-                crate::output::diag(&format!("cleanup: cancel of `{reference}` failed: {e}"));
+                failed(&reference, "cancel", e);
             }
         }
         if p.state == crate::api::State::Created {

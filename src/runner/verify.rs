@@ -1,24 +1,69 @@
 //! `verify`: references made by the shop's own system, read back through GET
 //! and the event log and judged against GL-TEST or GL-PROD.
+//!
+//! Takes plain [`VerifyOptions`] and returns a [`VerifyOutcome`]; the face
+//! (`commands::verify`) maps the flags to the options and prints the outcome.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use chrono::Utc;
 
-use super::items::{outcomes, Environment};
-use super::output;
+use super::folder;
+use super::items::outcomes;
 use crate::api::{Client, ClientOptions};
 use crate::checklist::ITEMS;
-use crate::cli::VerifyArgs;
 use crate::clock::SystemClock;
-use crate::config::{self, Target as ConfigTarget};
-use crate::evidence::model::{
-    Evidence, GoLive, GoLiveReference, ItemResult, RunInfo, RunKind, Verdict,
-    EVIDENCE_SCHEMA_VERSION,
+use crate::config::{self, Config, Credentials, Target as ConfigTarget};
+use crate::evidence::model::{Evidence, GoLive, GoLiveReference, ItemResult, Verdict};
+use crate::evidence::{
+    FolderKind, Journal, MemoryRecorder, RunFolder, RunMeta, SharedRecorder, TargetInfo, Tee,
 };
-use crate::evidence::{Journal, MemoryRecorder, SharedRecorder, Tee};
 use crate::steps::payments::event_name;
 use crate::Error;
+
+/// What `verify` reads, and where it writes.
+#[derive(Debug, Clone)]
+pub struct VerifyOptions {
+    /// The target (never the embedded simulator) and its credentials.
+    pub config: Config,
+    /// The references to read, in the order given.
+    pub references: Vec<String>,
+    /// A file of more references: one a line, `#` starts a comment.
+    pub from_file: Option<PathBuf>,
+    /// Judge GL-PROD instead of GL-TEST.
+    pub prod: bool,
+    /// Output folder; the verify writes `<out>/<run-id>/`.
+    pub out: PathBuf,
+}
+
+/// What a verify leaves.
+#[derive(Debug)]
+pub struct VerifyOutcome {
+    /// What was written to evidence.json.
+    pub evidence: Evidence,
+    /// `<out>/<run-id>/`.
+    pub dir: PathBuf,
+    /// Each reference as read, in the order given.
+    pub judged: Vec<Judged>,
+    /// Things a person should know that change no verdict.
+    pub warnings: Vec<String>,
+}
+
+impl VerifyOutcome {
+    /// `GL-TEST`, or `GL-PROD` for `--prod`.
+    pub fn checklist_id(&self) -> &str {
+        self.evidence
+            .golive
+            .as_ref()
+            .map_or("GL-TEST", |g| g.checklist_id.as_str())
+    }
+
+    /// True when the go-live item is not proven (exit status 1).
+    pub fn failed(&self) -> bool {
+        self.evidence.items.iter().any(|i| i.verdict.fails_run())
+    }
+}
 
 /// What one reference turned out to be.
 #[derive(Debug, Clone)]
@@ -30,16 +75,64 @@ pub struct Judged {
     pub problem: Option<String>,
 }
 
-/// Reads the references of `args` and writes the evidence folder.
-pub async fn run(args: &VerifyArgs) -> Result<(), Error> {
-    let (config, _) = config::load(&args.target.input())?;
-    if matches!(config.target, ConfigTarget::Simulator) {
+/// Reads the references of `o`, judges them and writes the evidence folder.
+pub async fn run(o: VerifyOptions) -> Result<VerifyOutcome, Error> {
+    let (references, credentials, base_url) = check(&o)?;
+    let id = if o.prod { "GL-PROD" } else { "GL-TEST" };
+    let meta = RunMeta::new(FolderKind::Verify, Utc::now());
+    let folder = folder::create(&meta, &o.out)?;
+    let memory = MemoryRecorder::new();
+    let client = connect(&o.config, &folder, &memory, (&base_url, &credentials), id).await?;
+
+    let mut judged = Vec::new();
+    for r in &references {
+        judged.push(judge(&client, r, o.prod).await);
+    }
+    let golive = golive(id, &judged);
+    let items = items(id, &golive, &judged);
+    let evidence = meta
+        .evidence(TargetInfo::new(
+            o.config.target.name(),
+            config::display_url(&base_url),
+        ))
+        .msn(credentials.msn.clone())
+        .system(
+            Some(o.config.system.system_name.clone()),
+            Some(o.config.system.system_version.clone()),
+        )
+        .golive(Some(golive))
+        .items(items)
+        .findings(crate::rules::judge(
+            &memory.exchanges(),
+            crate::rules::RuleOptions::default(),
+        ))
+        .exchanges(memory.exchanges())
+        .finish();
+    let (html, warning) = super::html::report(&evidence);
+    let mut warnings: Vec<String> = warning.into_iter().collect();
+    warnings.extend(folder::finish(
+        &folder,
+        &evidence,
+        &[("report.html", html.as_bytes())],
+    )?);
+    Ok(VerifyOutcome {
+        evidence,
+        dir: folder.dir().to_owned(),
+        judged,
+        warnings,
+    })
+}
+
+/// The references to read, and the credentials and base URL of a target
+/// `verify` can read them from.
+fn check(o: &VerifyOptions) -> Result<(Vec<String>, Credentials, url::Url), Error> {
+    if matches!(o.config.target, ConfigTarget::Simulator) {
         return Err(Error::Usage(
             "verify reads references from a real target (hint: --env test, or --base-url for a running simulator)".into(),
         ));
     }
-    let mut references = args.references.clone();
-    if let Some(file) = &args.from_file {
+    let mut references = o.references.clone();
+    if let Some(file) = &o.from_file {
         let text = std::fs::read_to_string(file).map_err(|source| Error::Io {
             context: format!("cannot read `{}`", file.display()),
             source,
@@ -56,32 +149,35 @@ pub async fn run(args: &VerifyArgs) -> Result<(), Error> {
             "no references given (hint: vipps-golive verify --env test REF... or --from-file refs.txt)".into(),
         ));
     }
-    let credentials = config.credentials.clone().ok_or_else(|| {
+    let credentials = o.config.credentials.clone().ok_or_else(|| {
         Error::Usage(format!(
             "credentials are required for the {} target (hint: set VIPPS_CLIENT_ID, VIPPS_CLIENT_SECRET, VIPPS_SUBSCRIPTION_KEY and VIPPS_MSN)",
-            config.target.name()
+            o.config.target.name()
         ))
     })?;
-    let base_url = config
+    let base_url = o
+        .config
         .target
         .base_url()
         .ok_or_else(|| Error::Usage("the target has no base URL".into()))?;
+    Ok((references, credentials, base_url))
+}
 
-    let started_at = Utc::now();
-    let run_id = format!(
-        "{}-verify-{}",
-        started_at.format("%Y%m%dT%H%M%SZ"),
-        &uuid::Uuid::new_v4().simple().to_string()[..6]
-    );
-    let folder = output::create(&args.out, &run_id, started_at)?;
-    let dir = folder.dir().to_owned();
+/// The client, recording to the folder's journal and to `memory`, after a
+/// token request that shows the target can be reached with these keys.
+async fn connect(
+    config: &Config,
+    folder: &RunFolder,
+    memory: &Arc<MemoryRecorder>,
+    (base_url, credentials): (&url::Url, &Credentials),
+    id: &str,
+) -> Result<Client, Error> {
     let journal = Journal::create(folder.path("journal.jsonl")).map_err(|e| {
         Error::Evidence(format!(
             "cannot create the journal in `{}`: {e}",
-            dir.display()
+            folder.dir().display()
         ))
     })?;
-    let memory = MemoryRecorder::new();
     let recorder: SharedRecorder = Arc::new(Tee(vec![Arc::new(journal), memory.clone()]));
     let mut options = ClientOptions::new(
         base_url.clone(),
@@ -91,7 +187,6 @@ pub async fn run(args: &VerifyArgs) -> Result<(), Error> {
     );
     options.system = config.system.clone();
     options.production = config.target.is_production();
-    let id = if args.prod { "GL-PROD" } else { "GL-TEST" };
     let client = Client::new(options)
         .map_err(|e| Error::Usage(e.to_string()))?
         .tagged(&[id, "EP-GET", "EP-EVENTS"], Some("verify"));
@@ -103,19 +198,12 @@ pub async fn run(args: &VerifyArgs) -> Result<(), Error> {
             });
         }
     }
+    Ok(client)
+}
 
-    let mut judged = Vec::new();
-    for r in &references {
-        let j = judge(&client, r, args.prod).await;
-        match (&j.outcome, &j.problem) {
-            (Some(o), _) => crate::output::result(&format!("  {r}: ends {o}")),
-            (None, Some(p)) => crate::output::result(&format!("  {r}: {p}")),
-            _ => {}
-        }
-        judged.push(j);
-    }
-
-    let golive = GoLive {
+/// For each outcome `id` needs, the first reference that ends in it.
+fn golive(id: &str, judged: &[Judged]) -> GoLive {
+    GoLive {
         checklist_id: id.into(),
         references: outcomes(id)
             .iter()
@@ -127,7 +215,12 @@ pub async fn run(args: &VerifyArgs) -> Result<(), Error> {
                     .map(|j| j.reference.clone()),
             })
             .collect(),
-    };
+    }
+}
+
+/// All 17 items: `id` from the outcomes found, EP-GET and EP-EVENTS from
+/// the reads, the rest not applicable (verify only reads).
+fn items(id: &str, golive: &GoLive, judged: &[Judged]) -> Vec<ItemResult> {
     let missing: Vec<&str> = golive
         .references
         .iter()
@@ -143,7 +236,7 @@ pub async fn run(args: &VerifyArgs) -> Result<(), Error> {
         })
         .collect();
     let read_ok = judged.iter().any(|j| j.outcome.is_some());
-    let items = ITEMS
+    ITEMS
         .iter()
         .map(|item| {
             let (verdict, reason) = if item.id == id {
@@ -180,47 +273,7 @@ pub async fn run(args: &VerifyArgs) -> Result<(), Error> {
                 attestation: None,
             }
         })
-        .collect();
-    let exchanges = memory.exchanges();
-    let evidence = Evidence {
-        schema_version: EVIDENCE_SCHEMA_VERSION,
-        kind: RunKind::Verify,
-        complete: true,
-        run: RunInfo {
-            run_id,
-            tool_version: env!("CARGO_PKG_VERSION").into(),
-            target: config.target.name().into(),
-            base_url: config::display_url(&base_url),
-            msn: credentials.msn.clone(),
-            started_at,
-            finished_at: Utc::now(),
-            stale_after: started_at
-                .checked_add_months(chrono::Months::new(1))
-                .unwrap_or(started_at),
-            tags: None,
-            system_name: Some(config.system.system_name.clone()),
-            system_version: Some(config.system.system_version.clone()),
-        },
-        golive: Some(golive),
-        items,
-        scenarios: Vec::new(),
-        references: crate::evidence::build::references(&exchanges, &credentials.msn),
-        findings: crate::rules::judge(&exchanges, crate::rules::RuleOptions::default()),
-        attestations: Vec::new(),
-        webhook_checks: Vec::new(),
-        interrupted: Vec::new(),
-        exchanges,
-    };
-    let html = super::html::report(&evidence);
-    output::finish(&folder, &evidence, b"", b"", &html)?;
-    crate::commands::run::print_summary(&evidence, &dir);
-    let _ = Environment::Test;
-    if evidence.items.iter().any(|i| i.verdict.fails_run()) {
-        return Err(Error::Failed(format!(
-            "{id} is not proven by these references"
-        )));
-    }
-    Ok(())
+        .collect()
 }
 
 /// Reads one reference and says which go-live outcome it proves.
