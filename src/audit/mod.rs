@@ -17,10 +17,8 @@ use chrono::{DateTime, Utc};
 
 use crate::checklist::ITEMS;
 use crate::domain::text::escape_html;
-use crate::evidence::model::{
-    Evidence, Finding, ItemResult, RunInfo, RunKind, Verdict, EVIDENCE_SCHEMA_VERSION,
-};
-use crate::evidence::{Exchange, SCHEMA_VERSION};
+use crate::evidence::model::{Evidence, Finding, ItemResult, Verdict};
+use crate::evidence::{Exchange, RunMeta, TargetInfo, SCHEMA_VERSION};
 use crate::rules::{Body, Meta, Observed, RuleOptions, RuleSet, View};
 
 /// Below this many exchanges, evidence.json carries every one; above it, only
@@ -316,49 +314,29 @@ pub struct Source {
     pub location: String,
 }
 
-/// Builds `evidence.json` (kind `audit`, all 17 items) from an audit.
-pub fn evidence(run_id: &str, source: &Source, filter: &Filter, outcome: &Outcome) -> Evidence {
+/// Builds `evidence.json` (kind `audit`, all 17 items) from an audit: its
+/// span is the audited traffic's, not the audit's own.
+pub fn evidence(meta: &RunMeta, source: &Source, filter: &Filter, outcome: &Outcome) -> Evidence {
     let now = Utc::now();
     let seen = &outcome.observed;
-    let started_at = seen.first.unwrap_or(now);
-    let finished_at = seen.last.unwrap_or(now);
-    let msn = filter.msn.clone().unwrap_or_else(|| seen.msns.join(", "));
-    let run = RunInfo {
-        run_id: run_id.to_owned(),
-        tool_version: env!("CARGO_PKG_VERSION").to_owned(),
-        target: if source.kind == "simulator" {
-            "simulator".into()
-        } else {
-            "custom".into()
-        },
-        base_url: source.location.clone(),
-        msn,
-        started_at,
-        finished_at,
-        stale_after: started_at
-            .checked_add_months(chrono::Months::new(1))
-            .unwrap_or(started_at),
-        tags: None,
-        system_name: (!seen.system_names.is_empty()).then(|| seen.system_names.join(", ")),
-        system_version: (!seen.system_versions.is_empty()).then(|| seen.system_versions.join(", ")),
+    let target = if source.kind == "simulator" {
+        "simulator"
+    } else {
+        "custom"
     };
-    Evidence {
-        schema_version: EVIDENCE_SCHEMA_VERSION,
-        kind: RunKind::Audit,
-        complete: true,
-        // From the exchanges kept (all of them for a journal of up to
-        // KEEP_ALL_EXCHANGES; else those behind findings).
-        references: crate::evidence::build::references(&outcome.exchanges, &run.msn),
-        run,
-        golive: None,
-        items: items(&outcome.findings, outcome),
-        scenarios: Vec::new(),
-        findings: outcome.findings.clone(),
-        attestations: Vec::new(),
-        webhook_checks: Vec::new(),
-        interrupted: Vec::new(),
-        exchanges: outcome.exchanges.clone(),
-    }
+    meta.evidence(TargetInfo::new(target, source.location.clone()))
+        .span(seen.first.unwrap_or(now), seen.last.unwrap_or(now))
+        .msn(filter.msn.clone().unwrap_or_else(|| seen.msns.join(", ")))
+        .system(
+            (!seen.system_names.is_empty()).then(|| seen.system_names.join(", ")),
+            (!seen.system_versions.is_empty()).then(|| seen.system_versions.join(", ")),
+        )
+        .items(items(&outcome.findings, outcome))
+        .findings(outcome.findings.clone())
+        // The references are read from the exchanges kept (all of them for
+        // a journal of up to KEEP_ALL_EXCHANGES; else those behind findings).
+        .exchanges(outcome.exchanges.clone())
+        .finish()
 }
 
 /// One row per checklist ID, in checklist order.
@@ -431,12 +409,13 @@ pub fn write_folder(
     evidence: &Evidence,
     notes: &[String],
 ) -> std::io::Result<crate::evidence::Latest> {
-    let json = serde_json::to_vec_pretty(evidence).map_err(std::io::Error::other)?;
-    folder.write("evidence.json", &json)?;
-    folder.write("report.html", report_html(evidence, notes).as_bytes())?;
-    // The status, the manifest (the same one `run` writes, which
-    // `report --check` verifies), then `latest`, moved only if it is ours.
-    folder.finish()
+    // evidence.json, the report, the status, the manifest (the same one
+    // `run` writes, which `report --check` verifies), then `latest`, moved
+    // only if it is ours.
+    let html = report_html(evidence, notes);
+    folder
+        .finish_evidence(evidence, &[("report.html", html.as_bytes())])
+        .map_err(|e| e.source)
 }
 
 /// The report (`crate::report::render`) with the audit's notes (lines skipped,

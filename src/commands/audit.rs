@@ -9,8 +9,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::audit::{self, Filter, Outcome, Source};
 use crate::cli::AuditArgs;
-use crate::evidence::model::{Finding, Severity, Verdict};
-use crate::evidence::{Latest, RunFolder};
+use crate::evidence::model::{Evidence, Finding, Severity, Verdict};
+use crate::evidence::{FolderKind, Latest, RunMeta};
 use crate::rules::redirects::{return_page, PageAnswer};
 use crate::rules::{ReturnUrl, RuleOptions};
 use crate::Error;
@@ -90,16 +90,10 @@ pub async fn run_async(args: &AuditArgs, out: &mut dyn Write) -> Result<(), Erro
         .transpose()
         .map_err(Error::Usage)?
         .map(|g| g.url);
-    let started = Utc::now();
-    let run_id = format!(
-        "audit-{}-{}",
-        started.format("%Y%m%dT%H%M%SZ"),
-        &uuid::Uuid::new_v4().simple().to_string()[..6]
-    );
-    let io = |context: String| move |source: std::io::Error| Error::Io { context, source };
-    let folder = RunFolder::create(&args.out, &run_id, started).map_err(io(format!(
+    let meta = RunMeta::new(FolderKind::Audit, Utc::now());
+    let folder = meta.create_folder(&args.out).map_err(io(format!(
         "cannot create the report folder `{}`",
-        args.out.join(&run_id).display()
+        args.out.join(meta.run_id()).display()
     )))?;
     let dir = folder.dir().to_owned();
     let copy = std::fs::File::create(dir.join("journal.jsonl")).map_err(io(format!(
@@ -108,53 +102,7 @@ pub async fn run_async(args: &AuditArgs, out: &mut dyn Write) -> Result<(), Erro
     )))?;
     let copy = BufWriter::with_capacity(256 * 1024, copy);
 
-    let (source, mut outcome) = match (&args.journal, &simulator) {
-        (Some(path), _) => {
-            let file = std::fs::File::open(path).map_err(io(format!(
-                "cannot open the journal `{}` (hint: the file `vipps-golive simulator --journal FILE` wrote)",
-                path.display()
-            )))?;
-            let size = file.metadata().map(|m| m.len()).unwrap_or(0);
-            let reader = BufReader::with_capacity(1 << 20, file);
-            let mut progress = Progress::new(size);
-            let outcome = audit::audit_reporting(
-                reader,
-                &filter,
-                RuleOptions::default(),
-                copy,
-                &mut |lines| progress.lines(lines),
-            )
-            .map_err(io(format!("cannot read the journal `{}`", path.display())))?;
-            progress.finish();
-            let source = Source {
-                kind: "journal",
-                location: path.display().to_string(),
-            };
-            (source, outcome)
-        }
-        (None, Some(url)) => {
-            let bytes = fetch_journal(url).await?;
-            let url = crate::config::display_url(url);
-            let outcome = audit::audit(
-                std::io::Cursor::new(bytes),
-                &filter,
-                RuleOptions::default(),
-                copy,
-            )
-            .map_err(io("cannot copy the simulator's journal".into()))?;
-            let source = Source {
-                kind: "simulator",
-                location: url.trim_end_matches('/').to_owned(),
-            };
-            (source, outcome)
-        }
-        (None, None) => {
-            return Err(Error::Usage(
-                "nothing to audit (hint: give --journal FILE or --simulator URL)".into(),
-            ))
-        }
-    };
-
+    let (source, mut outcome) = read(args, &filter, simulator.as_ref(), copy).await?;
     if args.check_return_url {
         let urls = outcome.observed.return_urls.clone();
         let found = check_return_urls(&urls).await;
@@ -168,7 +116,7 @@ pub async fn run_async(args: &AuditArgs, out: &mut dyn Write) -> Result<(), Erro
     for n in &notes {
         crate::output::diag(&format!("audit: {n}"));
     }
-    let evidence = audit::evidence(&run_id, &source, &filter, &outcome);
+    let evidence = audit::evidence(&meta, &source, &filter, &outcome);
     let latest = audit::write_folder(&folder, &evidence, &notes).map_err(io(format!(
         "cannot write the evidence into `{}`",
         dir.display()
@@ -176,8 +124,72 @@ pub async fn run_async(args: &AuditArgs, out: &mut dyn Write) -> Result<(), Erro
     if let Latest::LeftAlone(why) = latest {
         crate::output::diag(&format!("audit: {why}"));
     }
+    finish(&evidence, &dir, out)
+}
 
-    let summary = summary(&evidence, &dir);
+/// An I/O failure, said with what was being done.
+fn io(context: String) -> impl FnOnce(std::io::Error) -> Error {
+    move |source| Error::Io { context, source }
+}
+
+/// Judges the journal file, or the running simulator's journal, copying
+/// every line read to `copy`.
+async fn read(
+    args: &AuditArgs,
+    filter: &Filter,
+    simulator: Option<&url::Url>,
+    copy: BufWriter<std::fs::File>,
+) -> Result<(Source, Outcome), Error> {
+    match (&args.journal, simulator) {
+        (Some(path), _) => {
+            let file = std::fs::File::open(path).map_err(io(format!(
+                "cannot open the journal `{}` (hint: the file `vipps-golive simulator --journal FILE` wrote)",
+                path.display()
+            )))?;
+            let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+            let reader = BufReader::with_capacity(1 << 20, file);
+            let mut progress = Progress::new(size);
+            let outcome = audit::audit_reporting(
+                reader,
+                filter,
+                RuleOptions::default(),
+                copy,
+                &mut |lines| progress.lines(lines),
+            )
+            .map_err(io(format!("cannot read the journal `{}`", path.display())))?;
+            progress.finish();
+            let source = Source {
+                kind: "journal",
+                location: path.display().to_string(),
+            };
+            Ok((source, outcome))
+        }
+        (None, Some(url)) => {
+            let bytes = fetch_journal(url).await?;
+            let url = crate::config::display_url(url);
+            let outcome = audit::audit(
+                std::io::Cursor::new(bytes),
+                filter,
+                RuleOptions::default(),
+                copy,
+            )
+            .map_err(io("cannot copy the simulator's journal".into()))?;
+            let source = Source {
+                kind: "simulator",
+                location: url.trim_end_matches('/').to_owned(),
+            };
+            Ok((source, outcome))
+        }
+        (None, None) => Err(Error::Usage(
+            "nothing to audit (hint: give --journal FILE or --simulator URL)".into(),
+        )),
+    }
+}
+
+/// Writes the summary to `out` (a closed pipe is no failure) and says
+/// whether the audit failed an item (exit 1).
+fn finish(evidence: &Evidence, dir: &Path, out: &mut dyn Write) -> Result<(), Error> {
+    let summary = summary(evidence, dir);
     if let Err(e) = out.write_all(summary.as_bytes()) {
         if e.kind() != std::io::ErrorKind::BrokenPipe {
             return Err(Error::Io {
@@ -341,7 +353,7 @@ fn notes(outcome: &Outcome, filter: &Filter) -> Vec<String> {
     notes
 }
 
-fn summary(e: &crate::evidence::model::Evidence, dir: &Path) -> String {
+fn summary(e: &Evidence, dir: &Path) -> String {
     use std::fmt::Write as _;
     let mut s = format!(
         "Audit of {} (Vipps-System-Name {}, Vipps-System-Version {}, MSN {}), {} to {}\n",

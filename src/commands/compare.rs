@@ -22,6 +22,7 @@ use crate::clock::VirtualClock;
 use crate::compare::{self, AllowList, Comparison, Folders, COMPARE_HTML, COMPARE_JSON};
 use crate::config::{self, Config, Credentials, Target};
 use crate::evidence::folder::{Latest, RunFolder};
+use crate::evidence::{FolderKind, RunMeta};
 use crate::output;
 use crate::runner::{self, RunOptions, RunOutcome};
 use crate::simulator::{serve, SimConfig, Simulator};
@@ -75,14 +76,9 @@ pub async fn compare_runs(args: &CompareArgs) -> Result<CompareOutcome, Error> {
         None => AllowList::default(),
     };
 
-    let started_at = Utc::now();
-    let compare_id = format!(
-        "{}-compare-{}",
-        started_at.format("%Y%m%dT%H%M%SZ"),
-        &uuid::Uuid::new_v4().simple().to_string()[..6]
-    );
+    let meta = RunMeta::new(FolderKind::Compare, Utc::now());
     let out = args.out.join("compare");
-    let folder = RunFolder::create(&out, &compare_id, started_at).map_err(|e| {
+    let folder = meta.create_folder(&out).map_err(|e| {
         Error::Evidence(format!(
             "cannot create the compare folder under `{}`: {e}",
             out.display()
@@ -120,10 +116,10 @@ pub async fn compare_runs(args: &CompareArgs) -> Result<CompareOutcome, Error> {
         &target.evidence,
         &allow,
         &Folders {
-            compare_id: compare_id.clone(),
+            compare_id: meta.run_id().to_owned(),
             simulator: relative(&simulated),
             target: relative(&target),
-            started_at: Some(started_at),
+            started_at: Some(meta.started_at()),
         },
     );
     write(&folder, &comparison)?;

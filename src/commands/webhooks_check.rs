@@ -25,9 +25,8 @@ use serde_json::json;
 use crate::api::webhooks::{sign_delivery, SignedHeaders};
 use crate::checklist::ITEMS;
 use crate::cli::WebhooksCheckArgs;
-use crate::evidence::model::{
-    Evidence, ItemResult, RunInfo, RunKind, Verdict, WebhookCheck, EVIDENCE_SCHEMA_VERSION,
-};
+use crate::evidence::model::{Evidence, ItemResult, Verdict, WebhookCheck};
+use crate::evidence::{FolderKind, RunMeta, TargetInfo};
 use crate::secret::Secret;
 use crate::Error;
 
@@ -56,18 +55,16 @@ pub fn run(args: &WebhooksCheckArgs) -> Result<(), Error> {
                 c.explanation
             ));
         }
-        let evidence = evidence(&args.url, checks);
-        let dir = args.out.join(&evidence.run.run_id);
-        let latest = crate::evidence::RunFolder::create(
-            &args.out,
-            &evidence.run.run_id,
-            evidence.run.started_at,
-        )
-        .and_then(|folder| crate::audit::write_folder(&folder, &evidence, &[]))
-        .map_err(|source| Error::Io {
-            context: format!("cannot write the evidence into `{}`", dir.display()),
-            source,
-        })?;
+        let meta = RunMeta::new(FolderKind::WebhooksCheck, Utc::now());
+        let evidence = evidence_of(&meta, &args.url, checks);
+        let dir = args.out.join(meta.run_id());
+        let latest = meta
+            .create_folder(&args.out)
+            .and_then(|folder| crate::audit::write_folder(&folder, &evidence, &[]))
+            .map_err(|source| Error::Io {
+                context: format!("cannot write the evidence into `{}`", dir.display()),
+                source,
+            })?;
         if let crate::evidence::Latest::LeftAlone(why) = latest {
             crate::output::diag(&format!("webhooks-check: {why}"));
         }
@@ -270,7 +267,16 @@ fn judge(case: &str, expected_accept: bool, status: Option<u16>, why: &str) -> W
 /// The evidence of a webhooks-check: the probes, and the item they speak to
 /// (PF-POLLING, which pairs webhooks with polling); the rest not judged.
 pub fn evidence(url: &str, checks: Vec<WebhookCheck>) -> Evidence {
-    let now = Utc::now();
+    evidence_of(
+        &RunMeta::new(FolderKind::WebhooksCheck, Utc::now()),
+        url,
+        checks,
+    )
+}
+
+/// [`evidence`] for the folder `meta` names; the probes are dated when the
+/// last one was answered.
+fn evidence_of(meta: &RunMeta, url: &str, checks: Vec<WebhookCheck>) -> Evidence {
     let failed = checks.iter().any(|c| c.verdict.fails_run());
     let items = ITEMS
         .iter()
@@ -314,37 +320,10 @@ pub fn evidence(url: &str, checks: Vec<WebhookCheck>) -> Evidence {
             u.to_string()
         })
         .unwrap_or_else(|_| url.to_owned());
-    Evidence {
-        schema_version: EVIDENCE_SCHEMA_VERSION,
-        kind: RunKind::Audit,
-        complete: true,
-        run: RunInfo {
-            run_id: format!(
-                "webhooks-check-{}-{}",
-                now.format("%Y%m%dT%H%M%SZ"),
-                &uuid::Uuid::new_v4().simple().to_string()[..6]
-            ),
-            tool_version: env!("CARGO_PKG_VERSION").to_owned(),
-            target: "custom".into(),
-            base_url: shown,
-            msn: String::new(),
-            started_at: now,
-            finished_at: now,
-            stale_after: now
-                .checked_add_months(chrono::Months::new(1))
-                .unwrap_or(now),
-            tags: None,
-            system_name: None,
-            system_version: None,
-        },
-        golive: None,
-        items,
-        scenarios: Vec::new(),
-        references: Vec::new(),
-        findings: Vec::new(),
-        attestations: Vec::new(),
-        webhook_checks: checks,
-        interrupted: Vec::new(),
-        exchanges: Vec::new(),
-    }
+    let at = meta.started_at();
+    meta.evidence(TargetInfo::new("custom", shown))
+        .span(at, at)
+        .items(items)
+        .webhook_checks(checks)
+        .finish()
 }

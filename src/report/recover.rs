@@ -8,14 +8,11 @@
 
 use std::path::Path;
 
-use chrono::{Months, Utc};
+use chrono::Utc;
 
 use crate::checklist::ITEMS;
-use crate::evidence::build;
-use crate::evidence::model::{
-    Evidence, InterruptedAttempt, ItemResult, RunInfo, RunKind, Verdict, EVIDENCE_SCHEMA_VERSION,
-};
-use crate::evidence::{Exchange, Journal};
+use crate::evidence::model::{Evidence, InterruptedAttempt, ItemResult, Verdict};
+use crate::evidence::{Exchange, FolderKind, Journal, RunMeta, TargetInfo};
 
 use super::{ReportError, JOURNAL_FILE};
 
@@ -68,7 +65,6 @@ pub fn evidence_from_exchanges(
         })
     };
     let msn = header("Merchant-Serial-Number").unwrap_or_default();
-    let references = build::references(&exchanges, &msn);
 
     let items = ITEMS
         .iter()
@@ -102,35 +98,16 @@ pub fn evidence_from_exchanges(
         })
         .collect();
 
-    Evidence {
-        schema_version: EVIDENCE_SCHEMA_VERSION,
-        kind: RunKind::Run,
-        complete: false,
-        run: RunInfo {
-            run_id: run_id.to_owned(),
-            tool_version: env!("CARGO_PKG_VERSION").into(),
-            target,
-            base_url,
-            msn,
-            started_at,
-            finished_at,
-            stale_after: started_at
-                .checked_add_months(Months::new(1))
-                .unwrap_or(started_at),
-            tags: None,
-            system_name: header("Vipps-System-Name"),
-            system_version: header("Vipps-System-Version"),
-        },
-        golive: None,
-        items,
-        scenarios: Vec::new(),
-        references,
-        findings: Vec::new(),
-        attestations: Vec::new(),
-        webhook_checks: Vec::new(),
-        interrupted,
-        exchanges,
-    }
+    RunMeta::existing(FolderKind::Run, run_id, started_at)
+        .evidence(TargetInfo::new(target, base_url))
+        .span(started_at, finished_at)
+        .complete(false)
+        .msn(msn)
+        .system(header("Vipps-System-Name"), header("Vipps-System-Version"))
+        .items(items)
+        .interrupted(interrupted)
+        .exchanges(exchanges)
+        .finish()
 }
 
 /// `(target, base URL as shown)` from a request URL.
