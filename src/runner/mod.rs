@@ -217,7 +217,7 @@ fn check_flags(o: &RunOptions, production: bool) -> Result<(), Error> {
     Ok(())
 }
 
-/// The run, in its folder: every phase in order, every event to `events`.
+/// The run, in its folder: every phase in order, every event to the stream.
 async fn run_in(
     o: &RunOptions,
     folder: &RunFolder,
@@ -227,35 +227,17 @@ async fn run_in(
     tag_filter: Option<TagOperation>,
 ) -> Result<RunOutcome, Error> {
     let dir = folder.dir().to_owned();
-    let journal = Arc::new(Journal::create(folder.path("journal.jsonl")).map_err(|e| {
-        Error::Evidence(format!(
-            "cannot create the journal in `{}`: {e}",
-            dir.display()
-        ))
-    })?);
-    let log = RunLog::new();
-    let mut consumers: Vec<Arc<dyn Consumer>> =
-        vec![Arc::new(JournalWriter(journal.clone())), log.clone()];
-    consumers.extend(o.consumers.iter().cloned());
-    let events = Arc::new(EventStream::new(consumers));
-
+    let stream = Stream::open(o, folder)?;
+    let events = &stream.events;
     let prepared = target::prepare(o, production).await?;
-    let (client, client_options) = connect(o, &prepared, &events, production, &dir).await?;
-    let attestations: Vec<Attestation> = o
-        .attest
-        .iter()
-        .map(|(id, by)| Attestation {
-            checklist_id: id.clone(),
-            by: by.clone(),
-            at: Utc::now(),
-        })
-        .collect();
+    let (client, client_options) = connect(o, &prepared, events, production, &dir).await?;
+    let attestations = attestations(o);
     let ctx = Arc::new(context(
         o,
         meta,
         &prepared,
         (client.clone(), client_options),
-        log.exchanges(),
+        stream.log.exchanges(),
         attestations.clone(),
         production,
     ));
@@ -278,51 +260,25 @@ async fn run_in(
         skipped: planned.len() - selected.len(),
         concurrency,
     });
-    let executed = execute::execute(
-        features.clone(),
-        selected,
-        ctx.clone(),
-        events.clone(),
-        execute::Execution {
-            concurrency,
-            fail_fast: o.fail_fast,
-            stop_on_ctrl_c: production,
-        },
-    )
-    .await;
+    let how = execute::Execution {
+        concurrency,
+        fail_fast: o.fail_fast,
+        stop_on_ctrl_c: production,
+    };
+    let executed =
+        execute::execute(features.clone(), selected, ctx.clone(), events.clone(), how).await;
     if production {
         if executed.interrupted {
             events.emit(EventKind::RunInterrupted);
         }
-        cleanup(&client, &ctx, &events).await;
+        cleanup(&client, &ctx, events).await;
     }
 
-    recorded(&events, &dir, "the last scenario")?;
-    if let Err(e) = journal.sync() {
-        return Err(Error::Evidence(format!(
-            "{e}; `{}` is incomplete",
-            dir.display()
-        )));
-    }
-    tell_unrun(&planned, &log, &events);
-    let order: Vec<_> = planned.iter().map(|p| p.key.clone()).collect();
-    let (scenarios, kept) = log.scenarios(&order);
-    let evidence = evidence(
-        o,
-        meta,
-        &prepared,
-        Recorded {
-            scenarios,
-            kept,
-            exchanges: log.exchanges().exchanges(),
-            attestations,
-            complete: !executed.interrupted,
-            // Attempts written ahead with no outcome (after Ctrl-C, for
-            // example): each may have taken effect.
-            unanswered: Journal::interrupted(folder.path("journal.jsonl")).unwrap_or_default(),
-        },
-    );
-    write(folder, &evidence, &executed, &events)?;
+    stream.settle(&dir)?;
+    tell_unrun(&planned, &stream.log, events);
+    let recorded = stream.recorded(&planned, attestations, !executed.interrupted, folder);
+    let evidence = evidence(o, meta, &prepared, recorded);
+    write(folder, &evidence, &executed, events)?;
     events.emit(EventKind::RunFinished {
         dir: &dir,
         evidence: &evidence,
@@ -333,6 +289,78 @@ async fn run_in(
         ));
     }
     Ok(RunOutcome { evidence, dir })
+}
+
+/// The run's event stream, and the two consumers the runner reads back:
+/// the journal (synced before any verdict) and the evidence log.
+struct Stream {
+    journal: Arc<Journal>,
+    log: Arc<RunLog>,
+    events: Arc<EventStream>,
+}
+
+impl Stream {
+    /// The journal in `folder`, the evidence log, then `o`'s own consumers.
+    fn open(o: &RunOptions, folder: &RunFolder) -> Result<Stream, Error> {
+        let journal = Arc::new(Journal::create(folder.path("journal.jsonl")).map_err(|e| {
+            Error::Evidence(format!(
+                "cannot create the journal in `{}`: {e}",
+                folder.dir().display()
+            ))
+        })?);
+        let log = RunLog::new();
+        let mut consumers: Vec<Arc<dyn Consumer>> =
+            vec![Arc::new(JournalWriter(journal.clone())), log.clone()];
+        consumers.extend(o.consumers.iter().cloned());
+        Ok(Stream {
+            journal,
+            log,
+            events: Arc::new(EventStream::new(consumers)),
+        })
+    }
+
+    /// Stops the run if anything could not be recorded, then makes the
+    /// journal durable: nothing is judged that is not on disk.
+    fn settle(&self, dir: &Path) -> Result<(), Error> {
+        recorded(&self.events, dir, "the last scenario")?;
+        self.journal
+            .sync()
+            .map_err(|e| Error::Evidence(format!("{e}; `{}` is incomplete", dir.display())))
+    }
+
+    /// What the run recorded of the `planned` scenarios, for its evidence.
+    fn recorded(
+        &self,
+        planned: &[Planned<'_>],
+        attestations: Vec<Attestation>,
+        complete: bool,
+        folder: &RunFolder,
+    ) -> Recorded {
+        let order: Vec<_> = planned.iter().map(|p| p.key.clone()).collect();
+        let (scenarios, kept) = self.log.scenarios(&order);
+        Recorded {
+            scenarios,
+            kept,
+            exchanges: self.log.exchanges().exchanges(),
+            attestations,
+            complete,
+            // Attempts written ahead with no outcome (after Ctrl-C, for
+            // example): each may have taken effect.
+            unanswered: Journal::interrupted(folder.path("journal.jsonl")).unwrap_or_default(),
+        }
+    }
+}
+
+/// `--attest` as given, dated now.
+fn attestations(o: &RunOptions) -> Vec<Attestation> {
+    o.attest
+        .iter()
+        .map(|(id, by)| Attestation {
+            checklist_id: id.clone(),
+            by: by.clone(),
+            at: Utc::now(),
+        })
+        .collect()
 }
 
 /// What could not be recorded stops the run: no verdict without evidence.
