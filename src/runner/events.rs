@@ -49,8 +49,8 @@ pub struct RunEvent<'a> {
 /// interleave, since scenarios run concurrently.
 #[derive(Debug, Clone)]
 pub enum EventKind<'a> {
-    /// The target answered the connection check and the scenarios were
-    /// chosen; nothing of the checklist has been sent yet. The first event.
+    /// The target is prepared and the scenarios are chosen; nothing has
+    /// been sent yet (the connection check comes next). The first event.
     RunStarted {
         /// The run id: the folder's name under `--out`.
         run_id: &'a str,

@@ -10,9 +10,9 @@
 //!
 //! The phases of [`run`], each its own function: check the flags and read
 //! the features; make the folder ([`crate::evidence::RunMeta`]); prepare the
-//! target ([`target`]) and check the connection; decide which scenarios run
-//! ([`plan`]); run them ([`execute`]); clean up production; then judge the
-//! recorded exchanges and write the evidence.
+//! target ([`target`]); decide which scenarios run ([`plan`]); check the
+//! connection; run the scenarios ([`execute`]); clean up production; then
+//! judge the recorded exchanges and write the evidence.
 //!
 //! Concurrency: on the simulator every scenario runs at once, sharing one
 //! virtual clock. A client sleep moves that clock to the sleeper's deadline
@@ -230,18 +230,6 @@ async fn run_in(
     let stream = Stream::open(o, folder)?;
     let events = &stream.events;
     let prepared = target::prepare(o, production).await?;
-    let (client, client_options) = connect(o, &prepared, events, production, &dir).await?;
-    let attestations = attestations(o);
-    let ctx = Arc::new(context(
-        o,
-        meta,
-        &prepared,
-        (client.clone(), client_options),
-        stream.log.exchanges(),
-        attestations.clone(),
-        production,
-    ));
-
     let planned = plan::plan(
         &features,
         tag_filter.as_ref(),
@@ -260,6 +248,18 @@ async fn run_in(
         skipped: planned.len() - selected.len(),
         concurrency,
     });
+
+    let (client, client_options) = connect(o, &prepared, events, production, &dir).await?;
+    let attestations = attestations(o);
+    let ctx = Arc::new(context(
+        o,
+        meta,
+        &prepared,
+        (client.clone(), client_options),
+        stream.log.exchanges(),
+        attestations.clone(),
+        production,
+    ));
     let how = execute::Execution {
         concurrency,
         fail_fast: o.fail_fast,
@@ -584,6 +584,102 @@ async fn cleanup(client: &Client, ctx: &RunContext, events: &EventStream) {
         }
         if p.state == crate::api::State::Created {
             let _ = client.cancel_payment(&reference, None).await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{SystemHeaders, Target as ConfigTarget};
+
+    /// Keeps a line per event, as a consumer the face could be.
+    #[derive(Default)]
+    struct Told(Mutex<Vec<String>>);
+
+    impl Consumer for Told {
+        fn consume(
+            &self,
+            event: &events::RunEvent<'_>,
+        ) -> Result<(), crate::evidence::RecordError> {
+            let line = match &event.kind {
+                EventKind::RunStarted { .. } => "run started".to_owned(),
+                EventKind::ScenarioStarted { name, .. } => format!("started {name}"),
+                EventKind::ScenarioFinished { result, .. } => format!("finished {}", result.name),
+                EventKind::ScenarioSkipped { result, .. } => format!("skipped {}", result.name),
+                EventKind::ExchangeRecorded { .. } => "exchange".to_owned(),
+                EventKind::RunFinished { .. } => "run finished".to_owned(),
+                _ => return Ok(()),
+            };
+            self.0.lock().unwrap().push(line);
+            Ok(())
+        }
+    }
+
+    fn options(out: &Path, told: Arc<Told>) -> RunOptions {
+        let config = Config {
+            target: ConfigTarget::Simulator,
+            credentials: None,
+            system: SystemHeaders::default(),
+        };
+        let mut o = RunOptions::new(config, out.to_owned());
+        o.tags = Some("@EP-GET or @PF-DESIGN".into());
+        o.consumers.push(told);
+        o
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_run_tells_its_consumers_what_happened_in_order() {
+        let out = tempfile::tempdir().unwrap();
+        let told = Arc::new(Told::default());
+        let outcome = run(options(out.path(), told.clone())).await.unwrap();
+        let told = told.0.lock().unwrap().clone();
+
+        assert_eq!(told.first().map(String::as_str), Some("run started"));
+        assert_eq!(told.last().map(String::as_str), Some("run finished"));
+        for s in &outcome.evidence.scenarios {
+            let at = |what: &str| told.iter().position(|l| *l == format!("{what} {}", s.name));
+            match s.verdict {
+                Verdict::Pass => {
+                    let (started, finished) = (at("started").unwrap(), at("finished").unwrap());
+                    assert!(started < finished, "{}: {told:#?}", s.name);
+                    assert!(!s.steps.is_empty(), "{}: its steps were kept", s.name);
+                }
+                _ => {
+                    assert!(at("skipped").is_some(), "{}: {told:#?}", s.name);
+                    assert!(at("started").is_none(), "{}: {told:#?}", s.name);
+                }
+            }
+        }
+        assert!(
+            outcome
+                .evidence
+                .scenarios
+                .iter()
+                .any(|s| s.verdict == Verdict::NeedsAttestation),
+            "the manual scenario is told as skipped"
+        );
+        let exchanges = told.iter().filter(|l| *l == "exchange").count();
+        assert_eq!(exchanges, outcome.evidence.exchanges.len());
+        let journal = std::fs::read_to_string(outcome.dir.join("journal.jsonl")).unwrap();
+        assert!(
+            journal.lines().count() >= exchanges,
+            "the journal consumer wrote every exchange (and every attempt ahead)"
+        );
+    }
+
+    /// The face sits on top and alone prints and knows clap: the runner
+    /// tells what happened and returns data.
+    #[test]
+    fn the_runner_names_nothing_of_the_face() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/runner");
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let text = std::fs::read_to_string(&path).unwrap();
+            for room in ["output", "cli", "commands"] {
+                let face = format!("crate::{room}");
+                assert!(!text.contains(&face), "{} names {face}", path.display());
+            }
         }
     }
 }
