@@ -347,12 +347,9 @@ fn the_checker_sees_a_crossing_it_is_shown() {
 /// function grows past the limit.
 const LONG_FUNCTIONS_TO_SPLIT: &[&str] = &[
     "src/api/transport.rs execute",
-    "src/commands/audit.rs run_async",
     "src/compare/mod.rs compare",
     "src/compare/mod.rs diff_scenario",
     "src/report/view.rs build",
-    "src/runner/mod.rs run_in",
-    "src/runner/verify.rs run",
     "src/simulator/proxy.rs forward",
     "src/simulator/validate.rs create",
 ];
