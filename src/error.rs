@@ -85,6 +85,24 @@ impl From<ApiError> for Error {
     }
 }
 
+impl From<crate::runner::RunError> for Error {
+    /// A run or a verify that stopped: the runner says why, the face picks
+    /// the exit code (an interrupted run is a failed one: exit 1).
+    fn from(e: crate::runner::RunError) -> Self {
+        use crate::runner::RunError;
+        match e {
+            RunError::Usage(message) => Error::Usage(message),
+            RunError::Unreachable(message) => Error::Unreachable {
+                message,
+                source: None,
+            },
+            RunError::Evidence(message) => Error::Evidence(message),
+            RunError::Interrupted(message) => Error::Failed(message),
+            RunError::Io { context, source } => Error::Io { context, source },
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::time::Duration;

@@ -197,7 +197,7 @@ async fn simulator_side(
     o.non_interactive = true;
     let outcome = runner::run(o).await;
     server.shutdown().await;
-    outcome
+    Ok(outcome?)
 }
 
 /// A side's `latest` link would make the compare folder's manifest hash

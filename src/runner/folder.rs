@@ -5,14 +5,14 @@
 
 use std::path::Path;
 
+use super::RunError;
 use crate::evidence::model::Evidence;
 use crate::evidence::{Latest, RunFolder, RunMeta};
-use crate::Error;
 
 /// Creates `<out>/<run-id>/`, marked incomplete.
-pub fn create(meta: &RunMeta, out: &Path) -> Result<RunFolder, Error> {
+pub fn create(meta: &RunMeta, out: &Path) -> Result<RunFolder, RunError> {
     meta.create_folder(out).map_err(|source| {
-        Error::Evidence(format!(
+        RunError::Evidence(format!(
             "cannot create the report folder `{}`: {source}",
             out.join(meta.run_id()).display()
         ))
@@ -26,11 +26,11 @@ pub fn finish(
     folder: &RunFolder,
     evidence: &Evidence,
     files: &[(&str, &[u8])],
-) -> Result<Option<String>, Error> {
+) -> Result<Option<String>, RunError> {
     match folder.finish_evidence(evidence, files) {
         Ok(Latest::Moved) => Ok(None),
         Ok(Latest::LeftAlone(why)) => Ok(Some(why)),
-        Err(e) => Err(Error::Evidence(format!(
+        Err(e) => Err(RunError::Evidence(format!(
             "cannot write {} in `{}`: {} (hint: free disk space or choose another --out)",
             e.file,
             folder.dir().display(),

@@ -21,6 +21,7 @@
 //! never expires another's payment.
 
 pub mod collect;
+mod error;
 pub mod events;
 mod execute;
 pub mod features;
@@ -49,9 +50,9 @@ use crate::evidence::{
 use crate::simulator::SimConfig;
 use crate::steps::target::Person;
 use crate::steps::{KeptReference, RunContext};
-use crate::Error;
 
 use collect::RunLog;
+pub use error::RunError;
 use events::{Consumer, EventKind, EventStream, JournalWriter};
 use items::Environment;
 use plan::Planned;
@@ -166,7 +167,7 @@ fn quiet_step_panics() {
 }
 
 /// Runs the features against the configured target and writes the run folder.
-pub async fn run(o: RunOptions) -> Result<RunOutcome, Error> {
+pub async fn run(o: RunOptions) -> Result<RunOutcome, RunError> {
     quiet_step_panics();
     let production = o.config.target.is_production() || o.production_stand_in;
     check_flags(&o, production)?;
@@ -174,14 +175,13 @@ pub async fn run(o: RunOptions) -> Result<RunOutcome, Error> {
         Some(dir) => features::from_dir(dir),
         None => features::embedded(),
     }
-    .map_err(|e| Error::Usage(e.to_string()))?;
-    let tag_filter =
-        match &o.tags {
-            Some(expr) => Some(expr.parse::<TagOperation>().map_err(|e| {
-                Error::Usage(format!("`--tags {expr}` is not a tag expression: {e}"))
-            })?),
-            None => None,
-        };
+    .map_err(|e| RunError::Usage(e.to_string()))?;
+    let tag_filter = match &o.tags {
+        Some(expr) => Some(expr.parse::<TagOperation>().map_err(|e| {
+            RunError::Usage(format!("`--tags {expr}` is not a tag expression: {e}"))
+        })?),
+        None => None,
+    };
 
     let meta = RunMeta::new(FolderKind::Run, Utc::now());
     let folder = folder::create(&meta, &o.out)?;
@@ -189,7 +189,7 @@ pub async fn run(o: RunOptions) -> Result<RunOutcome, Error> {
     if let Err(e) = &result {
         // No manifest and a status that says why: recognisably incomplete,
         // and `latest` stays on the last complete run.
-        if !matches!(e, Error::Failed(_)) {
+        if !matches!(e, RunError::Interrupted(_)) {
             let _ = folder.fail(&redact::text(&e.to_string()));
         }
     }
@@ -198,9 +198,9 @@ pub async fn run(o: RunOptions) -> Result<RunOutcome, Error> {
 
 /// Refuses, before anything is made, production without
 /// `--allow-real-money` and an `--attest` that names no manual item.
-fn check_flags(o: &RunOptions, production: bool) -> Result<(), Error> {
+fn check_flags(o: &RunOptions, production: bool) -> Result<(), RunError> {
     if production && !o.allow_real_money {
-        return Err(Error::Usage(
+        return Err(RunError::Usage(
             "production moves real money and is refused without --allow-real-money (hint: vipps-golive run --env production --allow-real-money)".into(),
         ));
     }
@@ -208,7 +208,7 @@ fn check_flags(o: &RunOptions, production: bool) -> Result<(), Error> {
         match crate::checklist::find(id) {
             Some(item) if item.manual && !by.trim().is_empty() => {}
             _ => {
-                return Err(Error::Usage(format!(
+                return Err(RunError::Usage(format!(
                     "`--attest {id}=...` names no manual item (hint: --attest PF-DESIGN=\"Name, role\" or PF-SUPPORT=...)"
                 )))
             }
@@ -225,7 +225,7 @@ async fn run_in(
     production: bool,
     features: Vec<Feature>,
     tag_filter: Option<TagOperation>,
-) -> Result<RunOutcome, Error> {
+) -> Result<RunOutcome, RunError> {
     let dir = folder.dir().to_owned();
     let stream = Stream::open(o, folder)?;
     let events = &stream.events;
@@ -284,7 +284,7 @@ async fn run_in(
         evidence: &evidence,
     });
     if executed.interrupted {
-        return Err(Error::Failed(
+        return Err(RunError::Interrupted(
             "the run was interrupted (Ctrl-C); what it left was cleaned up".into(),
         ));
     }
@@ -301,9 +301,9 @@ struct Stream {
 
 impl Stream {
     /// The journal in `folder`, the evidence log, then `o`'s own consumers.
-    fn open(o: &RunOptions, folder: &RunFolder) -> Result<Stream, Error> {
+    fn open(o: &RunOptions, folder: &RunFolder) -> Result<Stream, RunError> {
         let journal = Arc::new(Journal::create(folder.path("journal.jsonl")).map_err(|e| {
-            Error::Evidence(format!(
+            RunError::Evidence(format!(
                 "cannot create the journal in `{}`: {e}",
                 folder.dir().display()
             ))
@@ -321,11 +321,11 @@ impl Stream {
 
     /// Stops the run if anything could not be recorded, then makes the
     /// journal durable: nothing is judged that is not on disk.
-    fn settle(&self, dir: &Path) -> Result<(), Error> {
+    fn settle(&self, dir: &Path) -> Result<(), RunError> {
         recorded(&self.events, dir, "the last scenario")?;
         self.journal
             .sync()
-            .map_err(|e| Error::Evidence(format!("{e}; `{}` is incomplete", dir.display())))
+            .map_err(|e| RunError::Evidence(format!("{e}; `{}` is incomplete", dir.display())))
     }
 
     /// What the run recorded of the `planned` scenarios, for its evidence.
@@ -364,11 +364,11 @@ fn attestations(o: &RunOptions) -> Vec<Attestation> {
 }
 
 /// What could not be recorded stops the run: no verdict without evidence.
-fn recorded(events: &EventStream, dir: &Path, done: &str) -> Result<(), Error> {
+fn recorded(events: &EventStream, dir: &Path, done: &str) -> Result<(), RunError> {
     let Some(e) = events.failure() else {
         return Ok(());
     };
-    Err(Error::Evidence(format!(
+    Err(RunError::Evidence(format!(
         "{e} (after {done}); the run stopped, `{}` is incomplete (hint: free disk space or choose another --out)",
         dir.display()
     )))
@@ -383,7 +383,7 @@ async fn connect(
     events: &Arc<EventStream>,
     production: bool,
     dir: &Path,
-) -> Result<(Client, ClientOptions), Error> {
+) -> Result<(Client, ClientOptions), RunError> {
     let mut client_options = ClientOptions::new(
         prepared.base_url.clone(),
         prepared.credentials.clone(),
@@ -392,15 +392,16 @@ async fn connect(
     );
     client_options.system = o.config.system.clone();
     client_options.production = production;
-    let client = Client::new(client_options.clone()).map_err(|e| Error::Usage(e.to_string()))?;
+    let client = Client::new(client_options.clone()).map_err(|e| RunError::Usage(e.to_string()))?;
     let check = client.tagged(&[], Some("connection check"));
     if let Err(e) = check.access_token().await {
         recorded(events, dir, "the access token request")?;
         if e.is_unreachable() || e.is_credentials_refused() {
-            return Err(Error::Unreachable {
-                message: redact::text(&format!("{} ({})", e, e.explain())),
-                source: None,
-            });
+            return Err(RunError::Unreachable(redact::text(&format!(
+                "{} ({})",
+                e,
+                e.explain()
+            ))));
         }
     }
     Ok((client, client_options))
@@ -536,7 +537,7 @@ fn write(
     evidence: &Evidence,
     executed: &execute::Executed,
     events: &EventStream,
-) -> Result<(), Error> {
+) -> Result<(), RunError> {
     let (html, warning) = html::report(evidence);
     if let Some(message) = &warning {
         events.emit(EventKind::Warning { message });
@@ -668,15 +669,15 @@ mod tests {
         );
     }
 
-    /// The face sits on top and alone prints and knows clap: the runner
-    /// tells what happened and returns data.
+    /// The face sits on top and alone prints, knows clap and picks exit
+    /// codes: the runner tells what happened and returns data.
     #[test]
     fn the_runner_names_nothing_of_the_face() {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/runner");
         for entry in std::fs::read_dir(dir).unwrap() {
             let path = entry.unwrap().path();
             let text = std::fs::read_to_string(&path).unwrap();
-            for room in ["output", "cli", "commands"] {
+            for room in ["output", "cli", "commands", "error", "Error"] {
                 let face = format!("crate::{room}");
                 assert!(!text.contains(&face), "{} names {face}", path.display());
             }

@@ -8,6 +8,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use super::items::Environment;
+use super::RunError;
 use super::RunOptions;
 use crate::clock::{Clock, SharedClock, SleepFuture, SystemClock, VirtualClock};
 use crate::config::{Config, Credentials, Target as ConfigTarget};
@@ -15,7 +16,6 @@ use crate::simulator::mock::SimServer;
 use crate::simulator::{SimConfig, Simulator};
 use crate::steps::target::{ProductionTarget, SimulatorTarget, TestTarget};
 use crate::steps::Target;
-use crate::Error;
 
 /// A virtual clock shared by concurrent scenarios: a sleep moves it to the
 /// sleeper's deadline, so ten scenarios each waiting 5 s move it 5 s, not 50.
@@ -69,7 +69,7 @@ pub(super) struct Prepared {
 
 /// The target `o` names: the embedded simulator started, or a URL with the
 /// keys it needs and the capabilities it has.
-pub(super) async fn prepare(o: &RunOptions, production: bool) -> Result<Prepared, Error> {
+pub(super) async fn prepare(o: &RunOptions, production: bool) -> Result<Prepared, RunError> {
     match &o.config.target {
         ConfigTarget::Simulator => embedded(o).await,
         other => remote(o, other, production).await,
@@ -77,14 +77,14 @@ pub(super) async fn prepare(o: &RunOptions, production: bool) -> Result<Prepared
 }
 
 /// The simulator's own first account, unless the user gave keys.
-fn sim_credentials(config: &Config) -> Result<Credentials, Error> {
+fn sim_credentials(config: &Config) -> Result<Credentials, RunError> {
     if let Some(c) = &config.credentials {
         return Ok(c.clone());
     }
     let account = SimConfig::default_accounts()
         .into_iter()
         .next()
-        .ok_or_else(|| Error::Usage("the simulator has no account".into()))?;
+        .ok_or_else(|| RunError::Usage("the simulator has no account".into()))?;
     Ok(Credentials {
         client_id: account.client_id.into(),
         client_secret: account.client_secret.into(),
@@ -94,7 +94,7 @@ fn sim_credentials(config: &Config) -> Result<Credentials, Error> {
 }
 
 /// Starts the embedded simulator on a virtual clock the scenarios share.
-async fn embedded(o: &RunOptions) -> Result<Prepared, Error> {
+async fn embedded(o: &RunOptions) -> Result<Prepared, RunError> {
     let virtual_clock = VirtualClock::new();
     let mut sim_config = o.simulator.clone();
     if let Some(c) = &o.config.credentials {
@@ -114,7 +114,7 @@ async fn embedded(o: &RunOptions) -> Result<Prepared, Error> {
     let sim = Simulator::with_clock(sim_config, virtual_clock.clone());
     let server = SimServer::start_on(sim).await;
     let base = url::Url::parse(&server.uri())
-        .map_err(|e| Error::Usage(format!("the simulator's URL did not parse: {e}")))?;
+        .map_err(|e| RunError::Usage(format!("the simulator's URL did not parse: {e}")))?;
     let target = SimulatorTarget::new(Some(base.clone()), true, o.return_url.is_some());
     Ok(Prepared {
         base_url: base,
@@ -132,15 +132,15 @@ async fn remote(
     o: &RunOptions,
     target: &ConfigTarget,
     production: bool,
-) -> Result<Prepared, Error> {
+) -> Result<Prepared, RunError> {
     let base = target
         .base_url()
-        .ok_or_else(|| Error::Usage("the target has no base URL".into()))?;
+        .ok_or_else(|| RunError::Usage("the target has no base URL".into()))?;
     let credentials = match (&o.config.credentials, target) {
         (Some(c), _) => c.clone(),
         (None, ConfigTarget::Custom(_)) => sim_credentials(&o.config)?,
         (None, _) => {
-            return Err(Error::Usage(format!(
+            return Err(RunError::Usage(format!(
                 "credentials are required for the {} target (hint: set VIPPS_CLIENT_ID, VIPPS_CLIENT_SECRET, VIPPS_SUBSCRIPTION_KEY and VIPPS_MSN, or --env-file)",
                 target.name()
             )))
@@ -151,7 +151,7 @@ async fn remote(
     let person = o.person.clone();
     let (capabilities, environment): (Arc<dyn Target>, Environment) = if production {
         let person = person.ok_or_else(|| {
-            Error::Usage(
+            RunError::Usage(
                 "a production run needs a person to approve each payment in the app (hint: run it from a terminal)".into(),
             )
         })?;

@@ -11,6 +11,7 @@ use chrono::Utc;
 
 use super::folder;
 use super::items::outcomes;
+use super::RunError;
 use crate::api::{Client, ClientOptions};
 use crate::checklist::ITEMS;
 use crate::clock::SystemClock;
@@ -20,7 +21,6 @@ use crate::evidence::{
     FolderKind, Journal, MemoryRecorder, RunFolder, RunMeta, SharedRecorder, TargetInfo, Tee,
 };
 use crate::steps::payments::event_name;
-use crate::Error;
 
 /// What `verify` reads, and where it writes.
 #[derive(Debug, Clone)]
@@ -76,7 +76,7 @@ pub struct Judged {
 }
 
 /// Reads the references of `o`, judges them and writes the evidence folder.
-pub async fn run(o: VerifyOptions) -> Result<VerifyOutcome, Error> {
+pub async fn run(o: VerifyOptions) -> Result<VerifyOutcome, RunError> {
     let (references, credentials, base_url) = check(&o)?;
     let id = if o.prod { "GL-PROD" } else { "GL-TEST" };
     let meta = RunMeta::new(FolderKind::Verify, Utc::now());
@@ -125,15 +125,15 @@ pub async fn run(o: VerifyOptions) -> Result<VerifyOutcome, Error> {
 
 /// The references to read, and the credentials and base URL of a target
 /// `verify` can read them from.
-fn check(o: &VerifyOptions) -> Result<(Vec<String>, Credentials, url::Url), Error> {
+fn check(o: &VerifyOptions) -> Result<(Vec<String>, Credentials, url::Url), RunError> {
     if matches!(o.config.target, ConfigTarget::Simulator) {
-        return Err(Error::Usage(
+        return Err(RunError::Usage(
             "verify reads references from a real target (hint: --env test, or --base-url for a running simulator)".into(),
         ));
     }
     let mut references = o.references.clone();
     if let Some(file) = &o.from_file {
-        let text = std::fs::read_to_string(file).map_err(|source| Error::Io {
+        let text = std::fs::read_to_string(file).map_err(|source| RunError::Io {
             context: format!("cannot read `{}`", file.display()),
             source,
         })?;
@@ -145,12 +145,12 @@ fn check(o: &VerifyOptions) -> Result<(Vec<String>, Credentials, url::Url), Erro
         );
     }
     if references.is_empty() {
-        return Err(Error::Usage(
+        return Err(RunError::Usage(
             "no references given (hint: vipps-golive verify --env test REF... or --from-file refs.txt)".into(),
         ));
     }
     let credentials = o.config.credentials.clone().ok_or_else(|| {
-        Error::Usage(format!(
+        RunError::Usage(format!(
             "credentials are required for the {} target (hint: set VIPPS_CLIENT_ID, VIPPS_CLIENT_SECRET, VIPPS_SUBSCRIPTION_KEY and VIPPS_MSN)",
             o.config.target.name()
         ))
@@ -159,7 +159,7 @@ fn check(o: &VerifyOptions) -> Result<(Vec<String>, Credentials, url::Url), Erro
         .config
         .target
         .base_url()
-        .ok_or_else(|| Error::Usage("the target has no base URL".into()))?;
+        .ok_or_else(|| RunError::Usage("the target has no base URL".into()))?;
     Ok((references, credentials, base_url))
 }
 
@@ -171,9 +171,9 @@ async fn connect(
     memory: &Arc<MemoryRecorder>,
     (base_url, credentials): (&url::Url, &Credentials),
     id: &str,
-) -> Result<Client, Error> {
+) -> Result<Client, RunError> {
     let journal = Journal::create(folder.path("journal.jsonl")).map_err(|e| {
-        Error::Evidence(format!(
+        RunError::Evidence(format!(
             "cannot create the journal in `{}`: {e}",
             folder.dir().display()
         ))
@@ -188,14 +188,11 @@ async fn connect(
     options.system = config.system.clone();
     options.production = config.target.is_production();
     let client = Client::new(options)
-        .map_err(|e| Error::Usage(e.to_string()))?
+        .map_err(|e| RunError::Usage(e.to_string()))?
         .tagged(&[id, "EP-GET", "EP-EVENTS"], Some("verify"));
     if let Err(e) = client.access_token().await {
         if e.is_unreachable() || e.is_credentials_refused() {
-            return Err(Error::Unreachable {
-                message: format!("{} ({})", e, e.explain()),
-                source: None,
-            });
+            return Err(RunError::Unreachable(format!("{} ({})", e, e.explain())));
         }
     }
     Ok(client)
