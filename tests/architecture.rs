@@ -350,7 +350,6 @@ const LONG_FUNCTIONS_TO_SPLIT: &[&str] = &[
     "src/compare/mod.rs compare",
     "src/compare/mod.rs diff_scenario",
     "src/report/view.rs build",
-    "src/simulator/proxy.rs forward",
     "src/simulator/validate.rs create",
 ];
 

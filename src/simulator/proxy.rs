@@ -224,6 +224,38 @@ pub async fn forward(
     body: StreamedBody,
 ) -> Result<Forwarded, SimResponse> {
     let started = crate::clock::Clock::now(&*sim.clock());
+    let tee = Arc::new(Tee {
+        limit: body.limit,
+        ..Tee::default()
+    });
+    let sent = request(upstream, &req, body, &tee).send().await;
+    let streamed_up = tee.take();
+    if !streamed_up.is_empty() {
+        req.body = streamed_up;
+    }
+    if tee.over_limit.load(std::sync::atomic::Ordering::SeqCst) {
+        let answer = problem::body_too_large(&req, tee.limit);
+        sim.record(&req, &Reply::from(answer.clone()), started);
+        return Err(answer);
+    }
+    match sent {
+        Ok(resp) => Ok(relay(sim.clone(), req, resp, started)),
+        Err(e) => {
+            let answer = unanswered(upstream, &req, &e);
+            sim.record(&req, &Reply::from(answer.clone()), started);
+            Err(answer)
+        }
+    }
+}
+
+/// The upstream request: the shop's method, path, query and headers (those
+/// the client does not set itself), and its body streamed through `tee`.
+fn request(
+    upstream: &Upstream,
+    req: &SimRequest,
+    body: StreamedBody,
+    tee: &Arc<Tee>,
+) -> reqwest::RequestBuilder {
     let method = reqwest::Method::from_bytes(req.method.as_bytes()).unwrap_or(reqwest::Method::GET);
     let mut call = upstream
         .client
@@ -236,10 +268,6 @@ pub async fn forward(
             call = call.header(k.as_str(), v.as_str());
         }
     }
-    let tee = Arc::new(Tee {
-        limit: body.limit,
-        ..Tee::default()
-    });
     // HTTP/1.1: a request has a body only when it says so (Content-Length
     // or Transfer-Encoding); otherwise a POST goes up with an empty one, as
     // before streaming, and a GET with none.
@@ -253,45 +281,45 @@ pub async fn forward(
     } else if post_like {
         call = call.body(Bytes::new());
     }
-    let sent = call.send().await;
-    let streamed_up = tee.take();
-    if !streamed_up.is_empty() {
-        req.body = streamed_up;
-    }
-    if tee.over_limit.load(std::sync::atomic::Ordering::SeqCst) {
-        let answer = problem::body_too_large(&req, tee.limit);
-        sim.record(&req, &Reply::from(answer.clone()), started);
-        return Err(answer);
-    }
-    let resp = match sent {
-        Ok(r) => r,
-        Err(e) => {
-            let (status, title, detail) = if e.is_timeout() {
-                (
-                    504,
-                    "Gateway Timeout",
-                    format!(
-                        "The upstream `{}` did not answer within {} ms (recording proxy).",
-                        upstream.shown(),
-                        upstream.timeout.as_millis()
-                    ),
-                )
-            } else {
-                (
-                    502,
-                    "Bad Gateway",
-                    format!(
-                        "The upstream `{}` could not be reached (recording proxy): {}.",
-                        upstream.shown(),
-                        connect_reason(&e)
-                    ),
-                )
-            };
-            let answer = problem::problem(&req, status, title, &detail, None, &[]);
-            sim.record(&req, &Reply::from(answer.clone()), started);
-            return Err(answer);
-        }
+    call
+}
+
+/// The local answer when the upstream gave none: 504 after the timeout,
+/// else 502, each saying why without the URL's path.
+fn unanswered(upstream: &Upstream, req: &SimRequest, e: &reqwest::Error) -> SimResponse {
+    let (status, title, detail) = if e.is_timeout() {
+        (
+            504,
+            "Gateway Timeout",
+            format!(
+                "The upstream `{}` did not answer within {} ms (recording proxy).",
+                upstream.shown(),
+                upstream.timeout.as_millis()
+            ),
+        )
+    } else {
+        (
+            502,
+            "Bad Gateway",
+            format!(
+                "The upstream `{}` could not be reached (recording proxy): {}.",
+                upstream.shown(),
+                connect_reason(e)
+            ),
+        )
     };
+    problem::problem(req, status, title, &detail, None, &[])
+}
+
+/// Streams the upstream's answer down to the shop as it arrives, on a task
+/// of its own, and journals the exchange when the answer has ended (or
+/// broke off, or grew past [`RESPONSE_LIMIT`]).
+fn relay(
+    sim: Arc<Simulator>,
+    req: SimRequest,
+    resp: reqwest::Response,
+    started: chrono::DateTime<chrono::Utc>,
+) -> Forwarded {
     let status = resp.status().as_u16();
     let headers: Vec<(String, String)> = resp
         .headers()
@@ -305,7 +333,6 @@ pub async fn forward(
         })
         .collect();
     let (tx, rx) = tokio::sync::mpsc::channel(16);
-    let sim = sim.clone();
     let recorded_headers = headers.clone();
     tokio::spawn(async move {
         let mut resp = resp;
@@ -350,11 +377,11 @@ pub async fn forward(
         };
         sim.record(&req, &reply, started);
     });
-    Ok(Forwarded {
+    Forwarded {
         status,
         headers,
         body: ChannelBody { rx },
-    })
+    }
 }
 
 /// A short reason for a failed upstream call, without the URL (it may carry a path with ids).
