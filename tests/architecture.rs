@@ -350,7 +350,6 @@ const LONG_FUNCTIONS_TO_SPLIT: &[&str] = &[
     "src/compare/mod.rs compare",
     "src/compare/mod.rs diff_scenario",
     "src/report/view.rs build",
-    "src/simulator/validate.rs create",
 ];
 
 const MAX_FUNCTION_LINES: usize = 120;

@@ -405,7 +405,8 @@ fn len_between(s: &str, min: usize, max: usize) -> bool {
     (min..=max).contains(&n)
 }
 
-/// Validates a create body (behaviour.md §3.1, §4).
+/// Validates a create body (behaviour.md §3.1, §4). The checks run in the
+/// order the real API reports them: the first that fails is the answer.
 pub fn create(
     body: &[u8],
     now: DateTime<Utc>,
@@ -416,121 +417,24 @@ pub fn create(
     coerce_numeric_strings(&mut m, rules);
 
     let amount = money(&m, "amount", "Amount")?;
-
-    let pm =
-        opt_obj(&m, "paymentMethod", "PaymentMethod")?.ok_or_else(|| required("PaymentMethod"))?;
-    let pmt = req_str(pm, "type", "PaymentMethod.Type")?;
-    let method = match pmt {
-        "WALLET" => MethodType::Wallet,
-        "CARD" => MethodType::Card,
-        other => return Err(enum_error("PaymentMethod.Type", other, "WALLET, CARD")),
-    };
-
+    let method = payment_method(&m)?;
     let reference_value = req_str(&m, "reference", "Reference")?;
     reference(reference_value, "Reference", rules)?;
-
-    let uf = req_str(&m, "userFlow", "UserFlow")?;
-    let flow = match uf {
-        "PUSH_MESSAGE" => Flow::PushMessage,
-        "NATIVE_REDIRECT" => Flow::NativeRedirect,
-        "WEB_REDIRECT" => Flow::WebRedirect,
-        "QR" => Flow::Qr,
-        other => {
-            return Err(enum_error(
-                "UserFlow",
-                other,
-                "PUSH_MESSAGE, NATIVE_REDIRECT, WEB_REDIRECT, QR",
-            ))
-        }
-    };
-
-    if amount.value < amount.currency.minimum() {
-        return Err(Reject::coded(
-            6010,
-            "Amount too small",
-            "Amount.Value",
-            format!(
-                "The amount must be at least {} in {}.",
-                amount.currency.minimum(),
-                amount.currency.as_str()
-            ),
-        ));
-    }
-
-    if method == MethodType::Card && flow != Flow::WebRedirect {
-        return Err(Reject::coded(
-            4160,
-            "Invalid payment method type",
-            "PaymentMethod.Type",
-            "CARD requires userFlow WEB_REDIRECT.",
-        ));
-    }
-
-    let return_url = opt_str(&m, "returnUrl", "ReturnUrl")?;
-    let needs_return = flow == Flow::WebRedirect
-        || (flow == Flow::NativeRedirect && rules.native_redirect_requires_return_url);
-    match return_url {
-        Some(u) => check_url(u, "ReturnUrl")?,
-        None if needs_return => {
-            return Err(Reject::coded(
-                4140,
-                "Missing required parameter",
-                "ReturnUrl",
-                format!("ReturnUrl is required for userFlow {uf}."),
-            ))
-        }
-        None => {}
-    }
-
-    if let Some(u) = opt_str(&m, "receiptUrl", "ReceiptUrl")? {
-        check_url(u, "ReceiptUrl")?;
-    }
-
+    let (flow, uf) = user_flow(&m)?;
+    amount_and_method(&amount, method, flow)?;
+    let return_url = urls(&m, flow, uf, rules)?;
     let customer_phone = customer(&m, flow, test_users)?;
-
-    let description = opt_str(&m, "paymentDescription", "PaymentDescription")?;
-    if let Some(d) = description {
-        if !len_between(d, 3, 100) {
-            return Err(Reject::field(
-                "PaymentDescription",
-                "The field PaymentDescription must be a string with a minimum length of 3 and a maximum length of 100.",
-            ));
-        }
-    }
-
+    let description = description(&m)?;
     let metadata = metadata(&m)?;
-
-    match m.get("customerInteraction") {
-        None | Some(Value::Null) => {}
-        Some(Value::String(s)) if s == "CUSTOMER_PRESENT" || s == "CUSTOMER_NOT_PRESENT" => {}
-        Some(Value::String(s)) => {
-            return Err(enum_error(
-                "CustomerInteraction",
-                s,
-                "CUSTOMER_PRESENT, CUSTOMER_NOT_PRESENT",
-            ))
-        }
-        Some(_) => return Err(type_error("CustomerInteraction", "string")),
-    }
-
-    match m.get("minimumUserAge") {
-        None | Some(Value::Null) => {}
-        Some(Value::Number(n)) if n.as_i64().is_some_and(|a| (0..=150).contains(&a)) => {}
-        Some(_) => return Err(type_error("MinimumUserAge", "integer (0..150)")),
-    }
-
+    interaction_and_age(&m)?;
     let scope = profile_scope(&m)?;
-
     if let Some(r) = m.get("receipt") {
         if !r.is_null() {
             receipt(r)?;
         }
     }
-
     let expires_at = expires_at(&m, flow, now, rules)?;
-
     let (qr_format, qr_size) = qr_format(&m, flow, rules)?;
-
     industry_data(&m)?;
 
     Ok(CreateRequest {
@@ -551,6 +455,126 @@ pub fn create(
         qr_format,
         qr_size,
     })
+}
+
+/// `paymentMethod.type`: WALLET or CARD.
+fn payment_method(m: &Map<String, Value>) -> Result<MethodType, Reject> {
+    let pm =
+        opt_obj(m, "paymentMethod", "PaymentMethod")?.ok_or_else(|| required("PaymentMethod"))?;
+    match req_str(pm, "type", "PaymentMethod.Type")? {
+        "WALLET" => Ok(MethodType::Wallet),
+        "CARD" => Ok(MethodType::Card),
+        other => Err(enum_error("PaymentMethod.Type", other, "WALLET, CARD")),
+    }
+}
+
+/// `userFlow`, and its text as sent (for the messages that quote it).
+fn user_flow(m: &Map<String, Value>) -> Result<(Flow, &str), Reject> {
+    let uf = req_str(m, "userFlow", "UserFlow")?;
+    let flow = match uf {
+        "PUSH_MESSAGE" => Flow::PushMessage,
+        "NATIVE_REDIRECT" => Flow::NativeRedirect,
+        "WEB_REDIRECT" => Flow::WebRedirect,
+        "QR" => Flow::Qr,
+        other => {
+            return Err(enum_error(
+                "UserFlow",
+                other,
+                "PUSH_MESSAGE, NATIVE_REDIRECT, WEB_REDIRECT, QR",
+            ))
+        }
+    };
+    Ok((flow, uf))
+}
+
+/// The currency's smallest amount (6010), and CARD only with WEB_REDIRECT (4160).
+fn amount_and_method(amount: &Money, method: MethodType, flow: Flow) -> Result<(), Reject> {
+    if amount.value < amount.currency.minimum() {
+        return Err(Reject::coded(
+            6010,
+            "Amount too small",
+            "Amount.Value",
+            format!(
+                "The amount must be at least {} in {}.",
+                amount.currency.minimum(),
+                amount.currency.as_str()
+            ),
+        ));
+    }
+    if method == MethodType::Card && flow != Flow::WebRedirect {
+        return Err(Reject::coded(
+            4160,
+            "Invalid payment method type",
+            "PaymentMethod.Type",
+            "CARD requires userFlow WEB_REDIRECT.",
+        ));
+    }
+    Ok(())
+}
+
+/// `returnUrl` (required for WEB_REDIRECT, and for NATIVE_REDIRECT where the
+/// rules say so) and `receiptUrl`, each a usable URL when given.
+fn urls<'m>(
+    m: &'m Map<String, Value>,
+    flow: Flow,
+    uf: &str,
+    rules: &Rules,
+) -> Result<Option<&'m str>, Reject> {
+    let return_url = opt_str(m, "returnUrl", "ReturnUrl")?;
+    let needs_return = flow == Flow::WebRedirect
+        || (flow == Flow::NativeRedirect && rules.native_redirect_requires_return_url);
+    match return_url {
+        Some(u) => check_url(u, "ReturnUrl")?,
+        None if needs_return => {
+            return Err(Reject::coded(
+                4140,
+                "Missing required parameter",
+                "ReturnUrl",
+                format!("ReturnUrl is required for userFlow {uf}."),
+            ))
+        }
+        None => {}
+    }
+    if let Some(u) = opt_str(m, "receiptUrl", "ReceiptUrl")? {
+        check_url(u, "ReceiptUrl")?;
+    }
+    Ok(return_url)
+}
+
+/// `paymentDescription`: 3 to 100 characters when given.
+fn description(m: &Map<String, Value>) -> Result<Option<&str>, Reject> {
+    let description = opt_str(m, "paymentDescription", "PaymentDescription")?;
+    if let Some(d) = description {
+        if !len_between(d, 3, 100) {
+            return Err(Reject::field(
+                "PaymentDescription",
+                "The field PaymentDescription must be a string with a minimum length of 3 and a maximum length of 100.",
+            ));
+        }
+    }
+    Ok(description)
+}
+
+/// `customerInteraction` (one of two values) and `minimumUserAge` (0..150).
+fn interaction_and_age(m: &Map<String, Value>) -> Result<(), Reject> {
+    match m.get("customerInteraction") {
+        None | Some(Value::Null) => {}
+        Some(Value::String(s)) if s == "CUSTOMER_PRESENT" || s == "CUSTOMER_NOT_PRESENT" => {}
+        Some(Value::String(s)) => {
+            return Err(enum_error(
+                "CustomerInteraction",
+                s,
+                "CUSTOMER_PRESENT, CUSTOMER_NOT_PRESENT",
+            ))
+        }
+        Some(_) => return Err(type_error("CustomerInteraction", "string")),
+    }
+    match m.get("minimumUserAge") {
+        None | Some(Value::Null) => {}
+        Some(Value::Number(n)) if n.as_i64().is_some_and(|a| (0..=150).contains(&a)) => {}
+        Some(_) => return Err(type_error("MinimumUserAge", "integer (0..150)")),
+    }
+    Ok(())
 }
 
 fn customer(
