@@ -19,6 +19,7 @@ use super::{Client, ClientOptions};
 use crate::clock::SharedClock;
 use crate::config::{Credentials, SystemHeaders};
 use crate::evidence::{Attempt, Exchange, RawExchange, SharedRecorder};
+use crate::secret::Secret;
 
 /// The recorded outcome of an attempt: carries the attempt's id, which is
 /// how a reader pairs the two.
@@ -26,6 +27,29 @@ fn outcome_of(raw: RawExchange, exchange_id: &str) -> Exchange {
     let mut exchange = Exchange::from_raw(raw);
     exchange.id = exchange_id.to_owned();
     exchange
+}
+
+/// An answer: status, headers and body.
+type Answer = (u16, Vec<(String, String)>, Vec<u8>);
+
+/// One attempt sent, its outcome not yet recorded.
+struct Sent {
+    /// The id its attempt was written ahead with; its outcome carries it too.
+    exchange_id: String,
+    /// The request side, filled in; the answer is added when it is recorded.
+    raw: RawExchange,
+    /// The answer, or why there was none.
+    outcome: Result<Answer, reqwest::Error>,
+}
+
+/// What an attempt leads to.
+enum Next {
+    /// The operation is over: its answer or its error.
+    Return(Result<Reply, ApiError>),
+    /// Try again (the policy's wait is already over).
+    Retry,
+    /// Try again with a fresh token: the first 401 of a business call.
+    Reauthenticate,
 }
 
 /// How transient failures (connection errors, timeouts, 5xx, 423, 429) are
@@ -284,152 +308,221 @@ impl Client {
                 Auth::Bearer => Some(self.access_token().await?),
                 Auth::TokenCredentials => None,
             };
-            let headers = self.headers(
-                &call,
-                token.as_ref().map(|t| t.expose()),
-                idempotency_key.as_deref(),
-            );
-            let started_at = inner.clock.now();
-            if let Some(t) = &token {
-                crate::evidence::redact::register_seen(t.expose());
-            }
-            // Written ahead: the attempt reaches the journal before the
-            // request leaves, so a run killed while it is in flight still
-            // names it. What cannot be recorded is not sent.
-            let exchange_id = uuid::Uuid::new_v4().to_string();
-            let ahead = Attempt::new(
-                exchange_id.clone(),
-                started_at,
-                &endpoint.method,
-                &url,
-                attempt,
-                call.reference.clone(),
-                idempotency_key.clone(),
-                self.ctx.checklist_ids.clone(),
-                self.ctx.scenario.clone(),
-            );
-            if let Err(e) = inner.recorder.attempt_started(&ahead) {
-                return Err(ApiError::Evidence {
-                    endpoint,
-                    reason: e.to_string(),
-                });
-            }
-            let t0 = Instant::now();
-            let outcome = self.send_once(&call, &url, &headers).await;
-            let duration_ms = u64::try_from(t0.elapsed().as_millis()).unwrap_or(u64::MAX);
-
-            let mut raw = RawExchange {
-                started_at,
-                duration_ms,
-                method: endpoint.method.clone(),
-                url: url.clone(),
-                request_headers: headers,
-                request_body: call.body.as_deref().map(<[u8]>::to_vec).unwrap_or_default(),
-                status: None,
-                response_headers: Vec::new(),
-                response_body: Vec::new(),
-                error: None,
-                attempt,
-                reference: call.reference.clone(),
-                checklist_ids: self.ctx.checklist_ids.clone(),
-                scenario: self.ctx.scenario.clone(),
-            };
-
-            match outcome {
-                Ok((status, resp_headers, body)) => {
-                    // Read before the headers move into the record.
-                    let retry_after = resp_headers
-                        .iter()
-                        .find(|(k, _)| k.eq_ignore_ascii_case("retry-after"))
-                        .and_then(|(_, v)| parse_retry_after(v, inner.clock.now()));
-                    raw.status = Some(status);
-                    raw.response_headers = resp_headers;
-                    raw.response_body = body.clone();
-                    inner.recorder.record(&outcome_of(raw, &exchange_id));
-
-                    if (200..300).contains(&status) {
-                        tracing::debug!(method = %endpoint.method, path = %endpoint.path, status, attempt, "vipps call succeeded");
-                        return Ok(Reply {
-                            endpoint,
-                            status,
-                            body,
-                        });
-                    }
-                    let body_shape = ErrorBody::parse(&body);
-                    let trace_id = match &body_shape {
-                        ErrorBody::Problem(p) => p.trace().map(str::to_owned),
-                        ErrorBody::Token(t) => t.trace_id.clone(),
-                        _ => None,
-                    };
-                    tracing::debug!(method = %endpoint.method, path = %endpoint.path, status, attempt, trace_id = trace_id.as_deref().unwrap_or("-"), "vipps call failed");
-
-                    // A 401 on a business call usually means the cached token
-                    // expired early or was revoked: drop it and try once more
-                    // with a fresh one (same Idempotency-Key). Only once, so
-                    // wrong credentials cannot loop.
-                    if status == 401 && call.auth == Auth::Bearer && !reauthenticated {
+            let sent = self
+                .send_attempt(
+                    &call,
+                    (&endpoint, &url),
+                    idempotency_key.as_deref(),
+                    attempt,
+                    token.as_ref(),
+                )
+                .await?;
+            let next = match sent.outcome {
+                Ok(answer) => {
+                    let first_401 = !reauthenticated;
+                    let next = self
+                        .answered(
+                            &call,
+                            &endpoint,
+                            sent.raw,
+                            &sent.exchange_id,
+                            answer,
+                            first_401,
+                        )
+                        .await;
+                    if let Next::Reauthenticate = next {
+                        // A 401 on a business call usually means the cached
+                        // token expired early or was revoked: drop it and try
+                        // once more with a fresh one (same Idempotency-Key).
+                        // Only once, so wrong credentials cannot loop.
                         reauthenticated = true;
                         if let Some(t) = &token {
                             inner.token.invalidate(t).await;
                         }
-                        continue;
                     }
-                    if is_retryable_status(status) {
-                        if let Some(wait) = inner.retry.delay(attempt, retry_after) {
-                            inner.clock.sleep(wait).await;
-                            continue;
-                        }
-                    }
-                    return Err(ApiError::Http {
-                        endpoint,
-                        status,
-                        body: Box::new(body_shape),
-                        retry_after,
-                        attempts: attempt,
-                    });
+                    next
                 }
                 Err(e) => {
-                    if e.is_builder() {
-                        // A header value reqwest will not send (e.g. not ASCII):
-                        // nothing left the process. The attempt was written
-                        // ahead, so close it, or it would read as interrupted.
-                        raw.error = Some("not sent: a header value cannot be sent".into());
-                        inner.recorder.record(&outcome_of(raw, &exchange_id));
-                        return Err(ApiError::InvalidInput {
-                            field: "request",
-                            reason: "a header value cannot be sent (check the Vipps-System-* values and credentials are plain ASCII)".into(),
-                        });
-                    }
-                    let timed_out = e.is_timeout();
-                    let message = if timed_out {
-                        format!("no response within {}ms", inner.timeout.as_millis())
-                    } else {
-                        describe_transport_error(&e)
-                    };
-                    raw.error = Some(message.clone());
-                    inner.recorder.record(&outcome_of(raw, &exchange_id));
-                    tracing::debug!(method = %endpoint.method, path = %endpoint.path, attempt, error = %message, "vipps call got no response");
-                    if let Some(wait) = inner.retry.delay(attempt, None) {
-                        inner.clock.sleep(wait).await;
-                        continue;
-                    }
-                    return Err(if timed_out {
-                        ApiError::Timeout {
-                            endpoint,
-                            timeout: inner.timeout,
-                            attempts: attempt,
-                        }
-                    } else {
-                        ApiError::Unreachable {
-                            endpoint,
-                            message,
-                            attempts: attempt,
-                            source: Some(Box::new(e)),
-                        }
-                    });
+                    self.unanswered(&endpoint, sent.raw, &sent.exchange_id, e)
+                        .await
                 }
+            };
+            match next {
+                Next::Return(result) => return result,
+                Next::Retry | Next::Reauthenticate => continue,
             }
         }
+    }
+
+    /// One attempt: its headers, written ahead to the journal (what cannot
+    /// be recorded is not sent), then sent. Its outcome is not yet recorded.
+    async fn send_attempt(
+        &self,
+        call: &Call,
+        (endpoint, url): (&Endpoint, &str),
+        idempotency_key: Option<&str>,
+        attempt: u32,
+        token: Option<&Secret>,
+    ) -> Result<Sent, ApiError> {
+        let inner = &self.inner;
+        let headers = self.headers(call, token.map(|t| t.expose()), idempotency_key);
+        let started_at = inner.clock.now();
+        if let Some(t) = token {
+            crate::evidence::redact::register_seen(t.expose());
+        }
+        // Written ahead: the attempt reaches the journal before the
+        // request leaves, so a run killed while it is in flight still
+        // names it. What cannot be recorded is not sent.
+        let exchange_id = uuid::Uuid::new_v4().to_string();
+        let ahead = Attempt::new(
+            exchange_id.clone(),
+            started_at,
+            &endpoint.method,
+            url,
+            attempt,
+            call.reference.clone(),
+            idempotency_key.map(str::to_owned),
+            self.ctx.checklist_ids.clone(),
+            self.ctx.scenario.clone(),
+        );
+        if let Err(e) = inner.recorder.attempt_started(&ahead) {
+            return Err(ApiError::Evidence {
+                endpoint: endpoint.clone(),
+                reason: e.to_string(),
+            });
+        }
+        let t0 = Instant::now();
+        let outcome = self.send_once(call, url, &headers).await;
+        let duration_ms = u64::try_from(t0.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let raw = RawExchange {
+            started_at,
+            duration_ms,
+            method: endpoint.method.clone(),
+            url: url.to_owned(),
+            request_headers: headers,
+            request_body: call.body.as_deref().map(<[u8]>::to_vec).unwrap_or_default(),
+            status: None,
+            response_headers: Vec::new(),
+            response_body: Vec::new(),
+            error: None,
+            attempt,
+            reference: call.reference.clone(),
+            checklist_ids: self.ctx.checklist_ids.clone(),
+            scenario: self.ctx.scenario.clone(),
+        };
+        Ok(Sent {
+            exchange_id,
+            raw,
+            outcome,
+        })
+    }
+
+    /// An attempt that got an answer: recorded, then a success, a retry
+    /// (5xx, 423, 429 per the policy; a first 401 with a fresh token), or
+    /// the answer as an error.
+    async fn answered(
+        &self,
+        call: &Call,
+        endpoint: &Endpoint,
+        mut raw: RawExchange,
+        exchange_id: &str,
+        (status, resp_headers, body): Answer,
+        first_401: bool,
+    ) -> Next {
+        let inner = &self.inner;
+        let attempt = raw.attempt;
+        // Read before the headers move into the record.
+        let retry_after = resp_headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("retry-after"))
+            .and_then(|(_, v)| parse_retry_after(v, inner.clock.now()));
+        raw.status = Some(status);
+        raw.response_headers = resp_headers;
+        raw.response_body = body.clone();
+        inner.recorder.record(&outcome_of(raw, exchange_id));
+
+        if (200..300).contains(&status) {
+            tracing::debug!(method = %endpoint.method, path = %endpoint.path, status, attempt, "vipps call succeeded");
+            return Next::Return(Ok(Reply {
+                endpoint: endpoint.clone(),
+                status,
+                body,
+            }));
+        }
+        let body_shape = ErrorBody::parse(&body);
+        let trace_id = match &body_shape {
+            ErrorBody::Problem(p) => p.trace().map(str::to_owned),
+            ErrorBody::Token(t) => t.trace_id.clone(),
+            _ => None,
+        };
+        tracing::debug!(method = %endpoint.method, path = %endpoint.path, status, attempt, trace_id = trace_id.as_deref().unwrap_or("-"), "vipps call failed");
+        if status == 401 && call.auth == Auth::Bearer && first_401 {
+            return Next::Reauthenticate;
+        }
+        if is_retryable_status(status) {
+            if let Some(wait) = inner.retry.delay(attempt, retry_after) {
+                inner.clock.sleep(wait).await;
+                return Next::Retry;
+            }
+        }
+        Next::Return(Err(ApiError::Http {
+            endpoint: endpoint.clone(),
+            status,
+            body: Box::new(body_shape),
+            retry_after,
+            attempts: attempt,
+        }))
+    }
+
+    /// An attempt that got no answer: recorded with why, then a retry per
+    /// the policy, or a timeout or unreachable error.
+    async fn unanswered(
+        &self,
+        endpoint: &Endpoint,
+        mut raw: RawExchange,
+        exchange_id: &str,
+        e: reqwest::Error,
+    ) -> Next {
+        let inner = &self.inner;
+        let attempt = raw.attempt;
+        if e.is_builder() {
+            // A header value reqwest will not send (e.g. not ASCII):
+            // nothing left the process. The attempt was written
+            // ahead, so close it, or it would read as interrupted.
+            raw.error = Some("not sent: a header value cannot be sent".into());
+            inner.recorder.record(&outcome_of(raw, exchange_id));
+            return Next::Return(Err(ApiError::InvalidInput {
+                field: "request",
+                reason: "a header value cannot be sent (check the Vipps-System-* values and credentials are plain ASCII)".into(),
+            }));
+        }
+        let timed_out = e.is_timeout();
+        let message = if timed_out {
+            format!("no response within {}ms", inner.timeout.as_millis())
+        } else {
+            describe_transport_error(&e)
+        };
+        raw.error = Some(message.clone());
+        inner.recorder.record(&outcome_of(raw, exchange_id));
+        tracing::debug!(method = %endpoint.method, path = %endpoint.path, attempt, error = %message, "vipps call got no response");
+        if let Some(wait) = inner.retry.delay(attempt, None) {
+            inner.clock.sleep(wait).await;
+            return Next::Retry;
+        }
+        Next::Return(Err(if timed_out {
+            ApiError::Timeout {
+                endpoint: endpoint.clone(),
+                timeout: inner.timeout,
+                attempts: attempt,
+            }
+        } else {
+            ApiError::Unreachable {
+                endpoint: endpoint.clone(),
+                message,
+                attempts: attempt,
+                source: Some(Box::new(e)),
+            }
+        }))
     }
 
     async fn send_once(
