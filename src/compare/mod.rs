@@ -229,108 +229,13 @@ pub fn compare(
     allow: &AllowList,
     folders: &Folders,
 ) -> Comparison {
-    let sim_results: HashMap<&str, &ScenarioResult> = simulator
-        .scenarios
-        .iter()
-        .map(|s| (s.name.as_str(), s))
-        .collect();
-    let mut scenarios = Vec::new();
-    let mut differences = Vec::new();
-    for t in &target.scenarios {
-        let Some(s) = sim_results.get(t.name.as_str()) else {
-            scenarios.push(ScenarioRow {
-                name: t.name.clone(),
-                checklist_ids: t.checklist_ids.clone(),
-                compared: false,
-                reason: Some("the simulator run has no such scenario".into()),
-                simulator_verdict: Verdict::NotApplicable,
-                target_verdict: t.verdict,
-                differences: 0,
-            });
-            continue;
-        };
-        let reason = match (s.verdict, t.verdict) {
-            (_, Verdict::NotApplicable) => Some(format!(
-                "not applicable on the target: {}",
-                t.reason.as_deref().unwrap_or("no reason given")
-            )),
-            (Verdict::NotApplicable, _) => Some(format!(
-                "not applicable on the simulator: {}",
-                s.reason.as_deref().unwrap_or("no reason given")
-            )),
-            (Verdict::NeedsAttestation, _) | (_, Verdict::NeedsAttestation) => {
-                Some("a person attests it; nothing is sent".into())
-            }
-            _ => None,
-        };
-        let found = if reason.is_none() {
-            let sim_trace = Trace::of(&simulator.exchanges, &s.name);
-            let target_trace = Trace::of(&target.exchanges, &t.name);
-            diff_scenario(t, &sim_trace, &target_trace)
-        } else {
-            Vec::new()
-        };
-        scenarios.push(ScenarioRow {
-            name: t.name.clone(),
-            checklist_ids: t.checklist_ids.clone(),
-            compared: reason.is_none(),
-            reason,
-            simulator_verdict: s.verdict,
-            target_verdict: t.verdict,
-            differences: found.len(),
-        });
-        differences.extend(found);
-    }
-
-    let mut used = BTreeSet::new();
-    for d in &mut differences {
-        if let Some(k) = known::classify(d) {
-            d.class = Class::Known;
-            d.deviation = Some(DeviationRef {
-                id: k.id.into(),
-                title: k.title.into(),
-                doc: format!("docs/fidelity.md#{}", known::ANCHOR),
-            });
-        } else if let Some(line) = allow.matching(&d.id) {
-            used.insert(line.to_owned());
-            d.class = Class::Allowed;
-            d.allowed_by = Some(line.to_owned());
-        }
-    }
-    // What one side did after the two diverged counts as the divergence does.
-    let divergence: HashMap<(&str, &str), Difference> = differences
-        .iter()
-        .filter(|d| d.kind == DiffKind::Status)
-        .map(|d| ((d.scenario.as_str(), d.operation.as_str()), d.clone()))
-        .collect();
-    let causes: Vec<Option<Difference>> = differences
-        .iter()
-        .map(|d| {
-            let at = d.operation.strip_prefix("after ")?;
-            let cause = divergence.get(&(d.scenario.as_str(), at))?;
-            (d.class == Class::Unexpected).then(|| cause.clone())
-        })
-        .collect();
-    for (d, cause) in differences.iter_mut().zip(causes) {
-        if let Some(cause) = cause {
-            d.class = cause.class;
-            d.deviation = cause.deviation;
-            d.allowed_by = cause.allowed_by;
-        }
-    }
+    let (scenarios, mut differences) = pair_scenarios(simulator, target);
+    let used = classify(&mut differences, allow);
+    let counted = |class| differences.iter().filter(|d| d.class == class).count();
     let counts = Counts {
-        unexpected: differences
-            .iter()
-            .filter(|d| d.class == Class::Unexpected)
-            .count(),
-        known: differences
-            .iter()
-            .filter(|d| d.class == Class::Known)
-            .count(),
-        allowed: differences
-            .iter()
-            .filter(|d| d.class == Class::Allowed)
-            .count(),
+        unexpected: counted(Class::Unexpected),
+        known: counted(Class::Known),
+        allowed: counted(Class::Allowed),
     };
     let side = |e: &Evidence, folder: &str| Side {
         target: e.run.target.clone(),
@@ -357,6 +262,111 @@ pub fn compare(
             .map(str::to_owned)
             .collect(),
     }
+}
+
+/// Each of the target's scenarios beside the simulator's of the same name:
+/// a row per scenario, and the differences of those both sides ran.
+fn pair_scenarios(simulator: &Evidence, target: &Evidence) -> (Vec<ScenarioRow>, Vec<Difference>) {
+    let sim_results: HashMap<&str, &ScenarioResult> = simulator
+        .scenarios
+        .iter()
+        .map(|s| (s.name.as_str(), s))
+        .collect();
+    let mut scenarios = Vec::new();
+    let mut differences = Vec::new();
+    for t in &target.scenarios {
+        let Some(s) = sim_results.get(t.name.as_str()) else {
+            scenarios.push(ScenarioRow {
+                name: t.name.clone(),
+                checklist_ids: t.checklist_ids.clone(),
+                compared: false,
+                reason: Some("the simulator run has no such scenario".into()),
+                simulator_verdict: Verdict::NotApplicable,
+                target_verdict: t.verdict,
+                differences: 0,
+            });
+            continue;
+        };
+        let reason = not_compared(s, t);
+        let found = if reason.is_none() {
+            let sim_trace = Trace::of(&simulator.exchanges, &s.name);
+            let target_trace = Trace::of(&target.exchanges, &t.name);
+            diff_scenario(t, &sim_trace, &target_trace)
+        } else {
+            Vec::new()
+        };
+        scenarios.push(ScenarioRow {
+            name: t.name.clone(),
+            checklist_ids: t.checklist_ids.clone(),
+            compared: reason.is_none(),
+            reason,
+            simulator_verdict: s.verdict,
+            target_verdict: t.verdict,
+            differences: found.len(),
+        });
+        differences.extend(found);
+    }
+    (scenarios, differences)
+}
+
+/// Why a scenario both sides know is not compared: one side did not run it.
+fn not_compared(s: &ScenarioResult, t: &ScenarioResult) -> Option<String> {
+    match (s.verdict, t.verdict) {
+        (_, Verdict::NotApplicable) => Some(format!(
+            "not applicable on the target: {}",
+            t.reason.as_deref().unwrap_or("no reason given")
+        )),
+        (Verdict::NotApplicable, _) => Some(format!(
+            "not applicable on the simulator: {}",
+            s.reason.as_deref().unwrap_or("no reason given")
+        )),
+        (Verdict::NeedsAttestation, _) | (_, Verdict::NeedsAttestation) => {
+            Some("a person attests it; nothing is sent".into())
+        }
+        _ => None,
+    }
+}
+
+/// Marks each difference known (a documented deviation) or allowed (by a
+/// line of the allow-list); what a side did after the two diverged counts
+/// as the divergence does. Returns the allow-list lines that matched.
+fn classify(differences: &mut [Difference], allow: &AllowList) -> BTreeSet<String> {
+    let mut used = BTreeSet::new();
+    for d in differences.iter_mut() {
+        if let Some(k) = known::classify(d) {
+            d.class = Class::Known;
+            d.deviation = Some(DeviationRef {
+                id: k.id.into(),
+                title: k.title.into(),
+                doc: format!("docs/fidelity.md#{}", known::ANCHOR),
+            });
+        } else if let Some(line) = allow.matching(&d.id) {
+            used.insert(line.to_owned());
+            d.class = Class::Allowed;
+            d.allowed_by = Some(line.to_owned());
+        }
+    }
+    let divergence: HashMap<(&str, &str), Difference> = differences
+        .iter()
+        .filter(|d| d.kind == DiffKind::Status)
+        .map(|d| ((d.scenario.as_str(), d.operation.as_str()), d.clone()))
+        .collect();
+    let causes: Vec<Option<Difference>> = differences
+        .iter()
+        .map(|d| {
+            let at = d.operation.strip_prefix("after ")?;
+            let cause = divergence.get(&(d.scenario.as_str(), at))?;
+            (d.class == Class::Unexpected).then(|| cause.clone())
+        })
+        .collect();
+    for (d, cause) in differences.iter_mut().zip(causes) {
+        if let Some(cause) = cause {
+            d.class = cause.class;
+            d.deviation = cause.deviation;
+            d.allowed_by = cause.allowed_by;
+        }
+    }
+    used
 }
 
 /// One operation of a scenario, after retries and polls are folded.
@@ -476,35 +486,109 @@ fn normal_path(path: &str, reference: Option<(usize, &str)>) -> String {
         .join("/")
 }
 
+/// Every difference of one scenario both sides ran: operation by operation,
+/// then per payment reference.
 fn diff_scenario(
     scenario: &ScenarioResult,
     sim: &Trace<'_>,
     target: &Trace<'_>,
 ) -> Vec<Difference> {
+    let rows = Rows { scenario };
     let mut out = Vec::new();
-    let row = |kind: DiffKind,
-               operation: String,
-               summary: String,
-               simulator: Value,
-               target_answer: Value,
-               refs: (Option<String>, Option<String>)| Difference {
-        id: format!("{} | {} | {}", scenario.name, operation, kind.id_part()),
-        kind,
-        class: Class::Unexpected,
-        scenario: scenario.name.clone(),
-        checklist_ids: scenario.checklist_ids.clone(),
-        operation,
-        summary,
-        simulator,
-        target: target_answer,
-        simulator_reference: refs.0,
-        target_reference: refs.1,
-        deviation: None,
-        allowed_by: None,
-    };
-
     let sim_ops = sim.keyed();
     let target_keyed = target.keyed();
+    let Paired {
+        diverged,
+        only_sim,
+        keys: paired,
+    } = diff_paired(&rows, (sim, &sim_ops), (target, &target_keyed), &mut out);
+    let only_target: Vec<(String, &OpRec<'_>)> = target_keyed
+        .iter()
+        .filter(|(key, _)| !paired.contains(key))
+        .map(|(key, op)| (format!("{} #{}", key.0, key.1), *op))
+        .collect();
+    diff_unpaired(
+        &rows,
+        DiffKind::OnlyOnSimulator,
+        &only_sim,
+        sim,
+        diverged.as_deref(),
+        &mut out,
+    );
+    diff_unpaired(
+        &rows,
+        DiffKind::OnlyOnTarget,
+        &only_target,
+        target,
+        diverged.as_deref(),
+        &mut out,
+    );
+    diff_references(&rows, sim, target, &mut out);
+    out
+}
+
+/// Makes the difference rows of one scenario.
+struct Rows<'s> {
+    scenario: &'s ScenarioResult,
+}
+
+impl Rows<'_> {
+    /// One difference, unexpected until [`classify`] says otherwise.
+    fn row(
+        &self,
+        kind: DiffKind,
+        operation: String,
+        summary: String,
+        (simulator, target): (Value, Value),
+        refs: (Option<String>, Option<String>),
+    ) -> Difference {
+        Difference {
+            id: format!(
+                "{} | {} | {}",
+                self.scenario.name,
+                operation,
+                kind.id_part()
+            ),
+            kind,
+            class: Class::Unexpected,
+            scenario: self.scenario.name.clone(),
+            checklist_ids: self.scenario.checklist_ids.clone(),
+            operation,
+            summary,
+            simulator,
+            target,
+            simulator_reference: refs.0,
+            target_reference: refs.1,
+            deviation: None,
+            allowed_by: None,
+        }
+    }
+}
+
+/// An operation's key in a trace (`POST /epayment/v1/payments/{ref1}/capture`)
+/// and which occurrence of it.
+type OpKey = (String, usize);
+
+/// The operations of one side, each with its key, in order.
+type Keyed<'t> = [(OpKey, &'t OpRec<'t>)];
+
+/// What pairing the two sides' operations found besides the differences.
+struct Paired<'t> {
+    /// The first operation answered with another status: where the runs diverged.
+    diverged: Option<String>,
+    /// The simulator's operations the target did not send.
+    only_sim: Vec<(String, &'t OpRec<'t>)>,
+    /// The keys both sides sent.
+    keys: BTreeSet<OpKey>,
+}
+
+/// The operations both sides sent, answer beside answer.
+fn diff_paired<'t>(
+    rows: &Rows<'_>,
+    (sim, sim_ops): (&Trace<'_>, &Keyed<'t>),
+    (target, target_keyed): (&Trace<'_>, &Keyed<'_>),
+    out: &mut Vec<Difference>,
+) -> Paired<'t> {
     let target_ops: HashMap<&(String, usize), &OpRec<'_>> =
         target_keyed.iter().map(|(k, op)| (k, *op)).collect();
     let mut paired = BTreeSet::new();
@@ -512,7 +596,7 @@ fn diff_scenario(
     // The first request answered with another status: what the other side
     // did after it follows from it, and is folded into one row per side.
     let mut diverged: Option<String> = None;
-    for (key, s) in &sim_ops {
+    for (key, s) in sim_ops {
         let operation = format!("{} #{}", key.0, key.1);
         let Some(t) = target_ops.get(key) else {
             only_sim.push((operation, *s));
@@ -527,79 +611,91 @@ fn diff_scenario(
             if kind == DiffKind::Status && diverged.is_none() {
                 diverged = Some(operation.clone());
             }
-            let (a, b) = match kind {
+            let answers = match kind {
                 DiffKind::BodyShape => (
                     json!({ "status": s.exchange.status, "shape": shape(&s.exchange.response_body) }),
                     json!({ "status": t.exchange.status, "shape": shape(&t.exchange.response_body) }),
                 ),
                 _ => (answer(s.exchange), answer(t.exchange)),
             };
-            out.push(row(kind, operation.clone(), summary, a, b, refs.clone()));
+            out.push(rows.row(kind, operation.clone(), summary, answers, refs.clone()));
         }
     }
-    let only_target: Vec<(String, &OpRec<'_>)> = target_keyed
-        .iter()
-        .filter(|(key, _)| !paired.contains(key))
-        .map(|(key, op)| (format!("{} #{}", key.0, key.1), *op))
-        .collect();
-    for (kind, unpaired, trace) in [
-        (DiffKind::OnlyOnSimulator, only_sim, sim),
-        (DiffKind::OnlyOnTarget, only_target, target),
-    ] {
-        let (this, other) = match kind {
-            DiffKind::OnlyOnSimulator => ("simulator", "target"),
-            _ => ("target", "simulator"),
-        };
-        let reference = |op: &OpRec<'_>| op.reference.and_then(|n| trace.reference(n));
-        let side_refs = |r: Option<String>| match kind {
-            DiffKind::OnlyOnSimulator => (r, None),
-            _ => (None, r),
-        };
-        let place = |v: Value| match kind {
-            DiffKind::OnlyOnSimulator => (v, Value::Null),
-            _ => (Value::Null, v),
-        };
-        match (&diverged, unpaired.as_slice()) {
-            (_, []) => {}
-            (Some(at), ops) => {
-                let listed: Vec<Value> = ops
-                    .iter()
-                    .map(|(operation, op)| json!({ "request": operation, "answer": answer(op.exchange) }))
-                    .collect();
-                let (a, b) = place(Value::Array(listed));
-                out.push(row(
+    Paired {
+        diverged,
+        only_sim,
+        keys: paired,
+    }
+}
+
+/// Operations only one side sent (`kind` says which): after the runs
+/// diverged, one row for all of them; before, one row each.
+fn diff_unpaired(
+    rows: &Rows<'_>,
+    kind: DiffKind,
+    unpaired: &[(String, &OpRec<'_>)],
+    trace: &Trace<'_>,
+    diverged: Option<&str>,
+    out: &mut Vec<Difference>,
+) {
+    let on_simulator = kind == DiffKind::OnlyOnSimulator;
+    let (this, other) = if on_simulator {
+        ("simulator", "target")
+    } else {
+        ("target", "simulator")
+    };
+    let reference = |op: &OpRec<'_>| op.reference.and_then(|n| trace.reference(n));
+    let side_refs = |r: Option<String>| if on_simulator { (r, None) } else { (None, r) };
+    let place = |v: Value| {
+        if on_simulator {
+            (v, Value::Null)
+        } else {
+            (Value::Null, v)
+        }
+    };
+    match (diverged, unpaired) {
+        (_, []) => {}
+        (Some(at), ops) => {
+            let listed: Vec<Value> = ops
+                .iter()
+                .map(|(operation, op)| json!({ "request": operation, "answer": answer(op.exchange) }))
+                .collect();
+            out.push(rows.row(
+                kind,
+                format!("after {at}"),
+                format!(
+                    "the {this} run went on with {} request(s) the {other} run did not send, after the two answered {at} differently: {}",
+                    ops.len(),
+                    ops.iter().map(|(o, _)| o.as_str()).collect::<Vec<_>>().join(", ")
+                ),
+                place(Value::Array(listed)),
+                side_refs(ops.first().and_then(|(_, op)| reference(op))),
+            ));
+        }
+        (None, ops) => {
+            for (operation, op) in ops {
+                out.push(rows.row(
                     kind,
-                    format!("after {at}"),
+                    operation.clone(),
                     format!(
-                        "the {this} run went on with {} request(s) the {other} run did not send, after the two answered {at} differently: {}",
-                        ops.len(),
-                        ops.iter().map(|(o, _)| o.as_str()).collect::<Vec<_>>().join(", ")
+                        "the {this} run sent this request ({}); the {other} run did not",
+                        answer_line(op.exchange)
                     ),
-                    a,
-                    b,
-                    side_refs(ops.first().and_then(|(_, op)| reference(op))),
+                    place(answer(op.exchange)),
+                    side_refs(reference(op)),
                 ));
             }
-            (None, ops) => {
-                for (operation, op) in ops {
-                    let (a, b) = place(answer(op.exchange));
-                    out.push(row(
-                        kind,
-                        operation.clone(),
-                        format!(
-                            "the {this} run sent this request ({}); the {other} run did not",
-                            answer_line(op.exchange)
-                        ),
-                        a,
-                        b,
-                        side_refs(reference(op)),
-                    ));
-                }
-            }
         }
     }
+}
 
-    // Per reference: the state reached and the event log.
+/// Per reference: the state each side last read, and the event log.
+fn diff_references(
+    rows: &Rows<'_>,
+    sim: &Trace<'_>,
+    target: &Trace<'_>,
+    out: &mut Vec<Difference>,
+) {
     let ordinals: BTreeSet<usize> = sim
         .last_get
         .keys()
@@ -617,14 +713,13 @@ fn diff_scenario(
         );
         if let (Some(a), Some(b)) = (&s_state, &t_state) {
             if a != b {
-                out.push(row(
+                out.push(rows.row(
                     DiffKind::State,
                     operation.clone(),
                     format!(
                         "the payment was last read as {a} on the simulator and {b} on the target"
                     ),
-                    json!(a),
-                    json!(b),
+                    (json!(a), json!(b)),
                     refs.clone(),
                 ));
             }
@@ -635,7 +730,7 @@ fn diff_scenario(
         );
         if let (Some(a), Some(b)) = (&s_events, &t_events) {
             if a != b {
-                out.push(row(
+                out.push(rows.row(
                     DiffKind::Events,
                     operation.clone(),
                     format!(
@@ -643,14 +738,12 @@ fn diff_scenario(
                         list_or_none(a),
                         list_or_none(b)
                     ),
-                    json!(a),
-                    json!(b),
+                    (json!(a), json!(b)),
                     refs.clone(),
                 ));
             }
         }
     }
-    out
 }
 
 fn list_or_none(items: &[String]) -> String {
