@@ -18,7 +18,7 @@ use chrono::{DateTime, Utc};
 use crate::checklist::ITEMS;
 use crate::domain::text::escape_html;
 use crate::evidence::model::{Evidence, Finding, ItemResult, Verdict};
-use crate::evidence::{Exchange, RunMeta, TargetInfo, SCHEMA_VERSION};
+use crate::evidence::{Exchange, FolderKind, RunMeta, TargetInfo, SCHEMA_VERSION};
 use crate::rules::{Body, Meta, Observed, RuleOptions, RuleSet, View};
 
 /// Below this many exchanges, evidence.json carries every one; above it, only
@@ -314,10 +314,11 @@ pub struct Source {
     pub location: String,
 }
 
-/// Builds `evidence.json` (kind `audit`, all 17 items) from an audit: its
-/// span is the audited traffic's, not the audit's own.
-pub fn evidence(meta: &RunMeta, source: &Source, filter: &Filter, outcome: &Outcome) -> Evidence {
+/// Builds `evidence.json` (kind `audit`, all 17 items) for the folder
+/// `run_id` names: its span is the audited traffic's, not the audit's own.
+pub fn evidence(run_id: &str, source: &Source, filter: &Filter, outcome: &Outcome) -> Evidence {
     let now = Utc::now();
+    let meta = RunMeta::existing(FolderKind::Audit, run_id, now);
     let seen = &outcome.observed;
     let target = if source.kind == "simulator" {
         "simulator"

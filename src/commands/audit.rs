@@ -116,7 +116,7 @@ pub async fn run_async(args: &AuditArgs, out: &mut dyn Write) -> Result<(), Erro
     for n in &notes {
         crate::output::diag(&format!("audit: {n}"));
     }
-    let evidence = audit::evidence(&meta, &source, &filter, &outcome);
+    let evidence = audit::evidence(meta.run_id(), &source, &filter, &outcome);
     let latest = audit::write_folder(&folder, &evidence, &notes).map_err(io(format!(
         "cannot write the evidence into `{}`",
         dir.display()
