@@ -15,8 +15,8 @@ use crate::checklist;
 use crate::domain::operation::path_of;
 use crate::domain::text::escape_html_text;
 use crate::evidence::model::{
-    Aggregate, Evidence, InterruptedAttempt, ProblemRecord, RunKind, ScenarioResult, Severity,
-    Verdict,
+    Aggregate, Evidence, InterruptedAttempt, ProblemRecord, ReferenceEvidence, RunKind,
+    ScenarioResult, Severity, Verdict,
 };
 use crate::evidence::Exchange;
 
@@ -484,343 +484,35 @@ fn aggregate_view(a: &Aggregate) -> AggregateView {
 
 /// Builds the page's model from the evidence alone.
 pub fn build(evidence: &Evidence) -> ReportView {
-    let exchanges_by_id: HashMap<&str, &Exchange> = evidence
-        .exchanges
-        .iter()
-        .map(|e| (e.id.as_str(), e))
-        .collect();
-    let known_refs: HashSet<&str> = evidence
-        .references
-        .iter()
-        .map(|r| r.reference.as_str())
-        .collect();
-    let states: HashMap<&str, Option<&str>> = evidence
-        .references
-        .iter()
-        .map(|r| (r.reference.as_str(), r.state.as_deref()))
-        .collect();
-    let ref_link = |r: &str| RefLink {
-        reference: r.to_owned(),
-        anchor: anchor("ref", r),
-        state: states.get(r).copied().flatten().map(str::to_owned),
-    };
-    let scenario_by_name: HashMap<&str, &ScenarioResult> = evidence
-        .scenarios
-        .iter()
-        .map(|s| (s.name.as_str(), s))
-        .collect();
-
-    let findings: Vec<FindingView> = evidence
-        .findings
-        .iter()
-        .map(|f| FindingView {
-            checklist_id: f.checklist_id.clone(),
-            rule: f.rule.clone(),
-            severity: severity(f.severity),
-            message: f.message.clone(),
-            advice: f.advice.clone(),
-            exchange_anchor: f.exchange.as_ref().map(|x| anchor("ex", &x.id)),
-            exchange_label: f
-                .exchange
-                .as_ref()
-                .map(|x| format!("{} {} at {}", x.method, x.path, time_ms(x.time))),
-        })
-        .collect();
-
-    // Rows in checklist order whatever order the producer wrote them in;
-    // an ID the catalogue does not know goes last, under its own heading.
-    let mut items: Vec<_> = evidence.items.iter().collect();
-    items.sort_by_key(|i| checklist::order(&i.id));
-    let mut areas: Vec<AreaView> = Vec::new();
-    for item in items {
-        let catalogue = checklist::find(&item.id);
-        let area_title = catalogue.map(|c| c.area.title()).unwrap_or("Other");
-        let view = ItemView {
-            id: item.id.clone(),
-            anchor: anchor("item", &item.id),
-            title: item.title.clone(),
-            proof: catalogue.map(|c| c.proof.to_owned()).unwrap_or_default(),
-            verdict: item.verdict.label(),
-            verdict_class: verdict_class(item.verdict),
-            reason: item.reason.clone().or_else(|| {
-                (item.verdict == Verdict::NeedsAttestation && item.attestation.is_none()).then(
-                    || {
-                        format!(
-                            "not attested yet: a person checks it and the run records who and when (`--attest {}=\"Name, role\"`)",
-                            item.id
-                        )
-                    },
-                )
-            }),
-            scenarios: item
-                .scenarios
-                .iter()
-                .map(|name| {
-                    let s = scenario_by_name.get(name.as_str());
-                    ScenarioLink {
-                        name: name.clone(),
-                        verdict: s.map(|s| s.verdict.label()).unwrap_or(""),
-                        verdict_class: s.map(|s| verdict_class(s.verdict)).unwrap_or(""),
-                        anchor: s.map(|s| anchor("sc", &s.name)),
-                    }
-                })
-                .collect(),
-            references: item.references.iter().map(|r| ref_link(r)).collect(),
-            attestation: item
-                .attestation
-                .as_ref()
-                .map(|a| format!("attested by {} on {}", a.by, time(a.at))),
-            findings: findings
-                .iter()
-                .filter(|f| f.checklist_id == item.id)
-                .cloned()
-                .collect(),
-        };
-        match areas.last_mut() {
-            Some(a) if a.title == area_title => a.items.push(view),
-            _ => areas.push(AreaView {
-                title: area_title,
-                items: vec![view],
-            }),
-        }
-    }
-
-    let mut in_reference: HashSet<&str> = HashSet::new();
-    let mut problems = Vec::new();
-    let mut references = Vec::new();
-    for r in &evidence.references {
-        let exchanges: Vec<&Exchange> = r
-            .exchange_ids
-            .iter()
-            .filter_map(|id| exchanges_by_id.get(id.as_str()).copied())
-            .collect();
-        in_reference.extend(r.exchange_ids.iter().map(String::as_str));
-        // The timelines share one origin: the first thing known of the reference.
-        let origin = exchanges
-            .iter()
-            .map(|e| e.started_at)
-            .chain(r.events.iter().map(|e| e.timestamp))
-            .chain(r.polls.iter().copied())
-            .min();
-        let end = exchanges
-            .iter()
-            .map(|e| e.started_at)
-            .chain(r.events.iter().map(|e| e.timestamp))
-            .chain(r.polls.iter().copied())
-            .max();
-        let (origin, span) = match (origin, end) {
-            (Some(o), Some(e)) => (o, (e - o).num_milliseconds()),
-            _ => (evidence.run.started_at, 0),
-        };
-        let offset = |t: DateTime<Utc>| format!("+{}", seconds((t - origin).num_milliseconds()));
-        let events = r
-            .events
-            .iter()
-            .map(|e| EventView {
-                name: e.name.clone(),
-                amount: money(&e.currency, e.amount),
-                time: time_ms(e.timestamp),
-                offset: offset(e.timestamp),
-                psp_reference: e.psp_reference.clone(),
-                idempotency_key: e.idempotency_key.clone(),
-                success: e.success,
-                left: percent(e.timestamp, origin, span),
-            })
-            .collect();
-        let polls: Vec<PollView> = r
-            .polls
-            .iter()
-            .enumerate()
-            .map(|(i, t)| PollView {
-                n: i + 1,
-                time: time_ms(*t),
-                offset: offset(*t),
-                gap: (i > 0).then(|| seconds((*t - r.polls[i - 1]).num_milliseconds())),
-                left: percent(*t, origin, span),
-            })
-            .collect();
-        // A payment polled to expiry has ~300 GETs: a table row each would be
-        // most of a large report's layout work, so many polls become one line.
-        let poll_dots = polls.iter().map(|p| p.left.clone()).collect();
-        let (polls, polls_inline) = if polls.len() > POLL_ROWS {
-            let line = polls
-                .iter()
-                .map(|p| format!("{}. {}", p.n, p.offset))
-                .collect::<Vec<_>>()
-                .join(" · ");
-            (Vec::new(), Some(line))
-        } else {
-            (polls, None)
-        };
-        let poll_summary = match (r.polls.first(), r.polls.last()) {
-            (Some(first), Some(last)) if r.polls.len() > 1 => Some(format!(
-                "{} GETs; the first {} after the first request, then on average every {}",
-                r.polls.len(),
-                seconds((*first - origin).num_milliseconds()),
-                seconds((*last - *first).num_milliseconds() / (r.polls.len() as i64 - 1)),
-            )),
-            (Some(first), _) => Some(format!(
-                "1 GET, {} after the first request",
-                seconds((*first - origin).num_milliseconds())
-            )),
-            _ => None,
-        };
-        let ref_problems: Vec<ProblemView> = r
-            .problems
-            .iter()
-            .map(|p| problem_view(p, Some(&r.reference)))
-            .collect();
-        problems.extend(
-            r.problems
-                .iter()
-                .map(|p| problem_view(p, Some(&r.reference))),
-        );
-        let ending = r
-            .events
-            .iter()
-            .rev()
-            .find(|e| e.success)
-            .map(|e| e.name.clone());
-        references.push(ReferenceView {
-            reference: r.reference.clone(),
-            anchor: anchor("ref", &r.reference),
-            msn: r.msn.clone(),
-            scenario: r.scenario.clone(),
-            checklist_ids: r.checklist_ids.clone(),
-            state: r.state.clone(),
-            ending,
-            aggregate: r.aggregate.as_ref().map(aggregate_view),
-            events,
-            polls,
-            poll_dots,
-            polls_inline,
-            poll_summary,
-            webhooks: r
-                .webhooks
-                .iter()
-                .map(|w| WebhookView {
-                    received_at: time_ms(w.received_at),
-                    event_name: w.event_name.clone(),
-                    signature_valid: w.signature_valid,
-                })
-                .collect(),
-            problems: ref_problems,
-            interrupted: evidence
-                .interrupted
-                .iter()
-                .filter(|a| a.reference.as_deref() == Some(r.reference.as_str()))
-                .map(|a| interrupted_view(a, &known_refs))
-                .collect(),
-            exchanges: exchanges.into_iter().map(exchange_view).collect(),
-        });
-    }
-
+    let index = Index::of(evidence);
+    let findings = findings(evidence);
+    let areas = areas(evidence, &index, &findings);
+    let (references, problems, in_reference) = references(evidence, &index);
     let other_exchanges: Vec<ExchangeView> = evidence
         .exchanges
         .iter()
         .filter(|e| !in_reference.contains(e.id.as_str()))
         .map(exchange_view)
         .collect();
-
-    let golive = evidence.golive.as_ref().map(|g| {
-        let mut copy_text = format!("{} (MSN {})\n", g.checklist_id, evidence.run.msn);
-        for r in &g.references {
-            copy_text.push_str(&format!(
-                "{}: {}\n",
-                r.outcome,
-                r.reference.as_deref().unwrap_or("(none)")
-            ));
-        }
-        GoLiveView {
-            checklist_id: g.checklist_id.clone(),
-            complete: g.references.iter().all(|r| r.reference.is_some()),
-            references: g
-                .references
-                .iter()
-                .map(|r| GoLiveRefView {
-                    outcome: r.outcome.clone(),
-                    reference: r.reference.clone(),
-                    anchor: r
-                        .reference
-                        .as_deref()
-                        .filter(|x| known_refs.contains(x))
-                        .map(|x| anchor("ref", x)),
-                })
-                .collect(),
-            copy_text,
-        }
-    });
-
-    let summary = summary(evidence);
     ReportView {
         title: format!("vipps-golive evidence: run {}", evidence.run.run_id),
         incomplete: !evidence.complete,
-        summary,
-        run: RunView {
-            run_id: evidence.run.run_id.clone(),
-            kind: match evidence.kind {
-                RunKind::Run => "run",
-                RunKind::Verify => "verify",
-                RunKind::Audit => "audit",
-            },
-            tool_version: evidence.run.tool_version.clone(),
-            target: evidence.run.target.clone(),
-            base_url: evidence.run.base_url.clone(),
-            msn: evidence.run.msn.clone(),
-            started_at: time(evidence.run.started_at),
-            finished_at: time(evidence.run.finished_at),
-            duration: duration(evidence.run.started_at, evidence.run.finished_at),
-            stale_after: time(evidence.run.stale_after),
-            tags: evidence.run.tags.clone(),
-            system: match (&evidence.run.system_name, &evidence.run.system_version) {
-                (Some(n), Some(v)) => Some(format!("{n} {v}")),
-                (Some(n), None) => Some(n.clone()),
-                _ => None,
-            },
-        },
-        golive,
+        summary: summary(evidence),
+        run: run_view(evidence),
+        golive: golive_view(evidence, &index.known_refs),
         areas,
         problems,
         findings,
         interrupted: evidence
             .interrupted
             .iter()
-            .map(|a| interrupted_view(a, &known_refs))
+            .map(|a| interrupted_view(a, &index.known_refs))
             .collect(),
         references,
         scenarios: evidence
             .scenarios
             .iter()
-            .map(|s| ScenarioView {
-                name: s.name.clone(),
-                anchor: anchor("sc", &s.name),
-                feature: s.feature.clone(),
-                tags: s
-                    .tags
-                    .iter()
-                    .map(|t| format!("@{t}"))
-                    .collect::<Vec<_>>()
-                    .join(" "),
-                verdict: s.verdict.label(),
-                verdict_class: verdict_class(s.verdict),
-                reason: s.reason.clone(),
-                references: s.references.iter().map(|r| ref_link(r)).collect(),
-                duration: duration(s.started_at, s.finished_at),
-                steps: s
-                    .steps
-                    .iter()
-                    .map(|st| StepView {
-                        keyword: st.keyword.clone(),
-                        text: st.text.clone(),
-                        outcome: match st.outcome {
-                            crate::evidence::model::StepOutcome::Passed => "passed",
-                            crate::evidence::model::StepOutcome::Failed => "failed",
-                            crate::evidence::model::StepOutcome::Skipped => "skipped",
-                        },
-                        message: st.message.clone(),
-                    })
-                    .collect(),
-            })
+            .map(|s| scenario_view(s, &index))
             .collect(),
         webhook_checks: evidence
             .webhook_checks
@@ -850,6 +542,390 @@ pub fn build(evidence: &Evidence) -> ReportView {
                 checklist_id: a.checklist_id.clone(),
                 by: a.by.clone(),
                 at: time(a.at),
+            })
+            .collect(),
+    }
+}
+
+/// The evidence's lookups: exchanges by id, the references it knows and
+/// the state each was last read in, scenarios by name.
+struct Index<'e> {
+    exchanges_by_id: HashMap<&'e str, &'e Exchange>,
+    known_refs: HashSet<&'e str>,
+    states: HashMap<&'e str, Option<&'e str>>,
+    scenario_by_name: HashMap<&'e str, &'e ScenarioResult>,
+}
+
+impl<'e> Index<'e> {
+    fn of(evidence: &'e Evidence) -> Index<'e> {
+        Index {
+            exchanges_by_id: evidence
+                .exchanges
+                .iter()
+                .map(|e| (e.id.as_str(), e))
+                .collect(),
+            known_refs: evidence
+                .references
+                .iter()
+                .map(|r| r.reference.as_str())
+                .collect(),
+            states: evidence
+                .references
+                .iter()
+                .map(|r| (r.reference.as_str(), r.state.as_deref()))
+                .collect(),
+            scenario_by_name: evidence
+                .scenarios
+                .iter()
+                .map(|s| (s.name.as_str(), s))
+                .collect(),
+        }
+    }
+
+    /// A link to a reference's section, with the state it was last read in.
+    fn ref_link(&self, r: &str) -> RefLink {
+        RefLink {
+            reference: r.to_owned(),
+            anchor: anchor("ref", r),
+            state: self.states.get(r).copied().flatten().map(str::to_owned),
+        }
+    }
+}
+
+fn findings(evidence: &Evidence) -> Vec<FindingView> {
+    evidence
+        .findings
+        .iter()
+        .map(|f| FindingView {
+            checklist_id: f.checklist_id.clone(),
+            rule: f.rule.clone(),
+            severity: severity(f.severity),
+            message: f.message.clone(),
+            advice: f.advice.clone(),
+            exchange_anchor: f.exchange.as_ref().map(|x| anchor("ex", &x.id)),
+            exchange_label: f
+                .exchange
+                .as_ref()
+                .map(|x| format!("{} {} at {}", x.method, x.path, time_ms(x.time))),
+        })
+        .collect()
+}
+
+/// The checklist rows, grouped by area. Rows in checklist order whatever
+/// order the producer wrote them in; an ID the catalogue does not know goes
+/// last, under its own heading.
+fn areas(evidence: &Evidence, index: &Index<'_>, findings: &[FindingView]) -> Vec<AreaView> {
+    let mut items: Vec<_> = evidence.items.iter().collect();
+    items.sort_by_key(|i| checklist::order(&i.id));
+    let mut areas: Vec<AreaView> = Vec::new();
+    for item in items {
+        let catalogue = checklist::find(&item.id);
+        let area_title = catalogue.map(|c| c.area.title()).unwrap_or("Other");
+        let view = ItemView {
+            id: item.id.clone(),
+            anchor: anchor("item", &item.id),
+            title: item.title.clone(),
+            proof: catalogue.map(|c| c.proof.to_owned()).unwrap_or_default(),
+            verdict: item.verdict.label(),
+            verdict_class: verdict_class(item.verdict),
+            reason: item.reason.clone().or_else(|| {
+                (item.verdict == Verdict::NeedsAttestation && item.attestation.is_none()).then(
+                    || {
+                        format!(
+                            "not attested yet: a person checks it and the run records who and when (`--attest {}=\"Name, role\"`)",
+                            item.id
+                        )
+                    },
+                )
+            }),
+            scenarios: item
+                .scenarios
+                .iter()
+                .map(|name| {
+                    let s = index.scenario_by_name.get(name.as_str());
+                    ScenarioLink {
+                        name: name.clone(),
+                        verdict: s.map(|s| s.verdict.label()).unwrap_or(""),
+                        verdict_class: s.map(|s| verdict_class(s.verdict)).unwrap_or(""),
+                        anchor: s.map(|s| anchor("sc", &s.name)),
+                    }
+                })
+                .collect(),
+            references: item.references.iter().map(|r| index.ref_link(r)).collect(),
+            attestation: item
+                .attestation
+                .as_ref()
+                .map(|a| format!("attested by {} on {}", a.by, time(a.at))),
+            findings: findings
+                .iter()
+                .filter(|f| f.checklist_id == item.id)
+                .cloned()
+                .collect(),
+        };
+        match areas.last_mut() {
+            Some(a) if a.title == area_title => a.items.push(view),
+            _ => areas.push(AreaView {
+                title: area_title,
+                items: vec![view],
+            }),
+        }
+    }
+    areas
+}
+
+/// Each reference's section; every problem the API answered, in reference
+/// order; and the ids of the exchanges shown under a reference (the rest
+/// are listed apart).
+fn references<'e>(
+    evidence: &'e Evidence,
+    index: &Index<'e>,
+) -> (Vec<ReferenceView>, Vec<ProblemView>, HashSet<&'e str>) {
+    let mut in_reference: HashSet<&str> = HashSet::new();
+    let mut problems = Vec::new();
+    let mut references = Vec::new();
+    for r in &evidence.references {
+        let exchanges: Vec<&Exchange> = r
+            .exchange_ids
+            .iter()
+            .filter_map(|id| index.exchanges_by_id.get(id.as_str()).copied())
+            .collect();
+        in_reference.extend(r.exchange_ids.iter().map(String::as_str));
+        problems.extend(
+            r.problems
+                .iter()
+                .map(|p| problem_view(p, Some(&r.reference))),
+        );
+        references.push(reference_view(evidence, r, exchanges, &index.known_refs));
+    }
+    (references, problems, in_reference)
+}
+
+/// One reference's section: what the API last said of it, its timelines
+/// (events and polls on one origin), its problems and its exchanges.
+fn reference_view(
+    evidence: &Evidence,
+    r: &ReferenceEvidence,
+    exchanges: Vec<&Exchange>,
+    known_refs: &HashSet<&str>,
+) -> ReferenceView {
+    // The timelines share one origin: the first thing known of the reference.
+    let times = || {
+        exchanges
+            .iter()
+            .map(|e| e.started_at)
+            .chain(r.events.iter().map(|e| e.timestamp))
+            .chain(r.polls.iter().copied())
+    };
+    let (origin, span) = match (times().min(), times().max()) {
+        (Some(o), Some(e)) => (o, (e - o).num_milliseconds()),
+        _ => (evidence.run.started_at, 0),
+    };
+    let offset = |t: DateTime<Utc>| format!("+{}", seconds((t - origin).num_milliseconds()));
+    let events = r
+        .events
+        .iter()
+        .map(|e| EventView {
+            name: e.name.clone(),
+            amount: money(&e.currency, e.amount),
+            time: time_ms(e.timestamp),
+            offset: offset(e.timestamp),
+            psp_reference: e.psp_reference.clone(),
+            idempotency_key: e.idempotency_key.clone(),
+            success: e.success,
+            left: percent(e.timestamp, origin, span),
+        })
+        .collect();
+    let polls = Polls::of(&r.polls, origin, span);
+    let ending = r
+        .events
+        .iter()
+        .rev()
+        .find(|e| e.success)
+        .map(|e| e.name.clone());
+    ReferenceView {
+        reference: r.reference.clone(),
+        anchor: anchor("ref", &r.reference),
+        msn: r.msn.clone(),
+        scenario: r.scenario.clone(),
+        checklist_ids: r.checklist_ids.clone(),
+        state: r.state.clone(),
+        ending,
+        aggregate: r.aggregate.as_ref().map(aggregate_view),
+        events,
+        polls: polls.rows,
+        poll_dots: polls.dots,
+        polls_inline: polls.inline,
+        poll_summary: polls.summary,
+        webhooks: r
+            .webhooks
+            .iter()
+            .map(|w| WebhookView {
+                received_at: time_ms(w.received_at),
+                event_name: w.event_name.clone(),
+                signature_valid: w.signature_valid,
+            })
+            .collect(),
+        problems: r
+            .problems
+            .iter()
+            .map(|p| problem_view(p, Some(&r.reference)))
+            .collect(),
+        interrupted: evidence
+            .interrupted
+            .iter()
+            .filter(|a| a.reference.as_deref() == Some(r.reference.as_str()))
+            .map(|a| interrupted_view(a, known_refs))
+            .collect(),
+        exchanges: exchanges.into_iter().map(exchange_view).collect(),
+    }
+}
+
+/// A reference's polls as the page shows them.
+struct Polls {
+    /// A row each (none when there are many: see `inline`).
+    rows: Vec<PollView>,
+    /// Where each poll sits on the timeline.
+    dots: Vec<String>,
+    /// Many polls as one line instead of rows.
+    inline: Option<String>,
+    /// How many, when the first, how often.
+    summary: Option<String>,
+}
+
+impl Polls {
+    fn of(polls: &[DateTime<Utc>], origin: DateTime<Utc>, span: i64) -> Polls {
+        let offset = |t: DateTime<Utc>| format!("+{}", seconds((t - origin).num_milliseconds()));
+        let rows: Vec<PollView> = polls
+            .iter()
+            .enumerate()
+            .map(|(i, t)| PollView {
+                n: i + 1,
+                time: time_ms(*t),
+                offset: offset(*t),
+                gap: (i > 0).then(|| seconds((*t - polls[i - 1]).num_milliseconds())),
+                left: percent(*t, origin, span),
+            })
+            .collect();
+        // A payment polled to expiry has ~300 GETs: a table row each would be
+        // most of a large report's layout work, so many polls become one line.
+        let dots = rows.iter().map(|p| p.left.clone()).collect();
+        let (rows, inline) = if rows.len() > POLL_ROWS {
+            let line = rows
+                .iter()
+                .map(|p| format!("{}. {}", p.n, p.offset))
+                .collect::<Vec<_>>()
+                .join(" · ");
+            (Vec::new(), Some(line))
+        } else {
+            (rows, None)
+        };
+        let summary = match (polls.first(), polls.last()) {
+            (Some(first), Some(last)) if polls.len() > 1 => Some(format!(
+                "{} GETs; the first {} after the first request, then on average every {}",
+                polls.len(),
+                seconds((*first - origin).num_milliseconds()),
+                seconds((*last - *first).num_milliseconds() / (polls.len() as i64 - 1)),
+            )),
+            (Some(first), _) => Some(format!(
+                "1 GET, {} after the first request",
+                seconds((*first - origin).num_milliseconds())
+            )),
+            _ => None,
+        };
+        Polls {
+            rows,
+            dots,
+            inline,
+            summary,
+        }
+    }
+}
+
+/// The go-live references and the text a person copies into the request.
+fn golive_view(evidence: &Evidence, known_refs: &HashSet<&str>) -> Option<GoLiveView> {
+    evidence.golive.as_ref().map(|g| {
+        let mut copy_text = format!("{} (MSN {})\n", g.checklist_id, evidence.run.msn);
+        for r in &g.references {
+            copy_text.push_str(&format!(
+                "{}: {}\n",
+                r.outcome,
+                r.reference.as_deref().unwrap_or("(none)")
+            ));
+        }
+        GoLiveView {
+            checklist_id: g.checklist_id.clone(),
+            complete: g.references.iter().all(|r| r.reference.is_some()),
+            references: g
+                .references
+                .iter()
+                .map(|r| GoLiveRefView {
+                    outcome: r.outcome.clone(),
+                    reference: r.reference.clone(),
+                    anchor: r
+                        .reference
+                        .as_deref()
+                        .filter(|x| known_refs.contains(x))
+                        .map(|x| anchor("ref", x)),
+                })
+                .collect(),
+            copy_text,
+        }
+    })
+}
+
+fn run_view(evidence: &Evidence) -> RunView {
+    RunView {
+        run_id: evidence.run.run_id.clone(),
+        kind: match evidence.kind {
+            RunKind::Run => "run",
+            RunKind::Verify => "verify",
+            RunKind::Audit => "audit",
+        },
+        tool_version: evidence.run.tool_version.clone(),
+        target: evidence.run.target.clone(),
+        base_url: evidence.run.base_url.clone(),
+        msn: evidence.run.msn.clone(),
+        started_at: time(evidence.run.started_at),
+        finished_at: time(evidence.run.finished_at),
+        duration: duration(evidence.run.started_at, evidence.run.finished_at),
+        stale_after: time(evidence.run.stale_after),
+        tags: evidence.run.tags.clone(),
+        system: match (&evidence.run.system_name, &evidence.run.system_version) {
+            (Some(n), Some(v)) => Some(format!("{n} {v}")),
+            (Some(n), None) => Some(n.clone()),
+            _ => None,
+        },
+    }
+}
+
+fn scenario_view(s: &ScenarioResult, index: &Index<'_>) -> ScenarioView {
+    ScenarioView {
+        name: s.name.clone(),
+        anchor: anchor("sc", &s.name),
+        feature: s.feature.clone(),
+        tags: s
+            .tags
+            .iter()
+            .map(|t| format!("@{t}"))
+            .collect::<Vec<_>>()
+            .join(" "),
+        verdict: s.verdict.label(),
+        verdict_class: verdict_class(s.verdict),
+        reason: s.reason.clone(),
+        references: s.references.iter().map(|r| index.ref_link(r)).collect(),
+        duration: duration(s.started_at, s.finished_at),
+        steps: s
+            .steps
+            .iter()
+            .map(|st| StepView {
+                keyword: st.keyword.clone(),
+                text: st.text.clone(),
+                outcome: match st.outcome {
+                    crate::evidence::model::StepOutcome::Passed => "passed",
+                    crate::evidence::model::StepOutcome::Failed => "failed",
+                    crate::evidence::model::StepOutcome::Skipped => "skipped",
+                },
+                message: st.message.clone(),
             })
             .collect(),
     }
