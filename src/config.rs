@@ -450,45 +450,7 @@ pub fn load_with(
     }
 
     let mut fields = BTreeMap::new();
-    let needs_credentials = !matches!(target, Some(Target::Simulator));
-    let any_given = Field::CREDENTIALS.iter().any(|f| chosen.contains_key(f));
-    let credentials = if needs_credentials || any_given {
-        for field in Field::CREDENTIALS {
-            if !chosen.contains_key(&field) {
-                let why = if needs_credentials {
-                    String::new()
-                } else {
-                    // A partial set would mix the user's account with the
-                    // simulator's, which no real account could do.
-                    " (the simulator uses your credentials when any is given, so give all four or none)"
-                        .to_owned()
-                };
-                problems.push(format!(
-                    "{field} is missing{why} (hint: {})",
-                    field.where_to_set()
-                ));
-            }
-        }
-        match (
-            chosen.get(&Field::ClientId),
-            chosen.get(&Field::ClientSecret),
-            chosen.get(&Field::SubscriptionKey),
-            chosen.get(&Field::Msn),
-        ) {
-            (Some(id), Some(secret), Some(key), Some(msn)) => Some(Credentials {
-                client_id: id.value.clone(),
-                client_secret: secret.value.clone(),
-                subscription_key: key.value.clone(),
-                msn: msn.value.expose().to_owned(),
-            }),
-            _ => None,
-        }
-    } else {
-        for field in Field::CREDENTIALS {
-            fields.insert(field, Source::Simulator);
-        }
-        None
-    };
+    let credentials = credentials(&chosen, target.as_ref(), &mut problems, &mut fields);
 
     let defaults = SystemHeaders::default();
     let mut header = |field: Field, default: &str| match chosen.get(&field) {
@@ -540,6 +502,55 @@ pub fn load_with(
             warnings,
         },
     ))
+}
+
+/// The credentials chosen, all four or none: missing ones are problems
+/// (except for the simulator given none, which brings its own).
+fn credentials(
+    chosen: &Layer,
+    target: Option<&Target>,
+    problems: &mut Vec<String>,
+    fields: &mut BTreeMap<Field, Source>,
+) -> Option<Credentials> {
+    let needs_credentials = !matches!(target, Some(Target::Simulator));
+    let any_given = Field::CREDENTIALS.iter().any(|f| chosen.contains_key(f));
+    if needs_credentials || any_given {
+        for field in Field::CREDENTIALS {
+            if !chosen.contains_key(&field) {
+                let why = if needs_credentials {
+                    String::new()
+                } else {
+                    // A partial set would mix the user's account with the
+                    // simulator's, which no real account could do.
+                    " (the simulator uses your credentials when any is given, so give all four or none)"
+                        .to_owned()
+                };
+                problems.push(format!(
+                    "{field} is missing{why} (hint: {})",
+                    field.where_to_set()
+                ));
+            }
+        }
+        match (
+            chosen.get(&Field::ClientId),
+            chosen.get(&Field::ClientSecret),
+            chosen.get(&Field::SubscriptionKey),
+            chosen.get(&Field::Msn),
+        ) {
+            (Some(id), Some(secret), Some(key), Some(msn)) => Some(Credentials {
+                client_id: id.value.clone(),
+                client_secret: secret.value.clone(),
+                subscription_key: key.value.clone(),
+                msn: msn.value.expose().to_owned(),
+            }),
+            _ => None,
+        }
+    } else {
+        for field in Field::CREDENTIALS {
+            fields.insert(field, Source::Simulator);
+        }
+        None
+    }
 }
 
 fn resolve_target(
