@@ -10,8 +10,8 @@
 //!
 //! The phases of [`run`], each its own function: check the flags and read
 //! the features; make the folder ([`crate::evidence::RunMeta`]); prepare the
-//! target ([`target`]); decide which scenarios run ([`plan`]); check the
-//! connection; run the scenarios ([`execute`]); clean up production; then
+//! target (`target.rs`); decide which scenarios run (`plan.rs`); check the
+//! connection; run the scenarios (`execute.rs`); clean up production; then
 //! judge the recorded exchanges and write the evidence.
 //!
 //! Concurrency: on the simulator every scenario runs at once, sharing one
