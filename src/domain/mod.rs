@@ -2,13 +2,15 @@
 //! shares, decided once. It imports nothing else from this crate, so any room
 //! may import it and it can never drift towards one room's view.
 //!
+//! - [`checklist`]: the go-live checklist's items and [`checklist::ChecklistId`].
+//! - [`headers`]: the limits on header values (Vipps-System-*, Idempotency-Key).
 //! - [`host`]: the class of a host (loopback, the Vipps test environment, Vipps
 //!   production, other), however the host is spelled.
-//! - [`text`]: HTML escaping, for every page written without a template.
-//! - [`headers`]: the limits on header values (Vipps-System-*, Idempotency-Key).
 //! - [`operation`]: which API call an exchange was and the payment it names.
 //! - [`reference`]: the PF-REFERENCE lint.
+//! - [`text`]: HTML escaping, for every page written without a template.
 
+pub mod checklist;
 pub mod headers;
 pub mod host;
 pub mod operation;
