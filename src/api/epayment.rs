@@ -12,42 +12,10 @@ use super::order_management::Receipt;
 use super::transport::{seg, Call};
 use super::Client;
 
-/// Currency of an amount. Unknown codes are tolerated when reading.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum Currency {
-    NOK,
-    DKK,
-    EUR,
-    /// A currency this client does not know yet.
-    #[serde(other)]
-    Unknown,
-}
-
-/// An amount in minor units (øre, cents): `{currency, value}`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Amount {
-    pub currency: Currency,
-    /// Minor units: 24900 is NOK 249.00.
-    pub value: i64,
-}
-
-impl Amount {
-    pub fn new(currency: Currency, value: i64) -> Self {
-        Amount { currency, value }
-    }
-    /// NOK in øre.
-    pub fn nok(value: i64) -> Self {
-        Amount::new(Currency::NOK, value)
-    }
-    /// DKK in øre.
-    pub fn dkk(value: i64) -> Self {
-        Amount::new(Currency::DKK, value)
-    }
-    /// EUR in cents.
-    pub fn eur(value: i64) -> Self {
-        Amount::new(Currency::EUR, value)
-    }
-}
+// The domain owns amounts, states and events; the client speaks them on the
+// wire and re-exports them so `api::epayment::Amount` keeps working.
+pub use crate::domain::amount::{Amount, Currency};
+pub use crate::domain::state::{EventName, State};
 
 /// How the customer meets the payment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -68,57 +36,6 @@ impl UserFlow {
         UserFlow::Qr,
         UserFlow::PushMessage,
     ];
-}
-
-/// A payment's state as GET reports it. Final: everything but CREATED.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum State {
-    Created,
-    Authorized,
-    Aborted,
-    Expired,
-    Terminated,
-    /// A state this client does not know yet (treated as not final).
-    #[serde(other)]
-    Unknown,
-}
-
-impl State {
-    /// AUTHORIZED, ABORTED, EXPIRED and TERMINATED: polling stops there.
-    pub fn is_final(self) -> bool {
-        matches!(
-            self,
-            State::Authorized | State::Aborted | State::Expired | State::Terminated
-        )
-    }
-    /// The name the API uses.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            State::Created => "CREATED",
-            State::Authorized => "AUTHORIZED",
-            State::Aborted => "ABORTED",
-            State::Expired => "EXPIRED",
-            State::Terminated => "TERMINATED",
-            State::Unknown => "UNKNOWN",
-        }
-    }
-}
-
-/// An event in the event log and in webhooks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum EventName {
-    Created,
-    Authorized,
-    Aborted,
-    Expired,
-    Terminated,
-    Captured,
-    Refunded,
-    Cancelled,
-    #[serde(other)]
-    Unknown,
 }
 
 /// `paymentMethod.type`.
