@@ -8,6 +8,7 @@
 //! - [`host`]: the class of a host (loopback, the Vipps test environment, Vipps
 //!   production, other), however the host is spelled.
 //! - [`operation`]: which API call an exchange was and the payment it names.
+//! - [`problem`]: Problem bodies and what each error means in plain words.
 //! - [`reference`]: the PF-REFERENCE lint.
 //! - [`state`]: payment states and events, and the eight QA-STATES asks for.
 //! - [`text`]: HTML escaping, for every page written without a template.
@@ -17,6 +18,7 @@ pub mod checklist;
 pub mod headers;
 pub mod host;
 pub mod operation;
+pub mod problem;
 pub mod reference;
 pub mod state;
 pub mod text;

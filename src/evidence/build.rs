@@ -13,8 +13,8 @@ use serde_json::Value;
 
 use super::model::{Aggregate, EventRecord, ProblemRecord, ReferenceEvidence};
 use super::Exchange;
-use crate::api::error::{ApiError, Endpoint, ErrorBody};
 use crate::domain::operation::{path_of, Operation};
+use crate::domain::problem::ErrorBody;
 
 /// A path segment with its percent-escapes decoded: the reference as the
 /// shop wrote it, so `a%2Db-12345` and `a-b-12345` are one payment.
@@ -207,16 +207,6 @@ pub fn problem(exchange: &Exchange, status: u16) -> ProblemRecord {
         ErrorBody::Other { text } => (None, Some(text.clone()), None, None),
         ErrorBody::Empty => (None, None, None, None),
     };
-    let error = ApiError::Http {
-        endpoint: Endpoint {
-            method: exchange.method.clone(),
-            path: path_of(&exchange.url).to_owned(),
-        },
-        status,
-        body: Box::new(body),
-        retry_after: None,
-        attempts: exchange.attempt,
-    };
     ProblemRecord {
         exchange_id: exchange.id.clone(),
         status,
@@ -224,7 +214,7 @@ pub fn problem(exchange: &Exchange, status: u16) -> ProblemRecord {
         detail,
         trace_id,
         error_code,
-        explanation: error.explain(),
+        explanation: body.explain(status),
     }
 }
 
