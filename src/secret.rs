@@ -2,8 +2,6 @@
 
 use std::fmt;
 
-use sha2::{Digest, Sha256};
-
 /// A credential (client secret, subscription key, access token...).
 ///
 /// `Debug` and `Display` print `Secret(…<fingerprint>)`, `Serialize` writes the
@@ -42,11 +40,8 @@ impl Secret {
     }
 }
 
-/// First 8 hex digits of the SHA-256 of `value`: how redacted values are shown everywhere.
-pub fn fingerprint(value: &str) -> String {
-    let digest = Sha256::digest(value.as_bytes());
-    hex::encode(&digest[..4])
-}
+/// First 8 hex digits of the SHA-256 of `value`; redaction owns the rule.
+pub use crate::domain::redact::fingerprint;
 
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -2,7 +2,7 @@
 //! holds no credential, token or full phone number.
 //!
 //! A secret is replaced by `…<first 8 hex of its SHA-256>` (see
-//! [`crate::secret::fingerprint`]): enough to tell two keys apart or to see
+//! [`fingerprint`]): enough to tell two keys apart or to see
 //! that the same token was reused, nothing more. Every part of the exchange is
 //! covered: headers, JSON bodies (any depth), non-JSON bodies, the URL, and the
 //! transport error text (which often quotes the URL).
@@ -19,10 +19,17 @@ use std::sync::{Mutex, OnceLock};
 
 use regex::{Captures, Regex};
 use serde_json::Value;
+use sha2::{Digest, Sha256};
 use url::Url;
 
-use super::{Exchange, RawExchange, SCHEMA_VERSION};
-use crate::secret::fingerprint;
+use super::exchange::{Exchange, RawExchange, SCHEMA_VERSION};
+
+/// First 8 hex digits of the SHA-256 of `value`: how redacted values are shown
+/// everywhere (journals, reports, `Secret`'s Debug).
+pub fn fingerprint(value: &str) -> String {
+    let digest = Sha256::digest(value.as_bytes());
+    hex::encode(&digest[..4])
+}
 
 /// Headers whose whole value is a secret (names compared case-insensitively).
 const SECRET_HEADERS: &[&str] = &[

@@ -23,7 +23,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use super::{Engine, Reply, SimConfig, SimRequest, SimResponse};
-use crate::evidence::{Exchange, RawExchange};
+use crate::domain::exchange::{Exchange, RawExchange};
 
 /// How many exchanges may wait for the file writer before new ones are dropped
 /// (counted, and reported in the file) rather than blocking the engine.
