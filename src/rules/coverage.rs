@@ -5,21 +5,14 @@
 
 use std::collections::{BTreeSet, HashMap};
 
+use crate::domain::checklist::ChecklistId;
 use crate::evidence::model::{Severity, Verdict};
 
 use super::{Operation, Sink, View};
 
-/// The eight states and events QA-STATES asks for, in checklist order.
-pub const STATES: [&str; 8] = [
-    "CREATED",
-    "ABORTED",
-    "EXPIRED",
-    "CANCELLED",
-    "CAPTURED",
-    "REFUNDED",
-    "AUTHORIZED",
-    "TERMINATED",
-];
+/// The eight states and events QA-STATES asks for, in checklist order (the
+/// domain's list, by name: the rules read names from recorded JSON).
+pub use crate::domain::state::QA_STATE_NAMES as STATES;
 
 /// Per payment: the amount asked for and whether a change is still unread.
 #[derive(Debug, Default, Clone, Copy)]
@@ -152,26 +145,26 @@ impl Coverage {
     /// The coverage findings: one per endpoint or state not exercised.
     pub fn finish(&mut self, sink: &mut Sink) {
         let missing =
-            |sink: &mut Sink, id: &'static str, rule: &'static str, what: &str, how: &str| {
+            |sink: &mut Sink, id: ChecklistId, rule: &'static str, what: &str, how: &str| {
                 let (what, how) = (what.to_owned(), how.to_owned());
                 sink.raise_general(id, rule, Severity::Fail, || (what, how));
             };
         if !self.create {
             missing(
                 sink,
-                "EP-CREATE",
+                ChecklistId::EpCreate,
                 "coverage.create",
                 "no payment was created (no POST /epayment/v1/payments answered 201)",
                 "create a payment from the shop's checkout against the simulator",
             );
         }
         if !self.get {
-            missing(sink, "EP-GET", "coverage.get", "the payment was never read (no GET /epayment/v1/payments/{reference} answered 200)", "poll GET payment after each create and read it after each change");
+            missing(sink, ChecklistId::EpGet, "coverage.get", "the payment was never read (no GET /epayment/v1/payments/{reference} answered 200)", "poll GET payment after each create and read it after each change");
         }
         if !self.events {
             missing(
                 sink,
-                "EP-EVENTS",
+                ChecklistId::EpEvents,
                 "coverage.events",
                 "the event log was never read (no GET .../{reference}/events answered 200)",
                 "read the event log, e.g. in the order view for customer support",
@@ -180,7 +173,7 @@ impl Coverage {
         if !self.cancel {
             missing(
                 sink,
-                "EP-CANCEL",
+                ChecklistId::EpCancel,
                 "coverage.cancel",
                 "no payment was cancelled (no POST .../cancel answered 200)",
                 "cancel one payment before capture (an abandoned order) and one reserved payment",
@@ -201,7 +194,7 @@ impl Coverage {
             if !done {
                 missing(
                     sink,
-                    "EP-CAPTURE",
+                    ChecklistId::EpCapture,
                     rule,
                     what,
                     "capture part of one payment and then the rest, and one payment in full",
@@ -223,7 +216,7 @@ impl Coverage {
             if !done {
                 missing(
                     sink,
-                    "EP-REFUND",
+                    ChecklistId::EpRefund,
                     rule,
                     what,
                     "refund part of one captured payment, and one in full",
@@ -240,11 +233,11 @@ impl Coverage {
                 "the shop never saw {} (read with GET or the event log)",
                 unseen.join(", ")
             );
-            missing(sink, "QA-STATES", "coverage.states", &what, "drive every outcome against the simulator: approve, reject (POST /__sim/payments/{ref}/abort), let one expire (/__sim/payments/{ref}/expire), cancel before approval (TERMINATED), capture, refund and cancel; and check the shop shows each correctly");
+            missing(sink, ChecklistId::QaStates, "coverage.states", &what, "drive every outcome against the simulator: approve, reject (POST /__sim/payments/{ref}/abort), let one expire (/__sim/payments/{ref}/expire), cancel before approval (TERMINATED), capture, refund and cancel; and check the shop shows each correctly");
         }
         let unread = self.payments.values().filter(|p| p.unread_change).count();
         if unread > 0 {
-            sink.raise_general("QA-STATES", "coverage.not-read-after-change", Severity::Warning, || {
+            sink.raise_general(ChecklistId::QaStates, "coverage.not-read-after-change", Severity::Warning, || {
                 (
                     format!("{unread} payment(s) were captured, refunded or cancelled and never read again"),
                     "read the payment (GET or the event log) after each capture, refund and cancel, so the order shows what Vipps holds".into(),
@@ -252,7 +245,7 @@ impl Coverage {
             });
         }
         if !self.history {
-            sink.raise_general("QA-HISTORY", "coverage.history", Severity::Warning, || {
+            sink.raise_general(ChecklistId::QaHistory, "coverage.history", Severity::Warning, || {
                 (
                     "no receipt, category or image was added through the Order Management API".into(),
                     "add a receipt (order lines) or a category with a link to the order to the payment history; mandatory for merchants under content monitoring".into(),

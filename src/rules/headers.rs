@@ -3,9 +3,10 @@
 
 use std::sync::OnceLock;
 
+use crate::domain::checklist::ChecklistId;
 use crate::domain::headers::MAX_SYSTEM_HEADER_LEN;
+use crate::domain::redact::mask;
 use crate::evidence::model::Severity;
-use crate::evidence::redact::mask;
 
 use super::{Operation, Sink, View};
 
@@ -185,12 +186,18 @@ impl Headers {
                 .filter(|(_, p)| p.rule() == rule)
                 .map(|(n, p)| p.describe(n))
                 .collect();
-            sink.raise("QA-HEADERS", rule, Severity::Fail, Some(view), || {
-                (
-                    format!("{} on {}", these.join("; "), view.describe()),
-                    advice(rule),
-                )
-            });
+            sink.raise(
+                ChecklistId::QaHeaders,
+                rule,
+                Severity::Fail,
+                Some(view),
+                || {
+                    (
+                        format!("{} on {}", these.join("; "), view.describe()),
+                        advice(rule),
+                    )
+                },
+            );
         }
     }
 }

@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 
+use crate::domain::checklist::ChecklistId;
 use crate::domain::headers::MAX_IDEMPOTENCY_KEY_LEN;
 use crate::evidence::model::Severity;
 
@@ -112,9 +113,13 @@ impl Idempotency {
                 "keep the key of the first attempt for every retry of the same operation: with a new key a capture or refund whose first attempt did happen is done twice",
             ),
         };
-        sink.raise("QA-HEADERS", rule, Severity::Fail, Some(view), || {
-            (format!("{} {what}", view.describe()), advice.to_owned())
-        });
+        sink.raise(
+            ChecklistId::QaHeaders,
+            rule,
+            Severity::Fail,
+            Some(view),
+            || (format!("{} {what}", view.describe()), advice.to_owned()),
+        );
     }
 }
 

@@ -31,8 +31,9 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
+use crate::domain::checklist::ChecklistId;
+use crate::domain::exchange::Exchange;
 use crate::evidence::model::{ExchangeRef, Finding, Severity, Verdict};
-use crate::evidence::Exchange;
 
 pub use crate::domain::operation::{path_of, Operation};
 pub use body::Body;
@@ -348,7 +349,10 @@ impl<'a> Meta<'a> {
             headers: HeaderList::Owned(&exchange.request_headers),
             status: exchange.status,
             reference: exchange.reference.as_deref(),
-            provoked: exchange.checklist_ids.iter().any(|c| c == "QA-ERRORS"),
+            provoked: exchange
+                .checklist_ids
+                .iter()
+                .any(|c| c == ChecklistId::QaErrors),
         }
     }
 }
@@ -462,7 +466,7 @@ pub struct Sink {
     findings: Vec<Finding>,
     /// Per rule name: how many were raised, and the first one's severity and
     /// checklist ID (for the summary line).
-    counts: HashMap<&'static str, (u64, Severity, &'static str)>,
+    counts: HashMap<&'static str, (u64, Severity, ChecklistId)>,
     total: u64,
 }
 
@@ -480,7 +484,7 @@ impl Sink {
     /// when the finding is kept.
     pub fn raise(
         &mut self,
-        checklist_id: &'static str,
+        checklist_id: ChecklistId,
         rule: &'static str,
         severity: Severity,
         at: Option<&View<'_>>,
@@ -498,7 +502,7 @@ impl Sink {
     /// Raises a finding about an exchange already out of sight.
     pub fn raise_at(
         &mut self,
-        checklist_id: &'static str,
+        checklist_id: ChecklistId,
         rule: &'static str,
         severity: Severity,
         at: ExchangeRef,
@@ -510,7 +514,7 @@ impl Sink {
     /// Raises a finding about the whole journal.
     pub fn raise_general(
         &mut self,
-        checklist_id: &'static str,
+        checklist_id: ChecklistId,
         rule: &'static str,
         severity: Severity,
         text: impl FnOnce() -> (String, String),
@@ -520,7 +524,7 @@ impl Sink {
 
     fn push(
         &mut self,
-        checklist_id: &'static str,
+        checklist_id: ChecklistId,
         rule: &'static str,
         severity: Severity,
         at: impl FnOnce() -> Option<ExchangeRef>,
@@ -537,7 +541,7 @@ impl Sink {
         }
         let (message, advice) = text();
         self.findings.push(Finding {
-            checklist_id: checklist_id.to_owned(),
+            checklist_id: checklist_id.into(),
             rule: rule.to_owned(),
             severity,
             message,
@@ -556,7 +560,7 @@ impl Sink {
         more.sort_by_key(|(rule, ..)| *rule);
         for (rule, n, severity, id) in more {
             self.findings.push(Finding {
-                checklist_id: id.to_owned(),
+                checklist_id: id.into(),
                 rule: rule.to_owned(),
                 severity,
                 message: format!(
@@ -572,7 +576,7 @@ impl Sink {
         }
         // Stable: within one ID the journal order is kept.
         self.findings
-            .sort_by_key(|f| crate::checklist::order(&f.checklist_id));
+            .sort_by_key(|f| crate::domain::checklist::order(&f.checklist_id));
         self.findings
     }
 }

@@ -12,6 +12,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
+use crate::domain::checklist::ChecklistId;
 use crate::evidence::model::{ExchangeRef, Severity};
 
 use super::{Operation, RuleOptions, Sink, View};
@@ -60,7 +61,7 @@ pub struct Polling {
 impl Polling {
     pub fn observe(&mut self, view: &View<'_>, options: &RuleOptions, sink: &mut Sink) {
         if view.status == Some(429) {
-            sink.raise("PF-POLLING", "polling.rate-limited", Severity::Fail, Some(view), || {
+            sink.raise(ChecklistId::PfPolling, "polling.rate-limited", Severity::Fail, Some(view), || {
                 (
                     format!("{} was answered 429 Too Many Requests", view.describe()),
                     "poll no faster than every 2 s and make at most 5 modifications a minute per reference; a 429 means the integration is misusing the API (honour Retry-After when retrying)".into(),
@@ -137,13 +138,13 @@ impl Polling {
                 None if journal_left < start && !p.modified => {}
                 // In `run`, some scenarios create a payment only to test the
                 // create itself: there it is advice, not a failure.
-                None => sink.raise_at("PF-POLLING", "polling.never-read", never_read, at, || {
+                None => sink.raise_at(ChecklistId::PfPolling, "polling.never-read", never_read, at, || {
                     (
                         format!("reference `{}` was created but never read with GET", p.reference),
                         "after every create, poll GET /epayment/v1/payments/{reference} (first after 5 s, then every 2 s) until AUTHORIZED, ABORTED, EXPIRED or TERMINATED, even when a webhook or the returnUrl arrived first: both are best effort and may never come".into(),
                     )
                 }),
-                Some(_) if journal_left >= timeout => sink.raise_at("PF-POLLING", "polling.stopped-early", Severity::Warning, at, || {
+                Some(_) if journal_left >= timeout => sink.raise_at(ChecklistId::PfPolling, "polling.stopped-early", Severity::Warning, at, || {
                     (
                         format!("reference `{}` was polled, but polling stopped before a final state", p.reference),
                         "keep polling until AUTHORIZED, ABORTED, EXPIRED or TERMINATED (at most 10 minutes for a normal payment)".into(),
@@ -187,19 +188,19 @@ fn step(p: &mut Payment, at: DateTime<Utc>, state: Option<&str>, o: &RuleOptions
 fn raise(problem: Problem, view: &View<'_>, o: &RuleOptions, sink: &mut Sink) {
     let reference = view.reference.unwrap_or("");
     match problem {
-        Problem::Early => sink.raise("PF-POLLING", "polling.early-first-poll", Severity::Warning, Some(view), || {
+        Problem::Early => sink.raise(ChecklistId::PfPolling, "polling.early-first-poll", Severity::Warning, Some(view), || {
             (
                 format!("the first poll of `{reference}` came less than {} s after its create ({})", o.poll_start.as_secs(), view.describe()),
                 "start polling 5 s after the create (the customer needs that long to open the app), then poll every 2 s".into(),
             )
         }),
-        Problem::TooFast => sink.raise("PF-POLLING", "polling.too-fast", Severity::Fail, Some(view), || {
+        Problem::TooFast => sink.raise(ChecklistId::PfPolling, "polling.too-fast", Severity::Fail, Some(view), || {
             (
                 format!("`{reference}` was polled twice within {} ms ({})", o.poll_floor.as_millis(), view.describe()),
                 format!("poll about every {} s and never faster than once a second: faster polling is answered 429 and does not find out sooner", o.poll_interval.as_secs()),
             )
         }),
-        Problem::AfterFinal => sink.raise("PF-POLLING", "polling.after-final", Severity::Warning, Some(view), || {
+        Problem::AfterFinal => sink.raise(ChecklistId::PfPolling, "polling.after-final", Severity::Warning, Some(view), || {
             (
                 format!("`{reference}` was still polled after it reached a final state ({})", view.describe()),
                 "stop polling once the state is AUTHORIZED, ABORTED, EXPIRED or TERMINATED; read it again only after your own capture, refund or cancel".into(),

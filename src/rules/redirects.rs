@@ -7,6 +7,7 @@
 
 use std::collections::HashSet;
 
+use crate::domain::checklist::ChecklistId;
 use crate::evidence::model::{ExchangeRef, Finding, Severity};
 
 use super::{hash_of, Operation, Sink, View};
@@ -71,7 +72,7 @@ impl Redirects {
                 Problem::Unparsable => ("redirects.unparsable", Severity::Fail, "is not an absolute URL", "send an absolute https URL (or a custom app scheme) as returnUrl"),
                 Problem::NoReference => ("redirects.no-reference", Severity::Fail, "does not carry the reference", "put the reference in the returnUrl (e.g. `https://shop.example/vipps/return?reference=acme-order-123`): it may open in another browser without the shop's session, and the page must find the payment and poll its state from the URL alone"),
             };
-            sink.raise("PF-REDIRECTS", rule, severity, Some(view), || {
+            sink.raise(ChecklistId::PfRedirects, rule, severity, Some(view), || {
                 (
                     format!("returnUrl `{url}` {what} ({})", view.describe()),
                     advice.to_owned(),
@@ -127,7 +128,7 @@ pub fn return_page(url: &str, answer: PageAnswer<'_>, at: Option<ExchangeRef>) -
         ),
     };
     Some(Finding {
-        checklist_id: "PF-REDIRECTS".into(),
+        checklist_id: ChecklistId::PfRedirects.into(),
         rule: rule.into(),
         severity,
         message,

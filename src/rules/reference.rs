@@ -6,6 +6,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use crate::domain::checklist::ChecklistId;
 use crate::domain::reference::{lint_reference, recommended_shape, ReferenceRule};
 use crate::evidence::model::Severity;
 
@@ -25,7 +26,7 @@ impl References {
             return;
         }
         let Some(reference) = view.reference else {
-            sink.raise("PF-REFERENCE", "reference.missing", Severity::Fail, Some(view), || {
+            sink.raise(ChecklistId::PfReference, "reference.missing", Severity::Fail, Some(view), || {
                 (
                     format!("{} has no `reference` string in its body", view.describe()),
                     "send `reference` as a JSON string; a misspelled field name makes every payment share one rate-limit key and one lookup".into(),
@@ -46,7 +47,7 @@ impl References {
                     ReferenceRule::LeadingZero => "reference.leading-zero",
                     ReferenceRule::Duplicate => "reference.duplicate",
                 };
-                sink.raise("PF-REFERENCE", rule, Severity::Fail, Some(view), || {
+                sink.raise(ChecklistId::PfReference, rule, Severity::Fail, Some(view), || {
                     (
                         format!("reference `{reference}` {} ({})", finding.rule, view.describe()),
                         "use the recommended shape `<shop>-<order>[-<attempt>]`, e.g. `acme-shop-123-order123abc`: letters, digits and `-`, 8 to 50 characters, starting with a letter; purely numeric references are slow to look up and lose leading zeros".into(),
@@ -54,7 +55,7 @@ impl References {
                 });
             }
             if lint_reference(reference).is_empty() && !recommended_shape(reference) {
-                sink.raise("PF-REFERENCE", "reference.shape", Severity::Info, Some(view), || {
+                sink.raise(ChecklistId::PfReference, "reference.shape", Severity::Info, Some(view), || {
                     (
                         format!("reference `{reference}` is valid but not in the recommended shape"),
                         "prefer `<shop>-<order>[-<attempt>]` (e.g. `acme-shop-123-order123abc`; prefix the MSN when there are several sales units, add `-2`, `-3` when the same cart is paid again): support staff and Vipps can then tell your payments apart at a glance".into(),
@@ -68,7 +69,7 @@ impl References {
             // A replay of the same create (same key, same body) is no duplicate.
             Some(&(k, b)) if k == idem && b == body => {}
             Some(_) => {
-                sink.raise("PF-REFERENCE", "reference.duplicate", Severity::Fail, Some(view), || {
+                sink.raise(ChecklistId::PfReference, "reference.duplicate", Severity::Fail, Some(view), || {
                     (
                         format!(
                             "reference `{reference}` was created again under MSN {} ({})",

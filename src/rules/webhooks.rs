@@ -8,6 +8,7 @@
 //! `POST /webhooks/v1/webhooks` in the journal, so this rule does not depend
 //! on what the simulator accepted.
 
+use crate::domain::checklist::ChecklistId;
 use crate::evidence::model::Severity;
 
 use super::{Operation, Sink, View};
@@ -72,7 +73,7 @@ impl Webhooks {
                 Problem::NotReachable => ("webhooks.not-reachable", Severity::Warning, "is not reachable from the internet".to_owned(), "register a public https URL in the test and production environments (Vipps delivers from callback-mt-*.vipps.no / callback-*.vipps.no)"),
                 Problem::Unparsable => ("webhooks.unparsable", Severity::Fail, "is not a URL".to_owned(), "register an absolute https URL"),
             };
-            sink.raise("PF-POLLING", rule, severity, Some(view), || {
+            sink.raise(ChecklistId::PfPolling, rule, severity, Some(view), || {
                 (
                     format!("webhook URL `{url}` {what} ({})", view.describe()),
                     advice.to_owned(),
