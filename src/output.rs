@@ -5,12 +5,12 @@
 //! (`2>/dev/full`) must not abort a run that is writing evidence, so every
 //! write here ignores its error: the files in the run folder are the record,
 //! the terminal is a courtesy. (`println!` would panic with "failed printing
-//! to stdout".) Every line also goes through [`crate::evidence::redact::text`],
+//! to stdout".) Every line also goes through [`crate::domain::redact::text`],
 //! so a secret echoed in an error message never reaches the terminal.
 
 use std::io::{self, Write};
 
-use crate::evidence::redact;
+use crate::domain::redact;
 
 /// Writes a result line (a verdict, the summary, the report path) to stdout.
 pub fn result(line: &str) {

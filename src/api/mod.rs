@@ -70,7 +70,7 @@ pub struct ClientOptions {
     pub production: bool,
     /// Time source for token expiry, backoff and polling.
     pub clock: SharedClock,
-    /// Sees every attempt, redacted by [`crate::evidence::Exchange::from_raw`].
+    /// Sees every attempt, redacted by [`crate::domain::exchange::Exchange::from_raw`].
     pub recorder: SharedRecorder,
     /// How transient failures are retried.
     pub retry: RetryPolicy,

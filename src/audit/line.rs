@@ -16,11 +16,12 @@ use chrono::{DateTime, Utc};
 use serde::de::{Deserialize, Deserializer, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
+use crate::domain::checklist::ChecklistId;
 use crate::rules::body::ResponseFields;
 use crate::rules::{HeaderList, Meta};
 
 #[cfg(doc)]
-use crate::{evidence::Exchange, rules::Body};
+use crate::{domain::exchange::Exchange, rules::Body};
 
 /// An exchange line, borrowed. Field for field the shape of [`Exchange`].
 #[derive(Debug, serde::Deserialize)]
@@ -73,7 +74,10 @@ impl<'a> LineRef<'a> {
             headers: HeaderList::Borrowed(&self.request_headers.0),
             status: self.status,
             reference: self.reference.as_ref().map(|r| r.0.as_ref()),
-            provoked: self.checklist_ids.iter().any(|c| c.0 == "QA-ERRORS"),
+            provoked: self
+                .checklist_ids
+                .iter()
+                .any(|c| *c.0 == ChecklistId::QaErrors),
         }
     }
 }
@@ -200,7 +204,7 @@ impl<'de> Deserialize<'de> for CheckedPairs {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::evidence::Exchange;
+    use crate::domain::exchange::Exchange;
 
     fn exchange_line() -> serde_json::Value {
         serde_json::json!({

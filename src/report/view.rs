@@ -11,14 +11,14 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::checklist;
+use crate::domain::checklist::{self, ChecklistId};
+use crate::domain::exchange::Exchange;
 use crate::domain::operation::path_of;
 use crate::domain::text::escape_html_text;
 use crate::evidence::model::{
     Aggregate, Evidence, InterruptedAttempt, ProblemRecord, ReferenceEvidence, RunKind,
     ScenarioResult, Severity, Verdict,
 };
-use crate::evidence::Exchange;
 
 /// Bodies longer than this are cut in the HTML (the whole body stays in
 /// `evidence.json`); keeps a run with uploaded images quick to open.
@@ -315,12 +315,8 @@ fn duration(from: DateTime<Utc>, to: DateTime<Utc>) -> String {
     }
 }
 
-/// Minor units as `NOK 249.00`.
-pub fn money(currency: &str, minor: i64) -> String {
-    let sign = if minor < 0 { "-" } else { "" };
-    let abs = minor.unsigned_abs();
-    format!("{currency} {sign}{}.{:02}", abs / 100, abs % 100)
-}
+/// Minor units as `NOK 249.00`: the domain's formatting, one for every room.
+pub use crate::domain::amount::money;
 
 /// An id usable in `href="#..."` (references match `[a-zA-Z0-9-]` already;
 /// anything else is replaced so a hostile value cannot break the attribute).
@@ -1028,7 +1024,7 @@ fn summary(evidence: &Evidence) -> Summary {
             .golive
             .as_ref()
             .map(|g| g.checklist_id.as_str())
-            .unwrap_or("GL-TEST");
+            .unwrap_or(ChecklistId::GlTest.as_str());
         (
             "ready",
             format!("Ready to send: the {id} references below, with this report."),

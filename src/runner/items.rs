@@ -8,7 +8,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::checklist::ITEMS;
+use crate::domain::checklist::{ChecklistId, ITEMS};
 use crate::evidence::model::{
     Attestation, Finding, GoLive, GoLiveReference, ItemResult, ScenarioResult, Verdict,
 };
@@ -61,11 +61,11 @@ pub fn items(i: &Inputs<'_>) -> Vec<ItemResult> {
             };
             if item.manual {
                 manual(&mut row, i.attestations);
-            } else if item.id == "GL-TEST" || item.id == "GL-PROD" {
+            } else if matches!(item.key, ChecklistId::GlTest | ChecklistId::GlProd) {
                 golive(&mut row, i, &scenarios);
             } else {
                 from_scenarios(&mut row, &scenarios);
-                if item.id == "QA-STATES" {
+                if item.key == ChecklistId::QaStates {
                     states(&mut row, i.observed, &scenarios);
                 }
                 rules(&mut row, i.findings);
@@ -145,7 +145,7 @@ fn rules(row: &mut ItemResult, findings: &[Finding]) {
 
 /// The outcomes each go-live item needs.
 pub fn outcomes(id: &str) -> &'static [&'static str] {
-    if id == "GL-PROD" {
+    if id == ChecklistId::GlProd {
         &["AUTHORIZED", "CAPTURED", "REFUNDED", "CANCELLED"]
     } else {
         &["CAPTURED", "REFUNDED", "CANCELLED"]
@@ -153,7 +153,7 @@ pub fn outcomes(id: &str) -> &'static [&'static str] {
 }
 
 fn golive(row: &mut ItemResult, i: &Inputs<'_>, scenarios: &[&ScenarioResult]) {
-    let production = row.id == "GL-PROD";
+    let production = row.id == ChecklistId::GlProd;
     match (production, i.environment) {
         (true, Environment::Production) | (false, Environment::Simulator | Environment::Test) => {}
         (true, _) => {

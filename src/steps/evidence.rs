@@ -12,7 +12,7 @@ use cucumber::then;
 
 use super::params::Event;
 use super::{fail, payments, GoLiveWorld, KeptReference, StepError};
-use crate::evidence::Exchange;
+use crate::domain::exchange::Exchange;
 
 fn scenario_exchanges(w: &GoLiveWorld) -> Result<Vec<Exchange>, StepError> {
     let name = w.scenario.clone();

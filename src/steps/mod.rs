@@ -33,8 +33,9 @@ use chrono::{DateTime, Utc};
 
 use crate::api::{ApiError, Client, ClientOptions, CreatePaymentResponse, GetPaymentResponse};
 use crate::api::{PaymentEvent, ReferenceGenerator};
+use crate::domain::redact;
 use crate::evidence::model::Attestation;
-use crate::evidence::{redact, MemoryRecorder};
+use crate::evidence::MemoryRecorder;
 
 pub use target::{Need, Target};
 
@@ -263,7 +264,7 @@ impl GoLiveWorld {
 pub fn checklist_ids(tags: &[String]) -> Vec<String> {
     tags.iter()
         .map(|t| t.trim_start_matches('@'))
-        .filter(|t| crate::checklist::find(t).is_some())
+        .filter(|t| crate::domain::checklist::find(t).is_some())
         .map(str::to_owned)
         .collect()
 }
