@@ -18,7 +18,8 @@ use super::token::TokenCache;
 use super::{Client, ClientOptions};
 use crate::clock::SharedClock;
 use crate::config::{Credentials, SystemHeaders};
-use crate::evidence::{Attempt, Exchange, RawExchange, SharedRecorder};
+use crate::domain::exchange::{Attempt, Exchange, RawExchange};
+use crate::evidence::SharedRecorder;
 use crate::secret::Secret;
 
 /// The recorded outcome of an attempt: carries the attempt's id, which is
@@ -248,7 +249,7 @@ impl Inner {
             &o.credentials.client_secret,
             &o.credentials.subscription_key,
         ] {
-            crate::evidence::redact::register_secret(secret.expose());
+            crate::domain::redact::register_secret(secret.expose());
         }
         Ok(Inner {
             http,
@@ -368,7 +369,7 @@ impl Client {
         let headers = self.headers(call, token.map(|t| t.expose()), idempotency_key);
         let started_at = inner.clock.now();
         if let Some(t) = token {
-            crate::evidence::redact::register_seen(t.expose());
+            crate::domain::redact::register_seen(t.expose());
         }
         // Written ahead: the attempt reaches the journal before the
         // request leaves, so a run killed while it is in flight still

@@ -15,10 +15,11 @@ use std::io::{Read, Write};
 
 use chrono::{DateTime, Utc};
 
-use crate::checklist::ITEMS;
+use crate::domain::checklist::{ChecklistId, ITEMS};
+use crate::domain::exchange::{Exchange, SCHEMA_VERSION};
 use crate::domain::text::escape_html;
 use crate::evidence::model::{Evidence, Finding, ItemResult, Verdict};
-use crate::evidence::{Exchange, FolderKind, RunMeta, TargetInfo, SCHEMA_VERSION};
+use crate::evidence::{FolderKind, RunMeta, TargetInfo};
 use crate::rules::{Body, Meta, Observed, RuleOptions, RuleSet, View};
 
 /// Below this many exchanges, evidence.json carries every one; above it, only
@@ -345,7 +346,7 @@ fn items(findings: &[Finding], outcome: &Outcome) -> Vec<ItemResult> {
     ITEMS
         .iter()
         .map(|item| {
-            let (verdict, reason) = item_verdict(item.id, findings, outcome);
+            let (verdict, reason) = item_verdict(item.key, findings, outcome);
             ItemResult {
                 id: item.id.to_owned(),
                 title: item.title.to_owned(),
@@ -359,15 +360,19 @@ fn items(findings: &[Finding], outcome: &Outcome) -> Vec<ItemResult> {
         .collect()
 }
 
-fn item_verdict(id: &str, findings: &[Finding], outcome: &Outcome) -> (Verdict, Option<String>) {
+fn item_verdict(
+    id: ChecklistId,
+    findings: &[Finding],
+    outcome: &Outcome,
+) -> (Verdict, Option<String>) {
     match id {
-        "PF-DESIGN" | "PF-SUPPORT" => {
+        ChecklistId::PfDesign | ChecklistId::PfSupport => {
             return (
                 Verdict::NeedsAttestation,
                 Some("not visible in API traffic: a person attests".into()),
             )
         }
-        "QA-ERRORS" => {
+        ChecklistId::QaErrors => {
             return (
                 Verdict::NeedsAttestation,
                 Some(format!(
@@ -376,7 +381,7 @@ fn item_verdict(id: &str, findings: &[Finding], outcome: &Outcome) -> (Verdict, 
                 )),
             )
         }
-        "GL-TEST" | "GL-PROD" => {
+        ChecklistId::GlTest | ChecklistId::GlProd => {
             return (
                 Verdict::NotApplicable,
                 Some("an audit judges the shop's recorded traffic; go-live references are proven with `vipps-golive verify --env test REF...` or `run --env production`".into()),
@@ -390,13 +395,13 @@ fn item_verdict(id: &str, findings: &[Finding], outcome: &Outcome) -> (Verdict, 
             Some("the journal holds no exchanges to judge (after the filters)".into()),
         );
     }
-    if id == "PF-REDIRECTS" && outcome.observed.return_urls.is_empty() {
+    if id == ChecklistId::PfRedirects && outcome.observed.return_urls.is_empty() {
         return (
             Verdict::NotApplicable,
             Some("no create carried a returnUrl".into()),
         );
     }
-    match crate::rules::item(findings, id) {
+    match crate::rules::item(findings, id.as_str()) {
         None => (Verdict::Pass, None),
         Some((v, why)) => (v, Some(why)),
     }

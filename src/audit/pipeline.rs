@@ -18,7 +18,7 @@ use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 
 use chrono::{DateTime, Utc};
 
-use crate::evidence::SCHEMA_VERSION;
+use crate::domain::exchange::SCHEMA_VERSION;
 use crate::rules::{Body, HeaderList, Meta};
 
 use super::line::LineRef;

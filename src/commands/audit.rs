@@ -109,7 +109,7 @@ pub async fn run_async(args: &AuditArgs, out: &mut dyn Write) -> Result<(), Erro
         outcome.findings.extend(found);
         outcome
             .findings
-            .sort_by_key(|f| crate::checklist::order(&f.checklist_id));
+            .sort_by_key(|f| crate::domain::checklist::order(&f.checklist_id));
     }
 
     let notes = notes(&outcome, &filter);

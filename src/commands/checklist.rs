@@ -4,8 +4,8 @@ use std::io::Write;
 
 use serde::Serialize;
 
-use crate::checklist::ITEMS;
 use crate::cli::{ChecklistArgs, Format};
+use crate::domain::checklist::ITEMS;
 use crate::runner::features;
 use crate::Error;
 

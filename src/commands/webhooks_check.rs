@@ -23,8 +23,8 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use crate::api::webhooks::{sign_delivery, SignedHeaders};
-use crate::checklist::ITEMS;
 use crate::cli::WebhooksCheckArgs;
+use crate::domain::checklist::{ChecklistId, ITEMS};
 use crate::evidence::model::{Evidence, ItemResult, Verdict, WebhookCheck};
 use crate::evidence::{FolderKind, RunMeta, TargetInfo};
 use crate::secret::Secret;
@@ -281,7 +281,7 @@ fn evidence_of(meta: &RunMeta, url: &str, checks: Vec<WebhookCheck>) -> Evidence
     let items = ITEMS
         .iter()
         .map(|item| {
-            let (verdict, reason) = if item.id == "PF-POLLING" {
+            let (verdict, reason) = if item.key == ChecklistId::PfPolling {
                 if failed {
                     (
                         Verdict::Fail,

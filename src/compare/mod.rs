@@ -38,10 +38,10 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+use crate::domain::exchange::Exchange;
 use crate::domain::operation::{path_of, Operation};
 use crate::domain::problem::Problem;
 use crate::evidence::model::{Evidence, ScenarioResult, Verdict};
-use crate::evidence::Exchange;
 
 pub use allow::AllowList;
 

@@ -10,9 +10,10 @@ use std::path::Path;
 
 use chrono::Utc;
 
-use crate::checklist::ITEMS;
+use crate::domain::checklist::ITEMS;
+use crate::domain::exchange::Exchange;
 use crate::evidence::model::{Evidence, InterruptedAttempt, ItemResult, Verdict};
-use crate::evidence::{Exchange, FolderKind, Journal, RunMeta, TargetInfo};
+use crate::evidence::{FolderKind, Journal, RunMeta, TargetInfo};
 
 use super::{ReportError, JOURNAL_FILE};
 

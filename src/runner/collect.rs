@@ -29,7 +29,7 @@ pub fn panic_message(info: &event::Info) -> String {
     } else {
         "the step panicked".into()
     };
-    crate::evidence::redact::text(&message)
+    crate::domain::redact::text(&message)
 }
 
 fn step_error(e: &event::StepError) -> String {

@@ -20,8 +20,9 @@ use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 
+use crate::domain::exchange::{Attempt, Exchange};
 use crate::evidence::model::{Evidence, ScenarioResult, StepResult};
-use crate::evidence::{Attempt, Exchange, Journal, RecordError, Recorder};
+use crate::evidence::{Journal, RecordError, Recorder};
 use crate::steps::KeptReference;
 
 /// Which scenario: its feature file and the line it starts on. Unique within

@@ -156,7 +156,7 @@ mod tests {
     #[test]
     fn every_embedded_feature_parses_and_every_checklist_id_has_a_scenario() {
         let features = embedded().unwrap();
-        for item in crate::checklist::ITEMS {
+        for item in crate::domain::checklist::ITEMS {
             assert!(
                 features.iter().any(|f| f
                     .scenarios

@@ -62,7 +62,7 @@ pub fn items(i: &Inputs<'_>) -> Vec<ItemResult> {
             if item.manual {
                 manual(&mut row, i.attestations);
             } else if matches!(item.key, ChecklistId::GlTest | ChecklistId::GlProd) {
-                golive(&mut row, i, &scenarios);
+                golive(&mut row, item.key, i, &scenarios);
             } else {
                 from_scenarios(&mut row, &scenarios);
                 if item.key == ChecklistId::QaStates {
@@ -144,7 +144,7 @@ fn rules(row: &mut ItemResult, findings: &[Finding]) {
 }
 
 /// The outcomes each go-live item needs.
-pub fn outcomes(id: &str) -> &'static [&'static str] {
+pub fn outcomes(id: ChecklistId) -> &'static [&'static str] {
     if id == ChecklistId::GlProd {
         &["AUTHORIZED", "CAPTURED", "REFUNDED", "CANCELLED"]
     } else {
@@ -152,8 +152,8 @@ pub fn outcomes(id: &str) -> &'static [&'static str] {
     }
 }
 
-fn golive(row: &mut ItemResult, i: &Inputs<'_>, scenarios: &[&ScenarioResult]) {
-    let production = row.id == ChecklistId::GlProd;
+fn golive(row: &mut ItemResult, id: ChecklistId, i: &Inputs<'_>, scenarios: &[&ScenarioResult]) {
+    let production = id == ChecklistId::GlProd;
     match (production, i.environment) {
         (true, Environment::Production) | (false, Environment::Simulator | Environment::Test) => {}
         (true, _) => {
@@ -178,7 +178,7 @@ fn golive(row: &mut ItemResult, i: &Inputs<'_>, scenarios: &[&ScenarioResult]) {
             "no scenario for it was selected",
         );
     }
-    let refs = golive_refs(&row.id, i.kept);
+    let refs = golive_refs(id, i.kept);
     row.references = refs
         .references
         .iter()
@@ -221,7 +221,7 @@ fn golive(row: &mut ItemResult, i: &Inputs<'_>, scenarios: &[&ScenarioResult]) {
 }
 
 /// The go-live references kept by scenarios tagged with `id`.
-pub fn golive_refs(id: &str, kept: &[(String, KeptReference)]) -> GoLive {
+pub fn golive_refs(id: ChecklistId, kept: &[(String, KeptReference)]) -> GoLive {
     GoLive {
         checklist_id: id.into(),
         references: outcomes(id)
@@ -230,7 +230,7 @@ pub fn golive_refs(id: &str, kept: &[(String, KeptReference)]) -> GoLive {
                 outcome: (*o).into(),
                 reference: kept
                     .iter()
-                    .find(|(ids, k)| ids.contains(id) && k.outcome == *o)
+                    .find(|(ids, k)| ids.contains(id.as_str()) && k.outcome == *o)
                     .map(|(_, k)| k.reference.clone()),
             })
             .collect(),

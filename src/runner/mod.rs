@@ -42,10 +42,12 @@ use cucumber::gherkin::Feature;
 use crate::api::{Client, ClientOptions, ReferenceGenerator};
 use crate::clock::SharedClock;
 use crate::config::Config;
+use crate::domain::checklist::ChecklistId;
+use crate::domain::exchange::Exchange;
+use crate::domain::redact;
 use crate::evidence::model::{Attestation, Evidence, ScenarioResult, Verdict};
 use crate::evidence::{
-    redact, Exchange, FolderKind, Journal, MemoryRecorder, Recorder as _, RunFolder, RunMeta,
-    TargetInfo,
+    FolderKind, Journal, MemoryRecorder, Recorder as _, RunFolder, RunMeta, TargetInfo,
 };
 use crate::simulator::SimConfig;
 use crate::steps::target::Person;
@@ -205,7 +207,7 @@ fn check_flags(o: &RunOptions, production: bool) -> Result<(), RunError> {
         ));
     }
     for (id, by) in &o.attest {
-        match crate::checklist::find(id) {
+        match crate::domain::checklist::find(id) {
             Some(item) if item.manual && !by.trim().is_empty() => {}
             _ => {
                 return Err(RunError::Usage(format!(
@@ -508,8 +510,8 @@ fn evidence(o: &RunOptions, meta: &RunMeta, prepared: &Prepared, r: Recorded) ->
         kept: &r.kept,
     });
     let golive = match prepared.environment {
-        Environment::Production => items::golive_refs("GL-PROD", &r.kept),
-        _ => items::golive_refs("GL-TEST", &r.kept),
+        Environment::Production => items::golive_refs(ChecklistId::GlProd, &r.kept),
+        _ => items::golive_refs(ChecklistId::GlTest, &r.kept),
     };
     let shown = crate::config::display_url(&prepared.base_url);
     meta.evidence(TargetInfo::new(target_name(o), shown))
@@ -556,7 +558,10 @@ fn write(
 /// Production: refund what was captured and cancel what is left authorized.
 /// Every call is recorded like any other: the cleanup is evidence too.
 async fn cleanup(client: &Client, ctx: &RunContext, events: &EventStream) {
-    let client = client.tagged(&["GL-PROD"], Some("cleanup after the production run"));
+    let client = client.tagged(
+        &[ChecklistId::GlProd.as_str()],
+        Some("cleanup after the production run"),
+    );
     let made: Vec<String> = ctx.made.lock().map(|m| m.clone()).unwrap_or_default();
     let failed = |reference: &str, action, e: crate::api::ApiError| {
         events.emit(EventKind::CleanupFailed {

@@ -13,9 +13,9 @@ use super::folder;
 use super::items::outcomes;
 use super::RunError;
 use crate::api::{Client, ClientOptions};
-use crate::checklist::ITEMS;
 use crate::clock::SystemClock;
 use crate::config::{self, Config, Credentials, Target as ConfigTarget};
+use crate::domain::checklist::{ChecklistId, ITEMS};
 use crate::evidence::model::{Evidence, GoLive, GoLiveReference, ItemResult, Verdict};
 use crate::evidence::{
     FolderKind, Journal, MemoryRecorder, RunFolder, RunMeta, SharedRecorder, TargetInfo, Tee,
@@ -56,7 +56,7 @@ impl VerifyOutcome {
         self.evidence
             .golive
             .as_ref()
-            .map_or("GL-TEST", |g| g.checklist_id.as_str())
+            .map_or(ChecklistId::GlTest.as_str(), |g| g.checklist_id.as_str())
     }
 
     /// True when the go-live item is not proven (exit status 1).
@@ -78,7 +78,11 @@ pub struct Judged {
 /// Reads the references of `o`, judges them and writes the evidence folder.
 pub async fn run(o: VerifyOptions) -> Result<VerifyOutcome, RunError> {
     let (references, credentials, base_url) = check(&o)?;
-    let id = if o.prod { "GL-PROD" } else { "GL-TEST" };
+    let id = if o.prod {
+        ChecklistId::GlProd
+    } else {
+        ChecklistId::GlTest
+    };
     let meta = RunMeta::new(FolderKind::Verify, Utc::now());
     let folder = folder::create(&meta, &o.out)?;
     let memory = MemoryRecorder::new();
@@ -170,7 +174,7 @@ async fn connect(
     folder: &RunFolder,
     memory: &Arc<MemoryRecorder>,
     (base_url, credentials): (&url::Url, &Credentials),
-    id: &str,
+    id: ChecklistId,
 ) -> Result<Client, RunError> {
     let journal = Journal::create(folder.path("journal.jsonl")).map_err(|e| {
         RunError::Evidence(format!(
@@ -189,7 +193,14 @@ async fn connect(
     options.production = config.target.is_production();
     let client = Client::new(options)
         .map_err(|e| RunError::Usage(e.to_string()))?
-        .tagged(&[id, "EP-GET", "EP-EVENTS"], Some("verify"));
+        .tagged(
+            &[
+                id.as_str(),
+                ChecklistId::EpGet.as_str(),
+                ChecklistId::EpEvents.as_str(),
+            ],
+            Some("verify"),
+        );
     if let Err(e) = client.access_token().await {
         if e.is_unreachable() || e.is_credentials_refused() {
             return Err(RunError::Unreachable(format!("{} ({})", e, e.explain())));
@@ -199,7 +210,7 @@ async fn connect(
 }
 
 /// For each outcome `id` needs, the first reference that ends in it.
-fn golive(id: &str, judged: &[Judged]) -> GoLive {
+fn golive(id: ChecklistId, judged: &[Judged]) -> GoLive {
     GoLive {
         checklist_id: id.into(),
         references: outcomes(id)
@@ -217,7 +228,7 @@ fn golive(id: &str, judged: &[Judged]) -> GoLive {
 
 /// All 17 items: `id` from the outcomes found, EP-GET and EP-EVENTS from
 /// the reads, the rest not applicable (verify only reads).
-fn items(id: &str, golive: &GoLive, judged: &[Judged]) -> Vec<ItemResult> {
+fn items(id: ChecklistId, golive: &GoLive, judged: &[Judged]) -> Vec<ItemResult> {
     let missing: Vec<&str> = golive
         .references
         .iter()
@@ -236,7 +247,7 @@ fn items(id: &str, golive: &GoLive, judged: &[Judged]) -> Vec<ItemResult> {
     ITEMS
         .iter()
         .map(|item| {
-            let (verdict, reason) = if item.id == id {
+            let (verdict, reason) = if item.key == id {
                 if missing.is_empty() {
                     (Verdict::Pass, None)
                 } else {
@@ -246,7 +257,7 @@ fn items(id: &str, golive: &GoLive, judged: &[Judged]) -> Vec<ItemResult> {
                     }
                     (Verdict::Fail, Some(why))
                 }
-            } else if (item.id == "EP-GET" || item.id == "EP-EVENTS") && read_ok {
+            } else if matches!(item.key, ChecklistId::EpGet | ChecklistId::EpEvents) && read_ok {
                 (Verdict::Pass, None)
             } else {
                 (
@@ -306,7 +317,11 @@ pub async fn judge(client: &Client, reference: &str, prod: bool) -> Judged {
         ));
     }
     let last = events.last().map(event_name).unwrap_or_default();
-    let wanted = outcomes(if prod { "GL-PROD" } else { "GL-TEST" });
+    let wanted = outcomes(if prod {
+        ChecklistId::GlProd
+    } else {
+        ChecklistId::GlTest
+    });
     if wanted.contains(&last.as_str()) {
         Judged {
             reference: reference.to_owned(),
