@@ -250,6 +250,17 @@ async fn verify_judges_the_shops_own_references() {
         gl["reason"].as_str().unwrap().contains("unknown reference"),
         "{gl:#}"
     );
+    // The harness's own reads never stand in for the shop's GET and events calls.
+    for id in ["EP-GET", "EP-EVENTS"] {
+        let row = evidence["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["id"] == id)
+            .unwrap();
+        assert_eq!(row["verdict"], "NOT_APPLICABLE", "{row:#}");
+        assert!(row["reason"].as_str().unwrap().contains("audit"), "{row:#}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

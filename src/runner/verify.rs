@@ -226,8 +226,9 @@ fn golive(id: ChecklistId, judged: &[Judged]) -> GoLive {
     }
 }
 
-/// All 17 items: `id` from the outcomes found, EP-GET and EP-EVENTS from
-/// the reads, the rest not applicable (verify only reads).
+/// All 17 items: `id` from the outcomes found; every other item NOT
+/// APPLICABLE, EP-GET and EP-EVENTS included: the reads were the harness's
+/// own, so they say nothing of the shop's calls (`audit` judges those).
 fn items(id: ChecklistId, golive: &GoLive, judged: &[Judged]) -> Vec<ItemResult> {
     let missing: Vec<&str> = golive
         .references
@@ -243,7 +244,6 @@ fn items(id: ChecklistId, golive: &GoLive, judged: &[Judged]) -> Vec<ItemResult>
                 .map(|p| format!("`{}`: {p}", j.reference))
         })
         .collect();
-    let read_ok = judged.iter().any(|j| j.outcome.is_some());
     ITEMS
         .iter()
         .map(|item| {
@@ -257,13 +257,13 @@ fn items(id: ChecklistId, golive: &GoLive, judged: &[Judged]) -> Vec<ItemResult>
                     }
                     (Verdict::Fail, Some(why))
                 }
-            } else if matches!(item.key, ChecklistId::EpGet | ChecklistId::EpEvents) && read_ok {
-                (Verdict::Pass, None)
             } else {
+                // The reads were vipps-golive's own, not the shop's: they
+                // prove the references, never the shop's GET or events calls.
                 (
                     Verdict::NotApplicable,
                     Some(
-                        "verify only reads references; run `vipps-golive run` for this item".into(),
+                        "verify reads the references with vipps-golive's own client; the shop's own traffic is judged by `vipps-golive audit`".into(),
                     ),
                 )
             };
