@@ -138,7 +138,7 @@ fn config_never_calls_a_production_spelling_custom() {
 /// A proxy that counts the connections made to it and drops each at once.
 /// With HTTP(S)_PROXY pointing here, any request the binary sends to any
 /// host would first connect here.
-fn counting_proxy() -> (String, Arc<AtomicUsize>) {
+pub fn counting_proxy() -> (String, Arc<AtomicUsize>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let count = Arc::new(AtomicUsize::new(0));

@@ -4,30 +4,11 @@
 //! deliberately, and no connection made; a webhook receiver is never a Vipps
 //! host at all.
 
-use std::net::TcpListener;
 use std::process::{Command, Output, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use crate::hardening_guard::PRODUCTION_SPELLINGS;
-
-/// A proxy that counts the connections made to it and drops each at once.
-/// With the proxy variables pointing here, any request the binary sends to
-/// any host would first connect here.
-fn counting_proxy() -> (String, Arc<AtomicUsize>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let count = Arc::new(AtomicUsize::new(0));
-    let seen = count.clone();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            seen.fetch_add(1, Ordering::SeqCst);
-            drop(stream);
-        }
-    });
-    (url, count)
-}
+use crate::hardening_guard::{counting_proxy, PRODUCTION_SPELLINGS};
 
 /// Runs the binary with credentials and every proxy variable pointing at
 /// `proxy`; kills it after 20 s (an accepted `simulator --proxy` would serve
