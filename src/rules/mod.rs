@@ -14,9 +14,12 @@
 //! small state and writes findings into a shared [`Sink`], which keeps the
 //! first few findings of each rule and counts the rest, so a shop that breaks
 //! a rule on every request gets a readable report, not a million lines.
+//! [`golive`] judges what a go-live reference proves (GL-TEST, GL-PROD), for
+//! `run` and `verify` alike.
 
 pub mod body;
 pub mod coverage;
+pub mod golive;
 pub mod headers;
 pub mod idempotency;
 pub mod polling;
