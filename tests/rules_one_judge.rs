@@ -149,7 +149,7 @@ fn judged_as_run(exchanges: &[Exchange]) -> (Vec<ItemResult>, Vec<Finding>) {
         findings: &findings,
         observed: &observed,
         attestations: &[],
-        kept: &[],
+        golive: &[],
     });
     (items, findings)
 }

@@ -119,6 +119,8 @@ enum Lie {
     NoCaptured,
     /// GET payment shows nothing refunded.
     HiddenRefund,
+    /// GET payment shows nothing captured.
+    NothingCaptured,
 }
 
 /// A target that lies: the simulator's answers, with one falsified.
@@ -127,9 +129,14 @@ async fn lying_target(lie: Lie) -> (wiremock::MockServer, Arc<Simulator>) {
         let is_get_payment = req.method.as_str() == "GET"
             && req.url.path().starts_with("/epayment/v1/payments/")
             && req.url.path().matches('/').count() == 4;
-        if matches!(lie, Lie::HiddenRefund) && is_get_payment {
+        let zeroed = match lie {
+            Lie::HiddenRefund => Some("refundedAmount"),
+            Lie::NothingCaptured => Some("capturedAmount"),
+            Lie::NoCaptured => None,
+        };
+        if let (Some(field), true) = (zeroed, is_get_payment) {
             if let Ok(mut p) = serde_json::from_slice::<serde_json::Value>(&body) {
-                p["aggregate"]["refundedAmount"]["value"] = 0.into();
+                p["aggregate"][field]["value"] = 0.into();
                 body = serde_json::to_vec(&p).unwrap();
             }
         }
@@ -187,6 +194,91 @@ async fn an_aggregate_that_hides_a_refund_fails_the_refund_item() {
     assert!(reason.unwrap().contains("refunded"));
     assert_eq!(verdict_of(e, "EP-GET"), Verdict::Pass);
     assert!(outcome.failed(), "the run must exit 1");
+}
+
+/// Issue 20: a target that reports nothing captured on every GET proves no
+/// go-live outcome that needs a capture, in `run` or in `verify`; the rules
+/// judge the amounts the target reported, not what a step believed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_aggregate_that_shows_nothing_captured_proves_no_go_live_reference() {
+    use vipps_golive::runner::verify::{self, VerifyOptions};
+    let (server, _sim) = lying_target(Lie::NothingCaptured).await;
+    let out = tempfile::tempdir().unwrap();
+    let mut o = options(&server.uri(), out.path());
+    o.tags = Some("@GL-TEST".into());
+    let outcome = runner::run(o).await.unwrap();
+    let e = &outcome.evidence;
+    let gl = e.items.iter().find(|i| i.id == "GL-TEST").unwrap();
+    assert_eq!(gl.verdict, Verdict::Fail, "{gl:#?}");
+    // The scenarios passed (each step saw the event log it expected): the
+    // verdict is the rules', over the amounts the target reported.
+    let why = gl.reason.as_deref().unwrap();
+    assert!(
+        why.contains("no reference ended CAPTURED, REFUNDED"),
+        "{why}"
+    );
+    assert!(
+        why.contains(
+            "the aggregate shows nothing captured (NOK 0.00), though its event log ends CAPTURED"
+        ),
+        "{why}"
+    );
+    assert!(outcome.failed(), "the run must exit 1");
+    // Neither payment that needed a capture is offered as a go-live reference.
+    let offered = |outcome: &str| {
+        e.golive
+            .as_ref()
+            .unwrap()
+            .references
+            .iter()
+            .find(|r| r.outcome == outcome)
+            .unwrap()
+            .reference
+            .clone()
+    };
+    assert_eq!(offered("CAPTURED"), None, "{:#?}", e.golive);
+    assert_eq!(offered("REFUNDED"), None, "{:#?}", e.golive);
+
+    // The shop's own references, read back from the same target, prove the
+    // same: nothing that needs a capture.
+    let made: Vec<String> = e
+        .scenarios
+        .iter()
+        .flat_map(|s| s.references.iter().cloned())
+        .collect();
+    assert!(made.len() >= 3, "{:#?}", e.scenarios);
+    let verified = verify::run(VerifyOptions {
+        config: custom_target(&server.uri()),
+        references: made,
+        from_file: None,
+        prod: false,
+        out: out.path().join("verify"),
+    })
+    .await
+    .unwrap();
+    assert!(verified.failed());
+    let gl = verified
+        .evidence
+        .items
+        .iter()
+        .find(|i| i.id == "GL-TEST")
+        .unwrap();
+    assert_eq!(gl.verdict, Verdict::Fail, "{gl:#?}");
+    let why = gl.reason.as_deref().unwrap();
+    assert!(
+        why.contains("no reference ends CAPTURED, REFUNDED"),
+        "{why}"
+    );
+    assert!(
+        why.contains(
+            "the aggregate shows nothing captured (NOK 0.00), though its event log ends CAPTURED"
+        ),
+        "{why}"
+    );
+    assert!(
+        why.contains("the aggregate shows NOK 2.00 refunded, more than the NOK 0.00 captured"),
+        "{why}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -8,10 +8,12 @@
 
 use std::collections::BTreeSet;
 
+use chrono::{DateTime, Utc};
+
 use crate::domain::checklist::{ChecklistId, ITEMS};
-use crate::evidence::model::{
-    Attestation, Finding, GoLive, GoLiveReference, ItemResult, ScenarioResult, Verdict,
-};
+use crate::domain::exchange::Exchange;
+use crate::evidence::model::{Attestation, Finding, GoLive, ItemResult, ScenarioResult, Verdict};
+use crate::rules::golive::{self, Judged};
 use crate::rules::Observed;
 use crate::steps::KeptReference;
 
@@ -32,7 +34,9 @@ pub struct Inputs<'a> {
     /// What the rules saw besides findings (the states read back).
     pub observed: &'a Observed,
     pub attestations: &'a [Attestation],
-    pub kept: &'a [(String, KeptReference)],
+    /// The go-live references the scenarios kept, as the rules judged them
+    /// over the recorded exchanges ([`judge_kept`]).
+    pub golive: &'a [Judged],
 }
 
 /// All 17 items, in checklist order.
@@ -143,15 +147,6 @@ fn rules(row: &mut ItemResult, findings: &[Finding]) {
     }
 }
 
-/// The outcomes each go-live item needs.
-pub fn outcomes(id: ChecklistId) -> &'static [&'static str] {
-    if id == ChecklistId::GlProd {
-        &["AUTHORIZED", "CAPTURED", "REFUNDED", "CANCELLED"]
-    } else {
-        &["CAPTURED", "REFUNDED", "CANCELLED"]
-    }
-}
-
 fn golive(row: &mut ItemResult, id: ChecklistId, i: &Inputs<'_>, scenarios: &[&ScenarioResult]) {
     let production = id == ChecklistId::GlProd;
     match (production, i.environment) {
@@ -178,7 +173,7 @@ fn golive(row: &mut ItemResult, id: ChecklistId, i: &Inputs<'_>, scenarios: &[&S
             "no scenario for it was selected",
         );
     }
-    let refs = golive_refs(id, i.kept);
+    let refs = golive::references(id, i.golive);
     row.references = refs
         .references
         .iter()
@@ -213,26 +208,32 @@ fn golive(row: &mut ItemResult, id: ChecklistId, i: &Inputs<'_>, scenarios: &[&S
             .unwrap_or_default();
         return set(row, Verdict::NotApplicable, why);
     }
-    set(
-        row,
-        Verdict::Fail,
-        format!("no reference ended {}", missing.join(", ")),
-    );
+    // The scenarios passed, yet the rules found no proof in the traffic:
+    // say what each kept reference showed instead.
+    let mut why = format!("no reference ended {}", missing.join(", "));
+    for problem in golive::problems(i.golive) {
+        why.push_str(&format!("; {problem}"));
+    }
+    set(row, Verdict::Fail, why);
 }
 
-/// The go-live references kept by scenarios tagged with `id`.
-pub fn golive_refs(id: ChecklistId, kept: &[(String, KeptReference)]) -> GoLive {
-    GoLive {
-        checklist_id: id.into(),
-        references: outcomes(id)
-            .iter()
-            .map(|o| GoLiveReference {
-                outcome: (*o).into(),
-                reference: kept
-                    .iter()
-                    .find(|(ids, k)| ids.contains(id.as_str()) && k.outcome == *o)
-                    .map(|(_, k)| k.reference.clone()),
-            })
-            .collect(),
-    }
+/// The go-live references kept by scenarios tagged with `id`, each judged
+/// by the rules over the run's recorded exchanges: the keep step says what
+/// the scenario expected; what the reference proves is the rules' to say.
+pub fn judge_kept(
+    id: ChecklistId,
+    kept: &[(String, KeptReference)],
+    exchanges: &[Exchange],
+    now: DateTime<Utc>,
+) -> Vec<Judged> {
+    kept.iter()
+        .filter(|(ids, _)| ids.contains(id.as_str()))
+        .map(|(_, k)| golive::judge(exchanges, &k.reference, id, now))
+        .collect()
+}
+
+/// The go-live box: for each outcome `id` needs, the first kept reference
+/// the rules found proves it.
+pub fn golive_refs(id: ChecklistId, judged: &[Judged]) -> GoLive {
+    golive::references(id, judged)
 }

@@ -501,18 +501,22 @@ fn evidence(o: &RunOptions, meta: &RunMeta, prepared: &Prepared, r: Recorded) ->
     // errors feature provokes on purpose they judge by its headers alone.
     let (findings, observed) =
         crate::rules::judge_with_observed(&r.exchanges, crate::rules::RuleOptions::default());
+    // What each kept go-live reference proves is the rules' judgement of
+    // its last recorded reads, the same as `verify` asks of a shop's.
+    let id = match prepared.environment {
+        Environment::Production => ChecklistId::GlProd,
+        _ => ChecklistId::GlTest,
+    };
+    let judged = items::judge_kept(id, &r.kept, &r.exchanges, Utc::now());
     let items = items::items(&items::Inputs {
         environment: prepared.environment,
         scenarios: &r.scenarios,
         findings: &findings,
         observed: &observed,
         attestations: &r.attestations,
-        kept: &r.kept,
+        golive: &judged,
     });
-    let golive = match prepared.environment {
-        Environment::Production => items::golive_refs(ChecklistId::GlProd, &r.kept),
-        _ => items::golive_refs(ChecklistId::GlTest, &r.kept),
-    };
+    let golive = items::golive_refs(id, &judged);
     let shown = crate::config::display_url(&prepared.base_url);
     meta.evidence(TargetInfo::new(target_name(o), shown))
         .complete(r.complete)
