@@ -24,8 +24,7 @@ use serde_json::json;
 
 use crate::api::webhooks::{sign_delivery, SignedHeaders};
 use crate::cli::WebhooksCheckArgs;
-use crate::domain::checklist::{ChecklistId, ITEMS};
-use crate::evidence::model::{Evidence, ItemResult, Verdict, WebhookCheck};
+use crate::evidence::model::{Evidence, WebhookCheck};
 use crate::evidence::{FolderKind, RunMeta, TargetInfo};
 use crate::secret::Secret;
 use crate::Error;
@@ -224,44 +223,18 @@ pub async fn check(
     }
     // Out of order: both must be acknowledged; report the worse answer.
     let ooo = match (s_captured_first, s_authorized_after) {
-        (Some(a), Some(b)) if is_2xx(a) => Some(b),
+        (Some(a), Some(b)) if crate::rules::receiver::is_2xx(a) => Some(b),
         (Some(a), _) => Some(a),
         (None, _) => None,
     };
     Ok(vec![
-        judge("signed", true, s_signed, "a correctly signed delivery must be acknowledged with 2xx, or Vipps retries it for days"),
-        judge("unsigned", false, s_unsigned, "a delivery without a signature may come from anyone: reject it (401) and do nothing"),
-        judge("tampered", false, s_tampered, "the body no longer matches x-ms-content-sha256 and the signature: reject it; check the hash over the raw body bytes before parsing"),
-        judge("stale", false, s_stale, "x-ms-date is 20 minutes old: a replayed delivery; reject dates more than a few minutes from now"),
-        judge("duplicate", true, s_duplicate, "Vipps may deliver an event twice: acknowledge the repeat with 2xx and do not act on it twice"),
-        judge("out-of-order", true, ooo, "CAPTURED arrived before AUTHORIZED: acknowledge both and read the payment with GET for the truth rather than trusting the order of webhooks"),
+        crate::rules::receiver::probe("signed", true, s_signed, "a correctly signed delivery must be acknowledged with 2xx, or Vipps retries it for days"),
+        crate::rules::receiver::probe("unsigned", false, s_unsigned, "a delivery without a signature may come from anyone: reject it (401) and do nothing"),
+        crate::rules::receiver::probe("tampered", false, s_tampered, "the body no longer matches x-ms-content-sha256 and the signature: reject it; check the hash over the raw body bytes before parsing"),
+        crate::rules::receiver::probe("stale", false, s_stale, "x-ms-date is 20 minutes old: a replayed delivery; reject dates more than a few minutes from now"),
+        crate::rules::receiver::probe("duplicate", true, s_duplicate, "Vipps may deliver an event twice: acknowledge the repeat with 2xx and do not act on it twice"),
+        crate::rules::receiver::probe("out-of-order", true, ooo, "CAPTURED arrived before AUTHORIZED: acknowledge both and read the payment with GET for the truth rather than trusting the order of webhooks"),
     ])
-}
-
-fn is_2xx(s: u16) -> bool {
-    (200..300).contains(&s)
-}
-
-fn judge(case: &str, expected_accept: bool, status: Option<u16>, why: &str) -> WebhookCheck {
-    let accepted = status.is_some_and(is_2xx);
-    let verdict = if status.is_some() && accepted == expected_accept {
-        Verdict::Pass
-    } else {
-        Verdict::Fail
-    };
-    let explanation = match (status, verdict) {
-        (None, _) => format!("no answer: {why}"),
-        (Some(_), Verdict::Pass) => why.to_owned(),
-        (Some(s), _) if accepted => format!("accepted ({s}) but should not have been: {why}"),
-        (Some(s), _) => format!("rejected ({s}) but should have been accepted: {why}"),
-    };
-    WebhookCheck {
-        case: case.to_owned(),
-        expected_accept,
-        status,
-        verdict,
-        explanation,
-    }
 }
 
 /// The evidence of a webhooks-check: the probes, and the item they speak to
@@ -277,49 +250,8 @@ pub fn evidence(url: &str, checks: Vec<WebhookCheck>) -> Evidence {
 /// [`evidence`] for the folder `meta` names; the probes are dated when the
 /// last one was answered.
 fn evidence_of(meta: &RunMeta, url: &str, checks: Vec<WebhookCheck>) -> Evidence {
-    let failed = checks.iter().any(|c| c.verdict.fails_run());
-    let items = ITEMS
-        .iter()
-        .map(|item| {
-            let (verdict, reason) = if item.key == ChecklistId::PfPolling {
-                if failed {
-                    (
-                        Verdict::Fail,
-                        "the webhook receiver answered a probe wrongly (see the webhook checks)"
-                            .to_owned(),
-                    )
-                } else {
-                    (
-                        Verdict::Pass,
-                        "webhooks-check only: the receiver answered every probe as expected"
-                            .to_owned(),
-                    )
-                }
-            } else {
-                (
-                    Verdict::NotApplicable,
-                    "not judged by webhooks-check".to_owned(),
-                )
-            };
-            ItemResult {
-                id: item.id.to_owned(),
-                title: item.title.to_owned(),
-                verdict,
-                reason: Some(reason),
-                scenarios: Vec::new(),
-                references: Vec::new(),
-                attestation: None,
-            }
-        })
-        .collect();
-    let shown = url::Url::parse(url)
-        .map(|mut u| {
-            let _ = u.set_username("");
-            let _ = u.set_password(None);
-            u.set_query(None);
-            u.to_string()
-        })
-        .unwrap_or_else(|_| url.to_owned());
+    let items = crate::rules::receiver::items(&checks);
+    let shown = crate::domain::host::display_raw(url);
     let at = meta.started_at();
     meta.evidence(TargetInfo::new("custom", shown))
         .span(at, at)

@@ -23,6 +23,7 @@ pub mod golive;
 pub mod headers;
 pub mod idempotency;
 pub mod polling;
+pub mod receiver;
 pub mod redirects;
 pub mod reference;
 pub mod webhooks;

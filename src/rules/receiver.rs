@@ -1,0 +1,118 @@
+//! The shop's webhook receiver, judged from its answers to the probes
+//! `webhooks-check` sends: each probe's verdict, and the item they speak to
+//! (PF-POLLING, which pairs webhooks with polling). The command sends and
+//! records; only this judges.
+
+use crate::domain::checklist::{ChecklistId, ITEMS};
+use crate::evidence::model::{ItemResult, Verdict, WebhookCheck};
+
+/// A 2xx status: the receiver accepted the delivery.
+pub fn is_2xx(s: u16) -> bool {
+    (200..300).contains(&s)
+}
+
+/// One probe judged: the receiver answered `status` (none: no answer) where
+/// it should have accepted (2xx) or refused it; `why` says what the probe is
+/// about.
+pub fn probe(case: &str, expected_accept: bool, status: Option<u16>, why: &str) -> WebhookCheck {
+    let accepted = status.is_some_and(is_2xx);
+    let verdict = if status.is_some() && accepted == expected_accept {
+        Verdict::Pass
+    } else {
+        Verdict::Fail
+    };
+    let explanation = match (status, verdict) {
+        (None, _) => format!("no answer: {why}"),
+        (Some(_), Verdict::Pass) => why.to_owned(),
+        (Some(s), _) if accepted => format!("accepted ({s}) but should not have been: {why}"),
+        (Some(s), _) => format!("rejected ({s}) but should have been accepted: {why}"),
+    };
+    WebhookCheck {
+        case: case.to_owned(),
+        expected_accept,
+        status,
+        verdict,
+        explanation,
+    }
+}
+
+/// Every checklist item as the probes leave it: PF-POLLING fails when any
+/// probe got the wrong answer (or none); the rest are not judged here.
+pub fn items(checks: &[WebhookCheck]) -> Vec<ItemResult> {
+    let failed = checks.iter().any(|c| c.verdict.fails_run());
+    ITEMS
+        .iter()
+        .map(|item| {
+            let (verdict, reason) = if item.key == ChecklistId::PfPolling {
+                if failed {
+                    (
+                        Verdict::Fail,
+                        "the webhook receiver answered a probe wrongly (see the webhook checks)"
+                            .to_owned(),
+                    )
+                } else {
+                    (
+                        Verdict::Pass,
+                        "webhooks-check only: the receiver answered every probe as expected"
+                            .to_owned(),
+                    )
+                }
+            } else {
+                (
+                    Verdict::NotApplicable,
+                    "not judged by webhooks-check".to_owned(),
+                )
+            };
+            ItemResult {
+                id: item.id.to_owned(),
+                title: item.title.to_owned(),
+                verdict,
+                reason: Some(reason),
+                scenarios: Vec::new(),
+                references: Vec::new(),
+                attestation: None,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_probe_passes_only_when_answered_as_it_should_be() {
+        assert_eq!(probe("good", true, Some(204), "w").verdict, Verdict::Pass);
+        assert_eq!(
+            probe("bad-signature", false, Some(401), "w").verdict,
+            Verdict::Pass
+        );
+        let accepted = probe("bad-signature", false, Some(200), "w");
+        assert_eq!(accepted.verdict, Verdict::Fail);
+        assert!(
+            accepted.explanation.starts_with("accepted (200)"),
+            "{accepted:?}"
+        );
+        let silent = probe("good", true, None, "w");
+        assert_eq!(silent.verdict, Verdict::Fail);
+        assert!(silent.explanation.starts_with("no answer"), "{silent:?}");
+    }
+
+    #[test]
+    fn one_wrong_answer_fails_pf_polling_and_nothing_else_is_judged() {
+        let checks = vec![
+            probe("good", true, Some(200), "w"),
+            probe("bad-signature", false, Some(200), "w"),
+        ];
+        let items = items(&checks);
+        assert_eq!(items.len(), ITEMS.len());
+        for item in &items {
+            let expected = if item.id == ChecklistId::PfPolling.as_str() {
+                Verdict::Fail
+            } else {
+                Verdict::NotApplicable
+            };
+            assert_eq!(item.verdict, expected, "{item:?}");
+        }
+    }
+}
