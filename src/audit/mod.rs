@@ -15,10 +15,10 @@ use std::io::{Read, Write};
 
 use chrono::{DateTime, Utc};
 
-use crate::domain::checklist::{ChecklistId, ITEMS};
+use crate::domain::checklist::ITEMS;
 use crate::domain::exchange::{Exchange, SCHEMA_VERSION};
 use crate::domain::text::escape_html;
-use crate::evidence::model::{Evidence, Finding, ItemResult, Verdict};
+use crate::evidence::model::{Evidence, Finding, ItemResult};
 use crate::evidence::{FolderKind, RunMeta, TargetInfo};
 use crate::rules::{Body, Meta, Observed, RuleOptions, RuleSet, View};
 
@@ -346,7 +346,8 @@ fn items(findings: &[Finding], outcome: &Outcome) -> Vec<ItemResult> {
     ITEMS
         .iter()
         .map(|item| {
-            let (verdict, reason) = item_verdict(item.key, findings, outcome);
+            let (verdict, reason) =
+                crate::rules::audit_item(item.key, findings, outcome.judged, &outcome.observed);
             ItemResult {
                 id: item.id.to_owned(),
                 title: item.title.to_owned(),
@@ -358,53 +359,6 @@ fn items(findings: &[Finding], outcome: &Outcome) -> Vec<ItemResult> {
             }
         })
         .collect()
-}
-
-fn item_verdict(
-    id: ChecklistId,
-    findings: &[Finding],
-    outcome: &Outcome,
-) -> (Verdict, Option<String>) {
-    match id {
-        ChecklistId::PfDesign | ChecklistId::PfSupport => {
-            return (
-                Verdict::NeedsAttestation,
-                Some("not visible in API traffic: a person attests".into()),
-            )
-        }
-        ChecklistId::QaErrors => {
-            return (
-                Verdict::NeedsAttestation,
-                Some(format!(
-                    "the journal shows the {} error answer(s) the shop received, not what it showed customers and staff: a person attests",
-                    outcome.observed.errors
-                )),
-            )
-        }
-        ChecklistId::GlTest | ChecklistId::GlProd => {
-            return (
-                Verdict::NotApplicable,
-                Some("an audit judges the shop's recorded traffic; go-live references are proven with `vipps-golive verify --env test REF...` or `run --env production`".into()),
-            )
-        }
-        _ => {}
-    }
-    if outcome.judged == 0 {
-        return (
-            Verdict::Fail,
-            Some("the journal holds no exchanges to judge (after the filters)".into()),
-        );
-    }
-    if id == ChecklistId::PfRedirects && outcome.observed.return_urls.is_empty() {
-        return (
-            Verdict::NotApplicable,
-            Some("no create carried a returnUrl".into()),
-        );
-    }
-    match crate::rules::item(findings, id.as_str()) {
-        None => (Verdict::Pass, None),
-        Some((v, why)) => (v, Some(why)),
-    }
 }
 
 /// Writes `evidence.json`, `report.html` and `manifest.json` into `dir`

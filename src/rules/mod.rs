@@ -275,6 +275,60 @@ pub fn item(findings: &[Finding], checklist_id: &str) -> Option<(Verdict, String
     Some((verdict, reasons.join("; ")))
 }
 
+/// An item's verdict when a shop's recorded traffic is judged (`audit`):
+/// what traffic cannot show needs a person (PF-DESIGN, PF-SUPPORT, and
+/// QA-ERRORS: the journal shows the errors the shop received, not what it
+/// showed); go-live references are `verify`'s; no exchange at all fails every
+/// item; PF-REDIRECTS without a returnUrl is not applicable; otherwise the
+/// findings decide, and none against an item is a PASS.
+pub fn audit_item(
+    id: ChecklistId,
+    findings: &[Finding],
+    judged: u64,
+    observed: &Observed,
+) -> (Verdict, Option<String>) {
+    match id {
+        ChecklistId::PfDesign | ChecklistId::PfSupport => {
+            return (
+                Verdict::NeedsAttestation,
+                Some("not visible in API traffic: a person attests".into()),
+            )
+        }
+        ChecklistId::QaErrors => {
+            return (
+                Verdict::NeedsAttestation,
+                Some(format!(
+                    "the journal shows the {} error answer(s) the shop received, not what it showed customers and staff: a person attests",
+                    observed.errors
+                )),
+            )
+        }
+        ChecklistId::GlTest | ChecklistId::GlProd => {
+            return (
+                Verdict::NotApplicable,
+                Some("an audit judges the shop's recorded traffic; go-live references are proven with `vipps-golive verify --env test REF...` or `run --env production`".into()),
+            )
+        }
+        _ => {}
+    }
+    if judged == 0 {
+        return (
+            Verdict::Fail,
+            Some("the journal holds no exchanges to judge (after the filters)".into()),
+        );
+    }
+    if id == ChecklistId::PfRedirects && observed.return_urls.is_empty() {
+        return (
+            Verdict::NotApplicable,
+            Some("no create carried a returnUrl".into()),
+        );
+    }
+    match item(findings, id.as_str()) {
+        None => (Verdict::Pass, None),
+        Some((v, why)) => (v, Some(why)),
+    }
+}
+
 /// The verdict the findings give a checklist item: FAIL if any finding for it
 /// fails, WARNING if any warns, else `None` (the rules have nothing against it;
 /// the caller decides whether that is a PASS).
