@@ -703,6 +703,9 @@ fn vipps_refusal(flag: &str, shown: &str, class: HostClass, role: UrlRole) -> St
         (UrlRole::Simulator, HostClass::VippsTest) => format!(
             "{flag} {shown} is the Vipps test environment, not a simulator: its journal cannot be read (hint: record the shop's traffic with `simulator --proxy {TEST_BASE_URL} --journal FILE` and audit --journal FILE)"
         ),
+        (UrlRole::Simulator, _) => format!(
+            "{flag} {shown} is a Vipps production host, not a simulator: nothing is read from it (hint: audit the journal a recording proxy wrote with --journal FILE; production itself is reached only with `--env production`)"
+        ),
         _ => format!(
             "{flag} {shown} is a Vipps production host; production is reached only with `--env production` (and `--allow-real-money` where money moves), never through {flag} (hint: use --env production to mean it, or --env test for the test environment)"
         ),
