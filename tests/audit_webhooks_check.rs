@@ -97,6 +97,47 @@ fn careless() -> Handler {
     })
 }
 
+/// Checks that the three headers are there, the body hash and the date, but
+/// never the HMAC itself: issue 20 found webhooks-check passed it 6/6.
+fn signature_never_checked() -> Handler {
+    Arc::new(move |headers: &HeaderMap, body: &[u8]| {
+        use base64::Engine as _;
+        use sha2::Digest as _;
+        let h = |n: &str| headers.get(n).and_then(|v| v.to_str().ok());
+        let (Some(date), Some(hash), Some(auth)) =
+            (h("x-ms-date"), h("x-ms-content-sha256"), h("authorization"))
+        else {
+            return 401;
+        };
+        let ours = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(body));
+        let fresh = chrono::DateTime::parse_from_rfc2822(date)
+            .is_ok_and(|d| (chrono::Utc::now() - d.to_utc()).num_seconds().abs() <= 300);
+        if hash != ours || !fresh || !auth.contains("Signature=") {
+            return 401;
+        }
+        200
+    })
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_receiver_that_never_checks_the_hmac_fails_the_wrong_secret_probe() {
+    let url = receiver(signature_never_checked()).await;
+
+    let checks = check(&url, &Secret::new(SECRET), Duration::from_secs(5))
+        .await
+        .unwrap();
+
+    let forged = checks.iter().find(|c| c.case == "wrong-secret").unwrap();
+    assert_eq!(forged.verdict, Verdict::Fail, "{forged:?}");
+    assert!(
+        forged.explanation.starts_with("accepted (200)"),
+        "{forged:?}"
+    );
+    let e = evidence(&url, checks);
+    let polling = e.items.iter().find(|i| i.id == "PF-POLLING").unwrap();
+    assert_eq!(polling.verdict, Verdict::Fail);
+}
+
 fn verdicts(checks: &[vipps_golive::evidence::model::WebhookCheck]) -> Vec<(&str, Verdict)> {
     checks
         .iter()
@@ -118,6 +159,7 @@ async fn a_correct_receiver_passes_every_probe() {
             ("signed", Verdict::Pass),
             ("unsigned", Verdict::Pass),
             ("tampered", Verdict::Pass),
+            ("wrong-secret", Verdict::Pass),
             ("stale", Verdict::Pass),
             ("duplicate", Verdict::Pass),
             ("out-of-order", Verdict::Pass),
@@ -133,7 +175,7 @@ async fn a_correct_receiver_passes_every_probe() {
             .verdict,
         Verdict::Pass
     );
-    assert_eq!(e.webhook_checks.len(), 6);
+    assert_eq!(e.webhook_checks.len(), 7);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -150,6 +192,7 @@ async fn a_careless_receiver_is_named_for_each_wrong_answer() {
             ("signed", Verdict::Pass),
             ("unsigned", Verdict::Fail),
             ("tampered", Verdict::Fail),
+            ("wrong-secret", Verdict::Fail),
             ("stale", Verdict::Fail),
             ("duplicate", Verdict::Fail),
             ("out-of-order", Verdict::Fail),
@@ -160,7 +203,8 @@ async fn a_careless_receiver_is_named_for_each_wrong_answer() {
         "{}",
         checks[1].explanation
     );
-    assert_eq!(checks[4].status, Some(500));
+    let duplicate = checks.iter().find(|c| c.case == "duplicate").unwrap();
+    assert_eq!(duplicate.status, Some(500));
     let e = evidence(&url, checks);
     assert_eq!(
         e.items

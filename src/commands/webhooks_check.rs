@@ -115,7 +115,7 @@ fn event(reference: &str, name: &str, at: DateTime<Utc>) -> Vec<u8> {
     serde_json::to_vec(&body).unwrap_or_default()
 }
 
-/// Runs the six probes against `url` and judges each answer.
+/// Runs the seven probes against `url` and judges each answer.
 pub async fn check(
     url: &str,
     secret: &Secret,
@@ -164,6 +164,17 @@ pub async fn check(
             headers: Some(headers),
         }
     };
+    // Every header present, the body hash and the date right: only the
+    // HMAC is wrong (made with another secret). A receiver that checks that
+    // the signature is there, but not that it is Vipps's, accepts it.
+    let forged = {
+        let body = event(&format!("golive-webhook-check-{tag}-6"), "AUTHORIZED", now);
+        let other = Secret::new(format!("not-the-registered-secret-{tag}"));
+        Delivery {
+            headers: Some(sign_delivery(&other, &path, &host, &rfc1123(now), &body)),
+            body,
+        }
+    };
     let stale = {
         let then = now - chrono::Duration::minutes(STALE_MINUTES);
         let body = event(&format!("golive-webhook-check-{tag}-4"), "AUTHORIZED", then);
@@ -201,6 +212,7 @@ pub async fn check(
     let s_signed = send(&signed).await;
     let s_unsigned = send(&unsigned).await;
     let s_tampered = send(&tampered).await;
+    let s_forged = send(&forged).await;
     let s_stale = send(&stale).await;
     let s_duplicate = send(&signed).await;
     let s_captured_first = send(&captured).await;
@@ -210,6 +222,7 @@ pub async fn check(
         s_signed,
         s_unsigned,
         s_tampered,
+        s_forged,
         s_stale,
         s_duplicate,
         s_captured_first,
@@ -231,6 +244,7 @@ pub async fn check(
         crate::rules::receiver::probe("signed", true, s_signed, "a correctly signed delivery must be acknowledged with 2xx, or Vipps retries it for days"),
         crate::rules::receiver::probe("unsigned", false, s_unsigned, "a delivery without a signature may come from anyone: reject it (401) and do nothing"),
         crate::rules::receiver::probe("tampered", false, s_tampered, "the body no longer matches x-ms-content-sha256 and the signature: reject it; check the hash over the raw body bytes before parsing"),
+        crate::rules::receiver::probe("wrong-secret", false, s_forged, "every header and the body hash are right, but the signature was made with another secret: verify the HMAC with your webhook secret, not only that the headers are there"),
         crate::rules::receiver::probe("stale", false, s_stale, "x-ms-date is 20 minutes old: a replayed delivery; reject dates more than a few minutes from now"),
         crate::rules::receiver::probe("duplicate", true, s_duplicate, "Vipps may deliver an event twice: acknowledge the repeat with 2xx and do not act on it twice"),
         crate::rules::receiver::probe("out-of-order", true, ooo, "CAPTURED arrived before AUTHORIZED: acknowledge both and read the payment with GET for the truth rather than trusting the order of webhooks"),
