@@ -750,3 +750,61 @@ async fn the_fast_reading_of_a_journal_judges_as_whole_exchanges_do() {
         }
     }
 }
+
+/// Issue 20: the harness's own requests (a `verify` reading the shop's
+/// references on the same simulator) are never judged as the shop's traffic.
+/// Here only vipps-golive's client talks to the simulator: the audit judges
+/// nothing, says why, and never heads the report with the harness's name.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_harness_own_requests_are_never_judged_as_the_shops() {
+    use vipps_golive::api::{
+        Amount, Client, ClientOptions, CreatePaymentRequest, PollOptions, UserFlow,
+    };
+    use vipps_golive::config::Credentials;
+    use vipps_golive::evidence::MemoryRecorder;
+
+    let (server, clock, dir, journal) = simulator().await;
+    let client = Client::new(ClientOptions::new(
+        server.uri().parse().unwrap(),
+        Credentials {
+            client_id: "sim-client-id-123456".into(),
+            client_secret: "sim-client-secret-123456".into(),
+            subscription_key: "sim-subscription-key-123456".into(),
+            msn: "123456".into(),
+        },
+        clock,
+        MemoryRecorder::new(),
+    ))
+    .unwrap();
+    let request = CreatePaymentRequest::new(
+        Amount::nok(1_000),
+        "harness-ref-0001-a",
+        UserFlow::WebRedirect,
+    )
+    .return_url("https://shop.example/return?reference=harness-ref-0001-a");
+    client.create_payment(&request).await.unwrap();
+    let _ = client
+        .poll_until_final("harness-ref-0001-a", &PollOptions::default())
+        .await;
+    client.payment_events("harness-ref-0001-a").await.unwrap();
+    server.simulator().with_engine(|e| {
+        let config = e.config.clone();
+        e.journal = vipps_golive::simulator::journal::SimJournal::new(&config);
+    });
+    let text = std::fs::read_to_string(&journal).unwrap();
+    assert!(
+        text.to_ascii_lowercase().contains("vipps-golive/"),
+        "the simulator journals the User-Agent"
+    );
+
+    let out = dir.path().join("reports");
+    let mut summary = Vec::new();
+    let result =
+        vipps_golive::commands::audit::run_async(&args(Some(&journal), None, &out), &mut summary)
+            .await;
+    assert!(result.is_err(), "nothing of the shop's to judge");
+    let e = evidence_in(&out);
+    assert!(e.exchanges.is_empty(), "{:#?}", e.exchanges);
+    assert_ne!(e.run.system_name.as_deref(), Some("vipps-golive"));
+    assert_eq!(verdict_of(&e, "EP-EVENTS"), Verdict::Fail);
+}

@@ -237,7 +237,7 @@ impl Inner {
         }
         let http = reqwest::Client::builder()
             .use_rustls_tls()
-            .user_agent(concat!("vipps-golive/", env!("CARGO_PKG_VERSION")))
+            .user_agent(crate::domain::exchange::HARNESS_USER_AGENT)
             .build()
             .map_err(|e| ApiError::InvalidInput {
                 field: "HTTP client",

@@ -72,6 +72,9 @@ pub struct Outcome {
     pub lines: u64,
     pub judged: u64,
     pub filtered_out: u64,
+    /// Exchanges vipps-golive's own client sent (its `User-Agent`), left out:
+    /// the harness's requests are never the shop's traffic.
+    pub harness_own: u64,
     /// Lines of another kind (e.g. write-ahead `attempt` lines), skipped.
     pub other_kinds: u64,
     /// Unreadable lines (the first [`LIST_BAD_LINES`]) and how many in all.
@@ -208,6 +211,7 @@ impl<'f, W: Write> Judge<'f, W> {
                 lines: 0,
                 judged: 0,
                 filtered_out: 0,
+                harness_own: 0,
                 other_kinds: 0,
                 bad_lines: Vec::new(),
                 bad_line_count: 0,
@@ -256,6 +260,14 @@ impl<'f, W: Write> Judge<'f, W> {
     ) -> std::io::Result<()> {
         let out = &mut self.out;
         out.lines = number;
+        if view
+            .headers
+            .values("User-Agent")
+            .any(crate::domain::exchange::is_harness_user_agent)
+        {
+            out.harness_own += 1;
+            return Ok(());
+        }
         if !self.filter.admits(view) {
             out.filtered_out += 1;
             return Ok(());

@@ -312,6 +312,12 @@ fn notes(outcome: &Outcome, filter: &Filter) -> Vec<String> {
         "{} line(s) read, {} exchange(s) judged",
         outcome.lines, outcome.judged
     )];
+    if outcome.harness_own > 0 {
+        notes.push(format!(
+            "{} exchange(s) sent by vipps-golive's own client left out: the harness's requests (a verify, a run against the same simulator) are never the shop's traffic",
+            outcome.harness_own
+        ));
+    }
     if outcome.filtered_out > 0 {
         notes.push(format!(
             "{} exchange(s) left out by the filters{}{}",

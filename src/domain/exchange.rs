@@ -15,6 +15,17 @@ use super::redact;
 /// Version of the JSON written for exchanges and journals.
 pub const SCHEMA_VERSION: u32 = 1;
 
+/// How vipps-golive's own client names itself (`User-Agent:
+/// vipps-golive/<version>`): the mark by which an audit of a shop's traffic
+/// tells the harness's requests (a `verify`, a `run` against the same
+/// simulator) from the shop's, and never counts them as the shop's.
+pub const HARNESS_USER_AGENT: &str = concat!("vipps-golive/", env!("CARGO_PKG_VERSION"));
+
+/// Whether a `User-Agent` value is vipps-golive's own client's, any version.
+pub fn is_harness_user_agent(value: &str) -> bool {
+    value.trim_start().starts_with("vipps-golive/")
+}
+
 /// One request/response as the client saw it, before redaction. Never stored.
 #[derive(Clone)]
 pub struct RawExchange {

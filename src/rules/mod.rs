@@ -355,7 +355,7 @@ pub enum HeaderList<'a> {
 
 impl<'a> HeaderList<'a> {
     /// The values of every header `name` (case-insensitive), in the order sent.
-    fn values<'n>(self, name: &'n str) -> impl Iterator<Item = &'a str> + 'n
+    pub fn values<'n>(self, name: &'n str) -> impl Iterator<Item = &'a str> + 'n
     where
         'a: 'n,
     {
