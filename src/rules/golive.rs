@@ -97,6 +97,7 @@ fn proves(
     let aggregate = Aggregate::of(payment)?;
     aggregate.shows(outcome)?;
     aggregate.agrees_with(&events)?;
+    aggregate.captured_in_full(outcome)?;
     Ok(outcome)
 }
 
@@ -279,6 +280,20 @@ impl<'a> Aggregate<'a> {
     }
 
     /// What `outcome` needs of the amounts.
+    /// A payment kept as the one that ends CAPTURED was captured in full
+    /// (issue 20): a partial capture shows that capture works, not that the
+    /// shop completes an order.
+    fn captured_in_full(&self, outcome: EventName) -> Result<(), String> {
+        if outcome == EventName::Captured && self.captured != self.authorized {
+            return Err(format!(
+                "the aggregate shows {} captured of {} authorized; the payment that ends CAPTURED must be captured in full",
+                self.money(self.captured),
+                self.money(self.authorized)
+            ));
+        }
+        Ok(())
+    }
+
     fn shows(&self, outcome: EventName) -> Result<(), String> {
         let ends = outcome.as_str();
         let none = |what: &str, amount: i64| {
@@ -590,6 +605,14 @@ mod tests {
                 log(hour(), &[("CAPTURED", 300)]),
             ),
             "NOK 3.00 captured, more than the NOK 2.00 authorized",
+        );
+        // Captured in part only.
+        fails_with(
+            test(
+                payment("AUTHORIZED", 100, 0, 0),
+                log(hour(), &[("CAPTURED", 100)]),
+            ),
+            "NOK 1.00 captured of NOK 2.00 authorized",
         );
         // No aggregate at all.
         fails_with(
