@@ -6,8 +6,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Prove a Vipps MobilePay ePayment integration meets the go-live checklist.
 ///
-/// Exit status: 0 every required item passed; 1 an item failed; 2 bad usage
-/// or configuration; 3 the target could not be reached or refused the
+/// Exit status: 0 every required item passed; 1 an item or a scenario failed;
+/// 2 bad usage or configuration, or a run in which nothing ran; 3 the target could not be reached or refused the
 /// credentials; 4 the evidence could not be recorded (disk full, folder not
 /// writable): the run stopped there and its folder is marked incomplete.
 ///

@@ -272,6 +272,47 @@ fn a_users_own_features_folder_runs_and_a_step_nobody_defined_fails_the_item() {
     assert_eq!(item("EP-REFUND"), "FAIL");
 }
 
+/// Issue 20 point 8: a failed scenario fails the run whether or not it names
+/// a checklist item, and a run in which nothing ran is not a pass.
+#[test]
+fn an_untagged_failure_fails_the_run_and_a_run_where_nothing_ran_is_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let features = dir.path().join("untagged");
+    std::fs::create_dir(&features).unwrap();
+    std::fs::write(
+        features.join("mine.feature"),
+        "Feature: Mine\n\n  @simulator\n  Scenario: No checklist tag\n    Given a payment of 2.00 NOK waiting for the customer\n    When the shop does something nobody defined\n",
+    )
+    .unwrap();
+    let output = golive()
+        .current_dir(dir.path())
+        .args(["run", "--features", "untagged", "--out", "reports"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "stderr:\n{stderr}");
+    assert!(
+        stderr.contains("scenario(s) failed: No checklist tag"),
+        "{stderr}"
+    );
+
+    let features = dir.path().join("elsewhere");
+    std::fs::create_dir(&features).unwrap();
+    std::fs::write(
+        features.join("theirs.feature"),
+        "Feature: Theirs\n\n  @EP-CREATE @test\n  Scenario: Only on the test environment\n    Given a payment of 2.00 NOK waiting for the customer\n",
+    )
+    .unwrap();
+    let output = golive()
+        .current_dir(dir.path())
+        .args(["run", "--features", "elsewhere", "--out", "reports"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "stderr:\n{stderr}");
+    assert!(stderr.contains("nothing ran"), "{stderr}");
+}
+
 #[test]
 fn checklist_lists_every_item_with_the_scenarios_that_cover_it() {
     let output = golive()

@@ -67,10 +67,18 @@ async fn run_async(args: &RunArgs) -> Result<(), Error> {
             .filter(|i| i.verdict.fails_run())
             .map(|i| i.id.as_str())
             .collect();
-        return Err(Error::Failed(format!(
-            "checklist item(s) failed: {}",
-            failed.join(", ")
-        )));
+        let scenarios: Vec<&str> = outcome.failed_scenarios().collect();
+        return Err(Error::Failed(if failed.is_empty() {
+            format!("scenario(s) failed: {}", scenarios.join(", "))
+        } else {
+            format!("checklist item(s) failed: {}", failed.join(", "))
+        }));
+    }
+    if !outcome.ran_any() {
+        // A run that proved nothing is not a pass (issue 20 point 8).
+        return Err(Error::Usage(
+            "nothing ran: every selected scenario was NOT APPLICABLE on this target or waits for an attestation (hint: check --tags, --features and the scenarios' target tags, e.g. @simulator)".into(),
+        ));
     }
     Ok(())
 }

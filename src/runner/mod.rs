@@ -144,9 +144,30 @@ pub struct RunOutcome {
 }
 
 impl RunOutcome {
-    /// True when any checklist item failed (exit status 1).
+    /// True when any checklist item or any scenario failed (exit status 1):
+    /// a scenario of the shop's own with no checklist tag fails the run too.
     pub fn failed(&self) -> bool {
         self.evidence.items.iter().any(|i| i.verdict.fails_run())
+            || self.failed_scenarios().next().is_some()
+    }
+
+    /// The scenarios that failed, by name.
+    pub fn failed_scenarios(&self) -> impl Iterator<Item = &str> {
+        self.evidence
+            .scenarios
+            .iter()
+            .filter(|s| s.verdict.fails_run())
+            .map(|s| s.name.as_str())
+    }
+
+    /// True when at least one scenario ran to a verdict of its own (passed,
+    /// failed or warned), rather than being not applicable or waiting for a
+    /// person's attestation.
+    pub fn ran_any(&self) -> bool {
+        self.evidence
+            .scenarios
+            .iter()
+            .any(|s| matches!(s.verdict, Verdict::Pass | Verdict::Fail | Verdict::Warning))
     }
 }
 
