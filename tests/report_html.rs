@@ -78,14 +78,20 @@ async fn the_top_answers_can_i_send_this() {
             .format("%Y-%m-%d %H:%M:%S UTC")
             .to_string()
     ));
-    // The GL-TEST references, ready to copy.
-    let copy_at = top.find("class=\"copy\"").unwrap();
-    let copy = &top[copy_at..];
-    for (outcome, r) in ["CAPTURED", "REFUNDED", "CANCELLED"]
-        .iter()
-        .zip(&run.references)
-    {
-        assert!(copy.contains(&format!("{outcome}: {r}")), "{copy}");
+    // A rehearsal's references are listed as vipps-golive's, never offered
+    // to copy into the go-live request (issue 20).
+    assert!(
+        !top.contains("class=\"copy\""),
+        "a rehearsal offers no copy box"
+    );
+    assert!(
+        !top.contains("Ready to"),
+        "a rehearsal is never ready to send"
+    );
+    assert!(top.contains("references made by vipps-golive, not go-live evidence"));
+    assert!(top.contains("exist only in the simulator"));
+    for r in run.references.iter().take(3) {
+        assert!(top.contains(r.as_str()), "{r}");
     }
 }
 

@@ -142,13 +142,20 @@ pub fn print_summary(evidence: &Evidence, dir: &std::path::Path) {
         .as_ref()
         .filter(|g| golive_applies(&g.checklist_id))
     {
-        for r in &golive.references {
+        // A rehearsal's references are never shown as go-live references.
+        let rehearsal = crate::report::view::rehearsal(evidence);
+        if let Some(why) = &rehearsal {
             output::result(&format!(
-                "{} {:<10} {}",
-                golive.checklist_id,
-                r.outcome,
-                r.reference.as_deref().unwrap_or("(none)")
+                "\n{} rehearsal references, made by vipps-golive (not go-live evidence): {why}",
+                golive.checklist_id
             ));
+        }
+        for r in &golive.references {
+            let reference = r.reference.as_deref().unwrap_or("(none)");
+            output::result(&match rehearsal {
+                Some(_) => format!("  {:<10} {reference}", r.outcome),
+                None => format!("{} {:<10} {reference}", golive.checklist_id, r.outcome),
+            });
         }
     }
     let failed = evidence

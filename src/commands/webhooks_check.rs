@@ -26,6 +26,7 @@ use crate::api::webhooks::{sign_delivery, SignedHeaders};
 use crate::cli::WebhooksCheckArgs;
 use crate::evidence::model::{Evidence, WebhookCheck};
 use crate::evidence::{FolderKind, RunMeta, TargetInfo};
+use crate::rules::receiver::Answers;
 use crate::secret::Secret;
 use crate::Error;
 
@@ -209,46 +210,24 @@ pub async fn check(
         async move { req.send().await.ok().map(|r| r.status().as_u16()) }
     };
 
-    let s_signed = send(&signed).await;
-    let s_unsigned = send(&unsigned).await;
-    let s_tampered = send(&tampered).await;
-    let s_forged = send(&forged).await;
-    let s_stale = send(&stale).await;
-    let s_duplicate = send(&signed).await;
-    let s_captured_first = send(&captured).await;
-    let s_authorized_after = send(&authorized).await;
-
-    let all = [
-        s_signed,
-        s_unsigned,
-        s_tampered,
-        s_forged,
-        s_stale,
-        s_duplicate,
-        s_captured_first,
-        s_authorized_after,
-    ];
-    if all.iter().all(Option::is_none) {
+    // Sent in this order (struct fields are evaluated as written).
+    let answers = Answers {
+        signed: send(&signed).await,
+        unsigned: send(&unsigned).await,
+        tampered: send(&tampered).await,
+        wrong_secret: send(&forged).await,
+        stale: send(&stale).await,
+        duplicate: send(&signed).await,
+        captured_first: send(&captured).await,
+        authorized_after: send(&authorized).await,
+    };
+    if answers.none() {
         return Err(Error::Unreachable {
-            message: format!("the webhook receiver `{url}` did not answer any probe (hint: is it running and reachable from here?)"),
+            message: format!("the webhook receiver `{}` did not answer any probe (hint: is it running and reachable from here?)", crate::domain::host::display_raw(url)),
             source: None,
         });
     }
-    // Out of order: both must be acknowledged; report the worse answer.
-    let ooo = match (s_captured_first, s_authorized_after) {
-        (Some(a), Some(b)) if crate::rules::receiver::is_2xx(a) => Some(b),
-        (Some(a), _) => Some(a),
-        (None, _) => None,
-    };
-    Ok(vec![
-        crate::rules::receiver::probe("signed", true, s_signed, "a correctly signed delivery must be acknowledged with 2xx, or Vipps retries it for days"),
-        crate::rules::receiver::probe("unsigned", false, s_unsigned, "a delivery without a signature may come from anyone: reject it (401) and do nothing"),
-        crate::rules::receiver::probe("tampered", false, s_tampered, "the body no longer matches x-ms-content-sha256 and the signature: reject it; check the hash over the raw body bytes before parsing"),
-        crate::rules::receiver::probe("wrong-secret", false, s_forged, "every header and the body hash are right, but the signature was made with another secret: verify the HMAC with your webhook secret, not only that the headers are there"),
-        crate::rules::receiver::probe("stale", false, s_stale, "x-ms-date is 20 minutes old: a replayed delivery; reject dates more than a few minutes from now"),
-        crate::rules::receiver::probe("duplicate", true, s_duplicate, "Vipps may deliver an event twice: acknowledge the repeat with 2xx and do not act on it twice"),
-        crate::rules::receiver::probe("out-of-order", true, ooo, "CAPTURED arrived before AUTHORIZED: acknowledge both and read the payment with GET for the truth rather than trusting the order of webhooks"),
-    ])
+    Ok(crate::rules::receiver::probes(&answers))
 }
 
 /// The evidence of a webhooks-check: the probes, and the item they speak to

@@ -187,6 +187,8 @@ fn view(full: bool) -> ReportView {
             ],
             copy_text: "GL-TEST: acme-1".into(),
             complete: true,
+            sendable: true,
+            note: String::new(),
         }),
         areas: vec![AreaView {
             title: "ePayment",

@@ -84,9 +84,14 @@ pub struct RunView {
 pub struct GoLiveView {
     pub checklist_id: String,
     pub references: Vec<GoLiveRefView>,
-    /// The block to paste into the go-live request.
+    /// The block to paste into the go-live request (shown only when
+    /// `sendable`).
     pub copy_text: String,
     pub complete: bool,
+    /// Whether these are go-live references a merchant may send (see
+    /// [`rehearsal`]); when not, `note` says whose they are instead.
+    pub sendable: bool,
+    pub note: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -837,8 +842,40 @@ impl Polls {
     }
 }
 
+/// Why the go-live references of `evidence` are not ones to send, or `None`
+/// when they are: only references the shop's own system made, read back live
+/// from the real Vipps test environment or production (`verify --env test`
+/// or `--env production`), are go-live evidence (issue 20). The references a
+/// `run` keeps are vipps-golive's own, whatever the target.
+pub fn rehearsal(evidence: &Evidence) -> Option<String> {
+    let target = evidence.run.target.as_str();
+    let live = matches!(target, "test" | "production");
+    let prove = "Prove the shop's own references with `vipps-golive verify --env test REF...`.";
+    match evidence.kind {
+        RunKind::Verify if live => None,
+        RunKind::Verify => Some(format!(
+            "These references were read from {}, not from Vipps: not go-live evidence. Read them back with --env test or --env production.",
+            evidence.run.base_url
+        )),
+        RunKind::Run if target == "simulator" => Some(format!(
+            "Made by vipps-golive's own client; they exist only in the simulator. Not go-live references. {prove}"
+        )),
+        RunKind::Run if live => Some(format!(
+            "Made by vipps-golive's own client on the Vipps {target} environment: a rehearsal of the path, not the shop's own references. {prove}"
+        )),
+        RunKind::Run => Some(format!(
+            "Made by vipps-golive's own client against {}: not go-live references. {prove}",
+            evidence.run.base_url
+        )),
+        RunKind::Audit => Some(
+            "An audit judges the shop's recorded traffic; it offers no go-live references.".into(),
+        ),
+    }
+}
+
 /// The go-live references and the text a person copies into the request.
 fn golive_view(evidence: &Evidence, known_refs: &HashSet<&str>) -> Option<GoLiveView> {
+    let note = rehearsal(evidence);
     evidence.golive.as_ref().map(|g| {
         let mut copy_text = format!("{} (MSN {})\n", g.checklist_id, evidence.run.msn);
         for r in &g.references {
@@ -865,6 +902,8 @@ fn golive_view(evidence: &Evidence, known_refs: &HashSet<&str>) -> Option<GoLive
                 })
                 .collect(),
             copy_text,
+            sendable: note.is_none(),
+            note: note.clone().unwrap_or_default(),
         }
     })
 }
@@ -1009,10 +1048,15 @@ fn summary(evidence: &Evidence) -> Summary {
             "not-ready",
             format!("Not ready: {} checklist item(s) failed.", failed.len()),
         )
-    } else if simulator {
+    } else if simulator && evidence.kind == RunKind::Run {
         (
             "rehearsal",
-            "Rehearsal passed against the simulator: these references exist only in the simulator, so this is not evidence for Vipps. Run against --env test for GL-TEST.".to_owned(),
+            "Rehearsal passed against the simulator: these references exist only in the simulator, so this is not evidence for Vipps. Prove the shop's own references with `vipps-golive verify --env test REF...`.".to_owned(),
+        )
+    } else if let Some(why) = rehearsal(evidence).filter(|_| evidence.kind != RunKind::Audit) {
+        (
+            "rehearsal",
+            format!("Rehearsal passed, not evidence for Vipps. {why}"),
         )
     } else if evidence.golive.is_none() || !golive_missing.is_empty() {
         (

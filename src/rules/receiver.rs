@@ -36,6 +36,57 @@ pub fn probe(case: &str, expected_accept: bool, status: Option<u16>, why: &str) 
     }
 }
 
+/// What the receiver answered each probe (`None`: no answer).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Answers {
+    pub signed: Option<u16>,
+    pub unsigned: Option<u16>,
+    pub tampered: Option<u16>,
+    pub wrong_secret: Option<u16>,
+    pub stale: Option<u16>,
+    pub duplicate: Option<u16>,
+    pub captured_first: Option<u16>,
+    pub authorized_after: Option<u16>,
+}
+
+impl Answers {
+    /// True when the receiver answered no probe at all (unreachable, not
+    /// failed).
+    pub fn none(&self) -> bool {
+        [
+            self.signed,
+            self.unsigned,
+            self.tampered,
+            self.wrong_secret,
+            self.stale,
+            self.duplicate,
+            self.captured_first,
+            self.authorized_after,
+        ]
+        .iter()
+        .all(Option::is_none)
+    }
+}
+
+/// Every probe judged: what each must get (accepted or refused) and why.
+pub fn probes(a: &Answers) -> Vec<WebhookCheck> {
+    // Out of order: both must be acknowledged; report the worse answer.
+    let ooo = match (a.captured_first, a.authorized_after) {
+        (Some(first), Some(after)) if is_2xx(first) => Some(after),
+        (Some(first), _) => Some(first),
+        (None, _) => None,
+    };
+    vec![
+        probe("signed", true, a.signed, "a correctly signed delivery must be acknowledged with 2xx, or Vipps retries it for days"),
+        probe("unsigned", false, a.unsigned, "a delivery without a signature may come from anyone: reject it (401) and do nothing"),
+        probe("tampered", false, a.tampered, "the body no longer matches x-ms-content-sha256 and the signature: reject it; check the hash over the raw body bytes before parsing"),
+        probe("wrong-secret", false, a.wrong_secret, "every header and the body hash are right, but the signature was made with another secret: verify the HMAC with your webhook secret, not only that the headers are there"),
+        probe("stale", false, a.stale, "x-ms-date is 20 minutes old: a replayed delivery; reject dates more than a few minutes from now"),
+        probe("duplicate", true, a.duplicate, "Vipps may deliver an event twice: acknowledge the repeat with 2xx and do not act on it twice"),
+        probe("out-of-order", true, ooo, "CAPTURED arrived before AUTHORIZED: acknowledge both and read the payment with GET for the truth rather than trusting the order of webhooks"),
+    ]
+}
+
 /// Every checklist item as the probes leave it: PF-POLLING fails when any
 /// probe got the wrong answer (or none); the rest are not judged here.
 pub fn items(checks: &[WebhookCheck]) -> Vec<ItemResult> {

@@ -186,12 +186,11 @@ fn golive(row: &mut ItemResult, id: ChecklistId, i: &Inputs<'_>, scenarios: &[&S
         .map(|r| r.outcome.as_str())
         .collect();
     if missing.is_empty() {
-        if i.environment == Environment::Simulator {
-            row.reason = Some(
-                "a rehearsal on the simulator: Vipps accepts only references from --env test"
-                    .into(),
-            );
-        }
+        // The references are vipps-golive's own: a rehearsal on any target.
+        row.reason = Some(match i.environment {
+            Environment::Simulator => "a rehearsal with vipps-golive's own client, not on Vipps: Vipps asks for references the shop's own system made (`vipps-golive verify --env test REF...`)".into(),
+            Environment::Test | Environment::Production => "a rehearsal with vipps-golive's own client: the path works on Vipps, but Vipps asks for references the shop's own system made (`vipps-golive verify --env test REF...`)".into(),
+        });
         return;
     }
     if let Some(failed) = scenarios.iter().find(|s| s.verdict == Verdict::Fail) {
