@@ -160,6 +160,9 @@ async fn a_correct_receiver_passes_every_probe() {
             ("unsigned", Verdict::Pass),
             ("tampered", Verdict::Pass),
             ("wrong-secret", Verdict::Pass),
+            ("no-date", Verdict::Pass),
+            ("no-content-hash", Verdict::Pass),
+            ("no-authorization", Verdict::Pass),
             ("stale", Verdict::Pass),
             ("duplicate", Verdict::Pass),
             ("out-of-order", Verdict::Pass),
@@ -175,7 +178,7 @@ async fn a_correct_receiver_passes_every_probe() {
             .verdict,
         Verdict::Pass
     );
-    assert_eq!(e.webhook_checks.len(), 7);
+    assert_eq!(e.webhook_checks.len(), 10);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -193,6 +196,9 @@ async fn a_careless_receiver_is_named_for_each_wrong_answer() {
             ("unsigned", Verdict::Fail),
             ("tampered", Verdict::Fail),
             ("wrong-secret", Verdict::Fail),
+            ("no-date", Verdict::Fail),
+            ("no-content-hash", Verdict::Fail),
+            ("no-authorization", Verdict::Fail),
             ("stale", Verdict::Fail),
             ("duplicate", Verdict::Fail),
             ("out-of-order", Verdict::Fail),

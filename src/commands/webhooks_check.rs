@@ -100,6 +100,8 @@ fn rfc1123(at: DateTime<Utc>) -> String {
 struct Delivery {
     body: Vec<u8>,
     headers: Option<SignedHeaders>,
+    /// A signed header left out on purpose.
+    omit: Option<&'static str>,
 }
 
 fn event(reference: &str, name: &str, at: DateTime<Utc>) -> Vec<u8> {
@@ -116,7 +118,112 @@ fn event(reference: &str, name: &str, at: DateTime<Utc>) -> Vec<u8> {
     serde_json::to_vec(&body).unwrap_or_default()
 }
 
-/// Runs the seven probes against `url` and judges each answer.
+/// The probes, built before anything is sent: each is a delivery as Vipps
+/// would send it, or one a receiver must refuse.
+struct Deliveries {
+    signed: Delivery,
+    unsigned: Delivery,
+    tampered: Delivery,
+    forged: Delivery,
+    stale: Delivery,
+    captured: Delivery,
+    authorized: Delivery,
+    /// A correctly signed delivery without one of its headers, each.
+    missing: [(&'static str, Delivery); 3],
+}
+
+fn deliveries(secret: &Secret, path: &str, host: &str) -> Deliveries {
+    let tag = &uuid::Uuid::new_v4().simple().to_string()[..8];
+    let now = Utc::now();
+    let sign =
+        |body: &[u8], at: DateTime<Utc>| sign_delivery(secret, path, host, &rfc1123(at), body);
+
+    let first_ref = format!("golive-webhook-check-{tag}-1");
+    let signed_body = event(&first_ref, "AUTHORIZED", now);
+    let signed = Delivery {
+        headers: Some(sign(&signed_body, now)),
+        body: signed_body,
+        omit: None,
+    };
+    let unsigned = Delivery {
+        body: event(&format!("golive-webhook-check-{tag}-2"), "AUTHORIZED", now),
+        headers: None,
+        omit: None,
+    };
+    let tampered = {
+        let original = event(&format!("golive-webhook-check-{tag}-3"), "AUTHORIZED", now);
+        let headers = sign(&original, now);
+        let changed = String::from_utf8_lossy(&original).replace("\"value\":1000", "\"value\":1");
+        Delivery {
+            body: changed.into_bytes(),
+            headers: Some(headers),
+            omit: None,
+        }
+    };
+    // Every header present, the body hash and the date right: only the
+    // HMAC is wrong (made with another secret). A receiver that checks that
+    // the signature is there, but not that it is Vipps's, accepts it.
+    let forged = {
+        let body = event(&format!("golive-webhook-check-{tag}-6"), "AUTHORIZED", now);
+        let other = Secret::new(format!("not-the-registered-secret-{tag}"));
+        Delivery {
+            headers: Some(sign_delivery(&other, path, host, &rfc1123(now), &body)),
+            body,
+            omit: None,
+        }
+    };
+    let stale = {
+        let then = now - chrono::Duration::minutes(STALE_MINUTES);
+        let body = event(&format!("golive-webhook-check-{tag}-4"), "AUTHORIZED", then);
+        Delivery {
+            headers: Some(sign(&body, then)),
+            body,
+            omit: None,
+        }
+    };
+    let ooo_ref = format!("golive-webhook-check-{tag}-5");
+    let captured = event(&ooo_ref, "CAPTURED", now);
+    let authorized = event(&ooo_ref, "AUTHORIZED", now - chrono::Duration::seconds(5));
+    let captured = Delivery {
+        headers: Some(sign(&captured, now)),
+        body: captured,
+        omit: None,
+    };
+    let authorized = Delivery {
+        headers: Some(sign(&authorized, now)),
+        body: authorized,
+        omit: None,
+    };
+
+    // Each header a receiver needs, left out of an otherwise right delivery.
+    let missing = ["x-ms-date", "x-ms-content-sha256", "authorization"].map(|header| {
+        let body = event(
+            &format!("golive-webhook-check-{tag}-7-{header}"),
+            "AUTHORIZED",
+            now,
+        );
+        (
+            header,
+            Delivery {
+                headers: Some(sign(&body, now)),
+                omit: Some(header),
+                body,
+            },
+        )
+    });
+    Deliveries {
+        signed,
+        unsigned,
+        tampered,
+        forged,
+        stale,
+        captured,
+        authorized,
+        missing,
+    }
+}
+
+/// Runs the ten probes against `url` and judges each answer.
 pub async fn check(
     url: &str,
     secret: &Secret,
@@ -136,76 +243,36 @@ pub async fn check(
         Some(q) => format!("{}?{q}", parsed.path()),
         None => parsed.path().to_owned(),
     };
-    let sign =
-        |body: &[u8], at: DateTime<Utc>| sign_delivery(secret, &path, &host, &rfc1123(at), body);
     let client = reqwest::Client::builder()
         .timeout(timeout)
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .map_err(|e| Error::Usage(format!("cannot build an HTTP client: {e}")))?;
-    let tag = &uuid::Uuid::new_v4().simple().to_string()[..8];
-    let now = Utc::now();
-
-    let first_ref = format!("golive-webhook-check-{tag}-1");
-    let signed_body = event(&first_ref, "AUTHORIZED", now);
-    let signed = Delivery {
-        headers: Some(sign(&signed_body, now)),
-        body: signed_body,
-    };
-    let unsigned = Delivery {
-        body: event(&format!("golive-webhook-check-{tag}-2"), "AUTHORIZED", now),
-        headers: None,
-    };
-    let tampered = {
-        let original = event(&format!("golive-webhook-check-{tag}-3"), "AUTHORIZED", now);
-        let headers = sign(&original, now);
-        let changed = String::from_utf8_lossy(&original).replace("\"value\":1000", "\"value\":1");
-        Delivery {
-            body: changed.into_bytes(),
-            headers: Some(headers),
-        }
-    };
-    // Every header present, the body hash and the date right: only the
-    // HMAC is wrong (made with another secret). A receiver that checks that
-    // the signature is there, but not that it is Vipps's, accepts it.
-    let forged = {
-        let body = event(&format!("golive-webhook-check-{tag}-6"), "AUTHORIZED", now);
-        let other = Secret::new(format!("not-the-registered-secret-{tag}"));
-        Delivery {
-            headers: Some(sign_delivery(&other, &path, &host, &rfc1123(now), &body)),
-            body,
-        }
-    };
-    let stale = {
-        let then = now - chrono::Duration::minutes(STALE_MINUTES);
-        let body = event(&format!("golive-webhook-check-{tag}-4"), "AUTHORIZED", then);
-        Delivery {
-            headers: Some(sign(&body, then)),
-            body,
-        }
-    };
-    let ooo_ref = format!("golive-webhook-check-{tag}-5");
-    let captured = event(&ooo_ref, "CAPTURED", now);
-    let authorized = event(&ooo_ref, "AUTHORIZED", now - chrono::Duration::seconds(5));
-    let captured = Delivery {
-        headers: Some(sign(&captured, now)),
-        body: captured,
-    };
-    let authorized = Delivery {
-        headers: Some(sign(&authorized, now)),
-        body: authorized,
-    };
-
+    let Deliveries {
+        signed,
+        unsigned,
+        tampered,
+        forged,
+        stale,
+        captured,
+        authorized,
+        missing,
+    } = deliveries(secret, &path, &host);
     let send = |d: &Delivery| {
         let mut req = client
             .post(parsed.clone())
             .header("content-type", "application/json")
             .body(d.body.clone());
         if let Some(h) = &d.headers {
-            req = req
-                .header("x-ms-date", &h.x_ms_date)
-                .header("x-ms-content-sha256", &h.x_ms_content_sha256)
-                .header("authorization", &h.authorization);
+            for (name, value) in [
+                ("x-ms-date", &h.x_ms_date),
+                ("x-ms-content-sha256", &h.x_ms_content_sha256),
+                ("authorization", &h.authorization),
+            ] {
+                if d.omit != Some(name) {
+                    req = req.header(name, value);
+                }
+            }
         }
         async move { req.send().await.ok().map(|r| r.status().as_u16()) }
     };
@@ -220,6 +287,11 @@ pub async fn check(
         duplicate: send(&signed).await,
         captured_first: send(&captured).await,
         authorized_after: send(&authorized).await,
+        missing: [
+            send(&missing[0].1).await,
+            send(&missing[1].1).await,
+            send(&missing[2].1).await,
+        ],
     };
     if answers.none() {
         return Err(Error::Unreachable {

@@ -47,6 +47,9 @@ pub struct Answers {
     pub duplicate: Option<u16>,
     pub captured_first: Option<u16>,
     pub authorized_after: Option<u16>,
+    /// A correctly signed delivery without x-ms-date, without
+    /// x-ms-content-sha256 and without Authorization, in that order.
+    pub missing: [Option<u16>; 3],
 }
 
 impl Answers {
@@ -64,6 +67,7 @@ impl Answers {
             self.authorized_after,
         ]
         .iter()
+        .chain(self.missing.iter())
         .all(Option::is_none)
     }
 }
@@ -81,6 +85,9 @@ pub fn probes(a: &Answers) -> Vec<WebhookCheck> {
         probe("unsigned", false, a.unsigned, "a delivery without a signature may come from anyone: reject it (401) and do nothing"),
         probe("tampered", false, a.tampered, "the body no longer matches x-ms-content-sha256 and the signature: reject it; check the hash over the raw body bytes before parsing"),
         probe("wrong-secret", false, a.wrong_secret, "every header and the body hash are right, but the signature was made with another secret: verify the HMAC with your webhook secret, not only that the headers are there"),
+        probe("no-date", false, a.missing[0], "x-ms-date is missing: the signature cannot be checked without it; reject the delivery"),
+        probe("no-content-hash", false, a.missing[1], "x-ms-content-sha256 is missing: the body cannot be tied to the signature; reject the delivery"),
+        probe("no-authorization", false, a.missing[2], "the Authorization header (the HMAC signature) is missing: anyone could have sent it; reject the delivery"),
         probe("stale", false, a.stale, "x-ms-date is 20 minutes old: a replayed delivery; reject dates more than a few minutes from now"),
         probe("duplicate", true, a.duplicate, "Vipps may deliver an event twice: acknowledge the repeat with 2xx and do not act on it twice"),
         probe("out-of-order", true, ooo, "CAPTURED arrived before AUTHORIZED: acknowledge both and read the payment with GET for the truth rather than trusting the order of webhooks"),
