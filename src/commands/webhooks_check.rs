@@ -129,7 +129,7 @@ struct Deliveries {
     captured: Delivery,
     authorized: Delivery,
     /// A correctly signed delivery without one of its headers, each.
-    missing: [(&'static str, Delivery); 3],
+    missing: [Delivery; 3],
 }
 
 fn deliveries(secret: &Secret, path: &str, host: &str) -> Deliveries {
@@ -202,14 +202,11 @@ fn deliveries(secret: &Secret, path: &str, host: &str) -> Deliveries {
             "AUTHORIZED",
             now,
         );
-        (
-            header,
-            Delivery {
-                headers: Some(sign(&body, now)),
-                omit: Some(header),
-                body,
-            },
-        )
+        Delivery {
+            headers: Some(sign(&body, now)),
+            omit: Some(header),
+            body,
+        }
     });
     Deliveries {
         signed,
@@ -288,9 +285,9 @@ pub async fn check(
         captured_first: send(&captured).await,
         authorized_after: send(&authorized).await,
         missing: [
-            send(&missing[0].1).await,
-            send(&missing[1].1).await,
-            send(&missing[2].1).await,
+            send(&missing[0]).await,
+            send(&missing[1]).await,
+            send(&missing[2]).await,
         ],
     };
     if answers.none() {

@@ -60,42 +60,9 @@ impl HostClass {
         }
     }
 
-    /// Classifies a host as written in a URL or a `Host` header: a name, an
-    /// IP address, `[v6]`, optionally with `:port`. Anything that does not
-    /// parse as a host is [`HostClass::Other`].
-    pub fn of_host(host: &str) -> HostClass {
-        let host = host.trim();
-        if let Ok(ip) = host
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .parse::<IpAddr>()
-        {
-            return class_of_ip(ip);
-        }
-        match Url::parse(&format!("http://{host}/")) {
-            Ok(url) if url.host().is_some() => HostClass::of(&url),
-            _ => HostClass::Other,
-        }
-    }
-
     /// True for a host that may be reached over plain http.
     pub fn is_loopback(self) -> bool {
         self == HostClass::Loopback
-    }
-
-    /// True for any Vipps host, test or production.
-    pub fn is_vipps(self) -> bool {
-        matches!(self, HostClass::VippsTest | HostClass::VippsProduction)
-    }
-
-    /// A short name, as written in reports (`production`, `test`, ...).
-    pub fn label(self) -> &'static str {
-        match self {
-            HostClass::Loopback => "loopback",
-            HostClass::VippsTest => "Vipps test",
-            HostClass::VippsProduction => "Vipps production",
-            HostClass::Other => "other",
-        }
     }
 }
 
@@ -116,8 +83,8 @@ pub fn is_loopback(url: &Url) -> bool {
     HostClass::of(url).is_loopback()
 }
 
-/// True for the production host written without port or path (the one base
-/// URL production is reached at), in any spelling of that host.
+/// True for a base URL with no port and no path: the only form in which a
+/// URL names a Vipps environment itself (`https://apitest.vipps.no`).
 pub fn is_canonical_base(url: &Url) -> bool {
     url.port().is_none() && url.path().trim_end_matches('/').is_empty()
 }
@@ -237,19 +204,5 @@ mod tests {
         ] {
             assert_eq!(class(raw), HostClass::Other, "{raw:?}");
         }
-    }
-
-    #[test]
-    fn a_bare_host_is_classed_like_the_url() {
-        assert_eq!(HostClass::of_host("[::1]"), HostClass::Loopback);
-        assert_eq!(HostClass::of_host("::1"), HostClass::Loopback);
-        assert_eq!(HostClass::of_host("127.0.0.1:8080"), HostClass::Loopback);
-        assert_eq!(HostClass::of_host("Localhost"), HostClass::Loopback);
-        assert_eq!(HostClass::of_host("apitest.vipps.no"), HostClass::VippsTest);
-        assert_eq!(
-            HostClass::of_host("API.vipps.no."),
-            HostClass::VippsProduction
-        );
-        assert_eq!(HostClass::of_host("bad host"), HostClass::Other);
     }
 }
