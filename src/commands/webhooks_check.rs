@@ -245,16 +245,7 @@ pub async fn check(
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .map_err(|e| Error::Usage(format!("cannot build an HTTP client: {e}")))?;
-    let Deliveries {
-        signed,
-        unsigned,
-        tampered,
-        forged,
-        stale,
-        captured,
-        authorized,
-        missing,
-    } = deliveries(secret, &path, &host);
+    let d = deliveries(secret, &path, &host);
     let send = |d: &Delivery| {
         let mut req = client
             .post(parsed.clone())
@@ -276,18 +267,18 @@ pub async fn check(
 
     // Sent in this order (struct fields are evaluated as written).
     let answers = Answers {
-        signed: send(&signed).await,
-        unsigned: send(&unsigned).await,
-        tampered: send(&tampered).await,
-        wrong_secret: send(&forged).await,
-        stale: send(&stale).await,
-        duplicate: send(&signed).await,
-        captured_first: send(&captured).await,
-        authorized_after: send(&authorized).await,
+        signed: send(&d.signed).await,
+        unsigned: send(&d.unsigned).await,
+        tampered: send(&d.tampered).await,
+        wrong_secret: send(&d.forged).await,
+        stale: send(&d.stale).await,
+        duplicate: send(&d.signed).await,
+        captured_first: send(&d.captured).await,
+        authorized_after: send(&d.authorized).await,
         missing: [
-            send(&missing[0]).await,
-            send(&missing[1]).await,
-            send(&missing[2]).await,
+            send(&d.missing[0]).await,
+            send(&d.missing[1]).await,
+            send(&d.missing[2]).await,
         ],
     };
     if answers.none() {
