@@ -49,6 +49,20 @@ fn a_run_against_the_embedded_simulator_passes_and_writes_its_evidence() {
     assert_eq!(evidence["schema_version"], 2);
     assert_eq!(evidence["kind"], "run");
     assert_eq!(evidence["complete"], true);
+    // Whose traffic, against what: said in evidence.json and on stdout.
+    assert!(
+        evidence["run"]["traffic"]
+            .as_str()
+            .unwrap()
+            .starts_with("vipps-golive's own client"),
+        "{:#}",
+        evidence["run"]
+    );
+    assert_eq!(evidence["run"]["target_class"], "the embedded simulator");
+    assert!(
+        stdout.contains("Judged: vipps-golive's own client (a rehearsal, not the shop's traffic), against the embedded simulator"),
+        "{stdout}"
+    );
 
     // Every scenario the simulator can run passed; only the ones that need a
     // person or a flag are listed, never failed.

@@ -125,6 +125,10 @@ fn scenario_line(s: &ScenarioResult) {
 /// The summary per checklist ID, on stdout (printing never fails the run).
 pub fn print_summary(evidence: &Evidence, dir: &std::path::Path) {
     output::result("");
+    output::result(&format!(
+        "Judged: {}",
+        crate::report::view::provenance(evidence)
+    ));
     for item in &evidence.items {
         output::result(&match &item.reason {
             Some(why) => format!("{:<13} {:<17} {why}", item.id, item.verdict.label()),

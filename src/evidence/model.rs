@@ -88,6 +88,16 @@ pub struct RunInfo {
     pub system_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub system_version: Option<String>,
+    /// Whose traffic the folder judges, in plain words: the shop's (audit,
+    /// verify, webhooks-check) or vipps-golive's own client's (run, compare).
+    /// Absent in folders written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub traffic: Option<String>,
+    /// The class of the target, in plain words: the embedded simulator, a URL
+    /// on this machine, a custom URL, the Vipps test environment, Vipps
+    /// production, a running simulator's journal or a recorded journal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_class: Option<String>,
 }
 
 /// The references a go-live request quotes.

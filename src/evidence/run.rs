@@ -150,6 +150,31 @@ impl TargetInfo {
     }
 }
 
+/// Whose traffic a folder of `kind` judges (issue 20: provenance on every
+/// verdict).
+pub fn traffic(kind: RunKind) -> &'static str {
+    match kind {
+        RunKind::Run => "vipps-golive's own client (a rehearsal, not the shop's traffic)",
+        RunKind::Verify => "the shop's own references, read back by vipps-golive",
+        RunKind::Audit => "the shop's own traffic",
+    }
+}
+
+/// The class of a folder's target, from its name and its URL as shown.
+pub fn target_class(kind: RunKind, name: &str, base_url: &str) -> &'static str {
+    match (kind, name) {
+        (RunKind::Audit, "simulator") => "a running simulator's journal",
+        (_, "simulator") => "the embedded simulator",
+        (_, "test") => "the Vipps test environment",
+        (_, "production") => "Vipps production",
+        _ => match url::Url::parse(base_url) {
+            Ok(url) if crate::domain::host::is_loopback(&url) => "a URL on this machine (loopback)",
+            Ok(_) => "a custom URL",
+            Err(_) => "a recorded journal",
+        },
+    }
+}
+
 /// Builds one `evidence.json`: the command gives its verdicts and what it
 /// recorded; the run id, tool version, span, stale date, schema version and
 /// the references section are filled in here, the same way for every command.
@@ -287,6 +312,8 @@ impl EvidenceBuilder {
     /// The evidence. Its span ends now unless [`Self::span`] said when.
     pub fn finish(self) -> Evidence {
         let finished_at = self.finished_at.unwrap_or_else(Utc::now);
+        let traffic = traffic(self.kind);
+        let target_class = target_class(self.kind, &self.target.name, &self.target.base_url);
         Evidence {
             schema_version: EVIDENCE_SCHEMA_VERSION,
             kind: self.kind,
@@ -304,6 +331,8 @@ impl EvidenceBuilder {
                 tags: self.tags,
                 system_name: self.system_name,
                 system_version: self.system_version,
+                traffic: Some(traffic.into()),
+                target_class: Some(target_class.into()),
             },
             golive: self.golive,
             items: self.items,
@@ -363,6 +392,48 @@ impl ScenarioInfo<'_> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn provenance_says_whose_traffic_and_what_target() {
+        assert!(traffic(RunKind::Run).starts_with("vipps-golive's own client"));
+        assert_eq!(traffic(RunKind::Audit), "the shop's own traffic");
+        for (kind, name, url, class) in [
+            (RunKind::Run, "simulator", "", "the embedded simulator"),
+            (
+                RunKind::Run,
+                "test",
+                "https://apitest.vipps.no/",
+                "the Vipps test environment",
+            ),
+            (
+                RunKind::Run,
+                "custom",
+                "http://127.0.0.1:7777/",
+                "a URL on this machine (loopback)",
+            ),
+            (
+                RunKind::Run,
+                "custom",
+                "https://sim.example/",
+                "a custom URL",
+            ),
+            (
+                RunKind::Audit,
+                "simulator",
+                "http://127.0.0.1:7777",
+                "a running simulator's journal",
+            ),
+            (RunKind::Audit, "custom", "shop.jsonl", "a recorded journal"),
+            (
+                RunKind::Verify,
+                "production",
+                "https://api.vipps.no/",
+                "Vipps production",
+            ),
+        ] {
+            assert_eq!(target_class(kind, name, url), class, "{name} {url}");
+        }
+    }
+
     use super::*;
     use chrono::TimeZone;
 

@@ -165,6 +165,7 @@ fn view(full: bool) -> ReportView {
             stale_after: "2025-02-02".into(),
             tags: some(full, "@simulator"),
             system: some(full, "acme-shop 1.2"),
+            provenance: "vipps-golive's own client, against the embedded simulator".into(),
         },
         golive: full.then(|| GoLiveView {
             checklist_id: "GL-TEST".into(),

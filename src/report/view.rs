@@ -78,6 +78,8 @@ pub struct RunView {
     pub stale_after: String,
     pub tags: Option<String>,
     pub system: Option<String>,
+    /// Whose traffic, against which target, in plain words.
+    pub provenance: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -908,8 +910,24 @@ fn golive_view(evidence: &Evidence, known_refs: &HashSet<&str>) -> Option<GoLive
     })
 }
 
+/// Whose traffic a folder judges and against what, in plain words, from
+/// evidence.json; a folder written before this was recorded gets it from its
+/// kind and target the same way the builder would have.
+pub fn provenance(evidence: &Evidence) -> String {
+    let run = &evidence.run;
+    let traffic = run
+        .traffic
+        .clone()
+        .unwrap_or_else(|| crate::evidence::run::traffic(evidence.kind).into());
+    let class = run.target_class.clone().unwrap_or_else(|| {
+        crate::evidence::run::target_class(evidence.kind, &run.target, &run.base_url).into()
+    });
+    format!("{traffic}, against {class}")
+}
+
 fn run_view(evidence: &Evidence) -> RunView {
     RunView {
+        provenance: provenance(evidence),
         run_id: evidence.run.run_id.clone(),
         kind: match evidence.kind {
             RunKind::Run => "run",
@@ -1006,7 +1024,7 @@ fn summary(evidence: &Evidence) -> Summary {
         })
         .unwrap_or_default();
 
-    let mut details = Vec::new();
+    let mut details = vec![format!("Judged: {}.", provenance(evidence))];
     if !evidence.complete {
         details.push(
             "The run stopped before it finished: this report holds what the journal recorded up to then.".to_owned(),

@@ -327,6 +327,8 @@ pub async fn run(dir: &Path) -> FixtureRun {
             tags: None,
             system_name: Some("vipps-golive".into()),
             system_version: Some(env!("CARGO_PKG_VERSION").into()),
+            traffic: None,
+            target_class: None,
         },
         golive: Some(GoLive {
             checklist_id: "GL-TEST".into(),
