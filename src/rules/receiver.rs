@@ -12,19 +12,25 @@ pub fn is_2xx(s: u16) -> bool {
 }
 
 /// One probe judged: the receiver answered `status` (none: no answer) where
-/// it should have accepted (2xx) or refused it; `why` says what the probe is
-/// about.
+/// it should have accepted (2xx) or refused it with 4xx; `why` says what the
+/// probe is about. A refusal must be a 4xx: a 5xx or a redirect says the
+/// receiver broke or went elsewhere, not that it checked and said no
+/// (issue 20).
 pub fn probe(case: &str, expected_accept: bool, status: Option<u16>, why: &str) -> WebhookCheck {
     let accepted = status.is_some_and(is_2xx);
-    let verdict = if status.is_some() && accepted == expected_accept {
-        Verdict::Pass
-    } else {
-        Verdict::Fail
+    let refused = status.is_some_and(|s| (400..500).contains(&s));
+    let verdict = match (status, expected_accept) {
+        (Some(_), true) if accepted => Verdict::Pass,
+        (Some(_), false) if refused => Verdict::Pass,
+        _ => Verdict::Fail,
     };
     let explanation = match (status, verdict) {
         (None, _) => format!("no answer: {why}"),
         (Some(_), Verdict::Pass) => why.to_owned(),
         (Some(s), _) if accepted => format!("accepted ({s}) but should not have been: {why}"),
+        (Some(s), _) if !expected_accept => format!(
+            "answered {s}, not a 4xx refusal (a 5xx or a redirect is not a check that said no): {why}"
+        ),
         (Some(s), _) => format!("rejected ({s}) but should have been accepted: {why}"),
     };
     WebhookCheck {
@@ -150,6 +156,16 @@ mod tests {
         assert!(
             accepted.explanation.starts_with("accepted (200)"),
             "{accepted:?}"
+        );
+        let crashed = probe("bad-signature", false, Some(500), "w");
+        assert_eq!(crashed.verdict, Verdict::Fail);
+        assert!(
+            crashed.explanation.starts_with("answered 500, not a 4xx"),
+            "{crashed:?}"
+        );
+        assert_eq!(
+            probe("bad-signature", false, Some(302), "w").verdict,
+            Verdict::Fail
         );
         let silent = probe("good", true, None, "w");
         assert_eq!(silent.verdict, Verdict::Fail);
