@@ -627,6 +627,7 @@ pub fn guard_url(flag: &str, raw: &str, role: UrlRole) -> Result<Guarded, String
     let url = match Url::parse(raw) {
         Ok(url) if url.host_str().is_some_and(|h| !h.is_empty()) => url,
         parsed => {
+            let shown = format!("`{}`", display_raw(raw));
             // `api.vipps.no` without a scheme is still production: say so,
             // rather than only "not a URL".
             let guess = Url::parse(&format!("https://{}", raw.trim())).ok();
@@ -635,14 +636,8 @@ pub fn guard_url(flag: &str, raw: &str, role: UrlRole) -> Result<Guarded, String
                 .map(HostClass::of)
                 .filter(|c| refused_vipps(*c, role))
             {
-                return Err(vipps_refusal(
-                    flag,
-                    &format!("`{}`", display_raw(raw)),
-                    class,
-                    role,
-                ));
+                return Err(vipps_refusal(flag, &shown, class, role));
             }
-            let shown = format!("`{}`", display_raw(raw));
             return Err(match parsed {
                 _ if raw.trim().is_empty() => format!("{flag} is empty {hint}"),
                 Err(e) => format!("{flag} {shown} is not a valid URL: {e} {hint}"),

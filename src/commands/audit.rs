@@ -166,7 +166,6 @@ async fn read(
         }
         (None, Some(url)) => {
             let bytes = fetch_journal(url).await?;
-            let url = crate::config::display_url(url);
             let outcome = audit::audit(
                 std::io::Cursor::new(bytes),
                 filter,
@@ -176,7 +175,7 @@ async fn read(
             .map_err(io("cannot copy the simulator's journal".into()))?;
             let source = Source {
                 kind: "simulator",
-                location: url.trim_end_matches('/').to_owned(),
+                location: url.as_str().trim_end_matches('/').to_owned(),
             };
             Ok((source, outcome))
         }
@@ -233,10 +232,10 @@ fn parse_since(value: &str) -> Result<DateTime<Utc>, Error> {
 }
 
 /// Reads a running simulator's journal through `GET /__sim/journal`.
+/// `base` has passed the guard, which refuses user info, a query and a
+/// fragment for a simulator: the URL is safe to show as it is.
 async fn fetch_journal(base: &url::Url) -> Result<Vec<u8>, Error> {
-    let shown = crate::config::display_url(base);
     let url = format!("{}/__sim/journal", base.as_str().trim_end_matches('/'));
-    let shown_url = format!("{}/__sim/journal", shown.trim_end_matches('/'));
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(60))
         .build()
@@ -247,7 +246,7 @@ async fn fetch_journal(base: &url::Url) -> Result<Vec<u8>, Error> {
         .await
         .map_err(|e| Error::Unreachable {
             message: format!(
-                "cannot read the journal at `{shown_url}` (hint: is the simulator running?)"
+                "cannot read the journal at `{url}` (hint: is the simulator running?)"
             ),
             source: Some(Box::new(e)),
         })?;
@@ -255,12 +254,12 @@ async fn fetch_journal(base: &url::Url) -> Result<Vec<u8>, Error> {
         200 => {}
         404 => {
             return Err(Error::Usage(format!(
-                "`{shown_url}` answered 404 (hint: start the simulator with --control so its journal can be read, or audit its --journal FILE)"
+                "`{url}` answered 404 (hint: start the simulator with --control so its journal can be read, or audit its --journal FILE)"
             )))
         }
         s => {
             return Err(Error::Unreachable {
-                message: format!("`{shown_url}` answered {s}"),
+                message: format!("`{url}` answered {s}"),
                 source: None,
             })
         }
@@ -270,7 +269,7 @@ async fn fetch_journal(base: &url::Url) -> Result<Vec<u8>, Error> {
         .await
         .map(|b| b.to_vec())
         .map_err(|e| Error::Unreachable {
-            message: format!("the journal at `{shown_url}` was cut off"),
+            message: format!("the journal at `{url}` was cut off"),
             source: Some(Box::new(e)),
         })
 }

@@ -69,7 +69,7 @@ impl HostClass {
 /// The host of `url` as compared: lowercase, IDNA-mapped and percent-decoded
 /// (the `url` crate does these when it parses a special scheme's host) and
 /// without trailing dots (`api.vipps.no.` is the same DNS name).
-pub fn normalised_host(url: &Url) -> Option<String> {
+fn normalised_host(url: &Url) -> Option<String> {
     let host = match url.host()? {
         url::Host::Domain(d) => d.trim_end_matches('.').to_ascii_lowercase(),
         url::Host::Ipv4(ip) => ip.to_string(),
