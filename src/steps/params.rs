@@ -82,7 +82,7 @@ impl FromStr for Event {
 
 impl fmt::Display for Event {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&api_name(self.0))
+        f.write_str(self.0.as_str())
     }
 }
 
@@ -100,14 +100,6 @@ impl FromStr for Events {
             .collect::<Result<_, _>>()
             .map(Events)
     }
-}
-
-/// The name the API gives a value (its serde name).
-pub fn api_name<T: serde::Serialize>(value: T) -> String {
-    serde_json::to_value(value)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
 }
 
 fn by_api_name<T: serde::de::DeserializeOwned>(text: &str, what: &str) -> Result<T, String> {

@@ -272,7 +272,7 @@ async fn event_log(w: &mut GoLiveWorld, expected: Events) -> Result<(), StepErro
     let expected: Vec<String> = expected
         .0
         .into_iter()
-        .map(super::params::api_name)
+        .map(|e| e.as_str().to_owned())
         .collect();
     if names != expected {
         return fail(format!(
@@ -286,5 +286,5 @@ async fn event_log(w: &mut GoLiveWorld, expected: Events) -> Result<(), StepErro
 
 /// The wire name of an event (`CAPTURED`).
 pub fn event_name(e: &crate::api::PaymentEvent) -> String {
-    super::params::api_name(e.name)
+    e.name.as_str().to_owned()
 }
