@@ -7,7 +7,7 @@ use crate::domain::checklist::{ChecklistId, ITEMS};
 use crate::evidence::model::{ItemResult, Verdict, WebhookCheck};
 
 /// A 2xx status: the receiver accepted the delivery.
-pub fn is_2xx(s: u16) -> bool {
+fn is_2xx(s: u16) -> bool {
     (200..300).contains(&s)
 }
 
