@@ -117,6 +117,7 @@ fn line(
         reference: None,
         checklist_ids: Vec::new(),
         scenario: None,
+        kind: None,
     };
     serde_json::to_writer(&mut *out, &e).unwrap();
     out.write_all(b"\n").unwrap();

@@ -25,6 +25,7 @@ fn get(i: i64) -> String {
         reference: None,
         checklist_ids: Vec::new(),
         scenario: None,
+        kind: None,
     };
     serde_json::to_string(&e).unwrap()
 }

@@ -265,6 +265,12 @@ async fn events_are_delivered_signed_in_order_with_the_webhook_event_payload() {
         receiver.address().to_string(),
         "host is the URL authority"
     );
+    // The simulator's deliveries stand in for Vipps's: they never carry the
+    // mark of vipps-golive's own requests (issue 20).
+    for req in &got {
+        assert_eq!(header(req, "x-vipps-golive-run"), "");
+        assert!(!header(req, "user-agent").starts_with("vipps-golive/"));
+    }
 }
 
 #[tokio::test]

@@ -53,6 +53,7 @@ mod fidelity_validation;
 mod fidelity_webhooks;
 mod hardening_guard;
 mod hardening_run;
+mod harness_mark;
 mod production_guard;
 mod production_interrupt;
 mod real_test_env;

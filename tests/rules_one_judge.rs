@@ -54,6 +54,7 @@ fn exchange(n: u32, at_ms: i64, method: &str, path: &str, status: u16) -> Exchan
         reference: None,
         checklist_ids: Vec::new(),
         scenario: None,
+        kind: None,
     }
 }
 

@@ -57,6 +57,25 @@ pub use transport::RetryPolicy;
 /// the rules would judge wrong.
 pub use crate::domain::headers::{MAX_IDEMPOTENCY_KEY_LEN, MAX_SYSTEM_HEADER_LEN};
 
+/// An HTTP client builder for a request vipps-golive itself sends outside the
+/// API client (a `webhooks-check` probe, a return page opened, a simulator's
+/// journal or control API read): it carries the tool's mark, its
+/// `User-Agent` and `x-vipps-golive-run` (the run id, when one records the
+/// request), as every API call does. Never for the simulator's own webhook
+/// deliveries nor the proxy's forwarding: those stand in for Vipps and the shop.
+pub(crate) fn marked_http(run_id: Option<&str>) -> reqwest::ClientBuilder {
+    use crate::domain::exchange::{HARNESS_RUN_HEADER, HARNESS_RUN_UNNAMED, HARNESS_USER_AGENT};
+    let mut headers = reqwest::header::HeaderMap::new();
+    let value = reqwest::header::HeaderValue::from_str(run_id.unwrap_or(HARNESS_RUN_UNNAMED))
+        .unwrap_or(reqwest::header::HeaderValue::from_static(
+            HARNESS_RUN_UNNAMED,
+        ));
+    headers.insert(HARNESS_RUN_HEADER, value);
+    reqwest::Client::builder()
+        .user_agent(HARNESS_USER_AGENT)
+        .default_headers(headers)
+}
+
 /// Everything a [`Client`] needs.
 #[derive(Clone)]
 pub struct ClientOptions {
@@ -76,6 +95,11 @@ pub struct ClientOptions {
     pub retry: RetryPolicy,
     /// Time allowed for one attempt (connect, send, response).
     pub timeout: Duration,
+    /// The run id every request carries in `x-vipps-golive-run` (see
+    /// [`crate::domain::exchange::HARNESS_RUN_HEADER`]), so the simulator's
+    /// or a proxy's journal names the folder that sent it and `audit` never
+    /// counts it as the shop's. `None`: the mark says only the tool's version.
+    pub run_id: Option<String>,
 }
 
 impl ClientOptions {
@@ -95,6 +119,7 @@ impl ClientOptions {
             recorder,
             retry: RetryPolicy::default(),
             timeout: Duration::from_secs(30),
+            run_id: None,
         }
     }
 }
@@ -135,6 +160,7 @@ impl fmt::Debug for ClientOptions {
             .field("clock", &self.clock)
             .field("retry", &self.retry)
             .field("timeout", &self.timeout)
+            .field("run_id", &self.run_id)
             .finish_non_exhaustive()
     }
 }

@@ -210,6 +210,8 @@ pub(crate) struct Inner {
     pub retry: RetryPolicy,
     pub timeout: Duration,
     pub token: TokenCache,
+    /// The value of `x-vipps-golive-run` on every request.
+    pub run_mark: String,
 }
 
 impl Inner {
@@ -262,6 +264,9 @@ impl Inner {
             retry: o.retry,
             timeout: o.timeout,
             token: TokenCache::default(),
+            run_mark: o
+                .run_id
+                .unwrap_or_else(|| crate::domain::exchange::HARNESS_RUN_UNNAMED.to_owned()),
         })
     }
 }
@@ -606,6 +611,16 @@ impl Client {
         h.push((
             "Accept".into(),
             "application/json, application/problem+json".into(),
+        ));
+        // The tool's mark, listed here (not only as the HTTP client's
+        // default) so the client's own journal shows what was sent.
+        h.push((
+            "User-Agent".into(),
+            crate::domain::exchange::HARNESS_USER_AGENT.into(),
+        ));
+        h.push((
+            crate::domain::exchange::HARNESS_RUN_HEADER.into(),
+            inner.run_mark.clone(),
         ));
         h
     }

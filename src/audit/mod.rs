@@ -72,8 +72,9 @@ pub struct Outcome {
     pub lines: u64,
     pub judged: u64,
     pub filtered_out: u64,
-    /// Exchanges vipps-golive's own client sent (its `User-Agent`), left out:
-    /// the harness's requests are never the shop's traffic.
+    /// Exchanges vipps-golive itself sent (its `x-vipps-golive-run` header
+    /// or its `User-Agent`), left out: the harness's requests are never the
+    /// shop's traffic.
     pub harness_own: u64,
     /// Lines of another kind (e.g. write-ahead `attempt` lines), skipped.
     pub other_kinds: u64,
@@ -260,11 +261,9 @@ impl<'f, W: Write> Judge<'f, W> {
     ) -> std::io::Result<()> {
         let out = &mut self.out;
         out.lines = number;
-        if view
-            .headers
-            .values("User-Agent")
-            .any(crate::domain::exchange::is_harness_user_agent)
-        {
+        // Marked by its x-vipps-golive-run header or its User-Agent: a shop
+        // can set its User-Agent to anything, the header is the tool's own.
+        if crate::domain::exchange::is_harness_request(view.headers.pairs()) {
             out.harness_own += 1;
             return Ok(());
         }
@@ -346,6 +345,7 @@ pub fn evidence(run_id: &str, source: &Source, filter: &Filter, outcome: &Outcom
             (!seen.system_versions.is_empty()).then(|| seen.system_versions.join(", ")),
         )
         .items(items(&outcome.findings, outcome))
+        .harness_left_out(outcome.harness_own)
         .findings(outcome.findings.clone())
         // The references are read from the exchanges kept (all of them for
         // a journal of up to KEEP_ALL_EXCHANGES; else those behind findings).

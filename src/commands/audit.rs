@@ -105,7 +105,7 @@ pub async fn run_async(args: &AuditArgs, out: &mut dyn Write) -> Result<(), Erro
     let (source, mut outcome) = read(args, &filter, simulator.as_ref(), copy).await?;
     if args.check_return_url {
         let urls = outcome.observed.return_urls.clone();
-        let found = check_return_urls(&urls).await;
+        let found = check_return_urls(&urls, meta.run_id()).await;
         outcome.findings.extend(found);
         outcome
             .findings
@@ -236,7 +236,7 @@ fn parse_since(value: &str) -> Result<DateTime<Utc>, Error> {
 /// fragment for a simulator: the URL is safe to show as it is.
 async fn fetch_journal(base: &url::Url) -> Result<Vec<u8>, Error> {
     let url = format!("{}/__sim/journal", base.as_str().trim_end_matches('/'));
-    let client = reqwest::Client::builder()
+    let client = crate::api::marked_http(None)
         .timeout(Duration::from_secs(60))
         .build()
         .map_err(|e| Error::Usage(format!("cannot build an HTTP client: {e}")))?;
@@ -277,8 +277,8 @@ async fn fetch_journal(base: &url::Url) -> Result<Vec<u8>, Error> {
 /// Opens each returnUrl without cookies (no cookie store, no redirects
 /// followed): the page must answer by itself, as it would in the phone's
 /// default browser without the shop's session.
-async fn check_return_urls(urls: &[ReturnUrl]) -> Vec<Finding> {
-    let Ok(client) = reqwest::Client::builder()
+async fn check_return_urls(urls: &[ReturnUrl], run_id: &str) -> Vec<Finding> {
+    let Ok(client) = crate::api::marked_http(Some(run_id))
         .timeout(Duration::from_secs(10))
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -312,10 +312,7 @@ fn notes(outcome: &Outcome, filter: &Filter) -> Vec<String> {
         outcome.lines, outcome.judged
     )];
     if outcome.harness_own > 0 {
-        notes.push(format!(
-            "{} exchange(s) sent by vipps-golive's own client left out: the harness's requests (a verify, a run against the same simulator) are never the shop's traffic",
-            outcome.harness_own
-        ));
+        notes.push(crate::report::view::harness_left_out(outcome.harness_own));
     }
     if outcome.filtered_out > 0 {
         notes.push(format!(
@@ -373,6 +370,9 @@ fn summary(e: &Evidence, dir: &Path) -> String {
         e.run.started_at.to_rfc3339(),
         e.run.finished_at.to_rfc3339(),
     );
+    if let Some(n) = e.run.harness_left_out {
+        let _ = writeln!(s, "Left out: {}", crate::report::view::harness_left_out(n));
+    }
     for i in &e.items {
         let _ = writeln!(
             s,

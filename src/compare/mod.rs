@@ -974,6 +974,7 @@ mod tests {
             reference,
             checklist_ids: vec![],
             scenario: Some(scenario.into()),
+            kind: None,
         }
     }
 

@@ -26,6 +26,29 @@ pub fn is_harness_user_agent(value: &str) -> bool {
     value.trim_start().starts_with("vipps-golive/")
 }
 
+/// The header every request vipps-golive itself sends carries, its value the
+/// run id of the folder that records it (`x-vipps-golive-run:
+/// 20261201T101500Z-1a2b3c`). A mark of its own beside the `User-Agent`,
+/// because a shop may set its own User-Agent to anything, vipps-golive's
+/// included; with the run id a line of a simulator's or a proxy's journal
+/// names the folder that made it. The simulator's webhook deliveries do not
+/// carry it: they stand in for Vipps's.
+pub const HARNESS_RUN_HEADER: &str = "x-vipps-golive-run";
+
+/// The mark's value when no run records the request (a client built by a
+/// library user, a helper request outside any folder): still a mark.
+pub const HARNESS_RUN_UNNAMED: &str = concat!("vipps-golive/", env!("CARGO_PKG_VERSION"));
+
+/// Whether a request with these headers was sent by vipps-golive itself:
+/// it carries [`HARNESS_RUN_HEADER`] (any value) or vipps-golive's
+/// `User-Agent`. `audit` leaves such exchanges out of the shop's traffic.
+pub fn is_harness_request<'a>(mut headers: impl Iterator<Item = (&'a str, &'a str)>) -> bool {
+    headers.any(|(name, value)| {
+        name.eq_ignore_ascii_case(HARNESS_RUN_HEADER)
+            || (name.eq_ignore_ascii_case("user-agent") && is_harness_user_agent(value))
+    })
+}
+
 /// One request/response as the client saw it, before redaction. Never stored.
 #[derive(Clone)]
 pub struct RawExchange {
@@ -81,7 +104,15 @@ pub struct Exchange {
     pub reference: Option<String>,
     pub checklist_ids: Vec<String>,
     pub scenario: Option<String>,
+    /// What the exchange is when it is not a call of a Vipps API:
+    /// [`WEBHOOKS_CHECK_KIND`] for a probe `webhooks-check` sent to the
+    /// shop's webhook receiver. Absent for API traffic.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
 }
+
+/// The `kind` of an [`Exchange`] that is a `webhooks-check` probe.
+pub const WEBHOOKS_CHECK_KIND: &str = "webhooks-check";
 
 impl Exchange {
     /// Redacts `raw` (see [`redact`]) into a storable exchange.

@@ -255,6 +255,7 @@ fn by_name(raw: RawExchange) -> Exchange {
         reference: raw.reference,
         checklist_ids: raw.checklist_ids,
         scenario: raw.scenario,
+        kind: None,
     }
 }
 

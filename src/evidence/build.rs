@@ -241,6 +241,7 @@ mod tests {
             reference: None,
             checklist_ids: vec![],
             scenario: None,
+            kind: None,
         }
     }
 

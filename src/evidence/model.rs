@@ -98,6 +98,11 @@ pub struct RunInfo {
     /// production, a running simulator's journal or a recorded journal.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target_class: Option<String>,
+    /// How many exchanges of the traffic read were sent by vipps-golive
+    /// itself (marked by `x-vipps-golive-run` or its `User-Agent`) and left
+    /// out of the shop's traffic: an audit only. Absent when not counted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub harness_left_out: Option<u64>,
 }
 
 /// The references a go-live request quotes.

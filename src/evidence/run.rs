@@ -198,6 +198,7 @@ pub struct EvidenceBuilder {
     webhook_checks: Vec<WebhookCheck>,
     interrupted: Vec<InterruptedAttempt>,
     exchanges: Vec<Exchange>,
+    harness_left_out: Option<u64>,
 }
 
 impl EvidenceBuilder {
@@ -221,6 +222,7 @@ impl EvidenceBuilder {
             webhook_checks: Vec::new(),
             interrupted: Vec::new(),
             exchanges: Vec::new(),
+            harness_left_out: None,
         }
     }
 
@@ -309,6 +311,13 @@ impl EvidenceBuilder {
         self
     }
 
+    /// How many exchanges vipps-golive itself sent were left out of the
+    /// traffic judged (an audit).
+    pub fn harness_left_out(mut self, n: u64) -> Self {
+        self.harness_left_out = Some(n);
+        self
+    }
+
     /// The evidence. Its span ends now unless [`Self::span`] said when.
     pub fn finish(self) -> Evidence {
         let finished_at = self.finished_at.unwrap_or_else(Utc::now);
@@ -333,6 +342,7 @@ impl EvidenceBuilder {
                 system_version: self.system_version,
                 traffic: Some(traffic.into()),
                 target_class: Some(target_class.into()),
+                harness_left_out: self.harness_left_out,
             },
             golive: self.golive,
             items: self.items,

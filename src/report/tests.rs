@@ -166,6 +166,7 @@ fn view(full: bool) -> ReportView {
             tags: some(full, "@simulator"),
             system: some(full, "acme-shop 1.2"),
             provenance: "vipps-golive's own client, against the embedded simulator".into(),
+            harness_left_out: some(full, "3 exchange(s) left out"),
         },
         golive: full.then(|| GoLiveView {
             checklist_id: "GL-TEST".into(),

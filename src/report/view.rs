@@ -80,6 +80,8 @@ pub struct RunView {
     pub system: Option<String>,
     /// Whose traffic, against which target, in plain words.
     pub provenance: String,
+    /// An audit: how many of vipps-golive's own exchanges were left out, said.
+    pub harness_left_out: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -948,7 +950,16 @@ fn run_view(evidence: &Evidence) -> RunView {
             (Some(n), None) => Some(n.clone()),
             _ => None,
         },
+        harness_left_out: evidence.run.harness_left_out.map(harness_left_out),
     }
+}
+
+/// The sentence for [`crate::evidence::model::RunInfo::harness_left_out`]: said even when none, so a
+/// reader knows the audit looked.
+pub fn harness_left_out(n: u64) -> String {
+    format!(
+        "{n} exchange(s) sent by vipps-golive itself (x-vipps-golive-run header or its User-Agent) left out: the tool's own requests are never the shop's traffic"
+    )
 }
 
 fn scenario_view(s: &ScenarioResult, index: &Index<'_>) -> ScenarioView {

@@ -423,6 +423,7 @@ mod tests {
             reference: Some(REF.into()),
             checklist_ids: Vec::new(),
             scenario: None,
+            kind: None,
         }
     }
 

@@ -354,19 +354,23 @@ pub enum HeaderList<'a> {
 }
 
 impl<'a> HeaderList<'a> {
-    /// The values of every header `name` (case-insensitive), in the order sent.
-    pub fn values<'n>(self, name: &'n str) -> impl Iterator<Item = &'a str> + 'n
-    where
-        'a: 'n,
-    {
+    /// Every header as (name, value), in the order sent.
+    pub fn pairs(self) -> impl Iterator<Item = (&'a str, &'a str)> {
         let (owned, borrowed) = match self {
             HeaderList::Owned(h) => (h, &[][..]),
             HeaderList::Borrowed(h) => (&[][..], h),
         };
         let owned = owned.iter().map(|(k, v)| (k.as_str(), v.as_str()));
         let borrowed = borrowed.iter().map(|(k, v)| (k.as_ref(), v.as_ref()));
-        owned
-            .chain(borrowed)
+        owned.chain(borrowed)
+    }
+
+    /// The values of every header `name` (case-insensitive), in the order sent.
+    pub fn values<'n>(self, name: &'n str) -> impl Iterator<Item = &'a str> + 'n
+    where
+        'a: 'n,
+    {
+        self.pairs()
             .filter(move |(k, _)| k.eq_ignore_ascii_case(name))
             .map(|(_, v)| v)
     }
@@ -703,6 +707,7 @@ mod tests {
             reference: Some(reference.into()),
             checklist_ids: tags.iter().map(|t| (*t).to_owned()).collect(),
             scenario: None,
+            kind: None,
         }
     }
 

@@ -272,7 +272,8 @@ async fn run_in(
         concurrency,
     });
 
-    let (client, client_options) = connect(o, &prepared, events, production, &dir).await?;
+    let (client, client_options) =
+        connect(o, &prepared, events, production, (&dir, meta.run_id())).await?;
     let attestations = attestations(o);
     let ctx = Arc::new(context(
         o,
@@ -405,7 +406,7 @@ async fn connect(
     prepared: &Prepared,
     events: &Arc<EventStream>,
     production: bool,
-    dir: &Path,
+    (dir, run_id): (&Path, &str),
 ) -> Result<(Client, ClientOptions), RunError> {
     let mut client_options = ClientOptions::new(
         prepared.base_url.clone(),
@@ -415,6 +416,7 @@ async fn connect(
     );
     client_options.system = o.config.system.clone();
     client_options.production = production;
+    client_options.run_id = Some(run_id.to_owned());
     let client = Client::new(client_options.clone()).map_err(|e| RunError::Usage(e.to_string()))?;
     let check = client.tagged(&[], Some("connection check"));
     if let Err(e) = check.access_token().await {

@@ -196,6 +196,7 @@ async fn connect(
     );
     options.system = config.system.clone();
     options.production = config.target.is_production();
+    options.run_id = Some(folder.run_id().to_owned());
     let client = Client::new(options)
         .map_err(|e| RunError::Usage(e.to_string()))?
         .tagged(

@@ -121,7 +121,8 @@ async fn return_page_answers(w: &mut GoLiveWorld) -> Result<(), StepError> {
     url.query_pairs_mut()
         .append_pair("reference", "golive-return-check");
     // A fresh browser: no cookie store, no session.
-    let response = reqwest::Client::builder()
+    let run_id = w.ctx()?.client_options.run_id.clone();
+    let response = crate::api::marked_http(run_id.as_deref())
         .redirect(reqwest::redirect::Policy::limited(5))
         .build()
         .map_err(|e| StepError::Check(e.to_string()))?

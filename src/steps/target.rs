@@ -152,7 +152,10 @@ impl SimulatorTarget {
             test_phone: "4791234567".into(),
             webhooks,
             return_page,
-            http: reqwest::Client::new(),
+            // The control API is the tool's own request: marked like every other.
+            http: crate::api::marked_http(None)
+                .build()
+                .unwrap_or_else(|_| reqwest::Client::new()),
         }
     }
 
@@ -161,8 +164,11 @@ impl SimulatorTarget {
         let Ok(url) = base.join("/__sim/clock") else {
             return false;
         };
+        let Ok(http) = crate::api::marked_http(None).build() else {
+            return false;
+        };
         matches!(
-            reqwest::Client::new()
+            http
                 .get(url)
                 .timeout(Duration::from_secs(5))
                 .send()

@@ -125,6 +125,7 @@ pub fn options(
         recorder,
         retry: policy(),
         timeout: Duration::from_secs(5),
+        run_id: None,
     }
 }
 

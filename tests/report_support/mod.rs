@@ -328,6 +328,7 @@ pub async fn run(dir: &Path) -> FixtureRun {
             system_name: Some("vipps-golive".into()),
             system_version: Some(env!("CARGO_PKG_VERSION").into()),
             traffic: None,
+            harness_left_out: None,
             target_class: None,
         },
         golive: Some(GoLive {
