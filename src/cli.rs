@@ -433,6 +433,11 @@ pub struct WebhooksCheckArgs {
     /// Seconds to wait for each answer.
     #[arg(long, value_name = "SECONDS", default_value_t = 10)]
     pub timeout: u64,
+
+    /// The merchant serial number the receiver expects in a delivery's `msn`
+    /// [env: VIPPS_MSN]; recorded in the evidence.
+    #[arg(long, value_name = "MSN", env = "VIPPS_MSN")]
+    pub msn: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]

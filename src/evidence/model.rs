@@ -350,17 +350,29 @@ pub struct Attestation {
     pub at: DateTime<Utc>,
 }
 
-/// One probe of `webhooks-check`.
+/// One probe of `webhooks-check` (the list: docs/audit.md).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WebhookCheck {
-    /// `signed`, `unsigned`, `tampered`, `stale`, `duplicate`, `out-of-order`.
+    /// The probe's name: `signed`, `unsigned`, `bad-signature`,
+    /// `wrong-secret`, `tampered`, `wrong-host`, `no-date`,
+    /// `no-content-hash`, `no-authorization`, `stale`, `replay`,
+    /// `duplicate`, `out-of-order`.
     pub case: String,
     /// Should the receiver accept it (2xx)?
     pub expected_accept: bool,
+    /// The answer expected, as shown: `2xx`, `4xx`, or `4xx (2xx warns)`
+    /// (`replay`). Absent in folders written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected: Option<String>,
     /// Status the receiver answered, `None` when it did not answer.
     pub status: Option<u16>,
+    /// PASS, FAIL, or WARNING (a `replay` the receiver accepted).
     pub verdict: Verdict,
     pub explanation: String,
+    /// The ids of the exchanges (in `exchanges`, kind `webhooks-check`) that
+    /// carried the probe: its requests and the receiver's answers.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exchanges: Vec<String>,
 }
 
 /// An attempt sent with no outcome recorded: it may have taken effect.

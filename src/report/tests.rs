@@ -52,6 +52,7 @@ fn exchange(full: bool) -> ExchangeView {
         } else {
             String::new()
         },
+        label: some(full, "webhooks-check: signed"),
     }
 }
 
@@ -236,11 +237,16 @@ fn view(full: bool) -> ReportView {
         }],
         webhook_checks: vec![WebhookCheckView {
             case: "a bad signature".into(),
-            expected: "4xx",
+            expected: "4xx".into(),
             status: "401".into(),
             verdict: "PASS",
             verdict_class: "pass",
             explanation: "refused as it must be".into(),
+            exchanges: if full {
+                vec!["ex-0b5c".into()]
+            } else {
+                Vec::new()
+            },
         }],
         other_exchanges: vec![exchange(full)],
         exchange_count: 2,

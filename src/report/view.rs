@@ -265,11 +265,13 @@ pub struct StepView {
 #[derive(Debug, Serialize)]
 pub struct WebhookCheckView {
     pub case: String,
-    pub expected: &'static str,
+    pub expected: String,
     pub status: String,
     pub verdict: &'static str,
     pub verdict_class: &'static str,
     pub explanation: String,
+    /// Anchors of the exchanges that carried the probe.
+    pub exchanges: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -300,6 +302,8 @@ pub struct ExchangeView {
     pub response_html: String,
     pub error: Option<String>,
     pub checklist_ids: String,
+    /// What sent it, when not an API call: `webhooks-check: <probe>`.
+    pub label: Option<String>,
 }
 
 fn time(t: DateTime<Utc>) -> String {
@@ -444,6 +448,10 @@ fn exchange_view(e: &Exchange) -> ExchangeView {
         )),
         error: e.error.clone(),
         checklist_ids: e.checklist_ids.join(" "),
+        label: e.kind.as_ref().map(|kind| match &e.scenario {
+            Some(s) => s.clone(),
+            None => kind.clone(),
+        }),
     }
 }
 
@@ -524,11 +532,15 @@ pub fn build(evidence: &Evidence) -> ReportView {
             .iter()
             .map(|w| WebhookCheckView {
                 case: w.case.clone(),
-                expected: if w.expected_accept {
-                    "accept (2xx)"
-                } else {
-                    "reject"
-                },
+                expected: w.expected.clone().unwrap_or_else(|| {
+                    if w.expected_accept {
+                        "accept (2xx)"
+                    } else {
+                        "reject"
+                    }
+                    .to_owned()
+                }),
+                exchanges: w.exchanges.iter().map(|id| anchor("ex", id)).collect(),
                 status: w
                     .status
                     .map(|s| s.to_string())

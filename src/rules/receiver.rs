@@ -11,108 +11,162 @@ fn is_2xx(s: u16) -> bool {
     (200..300).contains(&s)
 }
 
-/// One probe judged: the receiver answered `status` (none: no answer) where
-/// it should have accepted (2xx) or refused it with 4xx; `why` says what the
-/// probe is about. A refusal must be a 4xx: a 5xx or a redirect says the
-/// receiver broke or went elsewhere, not that it checked and said no
-/// (issue 20).
-pub fn probe(case: &str, expected_accept: bool, status: Option<u16>, why: &str) -> WebhookCheck {
-    let accepted = status.is_some_and(is_2xx);
-    let refused = status.is_some_and(|s| (400..500).contains(&s));
-    let verdict = match (status, expected_accept) {
-        (Some(_), true) if accepted => Verdict::Pass,
-        (Some(_), false) if refused => Verdict::Pass,
+/// What a probe must get from a receiver that verifies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expect {
+    /// A delivery as Vipps sends it: acknowledged with 2xx.
+    Accept,
+    /// A forged, changed or stale delivery: refused with a 4xx.
+    Refuse,
+    /// An accepted delivery resent byte for byte: a 4xx shows the receiver
+    /// noticed; a 2xx is a WARNING, not a failure, because from outside an
+    /// idempotent receiver (that acts on each pspReference once) cannot be
+    /// told from one that acts twice.
+    RefuseOrWarn,
+}
+
+impl Expect {
+    /// As the report and stdout say it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Expect::Accept => "2xx",
+            Expect::Refuse => "4xx",
+            Expect::RefuseOrWarn => "4xx (2xx warns)",
+        }
+    }
+}
+
+/// One probe of `webhooks-check`: its name, what it must get, and why.
+#[derive(Debug, Clone, Copy)]
+pub struct Probe {
+    pub case: &'static str,
+    pub expect: Expect,
+    pub why: &'static str,
+}
+
+/// How old the `stale` probe's `x-ms-date` is. Vipps does not say how old a
+/// delivery may be (OPEN); five minutes is the usual window for signed
+/// webhooks, and ten leaves five minutes of clock skew between this machine
+/// and the receiver before a correct receiver is wrongly failed.
+pub const STALE_MINUTES: i64 = 10;
+
+/// Every probe, in the order `webhooks-check` sends them (the `replay` and
+/// `duplicate` probes resend the `signed` delivery, so they come after it).
+pub const PROBES: &[Probe] = &[
+    Probe { case: "signed", expect: Expect::Accept, why: "a correctly signed delivery must be acknowledged with 2xx, or Vipps retries it for days" },
+    Probe { case: "unsigned", expect: Expect::Refuse, why: "a delivery without a signature may come from anyone: reject it (401) and do nothing" },
+    Probe { case: "bad-signature", expect: Expect::Refuse, why: "the date and the body hash are right but the Signature is no HMAC at all: verify the signature, not only the body hash" },
+    Probe { case: "wrong-secret", expect: Expect::Refuse, why: "every header and the body hash are right, but the signature was made with another secret: verify the HMAC with your webhook secret, not only that the headers are there" },
+    Probe { case: "tampered", expect: Expect::Refuse, why: "the body was changed after signing, so it no longer matches x-ms-content-sha256 and the signature: reject it; check the hash over the raw body bytes before parsing" },
+    Probe { case: "wrong-host", expect: Expect::Refuse, why: "signed for another host: the host is part of the string to sign (x-ms-date;host;x-ms-content-sha256); build it from your registered URL's host" },
+    Probe { case: "no-date", expect: Expect::Refuse, why: "x-ms-date is missing: the signature cannot be checked without it; reject the delivery" },
+    Probe { case: "no-content-hash", expect: Expect::Refuse, why: "x-ms-content-sha256 is missing: the body cannot be tied to the signature; reject the delivery" },
+    Probe { case: "no-authorization", expect: Expect::Refuse, why: "the Authorization header (the HMAC signature) is missing: anyone could have sent it; reject the delivery" },
+    Probe { case: "stale", expect: Expect::Refuse, why: "x-ms-date is 10 minutes old: a captured delivery sent again later; reject dates more than 5 minutes from now" },
+    Probe { case: "replay", expect: Expect::RefuseOrWarn, why: "the accepted `signed` delivery sent again byte for byte: anyone who captured one delivery can resend it while its date is fresh; remember the signatures you accepted, and act on each event once (deduplicate by pspReference or idempotencyKey) so a replay changes nothing" },
+    Probe { case: "duplicate", expect: Expect::Accept, why: "the same event signed again with a new date, as Vipps redelivers it: acknowledge the repeat with 2xx (a 4xx makes Vipps retry for days) and do not act on it twice" },
+    Probe { case: "out-of-order", expect: Expect::Accept, why: "CAPTURED arrived before AUTHORIZED: acknowledge both and read the payment with GET for the truth rather than trusting the order of webhooks" },
+];
+
+/// A 4xx status: the receiver looked and said no.
+fn is_4xx(s: u16) -> bool {
+    (400..500).contains(&s)
+}
+
+/// One probe judged from the receiver's answers to its deliveries (one, or
+/// two for `out-of-order`; `None`: no answer): the first answer that is not
+/// what the probe expects decides. A refusal must be a 4xx: a 5xx or a
+/// redirect says the receiver broke or went elsewhere, not that it checked
+/// and said no (issue 20).
+pub fn probe(p: &Probe, answers: &[Option<u16>]) -> WebhookCheck {
+    let status = answers
+        .iter()
+        .copied()
+        .find(|s| !s.is_some_and(|s| expected(p.expect, s)))
+        .or_else(|| answers.last().copied())
+        .flatten();
+    let answered = !answers.is_empty() && answers.iter().all(Option::is_some);
+    let verdict = match (answered, status) {
+        (true, Some(s)) if expected(p.expect, s) => Verdict::Pass,
+        (true, Some(s)) if p.expect == Expect::RefuseOrWarn && is_2xx(s) => Verdict::Warning,
         _ => Verdict::Fail,
     };
-    let explanation = match (status, verdict) {
-        (None, _) => format!("no answer: {why}"),
-        (Some(_), Verdict::Pass) => why.to_owned(),
-        (Some(s), _) if accepted => format!("accepted ({s}) but should not have been: {why}"),
-        (Some(s), _) if !expected_accept => format!(
+    let why = p.why;
+    let explanation = match (answered, status, verdict) {
+        (false, _, _) | (_, None, _) => format!("no answer: {why}"),
+        (_, Some(_), Verdict::Pass) => why.to_owned(),
+        (_, Some(s), Verdict::Warning) => format!("accepted ({s}): {why}"),
+        (_, Some(s), _) if is_2xx(s) => format!("accepted ({s}) but should not have been: {why}"),
+        (_, Some(s), _) if p.expect != Expect::Accept => format!(
             "answered {s}, not a 4xx refusal (a 5xx or a redirect is not a check that said no): {why}"
         ),
-        (Some(s), _) => format!("rejected ({s}) but should have been accepted: {why}"),
+        (_, Some(s), _) => format!("rejected ({s}) but should have been accepted: {why}"),
     };
     WebhookCheck {
-        case: case.to_owned(),
-        expected_accept,
+        case: p.case.to_owned(),
+        expected_accept: p.expect == Expect::Accept,
+        expected: Some(p.expect.label().to_owned()),
         status,
         verdict,
         explanation,
+        exchanges: Vec::new(),
     }
 }
 
-/// What the receiver answered each probe (`None`: no answer).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Answers {
-    pub signed: Option<u16>,
-    pub unsigned: Option<u16>,
-    pub tampered: Option<u16>,
-    pub wrong_secret: Option<u16>,
-    pub stale: Option<u16>,
-    pub duplicate: Option<u16>,
-    pub captured_first: Option<u16>,
-    pub authorized_after: Option<u16>,
-    /// A correctly signed delivery without x-ms-date, without
-    /// x-ms-content-sha256 and without Authorization, in that order.
-    pub missing: [Option<u16>; 3],
+fn expected(expect: Expect, status: u16) -> bool {
+    match expect {
+        Expect::Accept => is_2xx(status),
+        Expect::Refuse | Expect::RefuseOrWarn => is_4xx(status),
+    }
 }
 
-impl Answers {
-    /// True when the receiver answered no probe at all (unreachable, not
-    /// failed).
-    pub fn none(&self) -> bool {
-        [
-            self.signed,
-            self.unsigned,
-            self.tampered,
-            self.wrong_secret,
-            self.stale,
-            self.duplicate,
-            self.captured_first,
-            self.authorized_after,
-        ]
+/// Every probe of [`PROBES`] judged from `answers` (case, status), in the
+/// order of [`PROBES`]; a probe with no answer recorded fails.
+pub fn probes(answers: &[(&str, Option<u16>)]) -> Vec<WebhookCheck> {
+    PROBES
         .iter()
-        .chain(self.missing.iter())
-        .all(Option::is_none)
-    }
+        .map(|p| {
+            let mine: Vec<Option<u16>> = answers
+                .iter()
+                .filter(|(case, _)| *case == p.case)
+                .map(|(_, s)| *s)
+                .collect();
+            probe(p, &mine)
+        })
+        .collect()
 }
 
-/// Every probe judged: what each must get (accepted or refused) and why.
-pub fn probes(a: &Answers) -> Vec<WebhookCheck> {
-    // Out of order: both must be acknowledged; report the worse answer.
-    let ooo = match (a.captured_first, a.authorized_after) {
-        (Some(first), Some(after)) if is_2xx(first) => Some(after),
-        (Some(first), _) => Some(first),
-        (None, _) => None,
-    };
-    vec![
-        probe("signed", true, a.signed, "a correctly signed delivery must be acknowledged with 2xx, or Vipps retries it for days"),
-        probe("unsigned", false, a.unsigned, "a delivery without a signature may come from anyone: reject it (401) and do nothing"),
-        probe("tampered", false, a.tampered, "the body no longer matches x-ms-content-sha256 and the signature: reject it; check the hash over the raw body bytes before parsing"),
-        probe("wrong-secret", false, a.wrong_secret, "every header and the body hash are right, but the signature was made with another secret: verify the HMAC with your webhook secret, not only that the headers are there"),
-        probe("no-date", false, a.missing[0], "x-ms-date is missing: the signature cannot be checked without it; reject the delivery"),
-        probe("no-content-hash", false, a.missing[1], "x-ms-content-sha256 is missing: the body cannot be tied to the signature; reject the delivery"),
-        probe("no-authorization", false, a.missing[2], "the Authorization header (the HMAC signature) is missing: anyone could have sent it; reject the delivery"),
-        probe("stale", false, a.stale, "x-ms-date is 20 minutes old: a replayed delivery; reject dates more than a few minutes from now"),
-        probe("duplicate", true, a.duplicate, "Vipps may deliver an event twice: acknowledge the repeat with 2xx and do not act on it twice"),
-        probe("out-of-order", true, ooo, "CAPTURED arrived before AUTHORIZED: acknowledge both and read the payment with GET for the truth rather than trusting the order of webhooks"),
-    ]
+/// True when the receiver answered no probe at all (unreachable, not failed).
+pub fn none_answered(answers: &[(&str, Option<u16>)]) -> bool {
+    answers.iter().all(|(_, s)| s.is_none())
 }
 
 /// Every checklist item as the probes leave it: PF-POLLING fails when any
-/// probe got the wrong answer (or none); the rest are not judged here.
+/// probe got the wrong answer (or none), warns when one warned (a replay
+/// accepted); the rest are not judged here.
 pub fn items(checks: &[WebhookCheck]) -> Vec<ItemResult> {
-    let failed = checks.iter().any(|c| c.verdict.fails_run());
+    let named = |v: Verdict| {
+        checks
+            .iter()
+            .filter(|c| c.verdict == v)
+            .map(|c| c.case.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let (failed, warned) = (named(Verdict::Fail), named(Verdict::Warning));
     ITEMS
         .iter()
         .map(|item| {
             let (verdict, reason) = if item.key == ChecklistId::PfPolling {
-                if failed {
+                if !failed.is_empty() {
                     (
                         Verdict::Fail,
-                        "the webhook receiver answered a probe wrongly (see the webhook checks)"
-                            .to_owned(),
+                        format!("the webhook receiver answered a probe wrongly: {failed} (see the webhook checks)"),
+                    )
+                } else if !warned.is_empty() {
+                    (
+                        Verdict::Warning,
+                        format!("the receiver verifies every forged delivery, but accepted: {warned} (see the webhook checks)"),
                     )
                 } else {
                     (
@@ -144,39 +198,94 @@ pub fn items(checks: &[WebhookCheck]) -> Vec<ItemResult> {
 mod tests {
     use super::*;
 
+    fn spec(case: &str) -> &'static Probe {
+        PROBES.iter().find(|p| p.case == case).unwrap()
+    }
+
     #[test]
     fn a_probe_passes_only_when_answered_as_it_should_be() {
-        assert_eq!(probe("good", true, Some(204), "w").verdict, Verdict::Pass);
+        assert_eq!(probe(spec("signed"), &[Some(204)]).verdict, Verdict::Pass);
         assert_eq!(
-            probe("bad-signature", false, Some(401), "w").verdict,
+            probe(spec("wrong-secret"), &[Some(401)]).verdict,
             Verdict::Pass
         );
-        let accepted = probe("bad-signature", false, Some(200), "w");
+        let accepted = probe(spec("wrong-secret"), &[Some(200)]);
         assert_eq!(accepted.verdict, Verdict::Fail);
         assert!(
             accepted.explanation.starts_with("accepted (200)"),
             "{accepted:?}"
         );
-        let crashed = probe("bad-signature", false, Some(500), "w");
+        let crashed = probe(spec("wrong-secret"), &[Some(500)]);
         assert_eq!(crashed.verdict, Verdict::Fail);
         assert!(
             crashed.explanation.starts_with("answered 500, not a 4xx"),
             "{crashed:?}"
         );
         assert_eq!(
-            probe("bad-signature", false, Some(302), "w").verdict,
+            probe(spec("wrong-secret"), &[Some(302)]).verdict,
             Verdict::Fail
         );
-        let silent = probe("good", true, None, "w");
+        let silent = probe(spec("signed"), &[None]);
         assert_eq!(silent.verdict, Verdict::Fail);
         assert!(silent.explanation.starts_with("no answer"), "{silent:?}");
+        assert_eq!(probe(spec("signed"), &[]).verdict, Verdict::Fail);
     }
 
     #[test]
-    fn one_wrong_answer_fails_pf_polling_and_nothing_else_is_judged() {
+    fn an_accepted_replay_warns_and_says_why_it_matters() {
+        let accepted = probe(spec("replay"), &[Some(200)]);
+        assert_eq!(accepted.verdict, Verdict::Warning);
+        assert!(
+            accepted
+                .explanation
+                .contains("anyone who captured one delivery can resend it")
+                && accepted.explanation.contains("pspReference"),
+            "{accepted:?}"
+        );
+        assert!(!accepted.verdict.fails_run());
+        assert_eq!(probe(spec("replay"), &[Some(409)]).verdict, Verdict::Pass);
+        assert_eq!(probe(spec("replay"), &[Some(500)]).verdict, Verdict::Fail);
+    }
+
+    #[test]
+    fn out_of_order_needs_both_deliveries_acknowledged() {
+        let both = probes(&[("out-of-order", Some(200)), ("out-of-order", Some(202))]);
+        let ooo = both.iter().find(|c| c.case == "out-of-order").unwrap();
+        assert_eq!(ooo.verdict, Verdict::Pass);
+        let first_refused = probes(&[("out-of-order", Some(404)), ("out-of-order", Some(200))]);
+        let ooo = first_refused
+            .iter()
+            .find(|c| c.case == "out-of-order")
+            .unwrap();
+        assert_eq!((ooo.verdict, ooo.status), (Verdict::Fail, Some(404)));
+    }
+
+    #[test]
+    fn every_forged_probe_must_be_refused_with_a_4xx() {
+        for case in [
+            "unsigned",
+            "bad-signature",
+            "wrong-secret",
+            "tampered",
+            "wrong-host",
+            "no-date",
+            "no-content-hash",
+            "no-authorization",
+            "stale",
+        ] {
+            assert_eq!(spec(case).expect, Expect::Refuse, "{case}");
+            assert_eq!(probe(spec(case), &[Some(204)]).verdict, Verdict::Fail);
+        }
+        assert!(spec("stale")
+            .why
+            .contains(&format!("{STALE_MINUTES} minutes old")));
+    }
+
+    #[test]
+    fn one_wrong_answer_fails_pf_polling_a_warning_warns_it_and_nothing_else_is_judged() {
         let checks = vec![
-            probe("good", true, Some(200), "w"),
-            probe("bad-signature", false, Some(200), "w"),
+            probe(spec("signed"), &[Some(200)]),
+            probe(spec("wrong-secret"), &[Some(200)]),
         ];
         let items = items(&checks);
         assert_eq!(items.len(), ITEMS.len());
@@ -188,5 +297,19 @@ mod tests {
             };
             assert_eq!(item.verdict, expected, "{item:?}");
         }
+        let warned = items_verdict(&[
+            probe(spec("signed"), &[Some(200)]),
+            probe(spec("replay"), &[Some(200)]),
+        ]);
+        assert_eq!(warned.0, Verdict::Warning);
+        assert!(warned.1.contains("replay"), "{}", warned.1);
+    }
+
+    fn items_verdict(checks: &[WebhookCheck]) -> (Verdict, String) {
+        let item = items(checks)
+            .into_iter()
+            .find(|i| i.id == ChecklistId::PfPolling.as_str())
+            .unwrap();
+        (item.verdict, item.reason.unwrap_or_default())
     }
 }
