@@ -129,9 +129,21 @@ fn a_run_against_the_embedded_simulator_passes_and_writes_its_evidence() {
     // Rate limits on (the simulator's default), and not one 429 in the journal.
     let journal = std::fs::read_to_string(latest.join("journal.jsonl")).unwrap();
     assert!(!journal.contains("\"status\":429"), "a 429 in the journal");
-    // Each exchange names its scenario and checklist IDs.
+    // Each exchange names its scenario and checklist IDs, and carries the
+    // tool's mark with this run's id (issue 20: audit never counts it).
+    let run_id = evidence["run"]["run_id"].as_str().unwrap();
     for e in evidence["exchanges"].as_array().unwrap() {
         assert!(e["scenario"].is_string(), "{e:#}");
+        let mark = e["request_headers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|h| h[0] == "x-vipps-golive-run");
+        assert_eq!(
+            mark.map(|h| &h[1]),
+            Some(&serde_json::json!(run_id)),
+            "{e:#}"
+        );
     }
 
     // The summary per checklist ID is on stdout.

@@ -180,3 +180,63 @@ fn audit_leaves_out_what_either_mark_names_and_says_how_many() {
         "the report says it"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_recording_proxy_journals_the_mark_of_a_request_sent_through_it() {
+    use vipps_golive::config::{guard_url, UrlRole};
+    use vipps_golive::simulator::proxy::{Upstream, DEFAULT_TIMEOUT};
+    use vipps_golive::simulator::serve::{self, ServeOptions};
+
+    let any = || "127.0.0.1:0".parse().unwrap();
+    let upstream_config = SimConfig {
+        control_enabled: false,
+        ..SimConfig::default()
+    };
+    let up = serve::bind(Simulator::new(upstream_config), any())
+        .await
+        .unwrap();
+    let upstream = guard_url("--proxy", up.base_url(), UrlRole::ProxyUpstream)
+        .unwrap()
+        .url;
+    let px = serve::bind_with(
+        Simulator::new(SimConfig::default()),
+        any(),
+        ServeOptions {
+            upstream: Some(Upstream::new(upstream, DEFAULT_TIMEOUT).unwrap()),
+        },
+    )
+    .await
+    .unwrap();
+    let mut options = ClientOptions::new(
+        px.base_url().parse().unwrap(),
+        Credentials {
+            client_id: "sim-client-id-123456".into(),
+            client_secret: "sim-client-secret-123456".into(),
+            subscription_key: "sim-subscription-key-123456".into(),
+            msn: "123456".into(),
+        },
+        std::sync::Arc::new(vipps_golive::clock::SystemClock),
+        MemoryRecorder::new(),
+    );
+    options.run_id = Some(RUN_ID.into());
+    Client::new(options).unwrap().access_token().await.unwrap();
+
+    // Journaled once the answer has passed through.
+    let mut journal = String::new();
+    for _ in 0..200 {
+        journal =
+            String::from_utf8(px.simulator().with_engine(|e| e.journal.to_jsonl(None))).unwrap();
+        if !journal.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let line: Value = serde_json::from_str(journal.lines().next().unwrap()).unwrap();
+    assert_eq!(
+        header(&line["request_headers"], HARNESS_RUN_HEADER),
+        Some(RUN_ID),
+        "{line}"
+    );
+    px.shutdown().await;
+    up.shutdown().await;
+}
