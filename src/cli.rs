@@ -480,6 +480,15 @@ pub struct ReportArgs {
     #[arg(long, value_name = "FILE", help_heading = "Render")]
     pub out: Option<PathBuf>,
 
+    /// Print the checklist table as GitHub-flavoured Markdown on stdout (for a
+    /// CI job summary); writes nothing.
+    #[arg(
+        long,
+        conflicts_with_all = ["check", "from_journal", "out", "sign_key"],
+        help_heading = "Render"
+    )]
+    pub markdown: bool,
+
     /// Make an Ed25519 key pair: FILE (private, PKCS#8 PEM) and FILE.pub; nothing else is done.
     #[arg(long, value_name = "FILE", exclusive = true, help_heading = "Keys")]
     pub gen_key: Option<PathBuf>,

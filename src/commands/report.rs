@@ -49,6 +49,9 @@ pub fn run(args: &ReportArgs, out: &mut dyn Write) -> Result<(), Error> {
 
     let source = report::locate(path)?;
     let evidence = report::load(&source.evidence_path)?;
+    if args.markdown {
+        return print(out, &report::markdown::render(&evidence));
+    }
     let html = report::render(&evidence)?;
     let target = args
         .out
