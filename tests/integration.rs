@@ -22,6 +22,7 @@ mod architecture;
 mod audit_shop;
 mod audit_stream;
 mod audit_webhooks_check;
+mod ci_unattended;
 mod cli_run;
 mod client_errors;
 mod client_headers;

@@ -71,6 +71,8 @@ pub async fn compare_runs(args: &CompareArgs) -> Result<CompareOutcome, Error> {
         }
         Target::Test | Target::Custom(_) => {}
     }
+    // Says so when nobody is there to approve; side_options reads the same.
+    super::unattended(args.non_interactive, false)?;
     let allow = match &args.allow_list {
         Some(path) => AllowList::load(path).map_err(Error::Usage)?,
         None => AllowList::default(),
@@ -148,7 +150,7 @@ fn side_options(args: &CompareArgs, config: Config, dir: &Path, side: &str) -> R
     o.concurrency = args.concurrency;
     o.include_slow = args.include_slow;
     o.test_phone = args.test_phone.clone();
-    o.non_interactive = args.non_interactive;
+    o.non_interactive = super::nobody_waiting(args.non_interactive).is_some();
     o
 }
 

@@ -30,6 +30,9 @@ pub fn run(args: &RunArgs) -> Result<(), Error> {
 
 async fn run_async(args: &RunArgs) -> Result<(), Error> {
     let (config, _provenance) = config::load(&args.target.input())?;
+    // Before anything connects (loading opens no socket, and a production
+    // URL given the wrong way is refused there first): is anybody there?
+    let unattended = super::unattended(args.non_interactive, config.target.is_production())?;
     let mut o = RunOptions::new(config, args.out.clone());
     o.person = Some(Arc::new(super::person::TerminalPerson));
     o.consumers.push(Arc::new(Progress));
@@ -39,7 +42,7 @@ async fn run_async(args: &RunArgs) -> Result<(), Error> {
     o.fail_fast = args.fail_fast;
     o.include_slow = args.include_slow;
     o.test_phone = args.test_phone.clone();
-    o.non_interactive = args.non_interactive;
+    o.non_interactive = unattended;
     o.allow_real_money = args.allow_real_money;
     o.max_amount = args.max_amount;
     o.return_url = match &args.return_url {
