@@ -153,3 +153,46 @@ fn report_markdown_prints_the_checklist_table_the_report_shows() {
         .unwrap();
     assert_eq!(check.status.code(), Some(0));
 }
+
+/// The container and the action keep credentials out (issue 25): the image
+/// runs as a non-root user and bakes in no VIPPS_* value; the action takes
+/// no credential as an input (only env, from secrets); the build context
+/// leaves out target/, reports/ and .env.
+#[test]
+fn the_image_and_the_action_carry_no_credentials() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dockerfile = std::fs::read_to_string(root.join("Dockerfile")).unwrap();
+    let user = dockerfile
+        .lines()
+        .filter(|l| l.starts_with("USER "))
+        .last()
+        .expect("a USER line");
+    assert!(!user.contains("root") && user.trim() != "USER 0", "{user}");
+    assert!(dockerfile.contains("VOLUME [\"/reports\"]"));
+    assert!(dockerfile.contains("ENTRYPOINT [\"vipps-golive\"]"));
+    for line in dockerfile
+        .lines()
+        .filter(|l| l.starts_with("ENV ") || l.starts_with("ARG "))
+    {
+        assert!(!line.contains("VIPPS_"), "baked in: {line}");
+    }
+    let ignore = std::fs::read_to_string(root.join(".dockerignore")).unwrap();
+    for kept_out in ["target/", "reports/", ".env"] {
+        assert!(ignore.lines().any(|l| l.trim() == kept_out), "{kept_out}");
+    }
+    let action = std::fs::read_to_string(root.join("action.yml")).unwrap();
+    let inputs = action
+        .split("\ninputs:\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\noutputs:\n").next())
+        .unwrap();
+    for secret in ["secret", "client", "subscription", "key", "msn", "token"] {
+        assert!(
+            !inputs
+                .to_ascii_lowercase()
+                .lines()
+                .any(|l| l.starts_with("  ") && !l.starts_with("   ") && l.contains(secret)),
+            "an input names {secret}:\n{inputs}"
+        );
+    }
+}
