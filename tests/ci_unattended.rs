@@ -164,8 +164,7 @@ fn the_image_and_the_action_carry_no_credentials() {
     let dockerfile = std::fs::read_to_string(root.join("Dockerfile")).unwrap();
     let user = dockerfile
         .lines()
-        .filter(|l| l.starts_with("USER "))
-        .last()
+        .rfind(|l| l.starts_with("USER "))
         .expect("a USER line");
     assert!(!user.contains("root") && user.trim() != "USER 0", "{user}");
     assert!(dockerfile.contains("VOLUME [\"/reports\"]"));
