@@ -23,6 +23,7 @@ mod audit_shop;
 mod audit_stream;
 mod audit_webhooks_check;
 mod ci_unattended;
+mod cli_ci_outputs;
 mod cli_run;
 mod client_errors;
 mod client_headers;

@@ -142,6 +142,7 @@ fn judged_as_run(exchanges: &[Exchange]) -> (Vec<ItemResult>, Vec<Finding>) {
             started_at: t0(),
             finished_at: t0(),
             steps: Vec::new(),
+            source: None,
         })
         .collect();
     let items = items(&Inputs {

@@ -191,8 +191,29 @@ pub struct ScenarioResult {
     pub references: Vec<String>,
     pub started_at: DateTime<Utc>,
     pub finished_at: DateTime<Utc>,
+    /// Every step, in order (background first): those that ran with their
+    /// outcome, the rest `skipped`. Empty in folders written before steps
+    /// were listed in full.
     #[serde(default)]
     pub steps: Vec<StepResult>,
+    /// Where the scenario is written (junit.xml and cucumber.json name it).
+    /// Absent in older folders and for scenarios not read from a feature.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<ScenarioSource>,
+}
+
+/// Where a scenario is written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScenarioSource {
+    /// The feature file as given (`features/endpoints.feature`).
+    pub uri: String,
+    /// The line of its `Feature:`.
+    pub feature_line: usize,
+    /// The scenario's line; for an example of a Scenario Outline, the
+    /// example row's line.
+    pub line: usize,
+    /// `Scenario` or `Scenario Outline` (as written).
+    pub keyword: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -201,9 +222,12 @@ pub struct StepResult {
     pub keyword: String,
     pub text: String,
     pub outcome: StepOutcome,
-    /// The failure message, when it failed or was skipped with a reason.
+    /// The failure message, when it failed or matched no step definition.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// The step's line in its feature file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -211,7 +235,12 @@ pub struct StepResult {
 pub enum StepOutcome {
     Passed,
     Failed,
+    /// Not run: an earlier step failed, or the scenario never started.
+    /// (Folders written before `undefined` existed also use it for a step
+    /// that matched no definition, with a message saying so.)
     Skipped,
+    /// No step definition matches its text: the scenario fails.
+    Undefined,
 }
 
 /// A payment reference and what the API said of it.

@@ -20,7 +20,7 @@ use super::build;
 use super::folder::RunFolder;
 use super::model::{
     Attestation, Evidence, Finding, GoLive, InterruptedAttempt, ItemResult, RunInfo, RunKind,
-    ScenarioResult, Verdict, WebhookCheck, EVIDENCE_SCHEMA_VERSION,
+    ScenarioResult, ScenarioSource, StepResult, Verdict, WebhookCheck, EVIDENCE_SCHEMA_VERSION,
 };
 use super::Exchange;
 
@@ -367,6 +367,10 @@ pub struct ScenarioInfo<'a> {
     pub tags: &'a [String],
     /// The checklist IDs among the tags.
     pub checklist_ids: Vec<String>,
+    /// Every step as written, each `skipped` until it runs.
+    pub steps: Vec<StepResult>,
+    /// Where it is written.
+    pub source: Option<ScenarioSource>,
 }
 
 impl ScenarioInfo<'_> {
@@ -389,7 +393,8 @@ impl ScenarioInfo<'_> {
             references,
             started_at: span.0,
             finished_at: span.1,
-            steps: Vec::new(),
+            steps: self.steps,
+            source: self.source,
         }
     }
 
@@ -515,18 +520,30 @@ mod tests {
     }
 
     #[test]
-    fn a_scenario_that_never_ran_has_one_instant_and_no_references() {
+    fn a_scenario_that_never_ran_has_one_instant_no_references_and_its_steps_skipped() {
+        use crate::evidence::model::StepOutcome;
         let tags = vec!["EP-GET".to_owned(), "simulator".to_owned()];
+        let step = StepResult {
+            keyword: "When".into(),
+            text: "the shop reads the payment".into(),
+            outcome: StepOutcome::Skipped,
+            message: None,
+            line: Some(7),
+        };
         let s = ScenarioInfo {
             feature: "Endpoints",
             name: "Read",
             tags: &tags,
             checklist_ids: vec!["EP-GET".into()],
+            steps: vec![step.clone()],
+            source: None,
         }
         .not_run(Verdict::NotApplicable, "why".into(), at());
         assert_eq!((s.started_at, s.finished_at), (at(), at()));
         assert_eq!(s.reason.as_deref(), Some("why"));
-        assert!(s.references.is_empty() && s.steps.is_empty());
+        assert!(s.references.is_empty());
+        // Listed in full, none run: cucumber.json shows them skipped.
+        assert_eq!(s.steps, [step]);
         assert_eq!(s.tags, tags);
     }
 }

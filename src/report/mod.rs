@@ -9,6 +9,7 @@
 
 /// The manifest lives with the run folder it seals; re-exported here for `report --check`.
 pub use crate::evidence::manifest;
+pub(crate) mod ci;
 pub mod markdown;
 pub mod recover;
 pub mod view;

@@ -998,7 +998,8 @@ fn scenario_view(s: &ScenarioResult, index: &Index<'_>) -> ScenarioView {
                 text: st.text.clone(),
                 outcome: match st.outcome {
                     crate::evidence::model::StepOutcome::Passed => "passed",
-                    crate::evidence::model::StepOutcome::Failed => "failed",
+                    crate::evidence::model::StepOutcome::Failed
+                    | crate::evidence::model::StepOutcome::Undefined => "failed",
                     crate::evidence::model::StepOutcome::Skipped => "skipped",
                 },
                 message: st.message.clone(),

@@ -7,7 +7,6 @@
 //! consumer that puts them back together per scenario.
 
 use std::collections::HashMap;
-use std::io;
 use std::sync::{Arc, Mutex};
 
 use chrono::Utc;
@@ -15,7 +14,7 @@ use cucumber::{event, gherkin, parser, Event, Writer};
 
 use super::events::{Consumer, EventKind, EventStream, RunEvent, ScenarioKey};
 use super::features::key;
-use crate::evidence::model::{ScenarioResult, StepOutcome, StepResult, Verdict};
+use crate::evidence::model::{ScenarioResult, ScenarioSource, StepOutcome, StepResult, Verdict};
 use crate::evidence::run::ScenarioInfo;
 use crate::evidence::{MemoryRecorder, RecordError, Recorder as _};
 use crate::steps::{self, GoLiveWorld, KeptReference, NOT_APPLICABLE};
@@ -40,13 +39,14 @@ fn step_error(e: &event::StepError) -> String {
 }
 
 /// Verdict and reason from how the scenario finished.
-pub fn verdict(ev: &event::ScenarioFinished) -> (Verdict, Option<String>) {
+pub fn verdict(
+    ev: &event::ScenarioFinished,
+    feature: &gherkin::Feature,
+    scenario: &gherkin::Scenario,
+) -> (Verdict, Option<String>) {
     match ev {
         event::ScenarioFinished::StepPassed => (Verdict::Pass, None),
-        event::ScenarioFinished::StepSkipped => (
-            Verdict::Fail,
-            Some("a step matches no step definition (hint: `vipps-golive checklist` lists the scenarios; check the step's wording)".into()),
-        ),
+        event::ScenarioFinished::StepSkipped => (Verdict::Fail, Some(undefined(feature, scenario))),
         event::ScenarioFinished::BeforeHookFailed(info) => {
             (Verdict::Fail, Some(panic_message(info)))
         }
@@ -60,16 +60,62 @@ pub fn verdict(ev: &event::ScenarioFinished) -> (Verdict, Option<String>) {
     }
 }
 
-/// The scenario as evidence.json lists it, before anything happened to it.
+/// Why a scenario that stopped on a step no definition matches failed:
+/// that step, and the closest wording that exists.
+fn undefined(feature: &gherkin::Feature, scenario: &gherkin::Scenario) -> String {
+    use cucumber::World as _;
+    let known = GoLiveWorld::collection();
+    let background = feature.background.iter().flat_map(|b| &b.steps);
+    background
+        .chain(&scenario.steps)
+        .find(|step| matches!(known.find(step), Ok(None)))
+        .map(|step| super::features::no_step_matches(step.keyword.trim(), step.ty, &step.value))
+        .unwrap_or_else(|| {
+            "a step matches no step definition (hint: docs/features.md lists the steps)".into()
+        })
+}
+
+/// The scenario as evidence.json lists it, before anything happened to it:
+/// every step it will run (the feature's background first), each skipped.
 pub fn info<'a>(
     feature: &'a gherkin::Feature,
     scenario: &'a gherkin::Scenario,
 ) -> ScenarioInfo<'a> {
+    let background = feature.background.iter().flat_map(|b| &b.steps);
+    let steps = background
+        .chain(&scenario.steps)
+        .map(|step| StepResult {
+            keyword: step.keyword.trim().to_owned(),
+            text: step.value.clone(),
+            outcome: StepOutcome::Skipped,
+            message: None,
+            line: Some(step.position.line),
+        })
+        .collect();
     ScenarioInfo {
         feature: &feature.name,
         name: &scenario.name,
         tags: &scenario.tags,
         checklist_ids: steps::checklist_ids(&scenario.tags),
+        steps,
+        source: Some(ScenarioSource {
+            uri: super::features::feature_path(feature),
+            feature_line: feature.position.line,
+            line: scenario.position.line,
+            keyword: scenario.keyword.trim().to_owned(),
+        }),
+    }
+}
+
+/// The scenario's steps (every one, skipped) with the steps that ran put
+/// in their place, matched by line and text.
+fn overlay(result: &mut ScenarioResult, ran: Vec<StepResult>) {
+    for step in ran {
+        let same = |p: &StepResult| p.line == step.line && p.text == step.text;
+        match result.steps.iter_mut().find(|p| same(p)) {
+            Some(planned) => *planned = step,
+            None => result.steps.push(step),
+        }
     }
 }
 
@@ -82,7 +128,7 @@ pub fn finished(
     ev: &event::ScenarioFinished,
     world: Option<&GoLiveWorld>,
 ) {
-    let (verdict, reason) = verdict(ev);
+    let (verdict, reason) = verdict(ev, feature, scenario);
     let started_at = world.map(|w| w.started_at).unwrap_or_else(Utc::now);
     let result = info(feature, scenario).ran(
         verdict,
@@ -127,9 +173,15 @@ impl Writer<GoLiveWorld> for StepLog {
         let (outcome, message) = match outcome {
             event::Step::Started => return,
             event::Step::Passed(..) => (StepOutcome::Passed, None),
-            event::Step::Skipped => (
-                StepOutcome::Skipped,
-                Some("no step definition matches this text".to_owned()),
+            // A step no definition matches: skipped, which `fail_on_skipped`
+            // turns into a failure with `NotFound`.
+            event::Step::Skipped | event::Step::Failed(_, _, _, event::StepError::NotFound) => (
+                StepOutcome::Undefined,
+                Some(super::features::no_step_matches(
+                    step.keyword.trim(),
+                    step.ty,
+                    &step.value,
+                )),
             ),
             event::Step::Failed(_, _, _, e) => (StepOutcome::Failed, Some(step_error(&e))),
         };
@@ -140,6 +192,7 @@ impl Writer<GoLiveWorld> for StepLog {
                 text: step.value.clone(),
                 outcome,
                 message,
+                line: Some(step.position.line),
             },
         });
     }
@@ -202,7 +255,7 @@ impl RunLog {
             let Some((mut result, kept_here)) = told.remove(key) else {
                 continue;
             };
-            result.steps = steps.remove(key).unwrap_or_default();
+            overlay(&mut result, steps.remove(key).unwrap_or_default());
             let ids = result.checklist_ids.join(" ");
             kept.extend(kept_here.into_iter().map(|k| (ids.clone(), k)));
             scenarios.push(result);
@@ -240,35 +293,6 @@ impl Consumer for RunLog {
             }
             _ => {}
         }
-        Ok(())
-    }
-}
-
-/// An in-memory sink for cucumber's own writers (JUnit, JSON): the files are
-/// written by the run folder code, not by the writers.
-#[derive(Debug, Clone, Default)]
-pub struct Buffer(pub Arc<Mutex<Vec<u8>>>);
-
-impl Buffer {
-    pub fn take(&self) -> Vec<u8> {
-        self.0
-            .lock()
-            .map(|mut b| std::mem::take(&mut *b))
-            .unwrap_or_default()
-    }
-}
-
-impl io::Write for Buffer {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        match self.0.lock() {
-            Ok(mut b) => {
-                b.extend_from_slice(buf);
-                Ok(buf.len())
-            }
-            Err(_) => Err(io::Error::other("buffer poisoned")),
-        }
-    }
-    fn flush(&mut self) -> io::Result<()> {
         Ok(())
     }
 }

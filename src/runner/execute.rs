@@ -1,15 +1,16 @@
 //! The scenarios run through cucumber: each scenario's start and end, and
-//! each step, told as events; cucumber's own JUnit and JSON writers kept in
-//! memory for the run folder.
+//! each step, told as events. junit.xml and cucumber.json are not
+//! cucumber's: they are written from the evidence (`report::ci`), after the
+//! rules, so they say what the report says.
 
 use std::collections::HashSet;
 use std::sync::Arc;
 
 use cucumber::gherkin::Feature;
-use cucumber::{writer, World as _, WriterExt as _};
+use cucumber::{World as _, WriterExt as _};
 use futures::FutureExt as _;
 
-use super::collect::{self, Buffer, StepLog};
+use super::collect::{self, StepLog};
 use super::events::{EventKind, EventStream, ScenarioKey};
 use super::features;
 use crate::steps::{GoLiveWorld, RunContext, RUN};
@@ -28,10 +29,6 @@ pub(super) struct Execution {
 pub(super) struct Executed {
     /// Ctrl-C stopped the run.
     pub interrupted: bool,
-    /// cucumber's junit.xml.
-    pub junit: Vec<u8>,
-    /// cucumber's cucumber.json.
-    pub cucumber_json: Vec<u8>,
 }
 
 /// Runs the `selected` scenarios of `features`, each World reading its run
@@ -43,12 +40,7 @@ pub(super) async fn execute(
     events: Arc<EventStream>,
     how: Execution,
 ) -> Executed {
-    let junit = Buffer::default();
-    let json = Buffer::default();
-    let cucumber_writer = StepLog(events.clone())
-        .tee::<GoLiveWorld, _>(writer::JUnit::for_tee(junit.clone(), 0))
-        .tee::<GoLiveWorld, _>(writer::Json::for_tee(json.clone()))
-        .normalized::<GoLiveWorld>();
+    let cucumber_writer = StepLog(events.clone()).normalized::<GoLiveWorld>();
     let (started, finished) = (events.clone(), events);
     let mut cucumber = GoLiveWorld::cucumber::<&str>()
         .with_parser(features::InMemory(features))
@@ -61,7 +53,9 @@ pub(super) async fn execute(
                 scenario: &features::key(feature, scenario),
                 name: &scenario.name,
             });
-            async move { world.start(&scenario.name, &scenario.tags) }.boxed_local()
+            let steps = scenario.steps.iter().map(|s| s.value.as_str());
+            world.start(&scenario.name, &scenario.tags, steps);
+            async {}.boxed_local()
         })
         .after(move |feature, _, scenario, ev, world| {
             collect::finished(&finished, feature, scenario, ev, world.as_deref());
@@ -83,9 +77,5 @@ pub(super) async fn execute(
         running.await;
         false
     };
-    Executed {
-        interrupted,
-        junit: junit.take(),
-        cucumber_json: json.take(),
-    }
+    Executed { interrupted }
 }

@@ -119,6 +119,87 @@ pub fn from_dir(dir: &Path) -> Result<Vec<gherkin::Feature>, FeatureError> {
         .collect()
 }
 
+/// What a step that no definition matches is told: its text and the
+/// closest wording the built-in features use, so a typo ("the shop refund
+/// 50 NOK") is fixed from the message alone. `ty` is the step's kind (an
+/// `And` takes its kind from the step before it).
+pub fn no_step_matches(keyword: &str, ty: gherkin::StepType, text: &str) -> String {
+    let written = format!("{keyword} {text}");
+    match closest(ty, text) {
+        Some(known) => format!(
+            "`{written}` matches no step definition; the closest known step is `{known}` (hint: docs/features.md lists the steps)"
+        ),
+        None => format!(
+            "`{written}` matches no step definition (hint: docs/features.md lists the steps)"
+        ),
+    }
+}
+
+/// The built-in step closest to `text` by edit distance (case ignored, and
+/// any number the same as any other: `50` is as good as `50.00`), as
+/// `Given ...`/`When ...`/`Then ...`; a step of the same kind wins a near
+/// tie, then the one closest as written.
+fn closest(ty: gherkin::StepType, text: &str) -> Option<String> {
+    static KNOWN: std::sync::OnceLock<Vec<(gherkin::StepType, String)>> =
+        std::sync::OnceLock::new();
+    let known = KNOWN.get_or_init(|| {
+        let mut known: Vec<(gherkin::StepType, String)> = embedded()
+            .unwrap_or_default()
+            .iter()
+            .flat_map(|f| {
+                let background = f.background.iter().flat_map(|b| &b.steps);
+                let scenarios = f.scenarios.iter().flat_map(|s| &s.steps);
+                background.chain(scenarios)
+            })
+            .map(|s| (s.ty, s.value.clone()))
+            .collect();
+        known.sort_by(|a, b| (kind(a.0), &a.1).cmp(&(kind(b.0), &b.1)));
+        known.dedup();
+        known
+    });
+    let text = text.to_lowercase();
+    let wording = numbers_as_one(&text);
+    known
+        .iter()
+        .min_by_key(|(t, k)| {
+            let k = k.to_lowercase();
+            let other_kind = usize::from(*t != ty) * 2;
+            let apart = strsim::levenshtein(&wording, &numbers_as_one(&k)) + other_kind;
+            // Then the most pairs of letters in common as written, so
+            // `50` finds `50.00` before `2.00`.
+            let alike = (strsim::sorensen_dice(&text, &k) * 1e6) as u64;
+            (apart, std::cmp::Reverse(alike))
+        })
+        .map(|(t, k)| format!("{} {k}", kind(*t)))
+}
+
+/// `text` with every number (`50`, `249.00`) written `0`.
+fn numbers_as_one(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut in_number = false;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        // A point belongs to a number only between digits (`249.00`, not `3.`).
+        let decimal = c == '.' && chars.peek().is_some_and(char::is_ascii_digit);
+        let digit = c.is_ascii_digit() || (in_number && decimal);
+        if digit && !in_number {
+            out.push('0');
+        } else if !digit {
+            out.push(c);
+        }
+        in_number = digit;
+    }
+    out
+}
+
+fn kind(ty: gherkin::StepType) -> &'static str {
+    match ty {
+        gherkin::StepType::Given => "Given",
+        gherkin::StepType::When => "When",
+        gherkin::StepType::Then => "Then",
+    }
+}
+
 /// Hands already-parsed features to cucumber (no file system, no CLI).
 pub struct InMemory(pub Vec<gherkin::Feature>);
 
@@ -152,6 +233,25 @@ pub fn feature_path(feature: &gherkin::Feature) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_step_nobody_defined_is_told_the_closest_known_wording() {
+        let told = no_step_matches("When", gherkin::StepType::When, "the shop refund 50 NOK");
+        assert!(
+            told.starts_with("`When the shop refund 50 NOK` matches no step definition; the closest known step is `When the shop refunds 50.00 NOK`"),
+            "{told}"
+        );
+        assert_eq!(
+            numbers_as_one("refunds 249.00 NOK, 2 of 3."),
+            "refunds 0 NOK, 0 of 0."
+        );
+        // Case is ignored, and a step of the same kind wins.
+        let told = no_step_matches("Then", gherkin::StepType::Then, "The Payment is captured");
+        assert!(
+            told.contains("closest known step is `Then the payment is "),
+            "{told}"
+        );
+    }
 
     #[test]
     fn every_embedded_feature_parses_and_every_checklist_id_has_a_scenario() {

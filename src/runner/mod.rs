@@ -1,5 +1,6 @@
 //! Runs the Gherkin features against a target and turns what happened into
-//! `evidence.json`, `junit.xml`, `cucumber.json` and the journal.
+//! the journal, `evidence.json`, and from the evidence `junit.xml`,
+//! `cucumber.json` and the report.
 //!
 //! `commands::run` only parses flags into [`RunOptions`] and prints what the
 //! run tells it; everything checklist-specific is here and in `steps/`.
@@ -302,7 +303,7 @@ async fn run_in(
     tell_unrun(&planned, &stream.log, events);
     let recorded = stream.recorded(&planned, attestations, !executed.interrupted, folder);
     let evidence = evidence(o, meta, &prepared, recorded);
-    write(folder, &evidence, &executed, events)?;
+    write(folder, &evidence, events)?;
     events.emit(EventKind::RunFinished {
         dir: &dir,
         evidence: &evidence,
@@ -559,21 +560,18 @@ fn evidence(o: &RunOptions, meta: &RunMeta, prepared: &Prepared, r: Recorded) ->
         .finish()
 }
 
-/// The run folder's files: evidence.json, cucumber's junit.xml and
-/// cucumber.json, report.html, then the manifest.
-fn write(
-    folder: &RunFolder,
-    evidence: &Evidence,
-    executed: &execute::Executed,
-    events: &EventStream,
-) -> Result<(), RunError> {
+/// The run folder's files: evidence.json, then junit.xml, cucumber.json
+/// and report.html, all three from that evidence, then the manifest.
+fn write(folder: &RunFolder, evidence: &Evidence, events: &EventStream) -> Result<(), RunError> {
     let (html, warning) = html::report(evidence);
     if let Some(message) = &warning {
         events.emit(EventKind::Warning { message });
     }
+    let junit = crate::report::ci::junit(evidence);
+    let cucumber_json = crate::report::ci::cucumber_json(evidence);
     let files: [(&str, &[u8]); 3] = [
-        ("junit.xml", &executed.junit),
-        ("cucumber.json", &executed.cucumber_json),
+        ("junit.xml", junit.as_bytes()),
+        ("cucumber.json", cucumber_json.as_bytes()),
         ("report.html", html.as_bytes()),
     ];
     if let Some(message) = folder::finish(folder, evidence, &files)? {
@@ -620,6 +618,9 @@ async fn cleanup(client: &Client, ctx: &RunContext, events: &EventStream) {
         }
     }
 }
+
+#[cfg(test)]
+mod ci_tests;
 
 #[cfg(test)]
 mod tests {

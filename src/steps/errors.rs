@@ -39,6 +39,10 @@ async fn wrong_secret(w: &mut GoLiveWorld) -> Result<(), StepError> {
     }
 }
 
+/// The wording of the step that expects a refusal (the scenario's World
+/// looks for it before the first step: [`GoLiveWorld::start`]).
+pub const REFUSED_STEP: &str = "the shop is refused with a problem explained in plain words";
+
 #[then("the shop is refused with a problem explained in plain words")]
 async fn refused(w: &mut GoLiveWorld) -> Result<(), StepError> {
     let Some(error) = w.refused.take() else {

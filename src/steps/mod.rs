@@ -138,6 +138,9 @@ pub struct GoLiveWorld {
     pub events: Option<Vec<PaymentEvent>>,
     /// The error of the last call expected to be refused.
     pub refused: Option<ApiError>,
+    /// The scenario has a "the shop is refused ..." step: a modification's
+    /// 4xx is kept for it instead of failing the step that got it.
+    pub expects_refusal: bool,
     /// Go-live references kept by the scenario.
     pub kept: Vec<KeptReference>,
     /// Attestations the scenario relied on.
@@ -180,14 +183,25 @@ impl GoLiveWorld {
             payment: None,
             events: None,
             refused: None,
+            expects_refusal: false,
             kept: Vec::new(),
             attested: Vec::new(),
             webhooks: None,
         }
     }
 
-    /// Called before the first step: names the scenario on every exchange.
-    pub fn start(&mut self, scenario: &str, tags: &[String]) {
+    /// Called before the first step with the scenario's name, tags and step
+    /// texts: names the scenario on every exchange, and notes whether a
+    /// step expects a refusal.
+    pub fn start<'s>(
+        &mut self,
+        scenario: &str,
+        tags: &[String],
+        steps: impl IntoIterator<Item = &'s str>,
+    ) {
+        self.expects_refusal = steps
+            .into_iter()
+            .any(|s| s.starts_with(errors::REFUSED_STEP));
         self.scenario = scenario.to_owned();
         self.checklist_ids = checklist_ids(tags);
         self.started_at = Utc::now();

@@ -1,8 +1,11 @@
 //! Capture, refund and cancel, as the shop's order changes.
 //!
-//! A `When` modification that the API refuses keeps the refusal for a
-//! following "the shop is refused ..." step; any other following step fails
-//! with it ([`GoLiveWorld::no_refusal`]). A `Given` modification fails at once.
+//! A `When` modification that the API refuses (4xx) in a scenario that
+//! expects a refusal keeps it for the "the shop is refused ..." step; any
+//! other following step fails with it ([`GoLiveWorld::no_refusal`]). Any
+//! other error fails the step that got it, at once: a refund answered with
+//! HTTP 500 is that refund's failure, not the next step's. A `Given`
+//! modification fails at once.
 
 use cucumber::{given, when};
 
@@ -50,12 +53,17 @@ async fn modify(
     }
     match send(&client, op, &reference, amount).await {
         Ok(()) => Ok(()),
-        Err(e) if keep_refusal && e.status().is_some() => {
+        Err(e) if keep_refusal && w.expects_refusal && is_refusal(&e) => {
             w.refused = Some(e);
             Ok(())
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// A 4xx: the API said no. A 5xx, a timeout or no answer is not a refusal.
+fn is_refusal(e: &ApiError) -> bool {
+    e.status().is_some_and(|s| (400..500).contains(&s))
 }
 
 #[when(expr = "the shop captures {amount} NOK")]

@@ -224,14 +224,17 @@ pub async fn run(dir: &Path) -> FixtureRun {
                     text: "an authorized payment of NOK 249.00".into(),
                     outcome: StepOutcome::Passed,
                     message: None,
+                    line: None,
                 },
                 StepResult {
                     keyword: "Then".into(),
                     text: "the payment is read back with GET and the event log".into(),
                     outcome: StepOutcome::Passed,
                     message: None,
+                    line: None,
                 },
             ],
+            source: None,
         });
     }
 
