@@ -97,7 +97,9 @@ impl From<crate::runner::RunError> for Error {
                 source: None,
             },
             RunError::Evidence(message) => Error::Evidence(message),
-            RunError::Interrupted(message) => Error::Failed(message),
+            RunError::Interrupted(message) | RunError::Contradicted(message) => {
+                Error::Failed(message)
+            }
             RunError::Io { context, source } => Error::Io { context, source },
         }
     }

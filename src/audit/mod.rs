@@ -373,21 +373,44 @@ fn items(findings: &[Finding], outcome: &Outcome) -> Vec<ItemResult> {
         .collect()
 }
 
+/// Why a folder of the shop's evidence could not be finished.
+#[derive(Debug, thiserror::Error)]
+pub enum FolderError {
+    /// A file could not be written.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    /// The evidence.json written, read back, does not support one of its
+    /// own PASS verdicts ([`crate::rules::recheck`]); the folder is sealed.
+    #[error("{0}")]
+    Contradicted(String),
+}
+
 /// Writes `evidence.json`, `report.html` and `manifest.json` into `dir`
-/// (beside the `journal.jsonl` the audit copied there). One small function
-/// so the lead can switch it to the run's folder writer and report renderer.
+/// (beside the `journal.jsonl` the audit copied there), then re-checks every
+/// PASS from the evidence.json written, read back. One small function so
+/// the lead can switch it to the run's folder writer and report renderer.
 pub fn write_folder(
     folder: &crate::evidence::RunFolder,
     evidence: &Evidence,
     notes: &[String],
-) -> std::io::Result<crate::evidence::Latest> {
+) -> Result<crate::evidence::Latest, FolderError> {
     // evidence.json, the report, the status, the manifest (the same one
     // `run` writes, which `report --check` verifies), then `latest`, moved
     // only if it is ours.
     let html = report_html(evidence, notes);
-    folder
+    let latest = folder
         .finish_evidence(evidence, &[("report.html", html.as_bytes())])
-        .map_err(|e| e.source)
+        .map_err(|e| e.source)?;
+    let path = folder.path(crate::evidence::folder::EVIDENCE_FILE);
+    let found = crate::rules::recheck::written(&path).map_err(std::io::Error::other)?;
+    if found.is_empty() {
+        Ok(latest)
+    } else {
+        Err(FolderError::Contradicted(crate::rules::recheck::describe(
+            &found,
+            folder.dir(),
+        )))
+    }
 }
 
 /// The report (`crate::report::render`) with the audit's notes (lines skipped,

@@ -117,10 +117,13 @@ pub async fn run_async(args: &AuditArgs, out: &mut dyn Write) -> Result<(), Erro
         crate::output::diag(&format!("audit: {n}"));
     }
     let evidence = audit::evidence(meta.run_id(), &source, &filter, &outcome);
-    let latest = audit::write_folder(&folder, &evidence, &notes).map_err(io(format!(
-        "cannot write the evidence into `{}`",
-        dir.display()
-    )))?;
+    let latest = audit::write_folder(&folder, &evidence, &notes).map_err(|e| match e {
+        audit::FolderError::Io(source) => io(format!(
+            "cannot write the evidence into `{}`",
+            dir.display()
+        ))(source),
+        audit::FolderError::Contradicted(message) => Error::Failed(message),
+    })?;
     if let Latest::LeftAlone(why) = latest {
         crate::output::diag(&format!("audit: {why}"));
     }

@@ -86,10 +86,13 @@ pub fn run(args: &WebhooksCheckArgs) -> Result<(), Error> {
         let checks = judged(&sent);
         let exchanges = sent.into_iter().map(|(_, e)| e).collect();
         let evidence = evidence_of(&meta, &target, checks, exchanges);
-        let latest = crate::audit::write_folder(&folder, &evidence, &[]).map_err(io(format!(
-            "cannot write the evidence into `{}`",
-            dir.display()
-        )))?;
+        let latest = crate::audit::write_folder(&folder, &evidence, &[]).map_err(|e| match e {
+            crate::audit::FolderError::Io(source) => io(format!(
+                "cannot write the evidence into `{}`",
+                dir.display()
+            ))(source),
+            crate::audit::FolderError::Contradicted(message) => Error::Failed(message),
+        })?;
         if let crate::evidence::Latest::LeftAlone(why) = latest {
             crate::output::diag(&format!("webhooks-check: {why}"));
         }

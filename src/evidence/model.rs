@@ -422,6 +422,12 @@ pub struct InterruptedAttempt {
 /// Why an evidence file could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum EvidenceReadError {
+    #[error("could not read `{path}`")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("`{path}` is not readable evidence")]
     Parse {
         path: String,
@@ -439,6 +445,16 @@ pub enum EvidenceReadError {
 }
 
 impl Evidence {
+    /// Reads and parses an `evidence.json` file (see [`Evidence::from_json`]).
+    pub fn read(path: &std::path::Path) -> Result<Evidence, EvidenceReadError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| EvidenceReadError::Io {
+            path: shown.clone(),
+            source,
+        })?;
+        Evidence::from_json(&shown, &text)
+    }
+
     /// Parses `evidence.json` text, refusing a newer schema version before
     /// looking at anything else.
     pub fn from_json(path: &str, text: &str) -> Result<Evidence, EvidenceReadError> {

@@ -132,14 +132,14 @@ pub fn problems(judged: &[Judged]) -> Vec<String> {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Read {
+pub(super) enum Read {
     Payment,
     Events,
 }
 
 /// Whether `e` is a read of `reference` of the kind `read`. The path names
 /// the reference as sent: percent-escapes are undone before comparing.
-fn reads(e: &Exchange, reference: &str, read: Read) -> bool {
+pub(super) fn reads(e: &Exchange, reference: &str, read: Read) -> bool {
     let named = match (Operation::of(&e.method, path_of(&e.url)), read) {
         (Operation::Get(r), Read::Payment) | (Operation::Events(r), Read::Events) => r,
         _ => return false,

@@ -15,7 +15,8 @@
 //! first few findings of each rule and counts the rest, so a shop that breaks
 //! a rule on every request gets a readable report, not a million lines.
 //! [`golive`] judges what a go-live reference proves (GL-TEST, GL-PROD), for
-//! `run` and `verify` alike.
+//! `run` and `verify` alike; [`recheck`] re-derives every PASS from a written
+//! `evidence.json` alone, for the commands that write one and `report --check`.
 
 pub mod body;
 pub mod coverage;
@@ -24,6 +25,7 @@ pub mod headers;
 pub mod idempotency;
 pub mod polling;
 pub mod receiver;
+pub mod recheck;
 pub mod redirects;
 pub mod reference;
 pub mod webhooks;

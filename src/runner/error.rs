@@ -15,6 +15,11 @@ pub enum RunError {
     /// says it is incomplete. No verdict stands without its evidence.
     #[error("{0}")]
     Evidence(String),
+    /// The evidence.json the run wrote, read back, does not support one of
+    /// its own PASS verdicts ([`crate::rules::recheck`]): the folder is
+    /// written and sealed, and the run fails.
+    #[error("{0}")]
+    Contradicted(String),
     /// Ctrl-C stopped a production run; its folder was written and what it
     /// made was cleaned up.
     #[error("{0}")]

@@ -6,8 +6,10 @@
 use std::path::Path;
 
 use super::RunError;
+use crate::evidence::folder::EVIDENCE_FILE;
 use crate::evidence::model::Evidence;
 use crate::evidence::{Latest, RunFolder, RunMeta};
+use crate::rules::recheck;
 
 /// Creates `<out>/<run-id>/`, marked incomplete.
 pub fn create(meta: &RunMeta, out: &Path) -> Result<RunFolder, RunError> {
@@ -21,20 +23,37 @@ pub fn create(meta: &RunMeta, out: &Path) -> Result<RunFolder, RunError> {
 
 /// Writes evidence.json and `files` (an empty one is left out), then
 /// finishes the folder (status, manifest.json with every file's SHA-256,
-/// `latest`). Returns why `latest` was left alone, when it was.
+/// `latest`), then re-checks every PASS from the evidence.json written, read
+/// back ([`recheck::written`]). Returns why `latest` was left alone, when it
+/// was; [`RunError::Contradicted`] when the evidence does not support a PASS.
 pub fn finish(
     folder: &RunFolder,
     evidence: &Evidence,
     files: &[(&str, &[u8])],
 ) -> Result<Option<String>, RunError> {
-    match folder.finish_evidence(evidence, files) {
-        Ok(Latest::Moved) => Ok(None),
-        Ok(Latest::LeftAlone(why)) => Ok(Some(why)),
-        Err(e) => Err(RunError::Evidence(format!(
-            "cannot write {} in `{}`: {} (hint: free disk space or choose another --out)",
-            e.file,
-            folder.dir().display(),
-            e.source
-        ))),
+    let left_alone = match folder.finish_evidence(evidence, files) {
+        Ok(Latest::Moved) => None,
+        Ok(Latest::LeftAlone(why)) => Some(why),
+        Err(e) => {
+            return Err(RunError::Evidence(format!(
+                "cannot write {} in `{}`: {} (hint: free disk space or choose another --out)",
+                e.file,
+                folder.dir().display(),
+                e.source
+            )))
+        }
+    };
+    let found = recheck::written(&folder.path(EVIDENCE_FILE)).map_err(|e| {
+        RunError::Evidence(format!(
+            "cannot read back the evidence just written in `{}` to re-check its verdicts: {e}",
+            folder.dir().display()
+        ))
+    })?;
+    if !found.is_empty() {
+        return Err(RunError::Contradicted(recheck::describe(
+            &found,
+            folder.dir(),
+        )));
     }
+    Ok(left_alone)
 }

@@ -213,7 +213,9 @@ pub async fn run(o: RunOptions) -> Result<RunOutcome, RunError> {
     if let Err(e) = &result {
         // No manifest and a status that says why: recognisably incomplete,
         // and `latest` stays on the last complete run.
-        if !matches!(e, RunError::Interrupted(_)) {
+        // An interrupted run and one whose evidence contradicts a verdict
+        // wrote and sealed their folder: it stays as written.
+        if !matches!(e, RunError::Interrupted(_) | RunError::Contradicted(_)) {
             let _ = folder.fail(&redact::text(&e.to_string()));
         }
     }
