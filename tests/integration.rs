@@ -62,6 +62,7 @@ mod real_test_env;
 mod report_chromium;
 mod report_html;
 mod report_manifest;
+mod report_recheck;
 mod report_recover;
 mod report_snapshot;
 mod rules_client;

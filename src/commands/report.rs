@@ -12,8 +12,9 @@ use crate::Error;
 /// Render, check or recover, per the flags (see `vipps-golive report --help`).
 ///
 /// Results go to `out` (stdout); notices to stderr. Exit status: 0 done (or
-/// the folder is intact), 1 `--check` found a change or a bad signature, 2
-/// the evidence, manifest or key could not be read.
+/// the folder is intact and every PASS in its evidence.json is supported by
+/// it), 1 `--check` found a change, a bad signature or a verdict its
+/// evidence contradicts, 2 the evidence, manifest or key could not be read.
 ///
 /// Example: `vipps-golive report reports/latest`
 pub fn run(args: &ReportArgs, out: &mut dyn Write) -> Result<(), Error> {
@@ -81,23 +82,104 @@ fn check(args: &ReportArgs, dir: &Path, out: &mut dyn Write) -> Result<(), Error
         }
         Err(e) => return Err(ReportError::from(e).into()),
     };
-    out.write_all(result.render().as_bytes())
+    let verdicts = recheck(dir)?;
+    out.write_all(format!("{}{}", result.render(), verdicts.render()).as_bytes())
         .map_err(|source| Error::Io {
             context: "cannot write to stdout".into(),
             source,
         })?;
-    if result.intact() {
-        Ok(())
-    } else {
+    let mut problems = Vec::new();
+    if !result.intact() {
         let n = result.changed.len() + result.added.len() + result.removed.len();
-        Err(Error::Failed(format!(
+        problems.push(format!(
             "`{}` does not match its manifest: {n} file(s) differ, signature {}",
             dir.display(),
             serde_json::to_value(result.signature)
                 .ok()
                 .and_then(|v| v.as_str().map(str::to_owned))
                 .unwrap_or_default()
-        )))
+        ));
+    }
+    if let Some(problem) = verdicts.problem(dir) {
+        problems.push(problem);
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Failed(problems.join("; and ")))
+    }
+}
+
+/// What the re-check of a folder's verdicts found (issue 20 point 3).
+enum Verdicts {
+    /// The folder has no evidence.json (a compare folder, a killed run).
+    NoEvidence,
+    /// evidence.json is there but not readable evidence.
+    Unreadable(String),
+    /// Every PASS the evidence does not support (empty: all hold).
+    Checked(Vec<crate::rules::recheck::Contradiction>),
+}
+
+/// Re-derives every PASS of `dir/evidence.json` from that file alone, with
+/// the same check the command that wrote it ran ([`crate::rules::recheck`]).
+/// A newer schema is refused as elsewhere (exit 2).
+fn recheck(dir: &Path) -> Result<Verdicts, Error> {
+    let path = dir.join(EVIDENCE_FILE);
+    if !path.is_file() {
+        return Ok(Verdicts::NoEvidence);
+    }
+    match crate::rules::recheck::written(&path) {
+        Ok(found) => Ok(Verdicts::Checked(found)),
+        Err(e @ crate::evidence::model::EvidenceReadError::TooNew { .. }) => {
+            Err(ReportError::from(e).into())
+        }
+        Err(e) => Ok(Verdicts::Unreadable(format!(
+            "{e}: {}",
+            std::error::Error::source(&e).map_or(String::new(), |s| s.to_string())
+        ))),
+    }
+}
+
+impl Verdicts {
+    /// Lines for the terminal, after the manifest's.
+    fn render(&self) -> String {
+        match self {
+            Verdicts::NoEvidence => {
+                "verdicts: not re-checked (the folder has no evidence.json)\n".into()
+            }
+            Verdicts::Unreadable(why) => format!("verdicts: NOT CHECKED: {why}\n"),
+            Verdicts::Checked(found) if found.is_empty() => {
+                "verdicts: every PASS is supported by evidence.json\n".into()
+            }
+            Verdicts::Checked(found) => {
+                let mut text = format!(
+                    "verdicts: {} PASS claim(s) evidence.json does not support\n",
+                    found.len()
+                );
+                for c in found {
+                    text.push_str(&format!("  {c}\n"));
+                }
+                text
+            }
+        }
+    }
+
+    /// Why the check fails, when it does.
+    fn problem(&self, dir: &Path) -> Option<String> {
+        match self {
+            Verdicts::NoEvidence => None,
+            Verdicts::Unreadable(why) => Some(format!(
+                "the verdicts of `{}` cannot be re-checked: {why}",
+                dir.display()
+            )),
+            Verdicts::Checked(found) if found.is_empty() => None,
+            Verdicts::Checked(found) => Some(format!(
+                "{}: {} verdict(s) of `{}` are not supported by its evidence.json",
+                crate::rules::recheck::CONTRADICTS,
+                found.len(),
+                dir.display()
+            )),
+        }
     }
 }
 

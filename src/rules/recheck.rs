@@ -237,7 +237,7 @@ fn reference_shows(evidence: &Evidence, reference: &str, outcome: EventName) -> 
     }
     if reads.is_empty() {
         return vec![format!(
-            "kept as ending {}, yet the evidence holds no answered read of it (GET /epayment/v1/payments/{reference})",
+            "it is offered as ending {}, yet the evidence holds no answered read of it (GET /epayment/v1/payments/{reference})",
             outcome.as_str()
         )];
     }
@@ -246,7 +246,7 @@ fn reference_shows(evidence: &Evidence, reference: &str, outcome: EventName) -> 
         .filter_map(|read| {
             shows(read, outcome).err().map(|why| {
                 format!(
-                    "kept as ending {}, {} {why}",
+                    "it is offered as ending {}, and {} {why}",
                     outcome.as_str(),
                     read.source
                 )
@@ -293,7 +293,7 @@ fn recorded_read<'a>(exchanges: &'a [Exchange], reference: &str) -> Option<Shown
         })
     });
     Some(Shown {
-        source: format!("but its last answered read (exchange `{}`)", payment.id),
+        source: format!("its last answered read (exchange `{}`)", payment.id),
         state: body.get("state").and_then(Value::as_str),
         amounts,
         last_event,
@@ -306,7 +306,7 @@ fn card(r: &ReferenceEvidence) -> Option<Shown<'_>> {
         return None;
     }
     Some(Shown {
-        source: "but its reference card".into(),
+        source: "its reference card".into(),
         state: r.state.as_deref(),
         amounts: r.aggregate.as_ref().map(|a| {
             (

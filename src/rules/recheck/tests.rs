@@ -141,7 +141,7 @@ fn a_captured_reference_whose_last_read_shows_nothing_captured_contradicts_the_p
     assert!(!found.is_empty());
     assert!(found.iter().all(|c| c.item == "GL-TEST" && c.subject == "`c`"), "{text}");
     assert!(
-        text.contains("the evidence contradicts the verdict: GL-TEST `c` PASS, but kept as ending CAPTURED, but its last answered read (exchange `x-c-1-later`) shows NOK 2.00 authorized, NOK 0.00 captured"),
+        text.contains("the evidence contradicts the verdict: GL-TEST `c` PASS, but it is offered as ending CAPTURED, and its last answered read (exchange `x-c-1-later`) shows NOK 2.00 authorized, NOK 0.00 captured"),
         "{text}"
     );
     // The reference card (built from the same reads) says the same.
@@ -154,7 +154,7 @@ fn a_hand_edited_reference_card_contradicts_the_pass_too() {
     let card = e.references.iter_mut().find(|r| r.reference == "r").unwrap();
     card.aggregate.as_mut().unwrap().refunded = 0;
     let text = said(&contradictions(&e));
-    assert!(text.contains("GL-TEST `r` PASS, but kept as ending REFUNDED, but its reference card shows"), "{text}");
+    assert!(text.contains("GL-TEST `r` PASS, but it is offered as ending REFUNDED, and its reference card shows"), "{text}");
     assert!(!text.contains("last answered read"), "{text}");
 }
 
@@ -194,7 +194,7 @@ fn each_outcome_is_judged_by_its_own_amounts() {
 fn a_go_live_pass_without_references_or_reads_is_contradicted() {
     let mut e = gl_run(Vec::new());
     let text = said(&contradictions(&e));
-    assert!(text.contains("`c` PASS, but kept as ending CAPTURED, yet the evidence holds no answered read of it"), "{text}");
+    assert!(text.contains("`c` PASS, but it is offered as ending CAPTURED, yet the evidence holds no answered read of it"), "{text}");
     e.golive.as_mut().unwrap().references[1].reference = None;
     assert!(said(&contradictions(&e)).contains("it names no reference that ends REFUNDED"));
     e.golive = None;
