@@ -139,10 +139,15 @@ pub fn contradictions(evidence: &Evidence) -> Vec<Contradiction> {
 }
 
 fn attested(evidence: &Evidence, item: &ItemResult, add: &mut impl FnMut(String, String)) {
-    if !evidence
-        .attestations
-        .iter()
-        .any(|a| a.checklist_id == item.id)
+    let on_item = item
+        .attestation
+        .as_ref()
+        .is_some_and(|a| a.checklist_id == item.id);
+    if !on_item
+        && !evidence
+            .attestations
+            .iter()
+            .any(|a| a.checklist_id == item.id)
     {
         add(
             String::new(),
