@@ -35,6 +35,7 @@ mod client_token;
 mod compare;
 mod config_loading;
 mod evidence_canary;
+mod evidence_clock;
 mod evidence_client_canary;
 mod evidence_echo_canary;
 mod evidence_journal;

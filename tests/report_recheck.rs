@@ -141,14 +141,19 @@ async fn lying(doctor: fn(&str, &mut Value)) -> wiremock::MockServer {
 /// serves the target.
 async fn run_against(server: &wiremock::MockServer, tags: &str) -> (Output, Value) {
     let (base, tags) = (server.uri(), tags.to_owned());
-    tokio::task::spawn_blocking(move || {
+    let ran = tokio::task::spawn_blocking(move || {
         let out = tempfile::tempdir().unwrap();
         let output = run(&["--base-url", &base, "--tags", &tags], out.path());
         let dir = latest(out.path());
         (output, evidence(&dir))
     })
     .await
-    .unwrap()
+    .unwrap();
+    // On the wall clock (no virtual one against a URL), every exchange is
+    // dated within the run's span.
+    assert!(ran.1["run"]["clock"].is_null(), "{:#}", ran.1["run"]);
+    crate::evidence_clock::assert_dated_within_its_span(&ran.1);
+    ran
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -103,6 +103,27 @@ pub struct RunInfo {
     /// out of the shop's traffic: an audit only. Absent when not counted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub harness_left_out: Option<u64>,
+    /// The clock the exchanges are dated on: `virtual` when the client
+    /// waited on a virtual clock (the embedded simulator's, which polling
+    /// and expiry move forward instead of sleeping); absent, the wall clock
+    /// of `started_at` and `finished_at`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clock: Option<String>,
+    /// The run's span on the virtual clock, when `clock` is `virtual`: every
+    /// exchange, poll and interrupted attempt is dated within it, while
+    /// `started_at` and `finished_at` (and the scenarios) are wall-clock time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub virtual_span: Option<Span>,
+}
+
+/// `clock` of a run whose exchanges are dated on the virtual clock.
+pub const VIRTUAL_CLOCK: &str = "virtual";
+
+/// A span of time on one clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Span {
+    pub started_at: DateTime<Utc>,
+    pub finished_at: DateTime<Utc>,
 }
 
 /// The references a go-live request quotes.

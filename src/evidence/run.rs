@@ -20,7 +20,8 @@ use super::build;
 use super::folder::RunFolder;
 use super::model::{
     Attestation, Evidence, Finding, GoLive, InterruptedAttempt, ItemResult, RunInfo, RunKind,
-    ScenarioResult, ScenarioSource, StepResult, Verdict, WebhookCheck, EVIDENCE_SCHEMA_VERSION,
+    ScenarioResult, ScenarioSource, Span, StepResult, Verdict, WebhookCheck,
+    EVIDENCE_SCHEMA_VERSION, VIRTUAL_CLOCK,
 };
 use super::Exchange;
 
@@ -187,6 +188,7 @@ pub struct EvidenceBuilder {
     msn: String,
     started_at: DateTime<Utc>,
     finished_at: Option<DateTime<Utc>>,
+    virtual_span: Option<Span>,
     tags: Option<String>,
     system_name: Option<String>,
     system_version: Option<String>,
@@ -211,6 +213,7 @@ impl EvidenceBuilder {
             msn: String::new(),
             started_at: meta.started_at,
             finished_at: None,
+            virtual_span: None,
             tags: None,
             system_name: None,
             system_version: None,
@@ -232,6 +235,13 @@ impl EvidenceBuilder {
     pub fn span(mut self, started_at: DateTime<Utc>, finished_at: DateTime<Utc>) -> Self {
         self.started_at = started_at;
         self.finished_at = Some(finished_at);
+        self
+    }
+
+    /// The run's span on the virtual clock its exchanges are dated on
+    /// (the embedded simulator's); `None` when they carry wall-clock time.
+    pub fn virtual_span(mut self, span: Option<Span>) -> Self {
+        self.virtual_span = span;
         self
     }
 
@@ -343,6 +353,8 @@ impl EvidenceBuilder {
                 traffic: Some(traffic.into()),
                 target_class: Some(target_class.into()),
                 harness_left_out: self.harness_left_out,
+                clock: self.virtual_span.map(|_| VIRTUAL_CLOCK.to_owned()),
+                virtual_span: self.virtual_span,
             },
             golive: self.golive,
             items: self.items,

@@ -82,6 +82,8 @@ pub struct RunView {
     pub provenance: String,
     /// An audit: how many of vipps-golive's own exchanges were left out, said.
     pub harness_left_out: Option<String>,
+    /// The one sentence that explains a virtual clock, when the run had one.
+    pub clock_note: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -939,9 +941,23 @@ pub fn provenance(evidence: &Evidence) -> String {
     format!("{traffic}, against {class}")
 }
 
+/// Why the exchanges' times run past the run's end, when they are on a
+/// virtual clock (issue 20 point 10): one sentence, with the span on it.
+pub fn clock_note(evidence: &Evidence) -> Option<String> {
+    let span = evidence.run.virtual_span.as_ref()?;
+    Some(format!(
+        "Requests are dated on the simulator's virtual clock, which waits (polling, payment expiry) move forward instead of passing, so this {} run spans {} on it ({} to {}).",
+        duration(evidence.run.started_at, evidence.run.finished_at),
+        duration(span.started_at, span.finished_at),
+        time(span.started_at),
+        time(span.finished_at)
+    ))
+}
+
 fn run_view(evidence: &Evidence) -> RunView {
     RunView {
         provenance: provenance(evidence),
+        clock_note: clock_note(evidence),
         run_id: evidence.run.run_id.clone(),
         kind: match evidence.kind {
             RunKind::Run => "run",

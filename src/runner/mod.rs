@@ -46,7 +46,7 @@ use crate::config::Config;
 use crate::domain::checklist::ChecklistId;
 use crate::domain::exchange::Exchange;
 use crate::domain::redact;
-use crate::evidence::model::{Attestation, Evidence, ScenarioResult, Verdict};
+use crate::evidence::model::{Attestation, Evidence, ScenarioResult, Span, Verdict};
 use crate::evidence::{
     FolderKind, Journal, MemoryRecorder, Recorder as _, RunFolder, RunMeta, TargetInfo,
 };
@@ -256,6 +256,9 @@ async fn run_in(
     let stream = Stream::open(o, folder)?;
     let events = &stream.events;
     let prepared = target::prepare(o, production).await?;
+    // On a virtual clock the exchanges are dated ahead of the wall clock:
+    // the run's span on that clock is kept too (issue 20 point 10).
+    let clock_started = prepared.clock.now();
     let planned = plan::plan(
         &features,
         tag_filter.as_ref(),
@@ -303,7 +306,11 @@ async fn run_in(
 
     stream.settle(&dir)?;
     tell_unrun(&planned, &stream.log, events);
-    let recorded = stream.recorded(&planned, attestations, !executed.interrupted, folder);
+    let mut recorded = stream.recorded(&planned, attestations, !executed.interrupted, folder);
+    recorded.virtual_span = prepared.virtual_clock.then(|| Span {
+        started_at: clock_started,
+        finished_at: prepared.clock.now(),
+    });
     let evidence = evidence(o, meta, &prepared, recorded);
     write(folder, &evidence, events)?;
     events.emit(EventKind::RunFinished {
@@ -374,6 +381,7 @@ impl Stream {
             // Attempts written ahead with no outcome (after Ctrl-C, for
             // example): each may have taken effect.
             unanswered: Journal::interrupted(folder.path("journal.jsonl")).unwrap_or_default(),
+            virtual_span: None,
         }
     }
 }
@@ -518,6 +526,8 @@ struct Recorded {
     complete: bool,
     /// Attempts written ahead with no outcome.
     unanswered: Vec<crate::evidence::model::InterruptedAttempt>,
+    /// The run's span on its virtual clock, when it had one.
+    virtual_span: Option<Span>,
 }
 
 /// The run's evidence: the rules over its recorded exchanges, one verdict
@@ -546,6 +556,7 @@ fn evidence(o: &RunOptions, meta: &RunMeta, prepared: &Prepared, r: Recorded) ->
     let shown = crate::config::display_url(&prepared.base_url);
     meta.evidence(TargetInfo::new(target_name(o), shown))
         .complete(r.complete)
+        .virtual_span(r.virtual_span)
         .msn(prepared.credentials.msn.clone())
         .tags(o.tags.clone())
         .system(

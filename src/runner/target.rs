@@ -59,6 +59,9 @@ pub(super) struct Prepared {
     pub credentials: Credentials,
     /// What the client waits on (virtual on a simulator).
     pub clock: SharedClock,
+    /// `clock` is virtual: waits move it instead of passing, so the
+    /// exchanges it dates run ahead of the wall clock.
+    pub virtual_clock: bool,
     /// What the target can do, for the steps.
     pub target: Arc<dyn Target>,
     /// Which go-live item the run can prove.
@@ -120,6 +123,7 @@ async fn embedded(o: &RunOptions) -> Result<Prepared, RunError> {
         base_url: base,
         credentials: sim_credentials(&o.config)?,
         clock: DeadlineClock::new(virtual_clock),
+        virtual_clock: true,
         target: Arc::new(target),
         environment: Environment::Simulator,
         _server: Some(server),
@@ -193,6 +197,7 @@ async fn remote(
             .clock
             .clone()
             .unwrap_or_else(|| Arc::new(SystemClock) as SharedClock),
+        virtual_clock: o.clock.is_some(),
         target: capabilities,
         environment,
         _server: None,

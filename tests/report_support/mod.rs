@@ -343,6 +343,8 @@ pub async fn run(dir: &Path) -> FixtureRun {
             traffic: None,
             harness_left_out: None,
             target_class: None,
+            clock: None,
+            virtual_span: None,
         },
         golive: Some(GoLive {
             checklist_id: "GL-TEST".into(),
