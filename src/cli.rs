@@ -455,7 +455,7 @@ pub struct ReportArgs {
     )]
     pub path: Option<PathBuf>,
 
-    /// Check the folder against its manifest.json instead of rendering.
+    /// Check the folder against its manifest.json, and every PASS against its evidence.json, instead of rendering.
     #[arg(long, conflicts_with_all = ["from_journal", "out", "sign_key"], help_heading = "Check")]
     pub check: bool,
 

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use vipps_golive::evidence::folder::{read_status, STATUS_FAILED, STATUS_INCOMPLETE};
+use vipps_golive::evidence::folder::{read_status, STATUS_INCOMPLETE};
 use vipps_golive::evidence::Journal;
 
 fn golive() -> Command {
@@ -197,7 +197,43 @@ fn an_exchange_that_cannot_be_recorded_stops_the_run_with_exit_4_never_pass() {
         .unwrap();
     assert!(!failed.join("manifest.json").exists());
     assert!(!failed.join("evidence.json").exists());
-    assert_eq!(read_status(&failed).unwrap().status, STATUS_FAILED);
+    // Issue 20 point 9: a run that lost evidence says `incomplete`, the word
+    // a full disk leaves anyway (the README says the same), and why.
+    let status = read_status(&failed).unwrap();
+    assert_eq!(status.status, STATUS_INCOMPLETE, "{status:?}");
+    assert!(
+        status
+            .detail
+            .as_deref()
+            .unwrap_or("")
+            .contains("the evidence could not be recorded"),
+        "{status:?}"
+    );
+    // No PASS line for a scenario whose outcome the journal does not hold:
+    // every attempt of a scenario printed PASS has its exchange.
+    let journal = std::fs::read_to_string(failed.join("journal.jsonl")).unwrap();
+    let lines: Vec<serde_json::Value> = journal
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    for line in stdout.lines() {
+        let Some(name) = line.strip_prefix("  PASS") else {
+            continue;
+        };
+        let name = name.trim();
+        for attempt in lines
+            .iter()
+            .filter(|l| l["kind"] == "attempt" && l["scenario"] == name)
+        {
+            assert!(
+                lines
+                    .iter()
+                    .any(|l| l["kind"] != "attempt" && l["id"] == attempt["id"]),
+                "PASS printed for `{name}`, whose attempt {} has no recorded outcome\n{stdout}",
+                attempt["id"]
+            );
+        }
+    }
     assert_eq!(
         std::fs::read_link(out.path().join("latest")).unwrap(),
         PathBuf::from(first.file_name().unwrap())

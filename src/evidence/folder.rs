@@ -5,7 +5,9 @@
 //! What a reader of `<out>` can rely on (design.md, "Evidence is written
 //! ahead"):
 //! - `status.json` exists from the start and says `incomplete` until the run
-//!   finishes; a run killed or stopped leaves it so (or `failed`, with why).
+//!   finishes; a run killed, or stopped because its evidence could not be
+//!   recorded, leaves it so (with why, when the disk takes it); a run that
+//!   stopped on another error says `failed`, with why.
 //! - `manifest.json` (SHA-256 of every other file) is written last: a folder
 //!   without one is an incomplete run.
 //! - No file is ever seen half-written: [`write_atomic`] writes a temporary
@@ -149,6 +151,20 @@ impl RunFolder {
     /// Marks the run failed (no manifest; `latest` does not move).
     pub fn fail(&self, why: &str) -> io::Result<()> {
         self.write_status(STATUS_FAILED, Some(Utc::now()), Some(why.to_owned()))
+    }
+
+    /// Marks a run whose evidence could not be recorded: it stays
+    /// `incomplete`, now saying why. That is the word a full disk leaves
+    /// anyway (when even this small write fails), so a run that lost
+    /// evidence says the same whatever the cause (issue 20 point 9).
+    pub fn lost(&self, why: &str) -> io::Result<()> {
+        self.write_status(
+            STATUS_INCOMPLETE,
+            Some(Utc::now()),
+            Some(format!(
+                "the evidence could not be recorded, so the run stopped: no manifest.json, the evidence is partial and no verdict stands ({why})"
+            )),
+        )
     }
 
     /// Finishes the run: the final status, then `manifest.json` with the

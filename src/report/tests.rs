@@ -168,6 +168,7 @@ fn view(full: bool) -> ReportView {
             system: some(full, "acme-shop 1.2"),
             provenance: "vipps-golive's own client, against the embedded simulator".into(),
             harness_left_out: some(full, "3 exchange(s) left out"),
+            clock_note: some(full, "Requests are dated on the simulator's virtual clock."),
         },
         golive: full.then(|| GoLiveView {
             checklist_id: "GL-TEST".into(),

@@ -216,6 +216,12 @@ impl Recorder for EventStream {
 
 /// The journal as a consumer: each attempt written ahead, each exchange
 /// appended, every line handed to the OS at once (see [`Journal`]).
+///
+/// It comes first in the stream, so it also holds back what would claim
+/// more than the journal holds: once a write has failed, a scenario's end
+/// is not passed on (issue 20 point 9). The run stops on the failure; no
+/// consumer after it (the terminal, the evidence log) hears a verdict for
+/// a scenario whose exchanges may not all be on disk.
 pub struct JournalWriter(pub Arc<Journal>);
 
 impl Consumer for JournalWriter {
@@ -226,6 +232,10 @@ impl Consumer for JournalWriter {
                 self.0.record(exchange);
                 self.0.failure().map_or(Ok(()), Err)
             }
+            EventKind::ScenarioFinished { .. }
+            | EventKind::ScenarioSkipped { .. }
+            | EventKind::ScenarioNotReached { .. }
+            | EventKind::RunFinished { .. } => self.0.failure().map_or(Ok(()), Err),
             _ => Ok(()),
         }
     }
@@ -301,6 +311,50 @@ mod tests {
             "a later consumer saw an attempt that will not be sent"
         );
         assert!(stream.failure().is_some(), "the run's check sees it");
+    }
+
+    #[test]
+    fn no_scenario_end_is_passed_on_once_the_journal_has_failed() {
+        use crate::evidence::model::{ScenarioResult, Verdict};
+        let Ok(journal) = Journal::open_append("/dev/full") else {
+            eprintln!("skipped: no /dev/full on this system");
+            return;
+        };
+        let (journal, terminal) = (Arc::new(journal), names(false));
+        let stream = EventStream::new(vec![
+            Arc::new(JournalWriter(journal.clone())),
+            terminal.clone(),
+        ]);
+        let scenario = ScenarioKey {
+            path: "features/endpoints.feature".into(),
+            line: 3,
+        };
+        let result = ScenarioResult {
+            name: "The shop captures".into(),
+            feature: "Endpoints".into(),
+            tags: Vec::new(),
+            checklist_ids: Vec::new(),
+            verdict: Verdict::Pass,
+            reason: None,
+            references: Vec::new(),
+            started_at: Utc::now(),
+            finished_at: Utc::now(),
+            steps: Vec::new(),
+        };
+        let finished = || EventKind::ScenarioFinished {
+            scenario: &scenario,
+            result: &result,
+            kept: &[],
+        };
+        // Before any write failed, the end reaches the terminal.
+        stream.emit(finished());
+        assert_eq!(*terminal.seen.lock().unwrap(), ["other"]);
+        // The attempt cannot be written (the disk is full): from then on no
+        // scenario's end, PASS or not, is passed on.
+        assert!(stream.attempt_started(&attempt()).is_err());
+        stream.emit(finished());
+        assert_eq!(*terminal.seen.lock().unwrap(), ["other"]);
+        assert!(stream.failure().is_some());
     }
 
     #[test]

@@ -214,9 +214,16 @@ pub async fn run(o: RunOptions) -> Result<RunOutcome, RunError> {
         // No manifest and a status that says why: recognisably incomplete,
         // and `latest` stays on the last complete run.
         // An interrupted run and one whose evidence contradicts a verdict
-        // wrote and sealed their folder: it stays as written.
-        if !matches!(e, RunError::Interrupted(_) | RunError::Contradicted(_)) {
-            let _ = folder.fail(&redact::text(&e.to_string()));
+        // wrote and sealed their folder: it stays as written. A run that
+        // lost evidence stays `incomplete`, as a full disk leaves it anyway.
+        match e {
+            RunError::Interrupted(_) | RunError::Contradicted(_) => {}
+            RunError::Evidence(why) => {
+                let _ = folder.lost(&redact::text(why));
+            }
+            _ => {
+                let _ = folder.fail(&redact::text(&e.to_string()));
+            }
         }
     }
     result
