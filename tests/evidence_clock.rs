@@ -37,7 +37,11 @@ pub fn assert_dated_within_its_span(e: &Value) {
     };
     let list = |key: &str| e[key].as_array().cloned().unwrap_or_default();
     for x in list("exchanges") {
-        within(&format!("exchange {}", x["id"]), at(&x["started_at"]), clock);
+        within(
+            &format!("exchange {}", x["id"]),
+            at(&x["started_at"]),
+            clock,
+        );
     }
     for a in list("interrupted") {
         within(&format!("attempt {}", a["id"]), at(&a["started_at"]), clock);
@@ -49,12 +53,24 @@ pub fn assert_dated_within_its_span(e: &Value) {
     }
     for f in list("findings") {
         if f["exchange"].is_object() {
-            within(&format!("finding {}", f["rule"]), at(&f["exchange"]["time"]), clock);
+            within(
+                &format!("finding {}", f["rule"]),
+                at(&f["exchange"]["time"]),
+                clock,
+            );
         }
     }
     for s in list("scenarios") {
-        within(&format!("scenario {}", s["name"]), at(&s["started_at"]), wall);
-        within(&format!("scenario {}", s["name"]), at(&s["finished_at"]), wall);
+        within(
+            &format!("scenario {}", s["name"]),
+            at(&s["started_at"]),
+            wall,
+        );
+        within(
+            &format!("scenario {}", s["name"]),
+            at(&s["finished_at"]),
+            wall,
+        );
     }
 }
 

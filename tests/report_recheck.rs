@@ -62,7 +62,11 @@ fn a_go_live_pass_edited_onto_a_read_of_nothing_captured_fails_the_check_beside_
     let made = run(&["--tags", "@GL-TEST"], out.path());
     assert_eq!(made.status.code(), Some(0), "{}", text(&made));
     let dir = latest(out.path());
-    let clean = Command::new(BIN).args(["report", "--check"]).arg(&dir).output().unwrap();
+    let clean = Command::new(BIN)
+        .args(["report", "--check"])
+        .arg(&dir)
+        .output()
+        .unwrap();
     assert_eq!(clean.status.code(), Some(0), "{}", text(&clean));
     assert!(
         text(&clean).contains("verdicts: every PASS is supported by evidence.json"),
@@ -86,7 +90,10 @@ fn a_go_live_pass_edited_onto_a_read_of_nothing_captured_fails_the_check_beside_
     let mut edited = 0;
     for x in e["exchanges"].as_array_mut().unwrap() {
         let read = x["method"] == "GET"
-            && x["url"].as_str().unwrap().ends_with(&format!("/payments/{captured}"));
+            && x["url"]
+                .as_str()
+                .unwrap()
+                .ends_with(&format!("/payments/{captured}"));
         if read && x["response_body"]["aggregate"].is_object() {
             x["response_body"]["aggregate"]["capturedAmount"]["value"] = 0.into();
             edited += 1;
@@ -99,7 +106,11 @@ fn a_go_live_pass_edited_onto_a_read_of_nothing_captured_fails_the_check_beside_
     )
     .unwrap();
 
-    let checked = Command::new(BIN).args(["report", "--check"]).arg(&dir).output().unwrap();
+    let checked = Command::new(BIN)
+        .args(["report", "--check"])
+        .arg(&dir)
+        .output()
+        .unwrap();
     let said = text(&checked);
     assert_eq!(checked.status.code(), Some(1), "{said}");
     // Both problems, each said plainly.

@@ -202,10 +202,7 @@ fn golive_item(evidence: &Evidence, id: ChecklistId, add: &mut impl FnMut(String
         let Some(reference) = reference else {
             add(
                 String::new(),
-                format!(
-                    "it names no reference that ends {}",
-                    outcome.as_str()
-                ),
+                format!("it names no reference that ends {}", outcome.as_str()),
             );
             continue;
         };

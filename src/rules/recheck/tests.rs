@@ -35,7 +35,13 @@ fn get(n: u32, reference: &str, path: &str, body: Value) -> Exchange {
 
 /// The GET of a payment (AUTHORIZED, 2.00 NOK authorized) and of its event
 /// log, ending in `last`.
-fn reads(reference: &str, captured: i64, refunded: i64, cancelled: i64, last: &str) -> Vec<Exchange> {
+fn reads(
+    reference: &str,
+    captured: i64,
+    refunded: i64,
+    cancelled: i64,
+    last: &str,
+) -> Vec<Exchange> {
     let nok = |value: i64| json!({"currency": "NOK", "value": value});
     let payment = json!({
         "reference": reference,
@@ -50,7 +56,12 @@ fn reads(reference: &str, captured: i64, refunded: i64, cancelled: i64, last: &s
     let event = |name: &str| json!({"name": name, "amount": nok(200), "timestamp": now().to_rfc3339(), "success": true});
     vec![
         get(1, reference, "", payment),
-        get(2, reference, "/events", json!([event("CREATED"), event("AUTHORIZED"), event(last)])),
+        get(
+            2,
+            reference,
+            "/events",
+            json!([event("CREATED"), event("AUTHORIZED"), event(last)]),
+        ),
     ]
 }
 
@@ -139,22 +150,39 @@ fn a_captured_reference_whose_last_read_shows_nothing_captured_contradicts_the_p
     let found = contradictions(&gl_run(x));
     let text = said(&found);
     assert!(!found.is_empty());
-    assert!(found.iter().all(|c| c.item == "GL-TEST" && c.subject == "`c`"), "{text}");
+    assert!(
+        found
+            .iter()
+            .all(|c| c.item == "GL-TEST" && c.subject == "`c`"),
+        "{text}"
+    );
     assert!(
         text.contains("the evidence contradicts the verdict: GL-TEST `c` PASS, but it is offered as ending CAPTURED, and its last answered read (exchange `x-c-1-later`) shows NOK 2.00 authorized, NOK 0.00 captured"),
         "{text}"
     );
     // The reference card (built from the same reads) says the same.
-    assert!(text.contains("its reference card shows NOK 2.00 authorized, NOK 0.00 captured"), "{text}");
+    assert!(
+        text.contains("its reference card shows NOK 2.00 authorized, NOK 0.00 captured"),
+        "{text}"
+    );
 }
 
 #[test]
 fn a_hand_edited_reference_card_contradicts_the_pass_too() {
     let mut e = gl_run(honest());
-    let card = e.references.iter_mut().find(|r| r.reference == "r").unwrap();
+    let card = e
+        .references
+        .iter_mut()
+        .find(|r| r.reference == "r")
+        .unwrap();
     card.aggregate.as_mut().unwrap().refunded = 0;
     let text = said(&contradictions(&e));
-    assert!(text.contains("GL-TEST `r` PASS, but it is offered as ending REFUNDED, and its reference card shows"), "{text}");
+    assert!(
+        text.contains(
+            "GL-TEST `r` PASS, but it is offered as ending REFUNDED, and its reference card shows"
+        ),
+        "{text}"
+    );
     assert!(!text.contains("last answered read"), "{text}");
 }
 
@@ -198,7 +226,8 @@ fn a_go_live_pass_without_references_or_reads_is_contradicted() {
     e.golive.as_mut().unwrap().references[1].reference = None;
     assert!(said(&contradictions(&e)).contains("it names no reference that ends REFUNDED"));
     e.golive = None;
-    assert!(said(&contradictions(&e)).contains("GL-TEST PASS, but the evidence names no GL-TEST references"));
+    assert!(said(&contradictions(&e))
+        .contains("GL-TEST PASS, but the evidence names no GL-TEST references"));
 }
 
 #[test]
@@ -206,7 +235,10 @@ fn a_run_item_passes_only_on_a_passed_scenario_and_no_failed_one_or_failing_find
     let build = |scenarios: Vec<ScenarioResult>, findings: Vec<Finding>| {
         RunMeta::new(FolderKind::Run, now())
             .evidence(TargetInfo::new("simulator", "http://127.0.0.1:7777"))
-            .items(vec![item("EP-CAPTURE", Verdict::Pass), item("EP-REFUND", Verdict::Fail)])
+            .items(vec![
+                item("EP-CAPTURE", Verdict::Pass),
+                item("EP-REFUND", Verdict::Fail),
+            ])
             .scenarios(scenarios)
             .findings(findings)
             .finish()
@@ -215,11 +247,22 @@ fn a_run_item_passes_only_on_a_passed_scenario_and_no_failed_one_or_failing_find
     assert_eq!(contradictions(&build(vec![passed.clone()], Vec::new())), []);
 
     let text = said(&contradictions(&build(Vec::new(), Vec::new())));
-    assert!(text.contains("EP-CAPTURE PASS, but no scenario tagged @EP-CAPTURE passed"), "{text}");
+    assert!(
+        text.contains("EP-CAPTURE PASS, but no scenario tagged @EP-CAPTURE passed"),
+        "{text}"
+    );
 
     let failed = scenario("Capture twice", "EP-CAPTURE", Verdict::Fail);
-    let text = said(&contradictions(&build(vec![passed.clone(), failed], Vec::new())));
-    assert!(text.contains("EP-CAPTURE scenario `Capture twice` PASS, but that scenario, tagged with it, FAILED"), "{text}");
+    let text = said(&contradictions(&build(
+        vec![passed.clone(), failed],
+        Vec::new(),
+    )));
+    assert!(
+        text.contains(
+            "EP-CAPTURE scenario `Capture twice` PASS, but that scenario, tagged with it, FAILED"
+        ),
+        "{text}"
+    );
 
     let finding = |severity| Finding {
         checklist_id: "EP-CAPTURE".into(),
@@ -229,10 +272,16 @@ fn a_run_item_passes_only_on_a_passed_scenario_and_no_failed_one_or_failing_find
         advice: String::new(),
         exchange: None,
     };
-    let text = said(&contradictions(&build(vec![passed.clone()], vec![finding(Severity::Fail)])));
+    let text = said(&contradictions(&build(
+        vec![passed.clone()],
+        vec![finding(Severity::Fail)],
+    )));
     assert!(text.contains("EP-CAPTURE finding `body.capture` PASS, but the rules found a failure: the capture sent no amount"), "{text}");
     // Advice and warnings claim nothing the PASS denies.
-    assert_eq!(contradictions(&build(vec![passed], vec![finding(Severity::Info)])), []);
+    assert_eq!(
+        contradictions(&build(vec![passed], vec![finding(Severity::Info)])),
+        []
+    );
 }
 
 #[test]
@@ -245,8 +294,14 @@ fn a_passed_scenario_with_a_failed_step_and_an_unattested_manual_pass_are_contra
         .scenarios(vec![s])
         .finish();
     let text = said(&contradictions(&e));
-    assert!(text.contains("scenario `Capture` PASS, but its step `Then it works` failed"), "{text}");
-    assert!(text.contains("PF-DESIGN PASS, but no attestation for it is recorded"), "{text}");
+    assert!(
+        text.contains("scenario `Capture` PASS, but its step `Then it works` failed"),
+        "{text}"
+    );
+    assert!(
+        text.contains("PF-DESIGN PASS, but no attestation for it is recorded"),
+        "{text}"
+    );
     e.attestations.push(Attestation {
         checklist_id: "PF-DESIGN".into(),
         by: "Kari Nordmann, design lead".into(),
