@@ -30,6 +30,7 @@ fn get(n: u32, reference: &str, path: &str, body: Value) -> Exchange {
         reference: Some(reference.into()),
         checklist_ids: vec!["GL-TEST".into()],
         scenario: None,
+        kind: None,
     }
 }
 
