@@ -339,6 +339,7 @@ mod tests {
             references: Vec::new(),
             started_at: Utc::now(),
             finished_at: Utc::now(),
+            source: None,
             steps: Vec::new(),
         };
         let finished = || EventKind::ScenarioFinished {

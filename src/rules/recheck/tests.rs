@@ -89,11 +89,13 @@ fn scenario(name: &str, id: &str, verdict: Verdict) -> ScenarioResult {
         references: Vec::new(),
         started_at: now(),
         finished_at: now(),
+        source: None,
         steps: vec![StepResult {
             keyword: "Then".into(),
             text: "it works".into(),
             outcome: StepOutcome::Passed,
             message: None,
+            line: None,
         }],
     }
 }
