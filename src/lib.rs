@@ -7,7 +7,8 @@
 //! - [`api`]: the embedded client, written as a model merchant integration.
 //! - [`evidence`]: every exchange, redacted at the boundary, in an append-only journal.
 //! - [`config`]: targets, credentials and system headers.
-//! - [`commands`]: the subcommands as documented functions (`main` only dispatches).
+//! - [`main`] and [`run_cli`]: the command line itself, for a binary of one's own
+//!   or a test that drives a command the way a user types it.
 //!
 //! ## A first payment against the simulator
 //!
@@ -66,23 +67,28 @@
 //! ```
 
 pub mod api;
-pub mod audit;
-pub mod checklist;
-pub mod cli;
 pub mod clock;
-pub mod commands;
-pub mod compare;
 pub mod config;
 pub mod domain;
-pub mod error;
 pub mod evidence;
-pub mod output;
-pub mod report;
-pub mod rules;
-pub mod runner;
-pub mod secret;
 pub mod simulator;
-pub mod steps;
 
+mod audit;
+mod checklist;
+mod cli;
+mod commands;
+mod compare;
+mod error;
+mod output;
+mod report;
+mod rules;
+mod runner;
+mod secret;
+mod steps;
+
+pub use commands::{main, run_cli};
 pub use error::Error;
 pub use secret::Secret;
+
+#[cfg(test)]
+mod testing;

@@ -76,11 +76,58 @@ fn house() -> House {
     }
 }
 
+/// Every `.rs` file under src/ that is compiled only for tests: the files a
+/// `#[cfg(test)] mod name;` declares, and everything under them. Tests may
+/// reach wherever they must, and are not the house's code.
+fn test_files() -> BTreeSet<PathBuf> {
+    let mut all = Vec::new();
+    collect_rs(&root().join("src"), &mut all);
+    let mut found = BTreeSet::new();
+    for file in &all {
+        let text = std::fs::read_to_string(file).unwrap();
+        let lines: Vec<&str> = text.lines().map(str::trim).collect();
+        for pair in lines.windows(2) {
+            let Some(name) = (pair[0].starts_with("#[cfg(test)]"))
+                .then(|| pair[1].strip_prefix("mod "))
+                .flatten()
+                .and_then(|rest| rest.strip_suffix(';'))
+            else {
+                continue;
+            };
+            // A module's children live beside mod.rs, lib.rs and main.rs,
+            // and in a folder named after any other file.
+            let stem = file.file_stem().unwrap().to_string_lossy();
+            let parent = file.parent().unwrap();
+            let dir = if matches!(&*stem, "mod" | "lib" | "main") {
+                parent.to_path_buf()
+            } else {
+                parent.join(&*stem)
+            };
+            let single = dir.join(format!("{name}.rs"));
+            let nested = dir.join(name);
+            for candidate in all.iter() {
+                if *candidate == single || candidate.starts_with(&nested) {
+                    found.insert(candidate.clone());
+                }
+            }
+        }
+    }
+    found
+}
+
+/// Every `.rs` file under `dir`, test files left out.
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let tests = test_files();
+    let mut all = Vec::new();
+    collect_rs(dir, &mut all);
+    out.extend(all.into_iter().filter(|f| !tests.contains(f)));
+}
+
+fn collect_rs(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
         if path.is_dir() {
-            rust_files(&path, out);
+            collect_rs(&path, out);
         } else if path.extension().is_some_and(|e| e == "rs") {
             out.push(path);
         }
@@ -106,6 +153,15 @@ fn code_of(text: &str) -> String {
     let mut lines = text.lines().peekable();
     while let Some(line) = lines.next() {
         let trimmed = line.trim_start();
+        if trimmed.starts_with("#[cfg(test)]")
+            && lines.peek().is_some_and(|next| {
+                next.trim_start().starts_with("mod ") && next.trim_end().ends_with(';')
+            })
+        {
+            // `mod name;`: the module is a file of its own, left out by `test_files`.
+            lines.next();
+            continue;
+        }
         if trimmed.starts_with("#[cfg(test)]")
             && lines
                 .peek()
@@ -467,4 +523,49 @@ fn no_function_in_src_is_over_120_lines_but_those_listed_to_split() {
         gone.is_empty(),
         "listed as too long but no longer are (remove them from LONG_FUNCTIONS_TO_SPLIT): {gone:?}"
     );
+}
+
+/// Issue 19 point 7: a small public surface. What a shop's own Rust tests
+/// need is public (the simulator, the client, the evidence and journal types
+/// and what they are made of); everything else is private to the crate, so
+/// the compiler reports what nothing uses.
+const MAX_PUBLIC_MODULES: usize = 8;
+
+#[test]
+fn lib_rs_exports_at_most_eight_modules() {
+    let lib = std::fs::read_to_string(root().join("src/lib.rs")).unwrap();
+    let public: Vec<&str> = lib
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("pub mod ") || l.starts_with("pub use ") && l.ends_with("::*;"))
+        .collect();
+    assert!(
+        public.len() <= MAX_PUBLIC_MODULES,
+        "src/lib.rs exports {} modules, more than {MAX_PUBLIC_MODULES}:\n  {}",
+        public.len(),
+        public.join("\n  ")
+    );
+    // Re-exported names other than modules: items, never a private room whole.
+    for line in lib
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("pub use "))
+    {
+        assert!(
+            !line.ends_with("::*;"),
+            "a glob re-export widens the surface: {line}"
+        );
+    }
+}
+
+#[test]
+fn a_test_module_file_is_not_the_house_s_code() {
+    // `test_files` finds the files `#[cfg(test)] mod name;` declares.
+    let tests = test_files();
+    assert!(
+        tests.iter().all(|f| f.starts_with(root().join("src"))),
+        "{tests:?}"
+    );
+    let code = code_of("#[cfg(test)]\nmod tests_x;\nuse crate::rules::X;\n");
+    assert_eq!(code.trim(), "use crate::rules::X;");
 }

@@ -85,7 +85,7 @@ fn a_run_against_the_embedded_simulator_passes_and_writes_its_evidence() {
     // All 17 items in checklist order; GL-PROD needs production.
     let items = evidence["items"].as_array().unwrap();
     let ids: Vec<&str> = items.iter().map(|i| i["id"].as_str().unwrap()).collect();
-    let expected: Vec<&str> = vipps_golive::checklist::ITEMS
+    let expected: Vec<&str> = vipps_golive::domain::checklist::ITEMS
         .iter()
         .map(|i| i.id)
         .collect();

@@ -15,11 +15,10 @@ use client_support::{call_every_endpoint, mount_every_endpoint, policy, Harness}
 use serde_json::json;
 use url::Url;
 use vipps_golive::api::{Client, ClientOptions, RetryPolicy};
-use vipps_golive::cli::TargetArgs;
 use vipps_golive::clock::{Clock, VirtualClock};
-use vipps_golive::config::{load_with, Environment, Target};
+use vipps_golive::config::{load_with, Environment, Target, TargetInput};
+use vipps_golive::domain::redact::fingerprint;
 use vipps_golive::evidence::{Journal, MemoryRecorder, SharedRecorder, Tee};
-use vipps_golive::secret::fingerprint;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -101,7 +100,8 @@ async fn real_client_requests_leak_no_planted_secret_into_journal_logs_or_debug(
     mount_every_endpoint(&server).await;
 
     // The credentials go through the configuration loader, as in a real run.
-    let args = TargetArgs {
+    // `--base-url URL`, as the command line gives it to the loader.
+    let args = TargetInput {
         base_url: Some(server.uri()),
         ..Default::default()
     };
@@ -111,7 +111,7 @@ async fn real_client_requests_leak_no_planted_secret_into_journal_logs_or_debug(
         ("VIPPS_SUBSCRIPTION_KEY", SUBSCRIPTION_KEY),
         ("VIPPS_MSN", "123456"),
     ]);
-    let (config, provenance) = load_with(&args.input(), &env).unwrap();
+    let (config, provenance) = load_with(&args, &env).unwrap();
     assert!(matches!(config.target, Target::Custom(_)));
     let dir = tempfile::tempdir().unwrap();
     let journal_path = dir.path().join("journal.jsonl");

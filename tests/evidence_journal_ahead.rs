@@ -107,7 +107,8 @@ async fn an_attempt_that_cannot_be_recorded_is_not_sent() {
     let exit: vipps_golive::Error = err.into();
     assert_eq!(
         exit.exit_code(),
-        std::process::ExitCode::from(vipps_golive::error::EXIT_EVIDENCE)
+        // 4: the evidence could not be recorded (README, "Exit status").
+        std::process::ExitCode::from(4)
     );
 }
 

@@ -3,8 +3,8 @@
 
 use chrono::Utc;
 use serde_json::json;
+use vipps_golive::domain::redact::fingerprint;
 use vipps_golive::evidence::{redact, Exchange, RawExchange};
-use vipps_golive::secret::fingerprint;
 
 fn raw() -> RawExchange {
     RawExchange {

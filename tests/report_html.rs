@@ -3,14 +3,13 @@
 
 use crate::report_support;
 
-use vipps_golive::checklist::ITEMS;
+use vipps_golive::domain::checklist::ITEMS;
 use vipps_golive::evidence::model::{InterruptedAttempt, Verdict};
-use vipps_golive::report;
 
 async fn fixture() -> (tempfile::TempDir, report_support::FixtureRun, String) {
     let dir = tempfile::tempdir().unwrap();
     let run = report_support::run(dir.path()).await;
-    let html = report::render(&run.evidence).unwrap();
+    let html = report_support::render(&run.evidence);
     (dir, run, html)
 }
 
@@ -157,11 +156,11 @@ async fn the_page_is_self_contained_and_needs_no_script() {
 #[tokio::test(flavor = "multi_thread")]
 async fn rendering_is_a_pure_function_of_the_evidence() {
     let (_dir, run, html) = fixture().await;
-    assert_eq!(html, report::render(&run.evidence).unwrap());
+    assert_eq!(html, report_support::render(&run.evidence));
     // And survives the round trip through evidence.json.
     let json = serde_json::to_string(&run.evidence).unwrap();
     let back = vipps_golive::evidence::model::Evidence::from_json("e.json", &json).unwrap();
-    assert_eq!(html, report::render(&back).unwrap());
+    assert_eq!(html, report_support::render(&back));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -175,7 +174,7 @@ async fn values_from_the_wire_are_escaped() {
     run.evidence.exchanges[0]
         .response_headers
         .push(("X-Evil".into(), "<b>bold</b> & more".into()));
-    let html = report::render(&run.evidence).unwrap();
+    let html = report_support::render(&run.evidence);
     assert!(!html.contains("<script>alert"));
     assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
     assert!(!html.contains("<img src=x>"));
@@ -198,7 +197,7 @@ async fn an_incomplete_run_is_marked_and_names_interrupted_attempts() {
         reference: Some(r.clone()),
         idempotency_key: Some("idem-key-77".into()),
     });
-    let html = report::render(&run.evidence).unwrap();
+    let html = report_support::render(&run.evidence);
     let top = &html[..html.find("<h1>").unwrap()];
     assert!(top.contains("INCOMPLETE"), "INCOMPLETE at the very top");
     assert!(html.contains("INCOMPLETE: do not send this."));

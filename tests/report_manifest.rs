@@ -9,7 +9,7 @@ use std::process::{Command, Output};
 
 use base64::Engine as _;
 use ed25519_dalek::SigningKey;
-use vipps_golive::report::manifest::{self, SignatureStatus};
+use vipps_golive::evidence::manifest::{self, SignatureStatus};
 
 const BIN: &str = env!("CARGO_BIN_EXE_vipps-golive");
 

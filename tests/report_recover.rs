@@ -7,9 +7,7 @@ use crate::report_support;
 use std::io::Write as _;
 use std::process::{Command, Output};
 
-use vipps_golive::evidence::model::InterruptedAttempt;
 use vipps_golive::evidence::Journal;
-use vipps_golive::report;
 
 const BIN: &str = env!("CARGO_BIN_EXE_vipps-golive");
 
@@ -47,7 +45,9 @@ async fn report_renders_the_same_page_again_from_the_evidence_alone() {
     let out = cli(&["report", dir.path().to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(!text(&out).contains("no longer matches"), "{}", text(&out));
-    assert!(report::manifest::check(dir.path(), None).unwrap().intact());
+    assert!(vipps_golive::evidence::manifest::check(dir.path(), None)
+        .unwrap()
+        .intact());
 }
 
 #[test]
@@ -121,7 +121,7 @@ async fn a_run_killed_halfway_is_reported_from_its_journal_as_incomplete() {
     }
     assert!(!html.contains(report_support::CANARY_STEM));
     // The evidence it rebuilt is kept beside the journal, marked incomplete.
-    let evidence = report::load(&dir.path().join("evidence.json")).unwrap();
+    let evidence = report_support::load(&dir.path().join("evidence.json"));
     assert!(!evidence.complete);
     assert_eq!(evidence.exchanges.len(), run.evidence.exchanges.len());
     assert_eq!(evidence.run.msn, report_support::MSN);
@@ -133,35 +133,6 @@ async fn a_run_killed_halfway_is_reported_from_its_journal_as_incomplete() {
         .find(|r| r.reference == run.references[0])
         .unwrap();
     assert_eq!(captured.aggregate.as_ref().unwrap().captured, 24_900);
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn interrupted_attempts_recovered_from_a_journal_are_named() {
-    let dir = tempfile::tempdir().unwrap();
-    let run = report_support::run(dir.path()).await;
-    let exchanges = Journal::read(dir.path().join("journal.jsonl")).unwrap();
-    let r = run.references[2].clone();
-    let attempt = InterruptedAttempt {
-        id: "attempt-9f".into(),
-        started_at: run.evidence.run.finished_at,
-        method: "POST".into(),
-        url: format!(
-            "{}/epayment/v1/payments/{r}/capture",
-            run.evidence.run.base_url
-        ),
-        reference: Some(r.clone()),
-        idempotency_key: Some("4f1c-capture-key".into()),
-    };
-    let evidence = report::recover::evidence_from_exchanges("run-x", exchanges, vec![attempt]);
-    assert!(!evidence.complete);
-    assert_eq!(evidence.run.target, "simulator");
-    let html = report::render(&evidence).unwrap();
-    assert!(
-        html.contains("1 request(s) were sent with no answer recorded and may have taken effect")
-    );
-    let section = &html[html.find("id=\"interrupted\"").unwrap()..];
-    assert!(section.contains(&format!("/epayment/v1/payments/{r}/capture")));
-    assert!(section.contains("4f1c-capture-key"));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -185,7 +156,9 @@ async fn from_journal_refuses_a_finished_run_unless_told_where_to_write() {
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(target.is_file());
-    assert!(report::manifest::check(dir.path(), None).unwrap().intact());
+    assert!(vipps_golive::evidence::manifest::check(dir.path(), None)
+        .unwrap()
+        .intact());
 }
 
 #[test]
@@ -236,7 +209,7 @@ fn a_real_run_killed_with_sigkill_halfway_is_reported_from_its_journal() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let html = std::fs::read_to_string(run_dir.join("report.html")).unwrap();
     assert!(html[..html.find("<h1>").unwrap()].contains("INCOMPLETE"));
-    let evidence = report::load(&run_dir.join("evidence.json")).unwrap();
+    let evidence = report_support::load(&run_dir.join("evidence.json"));
     assert!(!evidence.complete);
     // At least 10 outcomes were in the journal when the run was killed.
     assert!(
@@ -299,7 +272,7 @@ async fn an_attempt_the_journal_holds_without_an_outcome_is_named_in_the_report(
     assert!(section.contains("may have taken effect"));
     assert!(section.contains(&format!("/epayment/v1/payments/{r}/capture")));
     assert!(section.contains("5b7e-capture-key"));
-    let evidence = report::load(&dir.path().join("evidence.json")).unwrap();
+    let evidence = report_support::load(&dir.path().join("evidence.json"));
     assert_eq!(evidence.interrupted.len(), 1);
     assert_eq!(evidence.interrupted[0].id, "killed-capture-1");
 }

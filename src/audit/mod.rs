@@ -715,3 +715,6 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod tests_stream;

@@ -11,8 +11,15 @@ pub mod simulator;
 pub mod verify;
 pub mod webhooks_check;
 
+use std::ffi::OsString;
 use std::future::Future;
 use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command};
+use crate::output;
 
 /// Runs an async command to completion on a multi-thread runtime (the
 /// commands are sync functions so that `main` stays a plain dispatcher).
@@ -70,3 +77,120 @@ pub(crate) fn unattended(flag: bool, production: bool) -> Result<bool, crate::Er
     }
     Ok(true)
 }
+/// The command line of `vipps-golive`, as the binary runs it: parses
+/// `std::env::args_os()`, dispatches, prints the error chain on stderr and
+/// returns the exit code (0 pass, 1 an item failed, 2 usage, 3 unreachable,
+/// 4 evidence not recorded).
+pub fn main() -> ExitCode {
+    run_cli(std::env::args_os())
+}
+
+/// [`main`] with the arguments given (the first is the program name, as in
+/// `std::env::args_os()`). It starts its own async runtime, so call it from
+/// plain synchronous code, not from inside a tokio runtime.
+///
+/// ```
+/// let code = vipps_golive::run_cli(["vipps-golive", "checklist"]);
+/// assert_eq!(code, std::process::ExitCode::SUCCESS);
+/// ```
+pub fn run_cli<I, T>(args: I) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+    let cli = match Cli::try_parse_from(&args) {
+        Ok(cli) => cli,
+        // clap says only that some argument is not UTF-8; name it. (Paths,
+        // such as --out, may be any bytes: clap accepts those.)
+        Err(e) if e.kind() == clap::error::ErrorKind::InvalidUtf8 => {
+            let message = non_utf8_argument(&args)
+                .unwrap_or_else(|| "an argument is not valid UTF-8".to_owned());
+            output::diag(&format!("error: {message}"));
+            return ExitCode::from(crate::error::EXIT_USAGE);
+        }
+        Err(e) => e.exit(),
+    };
+    // Logs go to stderr, `warn` unless RUST_LOG says otherwise. What is logged
+    // never carries a secret: the client logs method, path, status, attempt
+    // and traceId only (tests/client_logs.rs, tests/evidence_canary.rs), and
+    // the writer scrubs every registered secret value and ignores a closed stderr.
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(|| output::Diagnostics)
+        .try_init();
+    let result = match cli.command {
+        Command::Run(args) => run::run(&args),
+        Command::Verify(args) => verify::run(&args),
+        Command::Checklist(args) => checklist::run(&args, &mut std::io::stdout().lock()),
+        Command::Simulator(args) => simulator::run(&args),
+        Command::Audit(args) => audit::run(&args),
+        Command::WebhooksCheck(args) => webhooks_check::run(&args),
+        Command::Config(args) => config::run(&args, &mut std::io::stdout().lock()),
+        Command::Compare(args) => compare::run(&args),
+        Command::Report(args) => report::run(&args, &mut std::io::stdout().lock()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            output::diag(&format!("error: {e}"));
+            let mut source = std::error::Error::source(&e);
+            while let Some(s) = source {
+                output::diag(&format!("  caused by: {s}"));
+                source = s.source();
+            }
+            e.exit_code()
+        }
+    }
+}
+
+/// Names the first argument (after the program name) that is not valid UTF-8, without showing it (it
+/// may be a secret): clap alone says only that one of them is not.
+fn non_utf8_argument(args: &[OsString]) -> Option<String> {
+    let args = args.get(1..).unwrap_or_default();
+    // Flags whose value is a path: any bytes are fine there.
+    const PATHS: [&str; 4] = ["--out", "--env-file", "--postman-env", "--journal"];
+    let is_path_value = |i: usize| {
+        i.checked_sub(1)
+            .and_then(|p| args[p].to_str())
+            .is_some_and(|p| PATHS.contains(&p))
+            || PATHS
+                .iter()
+                .any(|f| args[i].to_string_lossy().starts_with(&format!("{f}=")))
+    };
+    let bad = (0..args.len()).find(|&i| args[i].to_str().is_none() && !is_path_value(i))?;
+    let lossy = args[bad].to_string_lossy();
+    // `--flag=value`: the flag is the part before `=`, and it is ASCII.
+    if let Some((flag, _)) = lossy.split_once('=') {
+        if flag.starts_with("--") && flag.is_ascii() {
+            return Some(format!(
+                "the value of `{flag}` is not valid UTF-8 (hint: give it as UTF-8 text)"
+            ));
+        }
+    }
+    let previous = bad
+        .checked_sub(1)
+        .and_then(|i| args[i].to_str())
+        .filter(|p| p.starts_with('-'));
+    Some(match previous {
+        Some(flag) => {
+            format!("the value of `{flag}` is not valid UTF-8 (hint: give it as UTF-8 text)")
+        }
+        None => format!(
+            "argument {} is not valid UTF-8 (hint: give it as UTF-8 text)",
+            bad + 1
+        ),
+    })
+}
+
+#[cfg(test)]
+mod tests_audit_shop;
+
+
+#[cfg(test)]
+mod tests_canary;
+
+#[cfg(test)]
+mod tests_config_loading;

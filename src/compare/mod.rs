@@ -1149,3 +1149,6 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod tests_compare;

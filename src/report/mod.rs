@@ -160,3 +160,6 @@ pub fn write_evidence(path: &Path, evidence: &Evidence) -> Result<(), ReportErro
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod tests_recover;

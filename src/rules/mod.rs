@@ -737,3 +737,9 @@ mod tests {
         assert!(ids(&audit).contains(&"headers.missing".to_owned()));
     }
 }
+
+#[cfg(test)]
+mod tests_client;
+
+#[cfg(test)]
+mod tests_one_judge;

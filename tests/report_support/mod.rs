@@ -15,9 +15,9 @@ use vipps_golive::api::{
     Amount, Client, ClientOptions, CreatePaymentRequest, Customer, ForceApproveRequest,
     PollOptions, UserFlow,
 };
-use vipps_golive::checklist::ITEMS;
 use vipps_golive::clock::VirtualClock;
 use vipps_golive::config::Credentials;
+use vipps_golive::domain::checklist::ITEMS;
 use vipps_golive::evidence::build;
 use vipps_golive::evidence::model::*;
 use vipps_golive::evidence::{Journal, MemoryRecorder, SharedRecorder, Tee};
@@ -384,11 +384,50 @@ fn clock_now(clock: &Arc<VirtualClock>) -> chrono::DateTime<Utc> {
     clock.now()
 }
 
+/// The binary under test.
+pub const BIN: &str = env!("CARGO_BIN_EXE_vipps-golive");
+
 /// Writes a run folder as a run does: journal (already there), evidence.json,
-/// report.html, and a manifest (signed when a key is given).
+/// report.html (rendered by `vipps-golive report`, the report's only public
+/// door), and a manifest (signed when a key is given).
 pub fn write_folder(dir: &Path, evidence: &Evidence, key: Option<&ed25519_dalek::SigningKey>) {
-    vipps_golive::report::write_evidence(&dir.join("evidence.json"), evidence).unwrap();
-    let html = vipps_golive::report::render(evidence).unwrap();
-    vipps_golive::report::write_html(&dir.join("report.html"), &html).unwrap();
-    vipps_golive::report::manifest::write(dir, &evidence.run.run_id, key).unwrap();
+    write_evidence(&dir.join("evidence.json"), evidence);
+    let html = render(evidence);
+    vipps_golive::evidence::write_atomic(&dir.join("report.html"), html.as_bytes()).unwrap();
+    vipps_golive::evidence::manifest::write(dir, &evidence.run.run_id, key).unwrap();
+}
+
+/// `evidence.json` as a run writes it: pretty JSON and a final newline.
+pub fn write_evidence(path: &Path, evidence: &Evidence) {
+    let mut bytes = serde_json::to_vec_pretty(evidence).unwrap();
+    bytes.push(b'\n');
+    vipps_golive::evidence::write_atomic(path, &bytes).unwrap();
+}
+
+/// The report page of `evidence`, rendered by `vipps-golive report
+/// evidence.json --out FILE` in a scratch folder of its own.
+pub fn render(evidence: &Evidence) -> String {
+    let scratch = tempfile::tempdir().unwrap();
+    let source = scratch.path().join("evidence.json");
+    write_evidence(&source, evidence);
+    let page = scratch.path().join("page.html");
+    let out = std::process::Command::new(BIN)
+        .arg("report")
+        .arg(&source)
+        .arg("--out")
+        .arg(&page)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "vipps-golive report failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::read_to_string(page).unwrap()
+}
+
+/// Reads an evidence.json back.
+pub fn load(path: &Path) -> Evidence {
+    let text = std::fs::read_to_string(path).unwrap();
+    Evidence::from_json(&path.display().to_string(), &text).unwrap()
 }

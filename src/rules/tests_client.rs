@@ -2,16 +2,16 @@
 //! against the embedded simulator breaks none of the QA-HEADERS, PF-REFERENCE
 //! and PF-POLLING rules, and a hand-broken copy of that traffic is caught.
 
-use vipps_golive::api::{
+use crate::api::{
     Amount, Client, ClientOptions, CreatePaymentRequest, Customer, ForceApproveRequest,
     PollOptions, ReferenceGenerator, UserFlow,
 };
-use vipps_golive::clock::VirtualClock;
-use vipps_golive::config::Credentials;
-use vipps_golive::evidence::model::{Severity, Verdict};
-use vipps_golive::evidence::{Exchange, MemoryRecorder};
-use vipps_golive::rules::{judge, verdict, RuleOptions};
-use vipps_golive::simulator::{mock::SimServer, SimConfig, Simulator};
+use crate::clock::VirtualClock;
+use crate::config::Credentials;
+use crate::evidence::model::{Severity, Verdict};
+use crate::evidence::{Exchange, MemoryRecorder};
+use crate::rules::{judge, verdict, RuleOptions};
+use crate::simulator::{mock::SimServer, SimConfig, Simulator};
 
 async fn client_traffic() -> Vec<Exchange> {
     let clock = VirtualClock::new();

@@ -5,15 +5,15 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use crate::clock::VirtualClock;
+use crate::evidence::model::Verdict;
+use crate::runner::{self, RunOptions};
+use crate::simulator::{serve, SimConfig, Simulator};
+use crate::steps::target::{Decision, Person};
+use crate::steps::StepError;
 use futures::future::BoxFuture;
-use vipps_golive::clock::VirtualClock;
-use vipps_golive::evidence::model::Verdict;
-use vipps_golive::runner::{self, RunOptions};
-use vipps_golive::simulator::{serve, SimConfig, Simulator};
-use vipps_golive::steps::target::{Decision, Person};
-use vipps_golive::steps::StepError;
 
-use crate::targets_support;
+use crate::testing::targets_support;
 use targets_support::{answer_on_landing_page, custom_target, doctored_target, sim_credentials};
 
 fn options(base: &str, out: &std::path::Path) -> RunOptions {
@@ -33,7 +33,7 @@ async fn standalone(control: bool) -> serve::Standalone {
     serve::bind(Simulator::new(config), addr).await.unwrap()
 }
 
-fn verdict_of(evidence: &vipps_golive::evidence::model::Evidence, id: &str) -> Verdict {
+fn verdict_of(evidence: &crate::evidence::model::Evidence, id: &str) -> Verdict {
     evidence.items.iter().find(|i| i.id == id).unwrap().verdict
 }
 
@@ -201,7 +201,7 @@ async fn an_aggregate_that_hides_a_refund_fails_the_refund_item() {
 /// judge the amounts the target reported, not what a step believed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_aggregate_that_shows_nothing_captured_proves_no_go_live_reference() {
-    use vipps_golive::runner::verify::{self, VerifyOptions};
+    use crate::runner::verify::{self, VerifyOptions};
     let (server, _sim) = lying_target(Lie::NothingCaptured).await;
     let out = tempfile::tempdir().unwrap();
     let mut o = options(&server.uri(), out.path());
@@ -283,7 +283,7 @@ async fn an_aggregate_that_shows_nothing_captured_proves_no_go_live_reference() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn verify_judges_the_shops_own_references() {
-    use vipps_golive::cli::{TargetArgs, VerifyArgs};
+    use crate::cli::{TargetArgs, VerifyArgs};
     let server = standalone(true).await;
     let out = tempfile::tempdir().unwrap();
     let mut o = options(server.base_url(), out.path());
@@ -316,11 +316,11 @@ async fn verify_judges_the_shops_own_references() {
         prod: false,
         out: verify_out.clone(),
     };
-    vipps_golive::commands::verify::run_async(&args(refs.clone()))
+    crate::commands::verify::run_async(&args(refs.clone()))
         .await
         .unwrap();
 
-    let err = vipps_golive::commands::verify::run_async(&args(vec![
+    let err = crate::commands::verify::run_async(&args(vec![
         refs[0].clone(),
         "golive-never-made-0001".into(),
     ]))
@@ -368,13 +368,13 @@ async fn production_is_refused_without_the_flag_before_anything_is_sent() {
 
 #[tokio::test]
 async fn force_approve_on_production_is_refused_before_anything_is_sent() {
-    use vipps_golive::api::{Client, ClientOptions, ForceApproveRequest};
+    use crate::api::{Client, ClientOptions, ForceApproveRequest};
     let server = wiremock::MockServer::start().await;
     let mut o = ClientOptions::new(
         server.uri().parse().unwrap(),
         sim_credentials(),
         VirtualClock::new(),
-        vipps_golive::evidence::MemoryRecorder::new(),
+        crate::evidence::MemoryRecorder::new(),
     );
     o.production = true;
     let client = Client::new(o).unwrap();

@@ -1,10 +1,10 @@
 //! The audit streams: every line is judged and copied in journal order, and a
 //! bad line deep in the file is named by its number.
 
+use crate::audit::{audit, Filter};
+use crate::evidence::{Exchange, SCHEMA_VERSION};
+use crate::rules::RuleOptions;
 use chrono::{DateTime, Duration, Utc};
-use vipps_golive::audit::{audit, Filter};
-use vipps_golive::evidence::{Exchange, SCHEMA_VERSION};
-use vipps_golive::rules::RuleOptions;
 
 fn get(i: i64) -> String {
     let t0 = DateTime::<Utc>::from_timestamp(1_780_000_000, 0).unwrap();

@@ -7,11 +7,11 @@ use std::io::Write;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex};
 
+use crate::cli::{ConfigArgs, EnvName, TargetArgs};
+use crate::config::{load_with, Environment};
+use crate::evidence::{Exchange, Journal, RawExchange, Recorder};
+use crate::Secret;
 use chrono::Utc;
-use vipps_golive::cli::{ConfigArgs, EnvName, TargetArgs};
-use vipps_golive::config::{load_with, Environment};
-use vipps_golive::evidence::{Exchange, Journal, RawExchange, Recorder};
-use vipps_golive::Secret;
 
 const CLIENT_ID: &str = "CANARY-ID-7f3a";
 const CLIENT_SECRET: &str = "CANARY-SECRET-7f3a";
@@ -142,13 +142,13 @@ fn planted_secrets_appear_in_no_output_debug_panic_journal_or_log() {
             ("Provenance Debug", format!("{provenance:?}")),
             (
                 "config command",
-                vipps_golive::commands::config::render(&config, &provenance),
+                crate::commands::config::render(&config, &provenance),
             ),
         ] {
             assert_clean(what, &text);
         }
         let mut out = Vec::new();
-        vipps_golive::commands::config::run_with(
+        crate::commands::config::run_with(
             &ConfigArgs {
                 target: args.clone(),
             },
@@ -174,7 +174,7 @@ fn planted_secrets_appear_in_no_output_debug_panic_journal_or_log() {
         assert_eq!(err.problems.len(), 4, "{err}");
         assert_clean("ConfigError Display", &err.to_string());
         assert_clean("ConfigError Debug", &format!("{err:?}"));
-        let top: vipps_golive::Error = err.into();
+        let top: crate::Error = err.into();
         assert_clean("top-level Error", &format!("{top} {top:?}"));
 
         // Panics: unwrap on a failed load, and a panic built from Debug.
@@ -192,7 +192,7 @@ fn planted_secrets_appear_in_no_output_debug_panic_journal_or_log() {
         #[allow(dead_code)]
         struct Holder {
             secret: Secret,
-            creds: vipps_golive::config::Credentials,
+            creds: crate::config::Credentials,
         }
         let holder = Holder {
             secret: Secret::new(TOKEN),

@@ -2,13 +2,12 @@
 //! embedded simulator (`run_targets`, `compare`, `production_interrupt`):
 //! the simulator's demo credentials, a `--base-url` configuration, a target
 //! whose answers are doctored, and a person who answers on the landing page.
-#![allow(dead_code)] // each test file uses a part
 
 use std::sync::Arc;
 
-use vipps_golive::config::{Config, Credentials, SystemHeaders, Target};
-use vipps_golive::simulator::{SimConfig, SimRequest, Simulator};
-use vipps_golive::steps::StepError;
+use crate::config::{Config, Credentials, SystemHeaders, Target};
+use crate::simulator::{SimConfig, SimRequest, Simulator};
+use crate::steps::StepError;
 
 /// The built-in unit MSN 123456.
 pub fn sim_credentials() -> Credentials {

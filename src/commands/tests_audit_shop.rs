@@ -11,12 +11,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::cli::AuditArgs;
+use crate::clock::VirtualClock;
+use crate::evidence::model::{Evidence, Verdict};
+use crate::simulator::mock::SimServer;
+use crate::simulator::{SimConfig, Simulator};
 use serde_json::{json, Value};
-use vipps_golive::cli::AuditArgs;
-use vipps_golive::clock::VirtualClock;
-use vipps_golive::evidence::model::{Evidence, Verdict};
-use vipps_golive::simulator::mock::SimServer;
-use vipps_golive::simulator::{SimConfig, Simulator};
 
 const MSN: &str = "123456";
 
@@ -412,7 +412,7 @@ async fn record(faults: Option<Faults>) -> Recorded {
     // Closing the file stream waits until every line is on disk.
     server.simulator().with_engine(|e| {
         let config = e.config.clone();
-        e.journal = vipps_golive::simulator::journal::SimJournal::new(&config);
+        e.journal = crate::simulator::journal::SimJournal::new(&config);
     });
     Recorded {
         base: server.uri(),
@@ -454,11 +454,9 @@ async fn the_careful_shop_passes_the_audit() {
     let rec = record(None).await;
     let mut summary = Vec::new();
 
-    let result = vipps_golive::commands::audit::run_async(
-        &args(Some(&rec.journal), None, &rec.out),
-        &mut summary,
-    )
-    .await;
+    let result =
+        crate::commands::audit::run_async(&args(Some(&rec.journal), None, &rec.out), &mut summary)
+            .await;
 
     let summary = String::from_utf8_lossy(&summary);
     assert!(result.is_ok(), "{result:?}\n{summary}");
@@ -494,11 +492,9 @@ async fn the_sloppy_shop_has_every_fault_named_with_its_checklist_id() {
     let rec = record(Some(Faults::all())).await;
     let mut summary = Vec::new();
 
-    let result = vipps_golive::commands::audit::run_async(
-        &args(Some(&rec.journal), None, &rec.out),
-        &mut summary,
-    )
-    .await;
+    let result =
+        crate::commands::audit::run_async(&args(Some(&rec.journal), None, &rec.out), &mut summary)
+            .await;
 
     let summary = String::from_utf8_lossy(&summary);
     let err = result.expect_err("the sloppy shop must fail");
@@ -578,11 +574,9 @@ async fn one_fault_at_a_time_is_named_alone() {
     shop.get(&r).await;
     let out = _dir.path().join("reports");
 
-    let result = vipps_golive::commands::audit::run_async(
-        &args(None, Some(&server.uri()), &out),
-        &mut Vec::new(),
-    )
-    .await;
+    let result =
+        crate::commands::audit::run_async(&args(None, Some(&server.uri()), &out), &mut Vec::new())
+            .await;
 
     assert!(result.is_err());
     let e = evidence_in(&out);
@@ -608,11 +602,9 @@ async fn a_malformed_or_truncated_line_is_reported_by_number_and_skipped() {
     std::fs::write(&journal, text).unwrap();
 
     let mut summary = Vec::new();
-    let result = vipps_golive::commands::audit::run_async(
-        &args(Some(&journal), None, &rec.out),
-        &mut summary,
-    )
-    .await;
+    let result =
+        crate::commands::audit::run_async(&args(Some(&journal), None, &rec.out), &mut summary)
+            .await;
 
     assert!(result.is_ok(), "{result:?}");
     let dir = std::fs::read_dir(&rec.out)
@@ -636,7 +628,7 @@ async fn since_and_msn_filters_leave_traffic_out() {
     let mut a = args(Some(&rec.journal), None, &rec.out);
     a.msn = Some("654321".into());
 
-    let result = vipps_golive::commands::audit::run_async(&a, &mut Vec::new()).await;
+    let result = crate::commands::audit::run_async(&a, &mut Vec::new()).await;
 
     assert!(result.is_err(), "nothing under MSN 654321 to judge");
     let e = evidence_in(&rec.out);
@@ -647,14 +639,12 @@ async fn since_and_msn_filters_leave_traffic_out() {
     let out = rec.out.with_file_name("since");
     let mut a = args(Some(&rec.journal), None, &out);
     a.since = Some("2999-01-01".into());
-    assert!(
-        vipps_golive::commands::audit::run_async(&a, &mut Vec::new())
-            .await
-            .is_err()
-    );
+    assert!(crate::commands::audit::run_async(&a, &mut Vec::new())
+        .await
+        .is_err());
     assert!(evidence_in(&out).exchanges.is_empty());
     a.since = Some("yesterday".into());
-    let err = vipps_golive::commands::audit::run_async(&a, &mut Vec::new())
+    let err = crate::commands::audit::run_async(&a, &mut Vec::new())
         .await
         .unwrap_err();
     assert_eq!(err.exit_code(), std::process::ExitCode::from(2));
@@ -683,7 +673,7 @@ async fn check_return_url_fails_a_return_page_that_needs_the_session() {
     let mut a = args(Some(&journal), None, &rec.out);
     a.check_return_url = true;
 
-    let result = vipps_golive::commands::audit::run_async(&a, &mut Vec::new()).await;
+    let result = crate::commands::audit::run_async(&a, &mut Vec::new()).await;
 
     assert!(result.is_err());
     let e = evidence_in(&rec.out);
@@ -708,9 +698,9 @@ async fn check_return_url_fails_a_return_page_that_needs_the_session() {
 /// is read differently), both give the same findings and the same observations.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_fast_reading_of_a_journal_judges_as_whole_exchanges_do() {
-    use vipps_golive::audit::{audit, Filter};
-    use vipps_golive::evidence::Exchange;
-    use vipps_golive::rules::{RuleOptions, RuleSet};
+    use crate::audit::{audit, Filter};
+    use crate::evidence::Exchange;
+    use crate::rules::{RuleOptions, RuleSet};
 
     for faults in [None, Some(Faults::all())] {
         let rec = record(faults).await;
@@ -757,11 +747,9 @@ async fn the_fast_reading_of_a_journal_judges_as_whole_exchanges_do() {
 /// nothing, says why, and never heads the report with the harness's name.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_harness_own_requests_are_never_judged_as_the_shops() {
-    use vipps_golive::api::{
-        Amount, Client, ClientOptions, CreatePaymentRequest, PollOptions, UserFlow,
-    };
-    use vipps_golive::config::Credentials;
-    use vipps_golive::evidence::MemoryRecorder;
+    use crate::api::{Amount, Client, ClientOptions, CreatePaymentRequest, PollOptions, UserFlow};
+    use crate::config::Credentials;
+    use crate::evidence::MemoryRecorder;
 
     let (server, clock, dir, journal) = simulator().await;
     let client = Client::new(ClientOptions::new(
@@ -789,7 +777,7 @@ async fn the_harness_own_requests_are_never_judged_as_the_shops() {
     client.payment_events("harness-ref-0001-a").await.unwrap();
     server.simulator().with_engine(|e| {
         let config = e.config.clone();
-        e.journal = vipps_golive::simulator::journal::SimJournal::new(&config);
+        e.journal = crate::simulator::journal::SimJournal::new(&config);
     });
     let text = std::fs::read_to_string(&journal).unwrap();
     assert!(
@@ -800,8 +788,7 @@ async fn the_harness_own_requests_are_never_judged_as_the_shops() {
     let out = dir.path().join("reports");
     let mut summary = Vec::new();
     let result =
-        vipps_golive::commands::audit::run_async(&args(Some(&journal), None, &out), &mut summary)
-            .await;
+        crate::commands::audit::run_async(&args(Some(&journal), None, &out), &mut summary).await;
     assert!(result.is_err(), "nothing of the shop's to judge");
     let e = evidence_in(&out);
     assert!(e.exchanges.is_empty(), "{:#?}", e.exchanges);

@@ -4,13 +4,13 @@
 //! missing, another too long), PF-REFERENCE (a reference of digits only) and
 //! PF-POLLING (a poll answered 429), and is otherwise a careful shop's.
 
+use crate::audit::{self, Filter, Source};
+use crate::evidence::model::{Finding, ItemResult, ScenarioResult, Verdict};
+use crate::evidence::{Exchange, SCHEMA_VERSION};
+use crate::rules::{judge_with_observed, RuleOptions};
+use crate::runner::items::{items, Environment, Inputs};
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{json, Value};
-use vipps_golive::audit::{self, Filter, Source};
-use vipps_golive::evidence::model::{Finding, ItemResult, ScenarioResult, Verdict};
-use vipps_golive::evidence::{Exchange, SCHEMA_VERSION};
-use vipps_golive::rules::{judge_with_observed, RuleOptions};
-use vipps_golive::runner::items::{items, Environment, Inputs};
 
 const JUDGED: [&str; 3] = ["QA-HEADERS", "PF-REFERENCE", "PF-POLLING"];
 

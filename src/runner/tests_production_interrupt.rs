@@ -7,14 +7,14 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
+use crate::clock::VirtualClock;
+use crate::runner::{self, RunOptions};
+use crate::simulator::{serve, SimConfig, Simulator};
+use crate::steps::target::{Decision, Person};
+use crate::steps::StepError;
 use futures::future::BoxFuture;
-use vipps_golive::clock::VirtualClock;
-use vipps_golive::runner::{self, RunOptions};
-use vipps_golive::simulator::{serve, SimConfig, Simulator};
-use vipps_golive::steps::target::{Decision, Person};
-use vipps_golive::steps::StepError;
 
-use crate::targets_support;
+use crate::testing::targets_support;
 use targets_support::{answer_on_landing_page, custom_target};
 
 /// Approves the first payment through the landing page; at the second, the
@@ -76,7 +76,7 @@ async fn ctrl_c_during_a_wait_still_cancels_what_the_run_left() {
         .map(|e| e.unwrap().path())
         .find(|p| p.join("evidence.json").is_file())
         .expect("the run folder has its evidence");
-    let e = vipps_golive::report::load(&dir.join("evidence.json")).unwrap();
+    let e = crate::report::load(&dir.join("evidence.json")).unwrap();
     let waiting = person
         .interrupted
         .lock()
