@@ -3,7 +3,10 @@
 //!
 //! A fixture run of the real client against the embedded simulator is
 //! replicated (new references, new exchange ids) up to 5 000 exchanges, then:
-//! 1. the time `report::render` takes (median of 5) and the file's size;
+//! 1. the time `vipps-golive report evidence.json --out FILE` takes (median
+//!    of 5; run in this process through the library's public entry
+//!    `vipps_golive::run_cli`: reading the evidence, rendering, writing) and
+//!    the file's size;
 //! 2. where Chromium is installed, the wall time of a headless screenshot of
 //!    the report minus that of an empty page (the browser's own start-up),
 //!    median of 5: the time the report itself adds to opening it.
@@ -18,7 +21,6 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use vipps_golive::evidence::model::Evidence;
-use vipps_golive::report;
 
 const TARGET_EXCHANGES: usize = 5_000;
 const LIMIT: Duration = Duration::from_secs(2);
@@ -108,15 +110,23 @@ fn main() {
     let fixture = runtime.block_on(report_support::run(dir.path()));
     let evidence = scale(&fixture.evidence, TARGET_EXCHANGES);
 
+    let source = dir.path().join("evidence.json");
+    report_support::write_evidence(&source, &evidence);
+    let page = dir.path().join("report.html");
     let mut renders = Vec::new();
-    let mut html = String::new();
     for _ in 0..5 {
         let start = Instant::now();
-        html = report::render(&evidence).expect("render");
+        let code = vipps_golive::run_cli([
+            std::ffi::OsStr::new("vipps-golive"),
+            std::ffi::OsStr::new("report"),
+            source.as_os_str(),
+            std::ffi::OsStr::new("--out"),
+            page.as_os_str(),
+        ]);
         renders.push(start.elapsed());
+        assert_eq!(code, std::process::ExitCode::SUCCESS, "report");
     }
-    let page = dir.path().join("report.html");
-    std::fs::write(&page, &html).expect("write");
+    let html = std::fs::read_to_string(&page).expect("read the report");
     // REPORT_BENCH_OUT=FILE keeps the page for a look.
     if let Some(keep) = std::env::var_os("REPORT_BENCH_OUT") {
         std::fs::write(keep, &html).expect("write REPORT_BENCH_OUT");

@@ -1,5 +1,25 @@
 //! Time as the harness sees it: the system clock, or a virtual clock that the
 //! embedded simulator and the client share so that waiting costs no real time.
+//!
+//! A shop's test that needs EXPIRED (ten simulated minutes) gives the
+//! simulator and its own code one [`VirtualClock`]; a sleep on it moves the
+//! clock instead of waiting:
+//!
+//! ```
+//! use std::time::Duration;
+//! use vipps_golive::clock::{Clock, VirtualClock};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! let clock = VirtualClock::new();
+//! let before = clock.now();
+//! let started = std::time::Instant::now();
+//! clock.sleep(Duration::from_secs(600)).await;
+//! assert!(clock.now() - before >= chrono::Duration::seconds(600));
+//! assert_eq!(clock.offset(), Duration::from_secs(600));
+//! assert!(started.elapsed() < Duration::from_secs(5), "no real waiting");
+//! # }
+//! ```
 
 use std::future::Future;
 use std::pin::Pin;

@@ -8,6 +8,29 @@
 //! message ever contains a secret value. [`load_with`] is the testable core: it
 //! takes the parsed flags and an injected [`Environment`] and never reads
 //! `std::env` itself.
+//!
+//! ```
+//! use vipps_golive::config::{load_with, EnvName, Environment, Target, TargetInput};
+//!
+//! // `--env test`, credentials from environment variables.
+//! let env = Environment::from_vars([
+//!     ("VIPPS_CLIENT_ID", "my-client-id"),
+//!     ("VIPPS_CLIENT_SECRET", "my-client-secret"),
+//!     ("VIPPS_SUBSCRIPTION_KEY", "my-subscription-key"),
+//!     ("VIPPS_MSN", "123456"),
+//! ]);
+//! let input = TargetInput { env: EnvName::Test, ..Default::default() };
+//! let (config, _provenance) = load_with(&input, &env)?;
+//! assert!(matches!(config.target, Target::Test));
+//! // Secrets never show in Debug output.
+//! assert!(!format!("{config:?}").contains("my-client-secret"));
+//!
+//! // Production is reached only through `--env production`: a production
+//! // host given as a base URL, in any spelling, is refused before any socket opens.
+//! let sneaky = TargetInput { base_url: Some(" HTTPS://API.Vipps.no./epayment".into()), ..input };
+//! assert!(load_with(&sneaky, &env).is_err());
+//! # Ok::<(), vipps_golive::config::ConfigError>(())
+//! ```
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;

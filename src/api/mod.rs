@@ -7,9 +7,23 @@
 //! [`webhooks`]; [`transport`] holds the retry loop and the headers, [`poll`] the
 //! poller, [`mod@reference`] the reference generator and linter, [`error`] [`ApiError`].
 //!
-//! ```no_run
-//! # async fn demo(client: vipps_golive::api::Client) -> Result<(), vipps_golive::api::ApiError> {
+//! ```
+//! # use vipps_golive::api::{Client, ClientOptions};
+//! # use vipps_golive::simulator::{mock::SimServer, SimConfig, Simulator};
+//! # #[tokio::main(flavor = "multi_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let clock = vipps_golive::clock::VirtualClock::new();
+//! # let server = SimServer::start_on(Simulator::with_clock(SimConfig::default(), clock.clone())).await;
+//! # let credentials = vipps_golive::config::Credentials {
+//! #     client_id: "sim-client-id-123456".into(),
+//! #     client_secret: "sim-client-secret-123456".into(),
+//! #     subscription_key: "sim-subscription-key-123456".into(),
+//! #     msn: "123456".into(),
+//! # };
+//! # let recorder = vipps_golive::evidence::MemoryRecorder::new();
+//! # let client = Client::new(ClientOptions::new(server.uri().parse()?, credentials, clock, recorder))?;
 //! use vipps_golive::api::epayment::{Amount, CreatePaymentRequest, UserFlow};
+//! // Every exchange this client makes is recorded as evidence for EP-CREATE.
 //! let client = client.tagged(&["EP-CREATE"], Some("create a web payment"));
 //! let created = client
 //!     .create_payment(&CreatePaymentRequest::new(
@@ -18,8 +32,11 @@
 //!         UserFlow::WebRedirect,
 //!     ).return_url("https://shop.example/return?ref=shop42-order-7781-1"))
 //!     .await?;
+//! // Nobody approves: polled per the guideline until EXPIRED, on the
+//! // simulator's virtual clock, so in no real time.
 //! let outcome = client.poll_until_final(&created.reference, &Default::default()).await?;
 //! println!("{:?}", outcome.payment.state);
+//! # assert_eq!(outcome.payment.state, vipps_golive::api::State::Expired);
 //! # Ok(()) }
 //! ```
 

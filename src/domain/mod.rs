@@ -16,6 +16,29 @@
 //! - [`reference`]: the PF-REFERENCE lint.
 //! - [`state`]: payment states and events, and the eight QA-STATES asks for.
 //! - [`text`]: HTML escaping, for every page written without a template.
+//!
+//! ```
+//! use vipps_golive::domain::amount::Amount;
+//! use vipps_golive::domain::checklist::ITEMS;
+//! use vipps_golive::domain::host::HostClass;
+//! use vipps_golive::domain::reference::lint_reference;
+//!
+//! // One decision of what a host is, however it is spelled.
+//! let class = |u: &str| HostClass::of(&url::Url::parse(u).unwrap());
+//! assert_eq!(class("https://API.Vipps.NO./epayment"), HostClass::VippsProduction);
+//! assert_eq!(class("https://apitest.vipps.no"), HostClass::VippsTest);
+//! assert_eq!(class("http://[::1]:7777"), HostClass::Loopback);
+//!
+//! // Amounts are minor units, shown as people read them.
+//! assert_eq!(Amount::nok(24_900).to_string(), "NOK 249.00");
+//!
+//! // The PF-REFERENCE lint: a bare order number is a finding.
+//! assert!(lint_reference("shop42-order-7781-a").is_empty());
+//! assert!(!lint_reference("1").is_empty());
+//!
+//! // The checklist, with its stable IDs.
+//! assert!(ITEMS.iter().any(|item| item.id == "GL-TEST"));
+//! ```
 
 pub mod amount;
 pub mod checklist;

@@ -10,6 +10,40 @@
 //!
 //! Every command's folder is named, dated and built through [`run`]
 //! ([`RunMeta`], [`EvidenceBuilder`]) and written through [`RunFolder`].
+//!
+//! A shop's test can keep its own journal of what its client sent, in the
+//! format `vipps-golive audit --journal` reads; the bearer token never
+//! reaches the file:
+//!
+//! ```
+//! use vipps_golive::evidence::{Exchange, Journal, RawExchange, Recorder};
+//!
+//! let dir = tempfile::tempdir()?;
+//! let journal = Journal::create(dir.path().join("journal.jsonl"))?;
+//! let raw = RawExchange {
+//!     started_at: chrono::Utc::now(),
+//!     duration_ms: 12,
+//!     method: "GET".into(),
+//!     url: "http://127.0.0.1:7777/epayment/v1/payments/shop42-order-7781-a".into(),
+//!     request_headers: vec![("Authorization".into(), "Bearer eyJhbGciOiJSUzI1NiJ9.secret".into())],
+//!     request_body: Vec::new(),
+//!     status: Some(200),
+//!     response_headers: Vec::new(),
+//!     response_body: br#"{"state":"AUTHORIZED"}"#.to_vec(),
+//!     error: None,
+//!     attempt: 1,
+//!     reference: Some("shop42-order-7781-a".into()),
+//!     checklist_ids: vec!["EP-GET".into()],
+//!     scenario: None,
+//! };
+//! journal.record(&Exchange::from_raw(raw));
+//!
+//! let text = std::fs::read_to_string(dir.path().join("journal.jsonl"))?;
+//! assert!(!text.contains("eyJhbGciOiJSUzI1NiJ9"));
+//! let back = Journal::read(dir.path().join("journal.jsonl"))?;
+//! assert_eq!(back[0].status, Some(200));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 pub mod build;
 pub mod folder;

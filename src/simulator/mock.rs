@@ -1,11 +1,23 @@
 //! Adapter 1: the engine mounted on a wiremock `MockServer`, the in-process
 //! double of `run` and of the tests, and public API for Rust shops:
 //!
-//! ```no_run
-//! # async fn demo() {
-//! use vipps_golive::simulator::mock::SimServer;
+//! ```
+//! # #[tokio::main(flavor = "multi_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use vipps_golive::simulator::mock::{self, SimServer};
+//! use vipps_golive::simulator::{SimConfig, Simulator};
+//!
 //! let vipps = SimServer::start().await;
 //! let base_url = vipps.uri(); // point the shop's Vipps client here
+//! let answer = reqwest::get(format!("{base_url}/epayment/v1/payments/nothing-here")).await?;
+//! assert_eq!(answer.status(), 401, "no access token: a Problem, as the real API answers");
+//!
+//! // Or mount the engine on a wiremock server the shop's test already has.
+//! let server = wiremock::MockServer::start().await;
+//! mock::mount(Simulator::new(SimConfig::default()), &server).await;
+//! let answer = reqwest::get(format!("{}/epayment/v1/payments/nothing-here", server.uri())).await?;
+//! assert_eq!(answer.status(), 401);
+//! # Ok(())
 //! # }
 //! ```
 //!

@@ -6,6 +6,45 @@
 //! `MockServer` (the in-process double of `run` and of the tests) and [`serve`]
 //! runs it standalone on hyper (the `simulator` command, the benchmark).
 //!
+//! The engine alone, a plain request in and a plain response out:
+//!
+//! ```
+//! use vipps_golive::simulator::{SimConfig, SimRequest, Simulator};
+//!
+//! let sim = Simulator::new(SimConfig::default());
+//! let token = sim.handle(SimRequest::new(
+//!     "POST",
+//!     "/accesstoken/get",
+//!     None,
+//!     [
+//!         ("client_id".to_owned(), "sim-client-id-123456".to_owned()),
+//!         ("client_secret".to_owned(), "sim-client-secret-123456".to_owned()),
+//!         ("Ocp-Apim-Subscription-Key".to_owned(), "sim-subscription-key-123456".to_owned()),
+//!         ("Merchant-Serial-Number".to_owned(), "123456".to_owned()),
+//!     ],
+//!     Vec::new(),
+//! ));
+//! assert_eq!(token.response.status, 200);
+//! let body: serde_json::Value = serde_json::from_slice(&token.response.body).unwrap();
+//! assert!(body["access_token"].is_string());
+//! ```
+//!
+//! The standalone server, on loopback, for a shop whose tests speak HTTP
+//! (what `vipps-golive simulator` runs):
+//!
+//! ```
+//! use vipps_golive::simulator::{serve, SimConfig, Simulator};
+//!
+//! # #[tokio::main(flavor = "multi_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let server = serve::bind(Simulator::new(SimConfig::default()), "127.0.0.1:0".parse()?).await?;
+//! let answer = reqwest::get(format!("{}/epayment/v1/payments/nothing-here", server.base_url())).await?;
+//! assert_eq!(answer.status(), 401, "no access token: a Problem, as the real API answers");
+//! server.shutdown().await;
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! Module ownership:
 //! - `ledger`: payments, aggregates, events, idempotency store (pure; no HTTP)
 //! - `validate`: raw JSON -> typed commands or a Problem
