@@ -5,8 +5,6 @@ use std::process::ExitCode;
 
 use crate::api::ApiError;
 
-/// Exit status: every required item passed.
-pub const EXIT_OK: u8 = 0;
 /// Exit status: a checklist item failed.
 pub const EXIT_FAILED: u8 = 1;
 /// Exit status: bad usage or configuration.

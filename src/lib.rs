@@ -74,7 +74,6 @@ pub mod evidence;
 pub mod simulator;
 
 mod audit;
-mod checklist;
 mod cli;
 mod commands;
 mod compare;

@@ -32,11 +32,6 @@ pub fn diag(line: &str) {
     write_to(&mut io::stderr().lock(), line, true);
 }
 
-/// Writes progress without a newline to stderr (the line is finished later).
-pub fn progress(text: &str) {
-    write_to(&mut io::stderr().lock(), text, false);
-}
-
 /// Writes `text` (scrubbed) and, when asked, a newline; ignores every error.
 pub fn write_to(w: &mut dyn Write, text: &str, newline: bool) {
     let mut bytes = redact::text(text).into_bytes();

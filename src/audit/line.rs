@@ -23,7 +23,9 @@ use crate::rules::{HeaderList, Meta};
 #[cfg(doc)]
 use crate::{domain::exchange::Exchange, rules::Body};
 
-/// An exchange line, borrowed. Field for field the shape of [`Exchange`].
+/// An exchange line, borrowed. Field for field the shape of [`Exchange`]; the
+/// fields named `_...` are parsed only so that a line an [`Exchange`] refuses
+/// is refused here too, and never read.
 #[derive(Debug, serde::Deserialize)]
 pub struct LineRef<'a> {
     pub schema_version: u32,
@@ -31,7 +33,8 @@ pub struct LineRef<'a> {
     pub id: Text<'a>,
     #[serde(deserialize_with = "stamp")]
     pub started_at: DateTime<Utc>,
-    pub duration_ms: u64,
+    #[serde(rename = "duration_ms")]
+    _duration_ms: u64,
     #[serde(borrow)]
     pub method: Text<'a>,
     #[serde(borrow)]
@@ -41,20 +44,22 @@ pub struct LineRef<'a> {
     #[serde(borrow)]
     pub request_body: &'a RawValue,
     pub status: Option<u16>,
-    pub response_headers: CheckedPairs,
+    #[serde(rename = "response_headers")]
+    _response_headers: CheckedPairs,
     /// Read straight into the fields the rules need: one pass over the
     /// longest part of most lines.
     #[serde(borrow)]
     pub response_body: ResponseFields<'a>,
-    #[serde(borrow)]
-    pub error: Option<Text<'a>>,
-    pub attempt: u32,
+    #[serde(borrow, rename = "error")]
+    _error: Option<Text<'a>>,
+    #[serde(rename = "attempt")]
+    _attempt: u32,
     #[serde(borrow)]
     pub reference: Option<Text<'a>>,
     #[serde(borrow)]
     pub checklist_ids: Vec<Text<'a>>,
-    #[serde(borrow)]
-    pub scenario: Option<Text<'a>>,
+    #[serde(borrow, rename = "scenario")]
+    _scenario: Option<Text<'a>>,
 }
 
 impl<'a> LineRef<'a> {

@@ -218,11 +218,13 @@ impl RuleSet {
     }
 
     /// What was seen so far.
+    #[cfg(test)]
     pub fn observed(&self) -> &Observed {
         &self.seen
     }
 
     /// All findings, in the order of the checklist IDs they name.
+    #[cfg(test)]
     pub fn finish(self) -> Vec<Finding> {
         self.finish_with_observed().0
     }

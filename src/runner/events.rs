@@ -1,8 +1,9 @@
 //! A run as a stream of events: the one interface between the runner and
 //! whoever watches it.
 //!
-//! The runner says what happened, in the past tense and with a timestamp
-//! (in the shape of nextest's reporter events); it prints nothing and keeps
+//! The runner says what happened, in the past tense (in the shape of
+//! nextest's reporter events), and each event carries what its consumers
+//! read, no more (the exchanges carry their own times); it prints nothing and keeps
 //! no file of its own. Each [`Consumer`] makes of the stream what it is for:
 //! - the journal ([`JournalWriter`]) writes every attempt ahead and every
 //!   exchange as it is recorded, so a killed run loses nothing;
@@ -15,13 +16,11 @@
 //! task the event happened on: scenarios run concurrently, so a consumer must
 //! be cheap and take its own locks.
 
-use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use chrono::{DateTime, Utc};
 
 use crate::domain::exchange::{Attempt, Exchange};
-use crate::evidence::model::{Evidence, ScenarioResult, StepResult};
+use crate::evidence::model::{ScenarioResult, StepResult};
 use crate::evidence::{Journal, RecordError, Recorder};
 use crate::steps::KeptReference;
 
@@ -38,9 +37,6 @@ pub struct ScenarioKey {
 /// One thing that happened during a run.
 #[derive(Debug, Clone)]
 pub struct RunEvent<'a> {
-    /// When it happened (wall clock, UTC; on the embedded simulator the
-    /// exchanges themselves carry the virtual clock's time).
-    pub timestamp: DateTime<Utc>,
     /// What happened.
     pub kind: EventKind<'a>,
 }
@@ -52,28 +48,12 @@ pub struct RunEvent<'a> {
 pub enum EventKind<'a> {
     /// The target is prepared and the scenarios are chosen; nothing has
     /// been sent yet (the connection check comes next). The first event.
-    RunStarted {
-        /// The run id: the folder's name under `--out`.
-        run_id: &'a str,
-        /// The run folder, `<out>/<run-id>/`.
-        dir: &'a Path,
-        /// `simulator`, `test`, `production` or `custom`.
-        target: &'a str,
-        /// The target's base URL as shown (no user info, no query).
-        base_url: &'a str,
-        /// Scenarios that will be started.
-        selected: usize,
-        /// Scenarios decided before the run not to be started (each is
-        /// told later as [`EventKind::ScenarioSkipped`]).
-        skipped: usize,
-        /// How many scenarios run at once.
-        concurrency: usize,
-    },
+    RunStarted,
     /// A scenario started: its World was made and its client tagged.
     ScenarioStarted {
-        /// Which scenario.
-        scenario: &'a ScenarioKey,
-        /// Its name, as written in the feature.
+        /// Its name, as written in the feature (read by the runner's tests,
+        /// which check each scenario is started before it finishes).
+        #[cfg(test)]
         name: &'a str,
     },
     /// A request is about to leave; it has not been sent yet. A consumer
@@ -142,12 +122,7 @@ pub enum EventKind<'a> {
         message: &'a str,
     },
     /// The run folder is written and complete; the last event.
-    RunFinished {
-        /// The run folder.
-        dir: &'a Path,
-        /// What was written to its evidence.json.
-        evidence: &'a Evidence,
-    },
+    RunFinished,
 }
 
 /// Something that watches a run. See the module documentation for the
@@ -184,10 +159,7 @@ impl EventStream {
     /// [`Self::emit`], stopping at the first consumer that fails (the
     /// failure is also kept for [`Recorder::failure`]).
     fn send(&self, kind: EventKind<'_>) -> Result<(), RecordError> {
-        let event = RunEvent {
-            timestamp: Utc::now(),
-            kind,
-        };
+        let event = RunEvent { kind };
         for consumer in &self.consumers {
             if let Err(e) = consumer.consume(&event) {
                 if let Ok(mut first) = self.failure.lock() {

@@ -48,9 +48,9 @@ pub(super) async fn execute(
         .fail_on_skipped()
         .with_cli(cucumber::cli::Opts::<_, _, _, cucumber::cli::Empty>::default())
         .max_concurrent_scenarios(how.concurrency)
-        .before(move |feature, _, scenario, world| {
+        .before(move |_, _, scenario, world| {
             started.emit(EventKind::ScenarioStarted {
-                scenario: &features::key(feature, scenario),
+                #[cfg(test)]
                 name: &scenario.name,
             });
             let steps = scenario.steps.iter().map(|s| s.value.as_str());

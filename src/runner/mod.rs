@@ -59,7 +59,6 @@ pub use error::RunError;
 use events::{Consumer, EventKind, EventStream, JournalWriter};
 use items::Environment;
 use plan::Planned;
-pub use target::DeadlineClock;
 use target::Prepared;
 
 /// Everything a run needs.
@@ -275,15 +274,7 @@ async fn run_in(
     );
     let selected = plan::selected(&planned);
     let concurrency = plan::concurrency(o, prepared.environment, selected.len());
-    events.emit(EventKind::RunStarted {
-        run_id: meta.run_id(),
-        dir: &dir,
-        target: &target_name(o),
-        base_url: &crate::config::display_url(&prepared.base_url),
-        selected: selected.len(),
-        skipped: planned.len() - selected.len(),
-        concurrency,
-    });
+    events.emit(EventKind::RunStarted);
 
     let (client, client_options) =
         connect(o, &prepared, events, production, (&dir, meta.run_id())).await?;
@@ -320,10 +311,7 @@ async fn run_in(
     });
     let evidence = evidence(o, meta, &prepared, recorded);
     write(folder, &evidence, events)?;
-    events.emit(EventKind::RunFinished {
-        dir: &dir,
-        evidence: &evidence,
-    });
+    events.emit(EventKind::RunFinished);
     if executed.interrupted {
         return Err(RunError::Interrupted(
             "the run was interrupted (Ctrl-C); what it left was cleaned up".into(),
@@ -657,12 +645,12 @@ mod tests {
             event: &events::RunEvent<'_>,
         ) -> Result<(), crate::evidence::RecordError> {
             let line = match &event.kind {
-                EventKind::RunStarted { .. } => "run started".to_owned(),
+                EventKind::RunStarted => "run started".to_owned(),
                 EventKind::ScenarioStarted { name, .. } => format!("started {name}"),
                 EventKind::ScenarioFinished { result, .. } => format!("finished {}", result.name),
                 EventKind::ScenarioSkipped { result, .. } => format!("skipped {}", result.name),
                 EventKind::ExchangeRecorded { .. } => "exchange".to_owned(),
-                EventKind::RunFinished { .. } => "run finished".to_owned(),
+                EventKind::RunFinished => "run finished".to_owned(),
                 _ => return Ok(()),
             };
             self.0.lock().unwrap().push(line);
