@@ -94,7 +94,7 @@ pub enum Target {
 
 impl Target {
     /// True only for production: force approve is refused there, amounts are capped.
-    pub fn is_production(&self) -> bool {
+    pub(crate) fn is_production(&self) -> bool {
         matches!(self, Target::Production)
     }
 
@@ -194,7 +194,7 @@ impl Field {
     ];
 
     /// The four credentials.
-    pub const CREDENTIALS: [Field; 4] = [
+    pub(crate) const CREDENTIALS: [Field; 4] = [
         Field::ClientId,
         Field::ClientSecret,
         Field::SubscriptionKey,
@@ -244,7 +244,7 @@ impl Field {
     }
 
     /// Variable name in the official Postman collections' environment.
-    pub fn postman_key(self) -> &'static str {
+    pub(crate) fn postman_key(self) -> &'static str {
         match self {
             Field::ClientId => "client_id",
             Field::ClientSecret => "client_secret",
@@ -257,14 +257,6 @@ impl Field {
         }
     }
 
-    /// True for values shown only as a fingerprint.
-    pub fn is_secret(self) -> bool {
-        matches!(
-            self,
-            Field::ClientId | Field::ClientSecret | Field::SubscriptionKey
-        )
-    }
-
     fn is_system_header(self) -> bool {
         matches!(
             self,
@@ -273,7 +265,7 @@ impl Field {
     }
 
     /// Where the value can be set, for hints.
-    pub fn where_to_set(self) -> String {
+    pub(crate) fn where_to_set(self) -> String {
         format!(
             "set {}, `{}` in the environment or the .env file, or `{}` in the Postman environment",
             self.flag(),
@@ -370,7 +362,7 @@ impl fmt::Debug for Environment {
 
 impl Environment {
     /// The real process: the `VIPPS_*` variables and `./.env`.
-    pub fn from_process() -> Self {
+    pub(crate) fn from_process() -> Self {
         let mut env = Environment {
             default_env_file: Some(PathBuf::from(".env")),
             ..Default::default()
@@ -406,7 +398,8 @@ impl Environment {
     }
 
     /// Reads `path` as the `.env` file when `--env-file` is not given and `path` exists.
-    pub fn with_default_env_file(mut self, path: impl Into<PathBuf>) -> Self {
+    #[cfg(test)]
+    pub(crate) fn with_default_env_file(mut self, path: impl Into<PathBuf>) -> Self {
         self.default_env_file = Some(path.into());
         self
     }
@@ -419,13 +412,6 @@ impl Environment {
 /// Resolves the configuration from the flags, the process environment and `./.env`.
 pub fn load(args: &TargetInput) -> Result<(Config, Provenance), ConfigError> {
     load_with(args, &Environment::from_process())
-}
-
-impl Config {
-    /// [`load`] without the provenance: what `run` needs.
-    pub fn from_args(args: &TargetInput) -> Result<Config, ConfigError> {
-        load(args).map(|(config, _)| config)
-    }
 }
 
 /// A value from one layer, held as a [`Secret`] until validated so that even a
@@ -1069,13 +1055,8 @@ fn validate(field: Field, candidate: &Candidate, problems: &mut Vec<String>) {
 /// OPEN(§16.17): the ePayment and token specs say 4 to 6 digits, the deno SDK
 /// says 4 to 7. We accept 7 so a real 7-digit MSN is never refused locally;
 /// Vipps itself has the last word.
-pub fn is_valid_msn(msn: &str) -> bool {
+pub(crate) fn is_valid_msn(msn: &str) -> bool {
     (4..=7).contains(&msn.len()) && msn.bytes().all(|b| b.is_ascii_digit())
-}
-
-/// Where the default `.env` is looked for (relative to the working directory).
-pub fn default_env_file() -> &'static Path {
-    Path::new(".env")
 }
 
 #[cfg(test)]

@@ -198,7 +198,7 @@ impl CreatePaymentResponse {
 
 /// The `token=` value of a redirect URL (`...?v=2&token=eyJ...` or
 /// `vipps://token=abc`), as force approve wants it.
-pub fn token_from_redirect_url(url: &str) -> Option<String> {
+pub(crate) fn token_from_redirect_url(url: &str) -> Option<String> {
     let start = url.find("token=")? + "token=".len();
     let rest = &url[start..];
     let end = rest.find(['&', '#']).unwrap_or(rest.len());
@@ -222,7 +222,7 @@ impl Aggregate {
         self.authorized_amount.value - self.captured_amount.value - self.cancelled_amount.value
     }
     /// What can still be refunded: captured − refunded.
-    pub fn refundable(&self) -> i64 {
+    pub(crate) fn refundable(&self) -> i64 {
         self.captured_amount.value - self.refunded_amount.value
     }
 }

@@ -194,6 +194,6 @@ fn endpoint_is_token(e: &ApiError) -> bool {
 
 /// 5xx, 423 (Locked: a concurrent operation on the payment) and 429 (rate limit)
 /// are transient; every other status is an answer that repeating will not change.
-pub fn is_retryable_status(status: u16) -> bool {
+pub(crate) fn is_retryable_status(status: u16) -> bool {
     status >= 500 || status == 423 || status == 429
 }

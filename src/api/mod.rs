@@ -285,11 +285,6 @@ impl Client {
         &self.inner.credentials.msn
     }
 
-    /// True when targeting production.
-    pub fn is_production(&self) -> bool {
-        self.inner.production
-    }
-
     /// The clock the client waits on.
     pub fn clock(&self) -> &SharedClock {
         &self.inner.clock

@@ -19,7 +19,7 @@ pub enum PaymentType {
 
 impl PaymentType {
     /// The path segment. Lowercase as the docs write it; the API matches any casing.
-    pub fn as_path(self) -> &'static str {
+    pub(crate) fn as_path(self) -> &'static str {
         match self {
             PaymentType::Ecom => "ecom",
             PaymentType::Recurring => "recurring",

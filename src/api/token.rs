@@ -15,7 +15,7 @@ use super::Client;
 use crate::secret::Secret;
 
 /// Path of the token endpoint.
-pub const TOKEN_PATH: &str = "/accesstoken/get";
+pub(crate) const TOKEN_PATH: &str = "/accesstoken/get";
 
 /// How long before expiry the token is renewed (the node SDK's 3 minutes):
 /// a token that expires between two retries of one operation is never sent.
@@ -111,7 +111,7 @@ pub(crate) struct TokenCache {
 
 impl TokenCache {
     /// Forgets `used` if it is still the cached token (a newer one stays).
-    pub async fn invalidate(&self, used: &Secret) {
+    pub(crate) async fn invalidate(&self, used: &Secret) {
         let mut slot = self.slot.lock().await;
         if slot.as_ref().is_some_and(|c| &c.token == used) {
             *slot = None;
@@ -146,11 +146,6 @@ impl Client {
             refresh_at,
         });
         Ok(resp.access_token)
-    }
-
-    /// Drops the cached token; the next call fetches a new one.
-    pub async fn invalidate_token(&self) {
-        *self.inner.token.slot.lock().await = None;
     }
 
     fn fetch_token(

@@ -93,7 +93,7 @@ impl RetryPolicy {
 
     /// The backoff after the `failed_attempt`-th attempt failed (1-based),
     /// before jitter: `initial_backoff * 2^(n-1)`, capped at `max_backoff`.
-    pub fn backoff_ceiling(&self, failed_attempt: u32) -> Duration {
+    pub(crate) fn backoff_ceiling(&self, failed_attempt: u32) -> Duration {
         let exp = failed_attempt.saturating_sub(1).min(20);
         self.initial_backoff
             .saturating_mul(1u32 << exp)
@@ -123,7 +123,7 @@ impl RetryPolicy {
 
 /// Parses `Retry-After`: delay-seconds or an HTTP-date (RFC 9110 §10.2.3),
 /// the latter measured against `now`.
-pub fn parse_retry_after(value: &str, now: DateTime<Utc>) -> Option<Duration> {
+pub(crate) fn parse_retry_after(value: &str, now: DateTime<Utc>) -> Option<Duration> {
     let v = value.trim();
     if let Ok(secs) = v.parse::<u64>() {
         return Some(Duration::from_secs(secs));

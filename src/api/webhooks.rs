@@ -10,18 +10,6 @@ use crate::secret::Secret;
 
 const WEBHOOKS: &str = "/webhooks/v1/webhooks";
 
-/// The ePayment event types a webhook can ask for.
-pub const EPAYMENT_EVENTS: [&str; 8] = [
-    "epayments.payment.created.v1",
-    "epayments.payment.aborted.v1",
-    "epayments.payment.expired.v1",
-    "epayments.payment.cancelled.v1",
-    "epayments.payment.captured.v1",
-    "epayments.payment.refunded.v1",
-    "epayments.payment.authorized.v1",
-    "epayments.payment.terminated.v1",
-];
-
 /// Registration body.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RegisterWebhook {

@@ -54,7 +54,8 @@ impl Amount {
         Amount::new(Currency::NOK, value)
     }
     /// DKK in øre.
-    pub fn dkk(value: i64) -> Self {
+    #[cfg(test)]
+    pub(crate) fn dkk(value: i64) -> Self {
         Amount::new(Currency::DKK, value)
     }
     /// EUR in cents.

@@ -175,7 +175,8 @@ impl ChecklistId {
     }
 
     /// True for the items a person attests (PF-DESIGN, PF-SUPPORT).
-    pub fn is_manual(self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_manual(self) -> bool {
         self.item().manual
     }
 }

@@ -15,16 +15,16 @@ pub const PRODUCTION_BASE_URL: &str = "https://api.vipps.no";
 ///
 /// OPEN: behaviour.md names only `api.vipps.no`; an IP address of that host
 /// cannot be recognised without DNS and is classed [`HostClass::Other`].
-pub const PRODUCTION_HOSTS: &[&str] = &["api.vipps.no"];
+pub(crate) const PRODUCTION_HOSTS: &[&str] = &["api.vipps.no"];
 
 /// Hosts of the Vipps test environment, normalised.
-pub const TEST_HOSTS: &[&str] = &["apitest.vipps.no"];
+pub(crate) const TEST_HOSTS: &[&str] = &["apitest.vipps.no"];
 
 /// Domains that Vipps MobilePay owns. Any host under them other than the test
 /// environment is classed as production (a new production name, a regional
 /// API host): refusing one by mistake costs a flag, sending to one by mistake
 /// costs real money.
-pub const VIPPS_DOMAINS: &[&str] = &[
+pub(crate) const VIPPS_DOMAINS: &[&str] = &[
     "vipps.no",
     "vippsmobilepay.com",
     "mobilepay.dk",
@@ -61,7 +61,7 @@ impl HostClass {
     }
 
     /// True for a host that may be reached over plain http.
-    pub fn is_loopback(self) -> bool {
+    pub(crate) fn is_loopback(self) -> bool {
         self == HostClass::Loopback
     }
 }
@@ -79,13 +79,13 @@ fn normalised_host(url: &Url) -> Option<String> {
 }
 
 /// True when `url`'s host is loopback (see [`HostClass::Loopback`]).
-pub fn is_loopback(url: &Url) -> bool {
+pub(crate) fn is_loopback(url: &Url) -> bool {
     HostClass::of(url).is_loopback()
 }
 
 /// True for a base URL with no port and no path: the only form in which a
 /// URL names a Vipps environment itself (`https://apitest.vipps.no`).
-pub fn is_canonical_base(url: &Url) -> bool {
+pub(crate) fn is_canonical_base(url: &Url) -> bool {
     url.port().is_none() && url.path().trim_end_matches('/').is_empty()
 }
 

@@ -153,7 +153,7 @@ impl<'a> Operation<'a> {
     }
 
     /// A POST that must carry an Idempotency-Key (behaviour.md §6).
-    pub fn needs_idempotency_key(self) -> bool {
+    pub(crate) fn needs_idempotency_key(self) -> bool {
         matches!(
             self,
             Operation::Create | Operation::Cancel(_) | Operation::Capture(_) | Operation::Refund(_)
@@ -161,7 +161,7 @@ impl<'a> Operation<'a> {
     }
 
     /// Cancel, capture or refund.
-    pub fn is_modification(self) -> bool {
+    pub(crate) fn is_modification(self) -> bool {
         matches!(
             self,
             Operation::Cancel(_) | Operation::Capture(_) | Operation::Refund(_)

@@ -72,7 +72,7 @@ const PHONE_KEYS: &[&str] = &[
 
 /// Shortest value scrubbed by value: shorter ones (a 4-digit id) would
 /// mangle ordinary text, and no real credential is that short.
-pub const MIN_SECRET_LEN: usize = 6;
+pub(crate) const MIN_SECRET_LEN: usize = 6;
 
 /// Most values kept besides the pinned ones (tokens seen): the oldest go
 /// first, so a long-lived simulator stays bounded.
@@ -276,7 +276,7 @@ fn is_masked(value: &str) -> bool {
 }
 
 /// A phone number with all but its last two digits replaced by `*`.
-pub fn mask_phone(value: &str) -> String {
+pub(crate) fn mask_phone(value: &str) -> String {
     let digits = value.chars().filter(char::is_ascii_digit).count();
     let mut seen = 0;
     value

@@ -32,7 +32,7 @@ pub enum ReferenceRule {
 
 impl ReferenceRule {
     /// The rule in words.
-    pub fn describe(self) -> &'static str {
+    pub(crate) fn describe(self) -> &'static str {
         match self {
             ReferenceRule::Pattern => "only letters a-z/A-Z, digits and '-' are allowed",
             ReferenceRule::Length => "must be 8 to 50 characters long",
@@ -123,7 +123,7 @@ pub fn lint_references<'a>(
 /// Follows the recommended shape `<shop>-<order>[-<attempt>]`: starts with a
 /// letter and has at least two `-`-separated parts (`acme-order123`,
 /// `acme-order123-2`). Advice, not a rule the API enforces.
-pub fn recommended_shape(reference: &str) -> bool {
+pub(crate) fn recommended_shape(reference: &str) -> bool {
     reference.starts_with(|c: char| c.is_ascii_alphabetic())
         && reference.split('-').filter(|p| !p.is_empty()).count() >= 2
 }

@@ -24,7 +24,7 @@ pub enum State {
 
 impl State {
     /// AUTHORIZED, ABORTED, EXPIRED and TERMINATED: polling stops there.
-    pub fn is_final(self) -> bool {
+    pub(crate) fn is_final(self) -> bool {
         matches!(
             self,
             State::Authorized | State::Aborted | State::Expired | State::Terminated

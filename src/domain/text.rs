@@ -9,7 +9,7 @@
 
 /// Escapes `text` for HTML element content and for a quoted attribute value:
 /// `&`, `<`, `>`, `"` and `'` (as `&#39;`, which every HTML version reads).
-pub fn escape_html(text: &str) -> String {
+pub(crate) fn escape_html(text: &str) -> String {
     escape(text, true)
 }
 
@@ -17,7 +17,7 @@ pub fn escape_html(text: &str) -> String {
 /// attribute: quotes stay as they are. For the report's transcripts inside
 /// `<pre>`, whose JSON bodies are mostly quotes: escaping them too would grow
 /// a 5 000-exchange report by a fifth.
-pub fn escape_html_text(text: &str) -> String {
+pub(crate) fn escape_html_text(text: &str) -> String {
     escape(text, false)
 }
 

@@ -45,7 +45,7 @@ fn decode(segment: &str) -> String {
 /// The payment reference an exchange concerns: the one the client tagged, else
 /// the one its path names (see [`Operation::reference`]), else a create body's
 /// `reference`.
-pub fn reference_of(exchange: &Exchange) -> Option<String> {
+pub(crate) fn reference_of(exchange: &Exchange) -> Option<String> {
     if let Some(r) = &exchange.reference {
         return Some(r.clone());
     }

@@ -28,13 +28,13 @@ use super::model::Evidence;
 use super::SCHEMA_VERSION;
 
 /// Name of the status marker in a run folder.
-pub const STATUS_FILE: &str = "status.json";
+pub(crate) const STATUS_FILE: &str = "status.json";
 /// Name of the evidence every command's folder holds.
-pub const EVIDENCE_FILE: &str = "evidence.json";
+pub(crate) const EVIDENCE_FILE: &str = "evidence.json";
 /// Name of the manifest, written last.
-pub const MANIFEST_FILE: &str = "manifest.json";
+pub(crate) const MANIFEST_FILE: &str = "manifest.json";
 /// Name of the link to the last complete run, in the output folder.
-pub const LATEST: &str = "latest";
+pub(crate) const LATEST: &str = "latest";
 /// Prefix of temporary files (never hashed, never shown).
 pub(crate) const TEMP_PREFIX: &str = ".tmp-";
 
@@ -56,7 +56,7 @@ pub struct Status {
 /// Status of a run in progress or killed.
 pub const STATUS_INCOMPLETE: &str = "incomplete";
 /// Status of a run that finished and wrote its manifest.
-pub const STATUS_COMPLETE: &str = "complete";
+pub(crate) const STATUS_COMPLETE: &str = "complete";
 /// Status of a run that stopped on an error.
 pub const STATUS_FAILED: &str = "failed";
 
@@ -182,7 +182,7 @@ impl RunFolder {
 
     /// [`RunFolder::finish`], and with a key also `manifest.sig`: the
     /// Ed25519 signature of `manifest.json` (see [`super::manifest`]).
-    pub fn finish_signed(&self, sign_key: Option<&SigningKey>) -> io::Result<Latest> {
+    pub(crate) fn finish_signed(&self, sign_key: Option<&SigningKey>) -> io::Result<Latest> {
         self.write_status(STATUS_COMPLETE, Some(Utc::now()), None)?;
         super::manifest::write(&self.dir, &self.run_id, sign_key).map_err(io::Error::other)?;
         point_latest(&self.out, &self.run_id)
@@ -203,7 +203,7 @@ impl RunFolder {
     /// Writes `evidence.json`, then each of `files` (a name and its bytes;
     /// an empty one is left out), then finishes the folder (see
     /// [`RunFolder::finish`]): how every command that writes evidence ends.
-    pub fn finish_evidence(
+    pub(crate) fn finish_evidence(
         &self,
         evidence: &Evidence,
         files: &[(&str, &[u8])],

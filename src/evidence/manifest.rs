@@ -31,11 +31,11 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 /// File name of the manifest in a run folder.
-pub const MANIFEST: &str = "manifest.json";
+pub(crate) const MANIFEST: &str = "manifest.json";
 /// File name of the signature beside it.
-pub const SIGNATURE: &str = "manifest.sig";
+pub(crate) const SIGNATURE: &str = "manifest.sig";
 /// Version of the manifest's shape.
-pub const MANIFEST_SCHEMA_VERSION: u32 = 1;
+pub(crate) const MANIFEST_SCHEMA_VERSION: u32 = 1;
 
 /// The manifest of one run folder.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

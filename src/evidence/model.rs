@@ -168,7 +168,7 @@ impl Verdict {
     }
 
     /// Only FAIL fails a run: NOT APPLICABLE and NEEDS ATTESTATION are listed.
-    pub fn fails_run(self) -> bool {
+    pub(crate) fn fails_run(self) -> bool {
         self == Verdict::Fail
     }
 }

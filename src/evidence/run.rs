@@ -45,7 +45,7 @@ impl FolderKind {
     /// The `kind` its `evidence.json` carries. A webhooks-check judges the
     /// shop's own receiver, as an audit judges the shop's own traffic; a
     /// comparison's evidence is that of its two runs.
-    pub fn evidence_kind(self) -> RunKind {
+    pub(crate) fn evidence_kind(self) -> RunKind {
         match self {
             FolderKind::Run | FolderKind::Compare => RunKind::Run,
             FolderKind::Verify => RunKind::Verify,
@@ -120,7 +120,7 @@ impl RunMeta {
     }
 
     /// Creates `<out>/<run-id>/`, marked incomplete until it is finished.
-    pub fn create_folder(&self, out: &Path) -> io::Result<RunFolder> {
+    pub(crate) fn create_folder(&self, out: &Path) -> io::Result<RunFolder> {
         RunFolder::create(out, &self.run_id, self.started_at)
     }
 
@@ -412,7 +412,12 @@ impl ScenarioInfo<'_> {
 
     /// A scenario that never started (the target cannot run it, it needs a
     /// person, or the run stopped before it), decided at `at`.
-    pub fn not_run(self, verdict: Verdict, reason: String, at: DateTime<Utc>) -> ScenarioResult {
+    pub(crate) fn not_run(
+        self,
+        verdict: Verdict,
+        reason: String,
+        at: DateTime<Utc>,
+    ) -> ScenarioResult {
         self.ran(verdict, Some(reason), Vec::new(), (at, at))
     }
 }

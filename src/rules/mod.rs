@@ -217,18 +217,6 @@ impl RuleSet {
         self.sink.total
     }
 
-    /// What was seen so far.
-    #[cfg(test)]
-    pub fn observed(&self) -> &Observed {
-        &self.seen
-    }
-
-    /// All findings, in the order of the checklist IDs they name.
-    #[cfg(test)]
-    pub fn finish(self) -> Vec<Finding> {
-        self.finish_with_observed().0
-    }
-
     /// The findings and what was seen.
     pub fn finish_with_observed(mut self) -> (Vec<Finding>, Observed) {
         let end = self.seen.last;

@@ -18,7 +18,6 @@
 
 use std::sync::{Arc, Mutex};
 
-
 use crate::domain::exchange::{Attempt, Exchange};
 use crate::evidence::model::{ScenarioResult, StepResult};
 use crate::evidence::{Journal, RecordError, Recorder};
@@ -249,7 +248,7 @@ mod tests {
     fn attempt() -> Attempt {
         Attempt::new(
             "x-1".into(),
-            Utc::now(),
+            chrono::Utc::now(),
             "POST",
             "http://127.0.0.1/epayment/v1/payments",
             1,

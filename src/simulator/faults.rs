@@ -11,7 +11,7 @@ use super::{problem, Engine, Reply, SimConfig, SimRequest, SimResponse};
 
 /// At most this many faults are armed at once (the control API is local, but
 /// a runaway test must not grow the engine without bound).
-pub const MAX_ARMED: usize = 256;
+pub(crate) const MAX_ARMED: usize = 256;
 
 /// What an armed fault does to a matching request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -91,7 +91,7 @@ impl Fault {
 
     /// The reply that replaces the operation (500, 429, 423), or `None` to let it run
     /// (delay, drop after effect).
-    pub fn reply_before_effect(&self) -> Option<Reply> {
+    pub(crate) fn reply_before_effect(&self) -> Option<Reply> {
         let response = match self.kind {
             FaultKind::Delay | FaultKind::DropAfterEffect => return None,
             FaultKind::Error500 => problem::problem(
@@ -128,7 +128,7 @@ impl Fault {
 
     /// What to do with the response once the operation took effect (delay it, or
     /// drop the connection instead of sending it).
-    pub fn reply_after_effect(&self, response: SimResponse) -> Reply {
+    pub(crate) fn reply_after_effect(&self, response: SimResponse) -> Reply {
         Reply {
             response,
             delay: self.delay,
@@ -182,7 +182,7 @@ impl Faults {
 
 /// `*` matches exactly one non-empty segment; other segments compare
 /// case-insensitively (the token path is matched that way too).
-pub fn glob_matches(pattern: &str, path: &str) -> bool {
+pub(crate) fn glob_matches(pattern: &str, path: &str) -> bool {
     let p: Vec<&str> = pattern.split('/').filter(|s| !s.is_empty()).collect();
     let s: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     p.len() == s.len()
@@ -192,7 +192,7 @@ pub fn glob_matches(pattern: &str, path: &str) -> bool {
 }
 
 /// `/__sim/faults...`; `None` for other paths.
-pub fn handle_control(engine: &mut Engine, req: &SimRequest) -> Option<SimResponse> {
+pub(crate) fn handle_control(engine: &mut Engine, req: &SimRequest) -> Option<SimResponse> {
     let segs = req.segments();
     if segs.len() < 2 || segs[1] != "faults" {
         return None;

@@ -337,7 +337,7 @@ fn write_lines(file: std::fs::File, rx: Receiver<Entry>, dropped: Arc<AtomicU64>
 }
 
 /// `/__sim/journal` (JSONL, `?limit=N`); `None` for other paths.
-pub fn handle_control(engine: &mut Engine, req: &SimRequest) -> Option<SimResponse> {
+pub(crate) fn handle_control(engine: &mut Engine, req: &SimRequest) -> Option<SimResponse> {
     let segs = req.segments();
     if segs.len() != 2 || segs[1] != "journal" {
         return None;

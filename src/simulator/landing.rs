@@ -30,7 +30,7 @@ pub fn handle(engine: &mut Engine, req: &SimRequest) -> Option<SimResponse> {
 }
 
 /// `24900` NOK -> `249,00 NOK` (Norwegian style, space as thousands separator).
-pub fn format_amount(value: i64, currency: &str) -> String {
+pub(crate) fn format_amount(value: i64, currency: &str) -> String {
     let major = (value / 100).abs();
     let minor = (value % 100).abs();
     let digits = major.to_string();

@@ -204,7 +204,7 @@ struct IdemEntry {
 
 /// The compact form of an Idempotency-Key (see [`IdemEntry`]). Two distinct
 /// keys of one payment collide with probability about 2^-64 per pair.
-pub fn key_hash(key: &str) -> u64 {
+pub(crate) fn key_hash(key: &str) -> u64 {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     key.as_bytes().hash(&mut h);
     h.finish()
@@ -359,7 +359,7 @@ impl LedgerOptions {
 
 /// The card result a special test amount gives on approval (behaviour.md §14),
 /// or `None` for an ordinary amount.
-pub fn special_amount_result(value: i64) -> Option<&'static str> {
+pub(crate) fn special_amount_result(value: i64) -> Option<&'static str> {
     Some(match value {
         151 => "Insufficient funds",
         182 => "Refused by issuer",
@@ -459,7 +459,7 @@ impl Ledger {
     }
 
     /// What the idempotency store says about a create whose key was refused before.
-    pub fn rejected_create(&self, msn: &str, key: &str, hash: u64) -> Idem {
+    pub(crate) fn rejected_create(&self, msn: &str, key: &str, hash: u64) -> Idem {
         if self.rejected_creates.is_empty() {
             return Idem::Fresh;
         }
@@ -471,7 +471,13 @@ impl Ledger {
     }
 
     /// Remembers a refused create (its answer is replayed to the same key and body).
-    pub fn remember_rejected_create(&mut self, msn: &str, key: &str, hash: u64, answer: Stored) {
+    pub(crate) fn remember_rejected_create(
+        &mut self,
+        msn: &str,
+        key: &str,
+        hash: u64,
+        answer: Stored,
+    ) {
         let k = (Box::from(msn), key_hash(key));
         if self.rejected_creates.contains_key(&k) {
             return;
@@ -486,7 +492,7 @@ impl Ledger {
     }
 
     /// When the payment's current operation ends, if one is still running at `now`.
-    pub fn busy_until(
+    pub(crate) fn busy_until(
         &self,
         msn: &str,
         reference: &str,
@@ -502,7 +508,7 @@ impl Ledger {
     }
 
     /// Marks the payment busy until `until` (an operation is being processed).
-    pub fn mark_busy(
+    pub(crate) fn mark_busy(
         &mut self,
         msn: &str,
         reference: &str,
@@ -537,7 +543,12 @@ impl Ledger {
 
     /// Finds the payment whose redirect token is `token` (landing page). Linear only
     /// over one MSN's payments when the caller knows the MSN.
-    pub fn find_by_token(&self, msn: &str, reference: &str, token: &str) -> Option<&Payment> {
+    pub(crate) fn find_by_token(
+        &self,
+        msn: &str,
+        reference: &str,
+        token: &str,
+    ) -> Option<&Payment> {
         self.get(msn, reference).filter(|p| &*p.token == token)
     }
 
@@ -555,7 +566,7 @@ impl Ledger {
     }
 
     /// Keeps the response of an operation for replay.
-    pub fn remember(
+    pub(crate) fn remember(
         &mut self,
         msn: &str,
         reference: &str,
@@ -729,7 +740,7 @@ impl Ledger {
     }
 
     /// The customer rejects (ABORTED) or the time runs out (EXPIRED).
-    pub fn finish_unapproved(
+    pub(crate) fn finish_unapproved(
         &mut self,
         msn: &str,
         reference: &str,
@@ -1068,7 +1079,7 @@ fn push_event(
 }
 
 /// The §9.2 webhook body of one event.
-pub fn webhook_payload(msn: &str, p: &Payment, ev: &Event) -> Value {
+pub(crate) fn webhook_payload(msn: &str, p: &Payment, ev: &Event) -> Value {
     json!({
         "msn": msn,
         "reference": &*p.reference,

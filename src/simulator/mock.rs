@@ -82,7 +82,7 @@ impl Respond for EngineResponder {
 }
 
 /// Converts the engine's reply into a wiremock response.
-pub fn to_template(reply: Reply) -> ResponseTemplate {
+pub(crate) fn to_template(reply: Reply) -> ResponseTemplate {
     let mut t = ResponseTemplate::new(reply.response.status);
     for (k, v) in &reply.response.headers {
         // Engine headers are ASCII; a bad one is skipped rather than panicking in wiremock.
@@ -158,11 +158,6 @@ impl SimServer {
     /// The simulator behind it (control helpers, `with_engine`, the clock).
     pub fn simulator(&self) -> &Arc<Simulator> {
         &self.sim
-    }
-
-    /// The wiremock server (to mount more mocks beside the simulator).
-    pub fn mock_server(&self) -> &MockServer {
-        self.server()
     }
 
     fn server(&self) -> &MockServer {

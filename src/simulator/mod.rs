@@ -84,7 +84,7 @@ use serde::Serialize;
 use crate::clock::{Clock, VirtualClock};
 
 /// Default maximum request body (1 MB); larger bodies get a 400 Problem before being read.
-pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+pub(crate) const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// A plain HTTP request, as an adapter hands it to the engine.
 #[derive(Debug, Clone)]
@@ -184,7 +184,7 @@ impl SimResponse {
     }
 
     /// A `303 See Other` to `location`.
-    pub fn see_other(location: &str) -> Self {
+    pub(crate) fn see_other(location: &str) -> Self {
         SimResponse {
             status: 303,
             headers: vec![("location".into(), location.to_owned())],
@@ -193,7 +193,7 @@ impl SimResponse {
     }
 
     /// Adds a header.
-    pub fn with_header(mut self, name: &str, value: impl Into<String>) -> Self {
+    pub(crate) fn with_header(mut self, name: &str, value: impl Into<String>) -> Self {
         self.headers.push((name.to_ascii_lowercase(), value.into()));
         self
     }
@@ -302,7 +302,7 @@ pub struct SimConfig {
 
 impl SimConfig {
     /// The credentials the simulator accepts out of the box (printed by `vipps-golive simulator`).
-    pub fn default_accounts() -> Vec<Account> {
+    pub(crate) fn default_accounts() -> Vec<Account> {
         vec![
             Account {
                 merchant_name: "Golive Test Shop".into(),
@@ -326,7 +326,7 @@ impl SimConfig {
 
 impl SimConfig {
     /// What the sales unit `msn` is approved for.
-    pub fn capabilities_of(&self, msn: &str) -> units::Capabilities {
+    pub(crate) fn capabilities_of(&self, msn: &str) -> units::Capabilities {
         self.capabilities
             .get(msn)
             .copied()

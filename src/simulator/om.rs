@@ -4,7 +4,7 @@
 //! No check that the payment exists (§10.1): data may come before or after it.
 //! Errors use the Order Management shape of §10.4 (`invalidParams`), never 500.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use base64::Engine as _;
 use serde_json::{json, Map, Value};
@@ -12,25 +12,19 @@ use serde_json::{json, Map, Value};
 use super::{problem, routes, Engine, SimConfig, SimRequest, SimResponse};
 
 /// Largest decoded image (§10.2: 2 MB).
-pub const MAX_IMAGE_BYTES: usize = 2 * 1024 * 1024;
+pub(crate) const MAX_IMAGE_BYTES: usize = 2 * 1024 * 1024;
 
 /// The request body limit for image uploads: a 2 MB image is about 2.7 MB of
 /// base64, so the general 1 MB limit would refuse images the real API takes.
-pub const IMAGE_BODY_LIMIT: usize = 3 * 1024 * 1024;
+pub(crate) const IMAGE_BODY_LIMIT: usize = 3 * 1024 * 1024;
 
 /// The body limit that applies to `path` (adapters check it before reading the body).
-pub fn body_limit(config: &SimConfig, path: &str) -> usize {
+pub(crate) fn body_limit(config: &SimConfig, path: &str) -> usize {
     if path.eq_ignore_ascii_case("/order-management/v1/images") {
         config.max_body_bytes.max(IMAGE_BODY_LIMIT)
     } else {
         config.max_body_bytes
     }
-}
-
-/// An uploaded image. Only its size is kept: nothing reads image bytes back.
-#[derive(Debug, Clone)]
-struct Image {
-    bytes: usize,
 }
 
 /// Category and receipt of one order.
@@ -43,8 +37,9 @@ struct Order {
 /// Order Management state, per MSN.
 #[derive(Debug, Default)]
 pub struct Orders {
-    /// (msn, imageId)
-    images: HashMap<(String, String), Image>,
+    /// (msn, imageId) of every uploaded image: nothing reads an image back,
+    /// so only its id is kept.
+    images: HashSet<(String, String)>,
     /// (msn, PAYMENTTYPE, orderId)
     orders: HashMap<(String, String, String), Order>,
     /// v3 categories: (msn, categoryId) -> the Category as GET shows it.
@@ -61,16 +56,6 @@ impl Orders {
             require_known_image: true,
             ..Orders::default()
         }
-    }
-
-    /// Number of images held (all MSNs).
-    pub fn image_count(&self) -> usize {
-        self.images.len()
-    }
-
-    /// Total decoded bytes of the images uploaded (kept as a size only).
-    pub fn image_bytes(&self) -> usize {
-        self.images.values().map(|i| i.bytes).sum()
     }
 }
 
@@ -243,7 +228,6 @@ fn upload_image(orders: &mut Orders, req: &SimRequest, msn: &str) -> SimResponse
             format!("The value '{other}' is not valid for Type; only 'base64' is accepted."),
         ),
     }
-    let mut decoded_len = 0;
     if let Some(src) = v.string(&body, "src", "Src", true) {
         match decode_base64(&src) {
             None => v.add(
@@ -259,7 +243,7 @@ fn upload_image(orders: &mut Orders, req: &SimRequest, msn: &str) -> SimResponse
             }
             // OPEN(§10.2): the 167 px minimum height is not enforced; the official
             // Postman collection uploads a 32x32 PNG, so the real check is unclear.
-            Some(bytes) => decoded_len = bytes.len(),
+            Some(_) => {}
         }
     }
     if !v.is_empty() {
@@ -269,13 +253,13 @@ fn upload_image(orders: &mut Orders, req: &SimRequest, msn: &str) -> SimResponse
         return v.response();
     };
     let key = (msn.to_owned(), image_id.clone());
-    if orders.images.contains_key(&key) {
+    if orders.images.contains(&key) {
         // OPEN(§16.16): images are immutable; 409 presumed for a second upload.
         return conflict(&format!(
             "An image with id '{image_id}' already exists; images cannot be overwritten."
         ));
     }
-    orders.images.insert(key, Image { bytes: decoded_len });
+    orders.images.insert(key);
     SimResponse::json(200, &json!({ "imageId": image_id }))
 }
 
@@ -366,8 +350,7 @@ fn put_category(
         return v.response();
     }
     if let Some(id) = &image_id {
-        if orders.require_known_image && !orders.images.contains_key(&(msn.to_owned(), id.clone()))
-        {
+        if orders.require_known_image && !orders.images.contains(&(msn.to_owned(), id.clone())) {
             return not_found(&format!(
                 "No image with id '{id}' was uploaded (POST /order-management/v1/images first)."
             ));
@@ -450,8 +433,7 @@ fn add_category_v3(orders: &mut Orders, req: &SimRequest, msn: &str) -> SimRespo
         return v.response();
     }
     if let Some(id) = &image_id {
-        if orders.require_known_image && !orders.images.contains_key(&(msn.to_owned(), id.clone()))
-        {
+        if orders.require_known_image && !orders.images.contains(&(msn.to_owned(), id.clone())) {
             // v3 declares no 404 on POST: an unknown image is a 400 here.
             let mut e = Errors::default();
             e.add(

@@ -67,7 +67,7 @@ pub fn not_found(req: &SimRequest) -> SimResponse {
 }
 
 /// 405 for a known path with the wrong method.
-pub fn method_not_allowed(req: &SimRequest, allowed: &str) -> SimResponse {
+pub(crate) fn method_not_allowed(req: &SimRequest, allowed: &str) -> SimResponse {
     problem(
         req,
         405,
@@ -83,7 +83,7 @@ pub fn method_not_allowed(req: &SimRequest, allowed: &str) -> SimResponse {
 }
 
 /// 400 for a body over the limit.
-pub fn body_too_large(req: &SimRequest, limit: usize) -> SimResponse {
+pub(crate) fn body_too_large(req: &SimRequest, limit: usize) -> SimResponse {
     problem(
         req,
         400,
@@ -103,7 +103,7 @@ pub fn gateway(status: u16, message: &str) -> SimResponse {
 }
 
 /// The token service (Azure AD) shape.
-pub fn aad(status: u16, error: &str, code: u32, description: &str) -> SimResponse {
+pub(crate) fn aad(status: u16, error: &str, code: u32, description: &str) -> SimResponse {
     let now = chrono::Utc::now();
     SimResponse::json(
         status,

@@ -60,11 +60,6 @@ impl RateLimiter {
         }
     }
 
-    /// Turns limiting on or off at run time.
-    pub fn set_enabled(&mut self, on: bool) {
-        self.enabled = on;
-    }
-
     pub fn enabled(&self) -> bool {
         self.enabled
     }

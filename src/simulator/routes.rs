@@ -12,20 +12,20 @@ use super::validate::{self, Reject};
 use super::{problem, Engine, SimConfig, SimRequest, SimResponse};
 
 /// The gateway's answer when the subscription key header is missing (behaviour.md §2.1).
-pub const MISSING_KEY: &str = "Access denied due to missing subscription key. Make sure to include subscription key when making requests to an API.";
+pub(crate) const MISSING_KEY: &str = "Access denied due to missing subscription key. Make sure to include subscription key when making requests to an API.";
 /// The gateway's answer for an unknown subscription key.
-pub const INVALID_KEY: &str = "Access denied due to invalid subscription key. Make sure to provide a valid key for an active subscription.";
+pub(crate) const INVALID_KEY: &str = "Access denied due to invalid subscription key. Make sure to provide a valid key for an active subscription.";
 /// The gateway's answer for a missing, invalid or expired token (behaviour.md §5.4).
-pub const BAD_TOKEN: &str = "Something went wrong, please try again later";
+pub(crate) const BAD_TOKEN: &str = "Something went wrong, please try again later";
 
 /// The `resource` of a token response (an Azure AD v1 client-credentials shape).
 const RESOURCE: &str = "00000002-0000-0000-c000-000000000000";
 const ISSUER: &str = "https://vipps-golive.simulator/";
 
 /// Path of the landing page (the legacy eCom deeplink form, behaviour.md §3.1).
-pub const LANDING_PATH: &str = "/dwo-api-application/v1/deeplink/vippsgateway";
+pub(crate) const LANDING_PATH: &str = "/dwo-api-application/v1/deeplink/vippsgateway";
 /// Path of QR images.
-pub const QR_PATH: &str = "/qr-image/v1";
+pub(crate) const QR_PATH: &str = "/qr-image/v1";
 
 /// Token signing: one random key per simulator (forgotten on reset, so old tokens die with it).
 #[derive(Debug, Default)]
@@ -74,7 +74,7 @@ impl Auth {
     }
 
     /// (msn, reference) of a payment token this simulator issued.
-    pub fn read_payment_token(&self, token: &str) -> Option<PaymentClaims> {
+    pub(crate) fn read_payment_token(&self, token: &str) -> Option<PaymentClaims> {
         self.signer.verify(token)
     }
 }
@@ -426,7 +426,7 @@ fn replay_raw(s: Stored) -> SimResponse {
 }
 
 /// The redirect URL of a payment (behaviour.md §3.1; two `=` before the token).
-pub fn redirect_url(p: &Payment, base: &str) -> Option<String> {
+pub(crate) fn redirect_url(p: &Payment, base: &str) -> Option<String> {
     use ledger::Flow::*;
     let token = &p.token;
     match p.flow {
@@ -643,7 +643,7 @@ impl Serialize for MetadataView<'_> {
 }
 
 /// The GetPaymentResponse of a payment (also used by the control API).
-pub fn payment_view(p: &Payment, base: &str) -> SimResponse {
+pub(crate) fn payment_view(p: &Payment, base: &str) -> SimResponse {
     SimResponse::json(
         200,
         &PaymentView {
@@ -675,7 +675,7 @@ struct EventView<'a> {
 }
 
 /// The event log of a payment, oldest first.
-pub fn events_view(p: &Payment) -> SimResponse {
+pub(crate) fn events_view(p: &Payment) -> SimResponse {
     let events: Vec<EventView<'_>> = p
         .events
         .iter()

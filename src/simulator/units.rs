@@ -67,7 +67,7 @@ impl Capabilities {
 }
 
 /// The built-in capabilities: MSN 123456 approved, MSN 654321 fresh.
-pub fn default_capabilities() -> HashMap<String, Capabilities> {
+pub(crate) fn default_capabilities() -> HashMap<String, Capabilities> {
     HashMap::from([
         ("123456".to_owned(), Capabilities::approved()),
         ("654321".to_owned(), Capabilities::fresh()),

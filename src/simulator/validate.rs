@@ -9,7 +9,7 @@ use super::ledger::{Currency, Flow, MethodType, Money, NewPayment};
 use super::{problem, SimRequest, SimResponse};
 
 /// Largest amount in minor units (behaviour.md §4).
-pub const MAX_AMOUNT: i64 = 65_000_000;
+pub(crate) const MAX_AMOUNT: i64 = 65_000_000;
 
 /// A refused request: becomes a 400 (or other status) Problem.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -189,7 +189,7 @@ pub fn reference(value: &str, field: &str, rules: &Rules) -> Result<(), Reject> 
 }
 
 /// Parses a JSON body that must be an object.
-pub fn json_object(body: &[u8]) -> Result<Map<String, Value>, Reject> {
+pub(crate) fn json_object(body: &[u8]) -> Result<Map<String, Value>, Reject> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(Reject::field(
             "Body",
@@ -238,7 +238,7 @@ pub fn idempotency_key(req: &SimRequest) -> Result<&str, Reject> {
 }
 
 /// `Vipps-System-*` headers: at most 30 chars each (behaviour.md §11; OPEN §16.18: rejected when longer).
-pub fn system_headers(req: &SimRequest) -> Result<(), Reject> {
+pub(crate) fn system_headers(req: &SimRequest) -> Result<(), Reject> {
     for name in [
         "Vipps-System-Name",
         "Vipps-System-Version",

@@ -26,7 +26,7 @@ use super::{
 };
 
 /// The ePayment event types a registration may ask for (§9.2).
-pub const EVENT_TYPES: [&str; 8] = [
+pub(crate) const EVENT_TYPES: [&str; 8] = [
     "epayments.payment.created.v1",
     "epayments.payment.aborted.v1",
     "epayments.payment.expired.v1",
@@ -105,7 +105,7 @@ pub fn documented_schedule() -> Vec<Duration> {
 }
 
 /// The ports the real service delivers to (behaviour.md §9.1).
-pub const SAFE_PORTS: [u16; 3] = [80, 443, 8080];
+pub(crate) const SAFE_PORTS: [u16; 3] = [80, 443, 8080];
 
 /// One registration.
 #[derive(Debug, Clone)]
@@ -258,7 +258,7 @@ impl Registry {
     }
 
     /// Wakes the dispatcher (the clock moved: retries may be due).
-    pub fn wake(&self) {
+    pub(crate) fn wake(&self) {
         self.wake.notify_one();
     }
 
@@ -574,7 +574,7 @@ struct RegisterBody {
 }
 
 /// Everything under `/webhooks/`.
-pub fn handle_api(engine: &mut Engine, req: &SimRequest) -> SimResponse {
+pub(crate) fn handle_api(engine: &mut Engine, req: &SimRequest) -> SimResponse {
     let principal = match routes::authenticate(engine, req) {
         Ok(p) => p,
         Err(resp) => return resp,
@@ -708,7 +708,7 @@ fn hook_problem(
 
 /// `/__sim/webhooks/deliveries` (`?reference=` filters) and
 /// `/__sim/webhooks/registrations`; `None` for other paths.
-pub fn handle_control(engine: &mut Engine, req: &SimRequest) -> Option<SimResponse> {
+pub(crate) fn handle_control(engine: &mut Engine, req: &SimRequest) -> Option<SimResponse> {
     let segs = req.segments();
     if segs.len() == 3 && segs[1] == "webhooks" && segs[2] == "registrations" {
         if req.method != "GET" {

@@ -21,7 +21,7 @@ pub struct Signature {
 }
 
 /// RFC 1123 date as `x-ms-date` carries it.
-pub fn rfc1123(at: DateTime<Utc>) -> String {
+pub(crate) fn rfc1123(at: DateTime<Utc>) -> String {
     at.format("%a, %d %b %Y %H:%M:%S GMT").to_string()
 }
 
@@ -30,7 +30,7 @@ pub fn rfc1123(at: DateTime<Utc>) -> String {
 /// OPEN(§9.3): the sources do not say whether a non-default port is part of the
 /// signed host; chose to include it, as .NET `Uri.Authority` and the HTTP `Host`
 /// header both do, so a shop that verifies with its received `Host` header agrees.
-pub fn host_of(url: &url::Url) -> String {
+pub(crate) fn host_of(url: &url::Url) -> String {
     let host = match url.host() {
         Some(url::Host::Ipv6(a)) => format!("[{a}]"),
         Some(h) => h.to_string(),
@@ -51,7 +51,7 @@ pub fn path_and_query(url: &url::Url) -> String {
 }
 
 /// Base64 SHA-256 of `body`.
-pub fn content_sha256(body: &[u8]) -> String {
+pub(crate) fn content_sha256(body: &[u8]) -> String {
     B64.encode(Sha256::digest(body))
 }
 
@@ -68,7 +68,7 @@ pub fn sign(url: &url::Url, body: &[u8], secret: &str, date: DateTime<Utc>) -> S
 }
 
 /// Signs from the parts (what a verifier recomputes from a received request).
-pub fn sign_with(
+pub(crate) fn sign_with(
     path_and_query: &str,
     host: &str,
     body: &[u8],
