@@ -4,7 +4,7 @@
 //! (Cargo.toml sets `autotests = false`). Sixty test binaries each linked the
 //! whole dependency tree: minutes of linking and gigabytes of disk, enough to
 //! fill CI's disk. One binary links once. Run one file's tests with
-//! `cargo test --test integration <file>::`, e.g. `audit_shop::`.
+//! `cargo test --test integration <file>::`, e.g. `report_html::`.
 //!
 //! A new `tests/*.rs` file must be named below, or it would never run:
 //! `every_test_file_is_a_module_here` fails until it is.

@@ -113,7 +113,7 @@ where
     };
     // Logs go to stderr, `warn` unless RUST_LOG says otherwise. What is logged
     // never carries a secret: the client logs method, path, status, attempt
-    // and traceId only (tests/client_logs.rs, tests/evidence_canary.rs), and
+    // and traceId only (tests/client_logs.rs, src/commands/tests_canary.rs), and
     // the writer scrubs every registered secret value and ignores a closed stderr.
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));

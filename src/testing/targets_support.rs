@@ -1,5 +1,6 @@
 //! Shared by the tests that run the checklist against a target other than the
-//! embedded simulator (`run_targets`, `compare`, `production_interrupt`):
+//! embedded simulator (`runner::tests_targets`, `compare::tests_compare`,
+//! `runner::tests_production_interrupt`):
 //! the simulator's demo credentials, a `--base-url` configuration, a target
 //! whose answers are doctored, and a person who answers on the landing page.
 
