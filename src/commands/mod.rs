@@ -188,7 +188,6 @@ fn non_utf8_argument(args: &[OsString]) -> Option<String> {
 #[cfg(test)]
 mod tests_audit_shop;
 
-
 #[cfg(test)]
 mod tests_canary;
 

@@ -19,7 +19,7 @@ pub const SCHEMA_VERSION: u32 = 1;
 /// vipps-golive/<version>`): the mark by which an audit of a shop's traffic
 /// tells the harness's requests (a `verify`, a `run` against the same
 /// simulator) from the shop's, and never counts them as the shop's.
-pub(crate) const HARNESS_USER_AGENT: &str = concat!("vipps-golive/", env!("CARGO_PKG_VERSION"));
+pub const HARNESS_USER_AGENT: &str = concat!("vipps-golive/", env!("CARGO_PKG_VERSION"));
 
 /// Whether a `User-Agent` value is vipps-golive's own client's, any version.
 pub(crate) fn is_harness_user_agent(value: &str) -> bool {
