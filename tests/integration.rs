@@ -12,6 +12,7 @@
 // Helpers shared by the test files, compiled once.
 mod client_support;
 mod common;
+mod doctored_support;
 mod report_support;
 mod sim_core_support;
 mod sim_support;

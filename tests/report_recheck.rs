@@ -9,7 +9,7 @@ use std::process::{Command, Output};
 use serde_json::Value;
 use vipps_golive::simulator::SimConfig;
 
-use crate::targets_support::doctored_target;
+use crate::doctored_support::doctored_target;
 
 const BIN: &str = env!("CARGO_BIN_EXE_vipps-golive");
 

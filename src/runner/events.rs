@@ -287,6 +287,7 @@ mod tests {
     #[test]
     fn no_scenario_end_is_passed_on_once_the_journal_has_failed() {
         use crate::evidence::model::{ScenarioResult, Verdict};
+        use chrono::Utc;
         let Ok(journal) = Journal::open_append("/dev/full") else {
             eprintln!("skipped: no /dev/full on this system");
             return;
