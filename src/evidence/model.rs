@@ -144,32 +144,73 @@ pub struct GoLiveReference {
     pub reference: Option<String>,
 }
 
-/// A verdict, on a checklist item or a scenario.
+/// A verdict, on a checklist item or a scenario. Each says no more than the
+/// traffic proves: only PASS claims the traffic proved the item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Verdict {
+    /// The traffic proves it.
     Pass,
+    /// The traffic shows it does not hold.
     Fail,
+    /// It holds, with something to fix.
     Warning,
+    /// The target failed (answered 5xx, timed out, could not be reached)
+    /// where the evidence was to come from: not the shop's fault, not proven.
+    Inconclusive,
+    /// Some of its scenarios proved their part; the reason names the one that
+    /// did not, and why (e.g. the shop's return page was not given).
+    PartlyProven,
+    /// This target cannot prove it, and the reason says why.
     NotApplicable,
+    /// A person must confirm it.
     NeedsAttestation,
+    /// A person confirmed it (who, role and when are in its attestation);
+    /// their word, not the traffic's proof.
+    Attested,
+    /// The run stopped before it got there (killed, interrupted, fail-fast).
+    NotRun,
 }
 
 impl Verdict {
+    /// Every verdict, in the order the report counts them.
+    pub const ALL: [Verdict; 9] = [
+        Verdict::Pass,
+        Verdict::Fail,
+        Verdict::Warning,
+        Verdict::Inconclusive,
+        Verdict::PartlyProven,
+        Verdict::NotApplicable,
+        Verdict::NeedsAttestation,
+        Verdict::Attested,
+        Verdict::NotRun,
+    ];
+
     /// As printed: `PASS`, `NOT APPLICABLE`, ...
     pub fn label(self) -> &'static str {
         match self {
             Verdict::Pass => "PASS",
             Verdict::Fail => "FAIL",
             Verdict::Warning => "WARNING",
+            Verdict::Inconclusive => "INCONCLUSIVE",
+            Verdict::PartlyProven => "PARTLY PROVEN",
             Verdict::NotApplicable => "NOT APPLICABLE",
             Verdict::NeedsAttestation => "NEEDS ATTESTATION",
+            Verdict::Attested => "ATTESTED",
+            Verdict::NotRun => "NOT RUN",
         }
     }
 
-    /// Only FAIL fails a run: NOT APPLICABLE and NEEDS ATTESTATION are listed.
+    /// Only FAIL fails a run (exit 1). INCONCLUSIVE is the target's failure
+    /// (exit 3 when nothing failed); the others are listed, never failed.
     pub(crate) fn fails_run(self) -> bool {
         self == Verdict::Fail
+    }
+
+    /// The target, not the shop, kept it from being judged (exit 3 when
+    /// nothing failed).
+    pub(crate) fn target_failed(self) -> bool {
+        self == Verdict::Inconclusive
     }
 }
 
@@ -522,5 +563,17 @@ mod tests {
         );
         assert!(!Verdict::NotApplicable.fails_run());
         assert!(Verdict::Fail.fails_run());
+        for (v, wire, label) in [
+            (Verdict::Inconclusive, "INCONCLUSIVE", "INCONCLUSIVE"),
+            (Verdict::PartlyProven, "PARTLY_PROVEN", "PARTLY PROVEN"),
+            (Verdict::Attested, "ATTESTED", "ATTESTED"),
+            (Verdict::NotRun, "NOT_RUN", "NOT RUN"),
+        ] {
+            assert_eq!(serde_json::to_string(&v).unwrap(), format!("\"{wire}\""));
+            assert_eq!(v.label(), label);
+            assert!(!v.fails_run(), "{label} never fails a run by itself");
+        }
+        assert!(Verdict::Inconclusive.target_failed());
+        assert!(!Verdict::Fail.target_failed());
     }
 }

@@ -354,8 +354,12 @@ fn verdict_class(v: Verdict) -> &'static str {
         Verdict::Pass => "pass",
         Verdict::Fail => "fail",
         Verdict::Warning => "warning",
+        Verdict::Inconclusive => "inconclusive",
+        Verdict::PartlyProven => "partly",
         Verdict::NotApplicable => "na",
         Verdict::NeedsAttestation => "attest",
+        Verdict::Attested => "attested",
+        Verdict::NotRun => "notrun",
     }
 }
 
@@ -1026,20 +1030,24 @@ fn scenario_view(s: &ScenarioResult, index: &Index<'_>) -> ScenarioView {
 
 fn summary(evidence: &Evidence) -> Summary {
     let count = |v: Verdict| evidence.items.iter().filter(|i| i.verdict == v).count();
-    let counts = [
+    // The five every report has always counted, then the others only where
+    // some item has them: a report with no INCONCLUSIVE item need not say so.
+    let always = [
         Verdict::Pass,
         Verdict::Fail,
         Verdict::Warning,
         Verdict::NotApplicable,
         Verdict::NeedsAttestation,
-    ]
-    .into_iter()
-    .map(|v| Count {
-        label: v.label(),
-        class: verdict_class(v),
-        n: count(v),
-    })
-    .collect();
+    ];
+    let counts = Verdict::ALL
+        .into_iter()
+        .filter(|v| always.contains(v) || count(*v) > 0)
+        .map(|v| Count {
+            label: v.label(),
+            class: verdict_class(v),
+            n: count(v),
+        })
+        .collect();
     let failed: Vec<&str> = evidence
         .items
         .iter()
