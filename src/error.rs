@@ -9,7 +9,9 @@ use crate::api::ApiError;
 pub const EXIT_FAILED: u8 = 1;
 /// Exit status: bad usage or configuration.
 pub const EXIT_USAGE: u8 = 2;
-/// Exit status: the target could not be reached or refused the credentials.
+/// Exit status: the target could not be reached or refused the credentials,
+/// or it failed (5xx, timeout) so that an item was INCONCLUSIVE and nothing
+/// failed.
 pub const EXIT_UNREACHABLE: u8 = 3;
 /// Exit status: the evidence could not be recorded (disk full, folder not
 /// writable...). The run stopped there; no verdict stands without its evidence.
@@ -34,6 +36,11 @@ pub enum Error {
     /// A checklist item failed (exit 1).
     #[error("{0}")]
     Failed(String),
+    /// Nothing failed, but the target failed (answered 5xx, timed out, could
+    /// not be reached) where an item's evidence was to come from: that item
+    /// is INCONCLUSIVE (exit 3, as for a target that cannot be reached).
+    #[error("{0}")]
+    Inconclusive(String),
     /// The report could not be rendered or the folder not checked (exit 2).
     #[error(transparent)]
     Report(#[from] crate::report::ReportError),
@@ -55,7 +62,7 @@ impl Error {
     pub fn exit_code(&self) -> ExitCode {
         ExitCode::from(match self {
             Error::Config(_) | Error::Usage(_) | Error::Io { .. } | Error::Report(_) => EXIT_USAGE,
-            Error::Unreachable { .. } => EXIT_UNREACHABLE,
+            Error::Unreachable { .. } | Error::Inconclusive(_) => EXIT_UNREACHABLE,
             Error::Failed(_) => EXIT_FAILED,
             Error::Evidence(_) => EXIT_EVIDENCE,
         })
@@ -127,5 +134,11 @@ mod tests {
         }
         .into();
         assert!(matches!(down, Error::Unreachable { .. }));
+    }
+
+    #[test]
+    fn an_inconclusive_run_exits_3_like_an_unreachable_target() {
+        let e = Error::Inconclusive("the target failed".into());
+        assert_eq!(e.exit_code(), ExitCode::from(EXIT_UNREACHABLE));
     }
 }

@@ -20,8 +20,10 @@ use crate::Error;
 /// Writes `<out>/<run-id>/` (journal.jsonl, evidence.json, junit.xml,
 /// cucumber.json, report.html, manifest.json) and points `<out>/latest` at it.
 /// Exit status 0 when no item failed, 1 when one did, 2 for bad usage or
-/// configuration, 3 when the target could not be reached or refused the
-/// credentials. NOT APPLICABLE and NEEDS ATTESTATION are listed, never failed.
+/// configuration, 3 when the target could not be reached, refused the
+/// credentials, or failed so that an item is INCONCLUSIVE (and none failed).
+/// PARTLY PROVEN, NOT APPLICABLE, NEEDS ATTESTATION, ATTESTED and NOT RUN
+/// are listed, never failed.
 ///
 /// Example: `vipps-golive run --out reports`
 pub fn run(args: &RunArgs) -> Result<(), Error> {
@@ -77,6 +79,19 @@ async fn run_async(args: &RunArgs) -> Result<(), Error> {
             format!("checklist item(s) failed: {}", failed.join(", "))
         }));
     }
+    if outcome.inconclusive() {
+        let items: Vec<&str> = outcome
+            .evidence
+            .items
+            .iter()
+            .filter(|i| i.verdict.target_failed())
+            .map(|i| i.id.as_str())
+            .collect();
+        return Err(Error::Inconclusive(format!(
+            "INCONCLUSIVE: the target failed (answered 5xx, timed out or could not be reached), not the shop; not proven: {} (hint: run again when the target answers; the report names each request)",
+            if items.is_empty() { "some scenarios".to_owned() } else { items.join(", ") }
+        )));
+    }
     if !outcome.ran_any() {
         // A run that proved nothing is not a pass (issue 20 point 8).
         return Err(Error::Usage(
@@ -125,6 +140,24 @@ fn scenario_line(s: &ScenarioResult) {
     }
 }
 
+/// `36 scenarios, 0 failed` and every other verdict some scenario has:
+/// `, 2 inconclusive, 1 not run`.
+fn scenario_counts(scenarios: &[ScenarioResult]) -> String {
+    let count = |v: Verdict| scenarios.iter().filter(|s| s.verdict == v).count();
+    let mut line = format!(
+        "{} scenarios, {} failed",
+        scenarios.len(),
+        count(Verdict::Fail)
+    );
+    for v in [Verdict::Inconclusive, Verdict::Attested, Verdict::NotRun] {
+        let n = count(v);
+        if n > 0 {
+            line.push_str(&format!(", {n} {}", v.label().to_lowercase()));
+        }
+    }
+    line
+}
+
 /// The summary per checklist ID, on stdout (printing never fails the run).
 pub fn print_summary(evidence: &Evidence, dir: &std::path::Path) {
     output::result("");
@@ -165,14 +198,9 @@ pub fn print_summary(evidence: &Evidence, dir: &std::path::Path) {
             });
         }
     }
-    let failed = evidence
-        .scenarios
-        .iter()
-        .filter(|s| s.verdict == Verdict::Fail)
-        .count();
     output::result(&format!(
-        "\n{} scenarios, {failed} failed; {} exchanges recorded",
-        evidence.scenarios.len(),
+        "\n{}; {} exchanges recorded",
+        scenario_counts(&evidence.scenarios),
         evidence.exchanges.len()
     ));
     output::result(&format!("report: {}", dir.join("report.html").display()));

@@ -112,6 +112,16 @@ impl MemoryRecorder {
     pub fn exchanges(&self) -> Vec<Exchange> {
         self.exchanges.lock().map(|v| v.clone()).unwrap_or_default()
     }
+
+    /// The last exchange recorded for `scenario`, if any: what a scenario
+    /// that just ended last heard from the target.
+    pub fn last_of(&self, scenario: &str) -> Option<Exchange> {
+        let all = self.exchanges.lock().ok()?;
+        all.iter()
+            .rev()
+            .find(|e| e.scenario.as_deref() == Some(scenario))
+            .cloned()
+    }
 }
 
 impl Recorder for MemoryRecorder {

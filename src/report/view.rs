@@ -675,9 +675,12 @@ fn areas(evidence: &Evidence, index: &Index<'_>, findings: &[FindingView]) -> Ve
                 })
                 .collect(),
             references: item.references.iter().map(|r| index.ref_link(r)).collect(),
+            // Who and when, unless the reason already says it (the judge
+            // writes it into an ATTESTED item's reason for the terminal).
             attestation: item
                 .attestation
                 .as_ref()
+                .filter(|a| !item.reason.as_deref().is_some_and(|r| r.contains(&a.by)))
                 .map(|a| format!("attested by {} on {}", a.by, time(a.at))),
             findings: findings
                 .iter()
@@ -1060,6 +1063,17 @@ fn summary(evidence: &Evidence) -> Summary {
         .filter(|i| i.verdict == Verdict::NeedsAttestation)
         .map(|i| i.id.as_str())
         .collect();
+    let with = |v: Verdict| -> Vec<&str> {
+        evidence
+            .items
+            .iter()
+            .filter(|i| i.verdict == v)
+            .map(|i| i.id.as_str())
+            .collect()
+    };
+    let inconclusive = with(Verdict::Inconclusive);
+    let partly = with(Verdict::PartlyProven);
+    let not_run = with(Verdict::NotRun);
     let golive_missing = evidence
         .golive
         .as_ref()
@@ -1089,6 +1103,24 @@ fn summary(evidence: &Evidence) -> Summary {
     if !failed.is_empty() && evidence.complete {
         details.push(format!("Failed: {}.", failed.join(", ")));
     }
+    if !inconclusive.is_empty() {
+        details.push(format!(
+            "Inconclusive (the target failed, not the shop): {}.",
+            inconclusive.join(", ")
+        ));
+    }
+    if !partly.is_empty() {
+        details.push(format!(
+            "Partly proven (each row names what was not): {}.",
+            partly.join(", ")
+        ));
+    }
+    if !not_run.is_empty() && evidence.complete {
+        details.push(format!(
+            "Not run (the run stopped before them): {}.",
+            not_run.join(", ")
+        ));
+    }
     if !golive_missing.is_empty() {
         details.push(format!(
             "No reference ending {}.",
@@ -1113,6 +1145,14 @@ fn summary(evidence: &Evidence) -> Summary {
         (
             "not-ready",
             format!("Not ready: {} checklist item(s) failed.", failed.len()),
+        )
+    } else if !inconclusive.is_empty() {
+        (
+            "not-ready",
+            format!(
+                "Inconclusive: the target failed (answered 5xx, timed out or could not be reached) where {} item(s) were to be proven. Not the shop's fault, and not evidence: run again when the target answers.",
+                inconclusive.len()
+            ),
         )
     } else if simulator && evidence.kind == RunKind::Run {
         (

@@ -257,7 +257,7 @@ impl Coverage {
 
 /// QA-STATES for the harness's own run, from the states its traffic showed
 /// (`seen`, [`super::Observed::states`]): every one of [`STATES`] must have
-/// been read back. Those missing are NOT APPLICABLE when `target_cannot` says
+/// been read back. Those missing make it PARTLY PROVEN when `target_cannot` says
 /// why the target could not reach them (a scenario it could not run), and a
 /// FAIL otherwise. `None` when all were read back.
 ///
@@ -273,8 +273,10 @@ pub fn run_states(seen: &[&str], target_cannot: Option<&str>) -> Option<(Verdict
         return None;
     }
     Some(match target_cannot {
+        // The others were read back: the item is proven in part, never
+        // passed, and the states missing are named.
         Some(why) => (
-            Verdict::NotApplicable,
+            Verdict::PartlyProven,
             format!("not reached on this target: {} ({why})", missing.join(", ")),
         ),
         None => (
@@ -310,7 +312,7 @@ mod tests {
         assert_eq!(
             run_states(&seen, Some("needs --control")),
             Some((
-                Verdict::NotApplicable,
+                Verdict::PartlyProven,
                 "not reached on this target: ABORTED, EXPIRED (needs --control)".into()
             ))
         );

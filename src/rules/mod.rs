@@ -28,6 +28,7 @@ pub mod receiver;
 pub mod recheck;
 pub mod redirects;
 pub mod reference;
+pub mod verdicts;
 pub mod webhooks;
 
 use std::borrow::Cow;
@@ -225,6 +226,23 @@ impl RuleSet {
             self.coverage.finish(&mut self.sink);
         }
         self.seen.states = self.coverage.states_seen();
+        // QA-ERRORS' traffic half, as advice: what the exchanges show of the
+        // API's error answers. The shop's screens are a person's to attest
+        // ([`verdicts::qa_errors`]), so this never changes a verdict.
+        let errors = self.seen.errors;
+        if errors > 0 {
+            self.sink.raise_general(
+                ChecklistId::QaErrors,
+                "errors.shown",
+                Severity::Info,
+                || {
+                    (
+                        format!("{errors} error answer(s) (HTTP 400 or above) are in the traffic, each linked with its title, detail and traceId"),
+                        "a person checks that the shop shows each error to customers and staff in words they understand, and attests it".into(),
+                    )
+                },
+            );
+        }
         (self.sink.into_findings(), self.seen)
     }
 }
@@ -287,13 +305,14 @@ pub fn audit_item(
             )
         }
         ChecklistId::QaErrors => {
-            return (
-                Verdict::NeedsAttestation,
-                Some(format!(
-                    "the journal shows the {} error answer(s) the shop received, not what it showed customers and staff: a person attests",
-                    observed.errors
-                )),
-            )
+            // The same rule as `run`: the traffic half is what the journal
+            // shows, and only a person can speak for the shop's screens.
+            let (verdict, why) = verdicts::qa_errors(
+                (Verdict::Pass, None),
+                &errors_shown(observed.errors, "the shop received"),
+                None,
+            );
+            return (verdict, Some(why));
         }
         ChecklistId::GlTest | ChecklistId::GlProd => {
             return (
@@ -319,6 +338,12 @@ pub fn audit_item(
         None => (Verdict::Pass, None),
         Some((v, why)) => (v, Some(why)),
     }
+}
+
+/// The traffic half of QA-ERRORS in words: how many error answers the
+/// exchanges show (`whose`: "the shop received", "the client explained").
+pub fn errors_shown(errors: u64, whose: &str) -> String {
+    format!("the traffic shows the {errors} error answer(s) {whose}, each with its title, detail and traceId")
 }
 
 /// The verdict the findings give a checklist item: FAIL if any finding for it
@@ -722,9 +747,35 @@ mod tests {
             ids.dedup();
             ids
         };
-        assert_eq!(ids(&run), ["headers.missing"]);
+        // The error answer itself is QA-ERRORS' traffic half: advice only.
+        assert_eq!(ids(&run), ["errors.shown", "headers.missing"]);
         assert!(ids(&audit).contains(&"reference.length".to_owned()));
         assert!(ids(&audit).contains(&"headers.missing".to_owned()));
+    }
+
+    #[test]
+    fn the_error_answers_are_qa_errors_traffic_half_shown_as_advice_in_run_and_audit() {
+        let provoked = create("ab", &["QA-ERRORS"]);
+        for audit in [false, true] {
+            let (findings, observed) = judge_with_observed(
+                [&provoked],
+                RuleOptions {
+                    audit,
+                    ..RuleOptions::default()
+                },
+            );
+            let shown: Vec<&Finding> = findings
+                .iter()
+                .filter(|f| f.rule == "errors.shown")
+                .collect();
+            assert_eq!(shown.len(), 1, "audit {audit}: {findings:#?}");
+            assert_eq!(shown[0].checklist_id, "QA-ERRORS");
+            assert_eq!(shown[0].severity, Severity::Info);
+            assert!(shown[0].message.starts_with("1 error answer"), "{shown:?}");
+            // Never plain PASS: the shop's screens need a person, as in `run`.
+            let (verdict, why) = audit_item(ChecklistId::QaErrors, &findings, 1, &observed);
+            assert_eq!(verdict, Verdict::NeedsAttestation, "{why:?}");
+        }
     }
 }
 

@@ -129,6 +129,16 @@ pub fn finished(
     world: Option<&GoLiveWorld>,
 ) {
     let (verdict, reason) = verdict(ev, feature, scenario);
+    // The judge reads the outcome against the traffic behind it: a failure
+    // the target caused is INCONCLUSIVE, a person's word is ATTESTED.
+    let last = world.and_then(|w| {
+        w.ctx()
+            .ok()
+            .and_then(|ctx| ctx.exchanges.last_of(&w.scenario))
+    });
+    let attested = world.map(|w| w.attested.as_slice()).unwrap_or_default();
+    let (verdict, reason) =
+        crate::rules::verdicts::scenario(verdict, reason, &scenario.tags, last.as_ref(), attested);
     let started_at = world.map(|w| w.started_at).unwrap_or_else(Utc::now);
     let result = info(feature, scenario).ran(
         verdict,

@@ -14,7 +14,7 @@ use crate::domain::checklist::{ChecklistId, ITEMS};
 use crate::domain::exchange::Exchange;
 use crate::evidence::model::{Attestation, Finding, GoLive, ItemResult, ScenarioResult, Verdict};
 use crate::rules::golive::{self, Judged};
-use crate::rules::Observed;
+use crate::rules::{verdicts, Observed};
 use crate::steps::KeptReference;
 
 /// Which go-live item the run can prove.
@@ -23,6 +23,17 @@ pub enum Environment {
     Simulator,
     Test,
     Production,
+}
+
+impl Environment {
+    /// The scenario tag of the target it stands for.
+    pub fn tag(self) -> &'static str {
+        match self {
+            Environment::Simulator => "simulator",
+            Environment::Test => "test",
+            Environment::Production => "production",
+        }
+    }
 }
 
 /// Everything the verdicts are computed from.
@@ -64,15 +75,19 @@ pub fn items(i: &Inputs<'_>) -> Vec<ItemResult> {
                 attestation: None,
             };
             if item.manual {
-                manual(&mut row, i.attestations);
+                manual(&mut row, item.key, i.attestations);
             } else if matches!(item.key, ChecklistId::GlTest | ChecklistId::GlProd) {
                 golive(&mut row, item.key, i, &scenarios);
             } else {
-                from_scenarios(&mut row, &scenarios);
+                (row.verdict, row.reason) =
+                    verdicts::from_scenarios(&scenarios, i.environment.tag());
                 if item.key == ChecklistId::QaStates {
                     states(&mut row, i.observed, &scenarios);
                 }
                 rules(&mut row, i.findings);
+                if item.key == ChecklistId::QaErrors {
+                    qa_errors(&mut row, i);
+                }
             }
             row
         })
@@ -84,44 +99,34 @@ fn set(row: &mut ItemResult, verdict: Verdict, reason: impl Into<String>) {
     row.reason = Some(reason.into());
 }
 
-fn manual(row: &mut ItemResult, attestations: &[Attestation]) {
-    match attestations.iter().find(|a| a.checklist_id == row.id) {
-        Some(a) => {
-            row.verdict = Verdict::Pass;
-            row.reason = Some(format!("attested by {}", a.by));
-            row.attestation = Some(a.clone());
-        }
-        None => set(
-            row,
-            Verdict::NeedsAttestation,
-            format!(
-                "a person must confirm it (hint: --attest {}=\"Name, role\")",
-                row.id
-            ),
-        ),
-    }
+fn manual(row: &mut ItemResult, id: ChecklistId, attestations: &[Attestation]) {
+    let attestation = attestations.iter().find(|a| a.checklist_id == row.id);
+    let (verdict, why) = verdicts::manual(id, attestation);
+    set(row, verdict, why);
+    row.attestation = attestation.cloned();
 }
 
-fn from_scenarios(row: &mut ItemResult, scenarios: &[&ScenarioResult]) {
-    if let Some(failed) = scenarios.iter().find(|s| s.verdict == Verdict::Fail) {
-        let why = failed.reason.clone().unwrap_or_default();
-        set(row, Verdict::Fail, format!("{}: {why}", failed.name));
-        return;
+/// QA-ERRORS: the scenarios are its traffic half (the API's error answers,
+/// explained); the shop's screens need a person, as in every command.
+fn qa_errors(row: &mut ItemResult, i: &Inputs<'_>) {
+    let attestation = i.attestations.iter().find(|a| a.checklist_id == row.id);
+    let shown = crate::rules::errors_shown(
+        i.observed.errors,
+        "the target gave, explained in plain words",
+    );
+    let (verdict, mut why) =
+        verdicts::qa_errors((row.verdict, row.reason.take()), &shown, attestation);
+    if verdict == Verdict::NeedsAttestation {
+        why.push_str(" (hint: --attest QA-ERRORS=\"Name, role\")");
     }
-    if !scenarios.iter().any(|s| s.verdict == Verdict::Pass) {
-        let why = scenarios
-            .iter()
-            .filter_map(|s| s.reason.clone())
-            .next()
-            .unwrap_or_else(|| "no scenario for it was selected".into());
-        set(row, Verdict::NotApplicable, why);
-    }
+    set(row, verdict, why);
+    row.attestation = attestation.cloned();
 }
 
 /// QA-STATES: the scenarios passed, so the rules say whether the traffic read
 /// every state back, and whether a state missing is the target's doing.
 fn states(row: &mut ItemResult, observed: &Observed, scenarios: &[&ScenarioResult]) {
-    if row.verdict != Verdict::Pass {
+    if !matches!(row.verdict, Verdict::Pass | Verdict::PartlyProven) {
         return;
     }
     let target_cannot = scenarios
@@ -193,19 +198,18 @@ fn golive(row: &mut ItemResult, id: ChecklistId, i: &Inputs<'_>, scenarios: &[&S
         });
         return;
     }
-    if let Some(failed) = scenarios.iter().find(|s| s.verdict == Verdict::Fail) {
-        let why = failed.reason.clone().unwrap_or_default();
-        return set(row, Verdict::Fail, format!("{}: {why}", failed.name));
-    }
-    if scenarios
-        .iter()
-        .any(|s| s.verdict == Verdict::NotApplicable)
-    {
-        let why = scenarios
-            .iter()
-            .find_map(|s| s.reason.clone())
-            .unwrap_or_default();
-        return set(row, Verdict::NotApplicable, why);
+    // A reference missing because a scenario failed, the target failed, it
+    // could not run here or the run stopped: that scenario's verdict.
+    match verdicts::from_scenarios(scenarios, i.environment.tag()) {
+        (
+            v @ (Verdict::Fail
+            | Verdict::Inconclusive
+            | Verdict::PartlyProven
+            | Verdict::NotApplicable
+            | Verdict::NotRun),
+            why,
+        ) => return set(row, v, why.unwrap_or_default()),
+        _ => {}
     }
     // The scenarios passed, yet the rules found no proof in the traffic:
     // say what each kept reference showed instead.

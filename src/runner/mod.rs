@@ -164,10 +164,30 @@ impl RunOutcome {
     /// failed or warned), rather than being not applicable or waiting for a
     /// person's attestation.
     pub fn ran_any(&self) -> bool {
+        self.evidence.scenarios.iter().any(|s| {
+            matches!(
+                s.verdict,
+                Verdict::Pass
+                    | Verdict::Fail
+                    | Verdict::Warning
+                    | Verdict::Inconclusive
+                    | Verdict::Attested
+            )
+        })
+    }
+
+    /// True when the target, not the shop, kept an item or a scenario from
+    /// being judged (exit 3 when nothing failed).
+    pub fn inconclusive(&self) -> bool {
         self.evidence
-            .scenarios
+            .items
             .iter()
-            .any(|s| matches!(s.verdict, Verdict::Pass | Verdict::Fail | Verdict::Warning))
+            .any(|i| i.verdict.target_failed())
+            || self
+                .evidence
+                .scenarios
+                .iter()
+                .any(|s| s.verdict.target_failed())
     }
 }
 
@@ -238,10 +258,10 @@ fn check_flags(o: &RunOptions, production: bool) -> Result<(), RunError> {
     }
     for (id, by) in &o.attest {
         match crate::domain::checklist::find(id) {
-            Some(item) if item.manual && !by.trim().is_empty() => {}
+            Some(item) if crate::rules::verdicts::needs_person(item.key) && !by.trim().is_empty() => {}
             _ => {
                 return Err(RunError::Usage(format!(
-                    "`--attest {id}=...` names no manual item (hint: --attest PF-DESIGN=\"Name, role\" or PF-SUPPORT=...)"
+                    "`--attest {id}=...` names no item a person confirms (hint: --attest PF-DESIGN=\"Name, role\", PF-SUPPORT=... or QA-ERRORS=...)"
                 )))
             }
         }
@@ -485,11 +505,7 @@ fn tell_unrun(planned: &[Planned<'_>], log: &RunLog, events: &EventStream) {
             }),
             None => events.emit(EventKind::ScenarioNotReached {
                 scenario: &p.key,
-                result: &info.not_run(
-                    Verdict::NotApplicable,
-                    "not run: the run stopped before it".into(),
-                    now,
-                ),
+                result: &info.not_run(Verdict::NotRun, "the run stopped before it".into(), now),
             }),
         }
     }
