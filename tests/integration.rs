@@ -79,6 +79,7 @@ mod sim_edge_processing;
 mod sim_edge_proxy;
 mod sim_edge_robust;
 mod sim_edge_webhooks;
+mod verdict_vocabulary;
 
 /// A file in `tests/` that is not declared above would be silently skipped.
 #[test]

@@ -5,6 +5,12 @@
 //! is a request that may have taken effect ([`Journal::interrupted`]).
 //! Journals written before attempts existed read as before.
 //!
+//! A run's journal starts with a [`JournalHeader`] (`"kind":"run"`): which
+//! run, against which target, since when, and which scenarios it meant to
+//! run. `report --from-journal` takes the target, the span and what was
+//! never reached from it; journals written before it existed have none and
+//! are read as before (every reader skips it as a line of another kind).
+//!
 //! Each line is serialised first and handed to the OS in a single `write`
 //! under a lock, so concurrent recorders never interleave within a line and a
 //! crash can at worst leave a truncated last line, which [`Journal::read`]
@@ -15,8 +21,56 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use super::model::InterruptedAttempt;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::model::{Attestation, InterruptedAttempt, Verdict};
 use super::{Attempt, Exchange, RecordError, Recorder, ATTEMPT_KIND, SCHEMA_VERSION};
+
+/// The `kind` of a journal's [`JournalHeader`] line.
+pub const HEADER_KIND: &str = "run";
+
+/// A run journal's first line, written when the run starts (before anything
+/// is sent), so a run killed at any instant still says what it was.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JournalHeader {
+    pub schema_version: u32,
+    /// Always [`HEADER_KIND`].
+    pub kind: String,
+    /// The run id: the folder's name.
+    pub run_id: String,
+    /// When the run started.
+    pub started_at: DateTime<Utc>,
+    /// `simulator`, `test`, `production` or `custom` (as `evidence.json`'s
+    /// `run.target`).
+    pub target: String,
+    /// The target's base URL as shown (no user info, no query).
+    pub base_url: String,
+    /// The `vipps-golive` version that ran.
+    #[serde(default)]
+    pub tool_version: String,
+    /// The tag expression the run was filtered with, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<String>,
+    /// `--attest` as given (who, as given, and when).
+    #[serde(default)]
+    pub attestations: Vec<Attestation>,
+    /// Every scenario the tag filter let through, in feature order.
+    #[serde(default)]
+    pub scenarios: Vec<PlannedScenario>,
+}
+
+/// A scenario a run meant to run, or decided before the run not to start.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlannedScenario {
+    pub name: String,
+    #[serde(default)]
+    pub checklist_ids: Vec<String>,
+    /// Why it is not started (NOT APPLICABLE or NEEDS ATTESTATION); absent
+    /// when it was to run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<(Verdict, String)>,
+}
 
 /// One line of a journal.
 #[derive(Debug, Clone, PartialEq)]
@@ -119,6 +173,40 @@ impl Journal {
         self.write_line(line)
     }
 
+    /// Writes the run's header line; called once, before anything is sent.
+    pub fn append_header(&self, header: &JournalHeader) -> Result<(), JournalError> {
+        let line = serde_json::to_vec(header).map_err(|source| JournalError::Serialize {
+            path: self.path.clone(),
+            source,
+        })?;
+        self.write_line(line)
+    }
+
+    /// A run journal's header, when its first line is one (`None` for a
+    /// journal written before headers, or by the simulator or proxy).
+    pub fn header(path: impl AsRef<Path>) -> Result<Option<JournalHeader>, JournalError> {
+        let path = path.as_ref();
+        let file = File::open(path).map_err(|source| JournalError::Io {
+            path: path.to_owned(),
+            action: "read it",
+            source,
+        })?;
+        let mut first = String::new();
+        // The header is written before anything else: only the first line
+        // can be one, and reading it alone keeps a large journal cheap.
+        io::BufRead::read_line(&mut io::BufReader::new(file), &mut first).map_err(|source| {
+            JournalError::Io {
+                path: path.to_owned(),
+                action: "read it",
+                source,
+            }
+        })?;
+        Ok(match parse_line(first.trim_end()) {
+            Ok(Line::Header(h)) => Some(h),
+            _ => None,
+        })
+    }
+
     /// Appends one attempt as one line, in one write (before its request is sent).
     pub fn append_attempt(&self, attempt: &Attempt) -> Result<(), JournalError> {
         let line = serde_json::to_vec(attempt).map_err(|source| JournalError::Serialize {
@@ -209,7 +297,8 @@ impl Journal {
                 continue;
             }
             match parse_line(line) {
-                Ok(e) => entries.push(e),
+                Ok(Line::Entry(e)) => entries.push(e),
+                Ok(Line::Header(_)) => {}
                 Err(_) if number == last && !ends_with_newline => {
                     tracing::warn!(
                         path = %path.display(),
@@ -270,7 +359,13 @@ fn shown_url(url: &str) -> String {
     }
 }
 
-fn parse_line(line: &str) -> Result<Entry, String> {
+/// One line of a journal as read: the header, or an entry.
+enum Line {
+    Header(JournalHeader),
+    Entry(Entry),
+}
+
+fn parse_line(line: &str) -> Result<Line, String> {
     // Syntax first: serde_json's syntax errors never quote the input.
     let value: serde_json::Value =
         serde_json::from_str(line).map_err(|e| format!("not JSON ({e})"))?;
@@ -284,11 +379,14 @@ fn parse_line(line: &str) -> Result<Entry, String> {
         Some(_) => {}
     }
     match value.get("kind").and_then(|k| k.as_str()) {
+        Some(HEADER_KIND) => serde_json::from_value(value)
+            .map(Line::Header)
+            .map_err(|e| format!("not a run header ({e})")),
         Some(ATTEMPT_KIND) => serde_json::from_value(value)
-            .map(Entry::Attempt)
+            .map(|a| Line::Entry(Entry::Attempt(a)))
             .map_err(|e| format!("not an attempt ({e})")),
         _ => serde_json::from_value(value)
-            .map(Entry::Exchange)
+            .map(|x| Line::Entry(Entry::Exchange(x)))
             .map_err(|e| format!("not an exchange ({e})")),
     }
 }

@@ -57,7 +57,7 @@ use std::sync::{Arc, Mutex};
 pub use crate::domain::exchange::{Attempt, Exchange, RawExchange, ATTEMPT_KIND, SCHEMA_VERSION};
 pub use crate::domain::redact;
 pub use folder::{write_atomic, Latest, RunFolder, WriteError};
-pub use journal::{Entry, Journal, JournalError};
+pub use journal::{Entry, Journal, JournalError, JournalHeader, PlannedScenario, HEADER_KIND};
 pub use run::{EvidenceBuilder, FolderKind, RunMeta, TargetInfo};
 
 /// Why an exchange or an attempt could not be recorded.

@@ -977,7 +977,15 @@ fn run_view(evidence: &Evidence) -> RunView {
         msn: evidence.run.msn.clone(),
         started_at: time(evidence.run.started_at),
         finished_at: time(evidence.run.finished_at),
-        duration: duration(evidence.run.started_at, evidence.run.finished_at),
+        // A run that stopped ends, as far as its journal knows, with the
+        // last line it wrote: it ran at least that long.
+        duration: match evidence.complete {
+            true => duration(evidence.run.started_at, evidence.run.finished_at),
+            false => format!(
+                "at least {}, until the last line of its journal",
+                duration(evidence.run.started_at, evidence.run.finished_at)
+            ),
+        },
         stale_after: time(evidence.run.stale_after),
         tags: evidence.run.tags.clone(),
         system: match (&evidence.run.system_name, &evidence.run.system_version) {
@@ -1031,10 +1039,21 @@ fn scenario_view(s: &ScenarioResult, index: &Index<'_>) -> ScenarioView {
     }
 }
 
-fn summary(evidence: &Evidence) -> Summary {
+/// The IDs of the items with verdict `v`, in the evidence's order.
+fn ids_with(evidence: &Evidence, v: Verdict) -> Vec<&str> {
+    evidence
+        .items
+        .iter()
+        .filter(|i| i.verdict == v)
+        .map(|i| i.id.as_str())
+        .collect()
+}
+
+/// How many items have each verdict: the five every report has always
+/// counted, then the others only where some item has them (a report with no
+/// INCONCLUSIVE item need not say so).
+fn counts(evidence: &Evidence) -> Vec<Count> {
     let count = |v: Verdict| evidence.items.iter().filter(|i| i.verdict == v).count();
-    // The five every report has always counted, then the others only where
-    // some item has them: a report with no INCONCLUSIVE item need not say so.
     let always = [
         Verdict::Pass,
         Verdict::Fail,
@@ -1042,7 +1061,7 @@ fn summary(evidence: &Evidence) -> Summary {
         Verdict::NotApplicable,
         Verdict::NeedsAttestation,
     ];
-    let counts = Verdict::ALL
+    Verdict::ALL
         .into_iter()
         .filter(|v| always.contains(v) || count(*v) > 0)
         .map(|v| Count {
@@ -1050,42 +1069,11 @@ fn summary(evidence: &Evidence) -> Summary {
             class: verdict_class(v),
             n: count(v),
         })
-        .collect();
-    let failed: Vec<&str> = evidence
-        .items
-        .iter()
-        .filter(|i| i.verdict == Verdict::Fail)
-        .map(|i| i.id.as_str())
-        .collect();
-    let attest: Vec<&str> = evidence
-        .items
-        .iter()
-        .filter(|i| i.verdict == Verdict::NeedsAttestation)
-        .map(|i| i.id.as_str())
-        .collect();
-    let with = |v: Verdict| -> Vec<&str> {
-        evidence
-            .items
-            .iter()
-            .filter(|i| i.verdict == v)
-            .map(|i| i.id.as_str())
-            .collect()
-    };
-    let inconclusive = with(Verdict::Inconclusive);
-    let partly = with(Verdict::PartlyProven);
-    let not_run = with(Verdict::NotRun);
-    let golive_missing = evidence
-        .golive
-        .as_ref()
-        .map(|g| {
-            g.references
-                .iter()
-                .filter(|r| r.reference.is_none())
-                .map(|r| r.outcome.clone())
-                .collect::<Vec<_>>()
-        })
-        .unwrap_or_default();
+        .collect()
+}
 
+/// The lines under the headline, each verdict but PASS named in its words.
+fn details(evidence: &Evidence, golive_missing: &[String]) -> Vec<String> {
     let mut details = vec![format!("Judged: {}.", provenance(evidence))];
     if !evidence.complete {
         details.push(
@@ -1100,26 +1088,29 @@ fn summary(evidence: &Evidence) -> Summary {
     }
     // An incomplete run judged nothing: listing all 17 as failed says less
     // than the line above.
-    if !failed.is_empty() && evidence.complete {
-        details.push(format!("Failed: {}.", failed.join(", ")));
-    }
-    if !inconclusive.is_empty() {
-        details.push(format!(
-            "Inconclusive (the target failed, not the shop): {}.",
-            inconclusive.join(", ")
-        ));
-    }
-    if !partly.is_empty() {
-        details.push(format!(
-            "Partly proven (each row names what was not): {}.",
-            partly.join(", ")
-        ));
-    }
-    if !not_run.is_empty() && evidence.complete {
-        details.push(format!(
-            "Not run (the run stopped before them): {}.",
-            not_run.join(", ")
-        ));
+    let lines = [
+        (Verdict::Fail, "Failed", evidence.complete),
+        (
+            Verdict::Inconclusive,
+            "Inconclusive (the target failed, not the shop)",
+            true,
+        ),
+        (
+            Verdict::PartlyProven,
+            "Partly proven (each row names what was not)",
+            true,
+        ),
+        (
+            Verdict::NotRun,
+            "Not run (the run stopped before them)",
+            evidence.complete,
+        ),
+    ];
+    for (verdict, words, shown) in lines {
+        let ids = ids_with(evidence, verdict);
+        if shown && !ids.is_empty() {
+            details.push(format!("{words}: {}.", ids.join(", ")));
+        }
     }
     if !golive_missing.is_empty() {
         details.push(format!(
@@ -1127,6 +1118,7 @@ fn summary(evidence: &Evidence) -> Summary {
             golive_missing.join(", ")
         ));
     }
+    let attest = ids_with(evidence, Verdict::NeedsAttestation);
     if !attest.is_empty() {
         details.push(format!(
             "A person must attest {} before go-live (`--attest ID=\"Name, role\"`).",
@@ -1137,6 +1129,25 @@ fn summary(evidence: &Evidence) -> Summary {
         "Vipps accepts examples at most one month old: this evidence goes stale after {}.",
         time(evidence.run.stale_after)
     ));
+    details
+}
+
+fn summary(evidence: &Evidence) -> Summary {
+    let counts = counts(evidence);
+    let failed = ids_with(evidence, Verdict::Fail);
+    let inconclusive = ids_with(evidence, Verdict::Inconclusive);
+    let golive_missing = evidence
+        .golive
+        .as_ref()
+        .map(|g| {
+            g.references
+                .iter()
+                .filter(|r| r.reference.is_none())
+                .map(|r| r.outcome.clone())
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default();
+    let details = details(evidence, &golive_missing);
 
     let simulator = evidence.run.target == "simulator";
     let (class, headline) = if !evidence.complete {

@@ -19,8 +19,8 @@
 use std::sync::{Arc, Mutex};
 
 use crate::domain::exchange::{Attempt, Exchange};
-use crate::evidence::model::{ScenarioResult, StepResult};
-use crate::evidence::{Journal, RecordError, Recorder};
+use crate::evidence::model::{Attestation, ScenarioResult, StepResult};
+use crate::evidence::{Journal, JournalHeader, PlannedScenario, RecordError, Recorder};
 use crate::steps::KeptReference;
 
 /// Which scenario: its feature file and the line it starts on. Unique within
@@ -47,7 +47,23 @@ pub struct RunEvent<'a> {
 pub enum EventKind<'a> {
     /// The target is prepared and the scenarios are chosen; nothing has
     /// been sent yet (the connection check comes next). The first event.
-    RunStarted,
+    RunStarted {
+        /// The run id: the folder's name under `--out`.
+        run_id: &'a str,
+        /// `simulator`, `test`, `production` or `custom`.
+        target: &'a str,
+        /// The target's base URL as shown (no user info, no query).
+        base_url: &'a str,
+        /// When the run started (its folder was made).
+        started_at: DateTime<Utc>,
+        /// The tag expression the run was filtered with, if any.
+        tags: Option<&'a str>,
+        /// `--attest` as given.
+        attestations: &'a [Attestation],
+        /// Every scenario the tag filter let through, in feature order,
+        /// each to run or with why not.
+        planned: &'a [PlannedScenario],
+    },
     /// A scenario started: its World was made and its client tagged.
     ScenarioStarted {
         /// Its name, as written in the feature (read by the runner's tests,
@@ -198,6 +214,32 @@ pub struct JournalWriter(pub Arc<Journal>);
 impl Consumer for JournalWriter {
     fn consume(&self, event: &RunEvent<'_>) -> Result<(), RecordError> {
         match event.kind {
+            // The journal's first line: a run killed at any later instant
+            // still says which target it ran against, since when, and what
+            // it meant to run.
+            EventKind::RunStarted {
+                run_id,
+                target,
+                base_url,
+                started_at,
+                tags,
+                attestations,
+                planned,
+            } => self
+                .0
+                .append_header(&JournalHeader {
+                    schema_version: crate::evidence::SCHEMA_VERSION,
+                    kind: crate::evidence::HEADER_KIND.into(),
+                    run_id: run_id.to_owned(),
+                    started_at,
+                    target: target.to_owned(),
+                    base_url: base_url.to_owned(),
+                    tool_version: env!("CARGO_PKG_VERSION").into(),
+                    tags: tags.map(str::to_owned),
+                    attestations: attestations.to_vec(),
+                    scenarios: planned.to_vec(),
+                })
+                .map_err(|e| RecordError(e.to_string())),
             EventKind::AttemptStarted { attempt } => self.0.attempt_started(attempt),
             EventKind::ExchangeRecorded { exchange } => {
                 self.0.record(exchange);

@@ -294,11 +294,19 @@ async fn run_in(
     );
     let selected = plan::selected(&planned);
     let concurrency = plan::concurrency(o, prepared.environment, selected.len());
-    events.emit(EventKind::RunStarted);
+    let attestations = attestations(o);
+    events.emit(EventKind::RunStarted {
+        run_id: meta.run_id(),
+        target: &target_name(o),
+        base_url: &crate::config::display_url(&prepared.base_url),
+        started_at: meta.started_at(),
+        tags: o.tags.as_deref(),
+        attestations: &attestations,
+        planned: &plan::for_journal(&planned),
+    });
 
     let (client, client_options) =
         connect(o, &prepared, events, production, (&dir, meta.run_id())).await?;
-    let attestations = attestations(o);
     let ctx = Arc::new(context(
         o,
         meta,
@@ -661,7 +669,7 @@ mod tests {
             event: &events::RunEvent<'_>,
         ) -> Result<(), crate::evidence::RecordError> {
             let line = match &event.kind {
-                EventKind::RunStarted => "run started".to_owned(),
+                EventKind::RunStarted { .. } => "run started".to_owned(),
                 EventKind::ScenarioStarted { name, .. } => format!("started {name}"),
                 EventKind::ScenarioFinished { result, .. } => format!("finished {}", result.name),
                 EventKind::ScenarioSkipped { result, .. } => format!("skipped {}", result.name),

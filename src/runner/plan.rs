@@ -13,6 +13,7 @@ use super::features;
 use super::items::Environment;
 use super::RunOptions;
 use crate::evidence::model::Verdict;
+use crate::evidence::PlannedScenario;
 use crate::steps::{self, Need, Target};
 
 /// One scenario the tag filter let through.
@@ -51,6 +52,19 @@ pub(super) fn plan<'f>(
         }
     }
     planned
+}
+
+/// `planned` as the journal's header keeps it: name, checklist IDs and
+/// why not started.
+pub(super) fn for_journal(planned: &[Planned<'_>]) -> Vec<PlannedScenario> {
+    planned
+        .iter()
+        .map(|p| PlannedScenario {
+            name: p.scenario.name.clone(),
+            checklist_ids: steps::checklist_ids(&p.scenario.tags),
+            skipped: p.skip.clone(),
+        })
+        .collect()
 }
 
 /// The scenarios of `planned` that run.
