@@ -318,3 +318,46 @@ fn a_journal_cut_short_marks_the_items_it_never_reached_not_run() {
     assert_eq!(item(&e, "EP-CANCEL")["verdict"], "NOT_RUN");
     assert_eq!(item(&e, "EP-CREATE")["verdict"], "FAIL");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_against_a_target_that_answers_5xx_is_inconclusive_not_failed() {
+    // Arrange: an unknown reference is the shop's failure (404, exit 1)...
+    let server = standalone().await;
+    let out = tempfile::tempdir().unwrap();
+    let verify = || {
+        golive()
+            .args(["verify", "--base-url", server.base_url(), "--out"])
+            .arg(out.path())
+            .arg("shop-1001-unknown")
+            .output()
+            .unwrap()
+    };
+    let unknown = verify();
+    assert_eq!(unknown.status.code(), Some(1), "{:?}", text(&unknown));
+
+    // ...but the same reference, when every read answers 500, is the target's.
+    let armed = reqwest::Client::new()
+        .post(format!("{}/__sim/faults", server.base_url()))
+        .json(&serde_json::json!({
+            "method": "GET",
+            "path": "/epayment/v1/payments/*",
+            "kind": "error500",
+            "times": 1000
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert!(armed.status().is_success());
+    let output = verify();
+
+    let (stdout, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(3), "{stdout}\n{stderr}");
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.starts_with("GL-TEST       INCONCLUSIVE")),
+        "{stdout}"
+    );
+    assert!(stdout.contains("HTTP 500"), "{stdout}");
+    assert!(stderr.contains("INCONCLUSIVE"), "{stderr}");
+}

@@ -16,7 +16,8 @@ pub fn run(args: &VerifyArgs) -> Result<(), Error> {
 
 /// [`run`] on the caller's runtime: the flags to [`VerifyOptions`], the
 /// verify, then what it found on the terminal. Returns [`Error::Failed`]
-/// (exit 1) when the references do not prove the go-live item.
+/// (exit 1) when the references do not prove the go-live item, and
+/// [`Error::Inconclusive`] (exit 3) when the target failed reading them.
 pub async fn run_async(args: &VerifyArgs) -> Result<(), Error> {
     let (config, _) = config::load(&args.target.input())?;
     let outcome = verify::run(VerifyOptions {
@@ -31,6 +32,12 @@ pub async fn run_async(args: &VerifyArgs) -> Result<(), Error> {
     if outcome.failed() {
         return Err(Error::Failed(format!(
             "{} is not proven by these references",
+            outcome.checklist_id()
+        )));
+    }
+    if outcome.inconclusive() {
+        return Err(Error::Inconclusive(format!(
+            "INCONCLUSIVE: the target failed (answered 5xx or not at all) reading the references, so {} could not be judged; not the shop's fault (hint: verify again when the target answers)",
             outcome.checklist_id()
         )));
     }

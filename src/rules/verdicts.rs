@@ -57,6 +57,17 @@ pub fn target_failure(exchange: &Exchange) -> Option<String> {
     }
 }
 
+/// Why the target kept `reference` from being read: its last recorded
+/// exchange was answered 5xx or not at all ([`target_failure`]). `None` when
+/// its last exchange got any other answer (or there was none).
+pub fn reference_target_failure(exchanges: &[Exchange], reference: &str) -> Option<String> {
+    exchanges
+        .iter()
+        .rev()
+        .find(|e| e.reference.as_deref() == Some(reference))
+        .and_then(target_failure)
+}
+
 /// A scenario's verdict once the traffic behind it is known.
 ///
 /// `verdict` and `reason` are what the scenario's steps gave; `last` is the
@@ -329,6 +340,19 @@ mod tests {
             .0,
             Verdict::Pass
         );
+    }
+
+    #[test]
+    fn a_reference_whose_last_read_the_target_failed_names_the_failure() {
+        let ok = exchange(Some(200), None);
+        let down = exchange(Some(503), None);
+        assert!(reference_target_failure(&[ok.clone()], "r-1").is_none());
+        assert!(reference_target_failure(&[ok.clone(), down.clone()], "r-1")
+            .unwrap()
+            .contains("HTTP 503"));
+        // Read again after the failure, and answered: the target did its part.
+        assert!(reference_target_failure(&[down.clone(), ok], "r-1").is_none());
+        assert!(reference_target_failure(&[down], "other").is_none());
     }
 
     #[test]

@@ -19,7 +19,7 @@ use crate::evidence::model::{Evidence, GoLive, ItemResult, Verdict};
 use crate::evidence::{
     FolderKind, Journal, MemoryRecorder, RunFolder, RunMeta, SharedRecorder, TargetInfo, Tee,
 };
-use crate::rules::golive;
+use crate::rules::{golive, verdicts};
 
 /// What `verify` reads, and where it writes.
 #[derive(Debug, Clone)]
@@ -62,6 +62,15 @@ impl VerifyOutcome {
     pub fn failed(&self) -> bool {
         self.evidence.items.iter().any(|i| i.verdict.fails_run())
     }
+
+    /// True when the target failed reading the references so that the
+    /// go-live item could not be judged (exit status 3).
+    pub fn inconclusive(&self) -> bool {
+        self.evidence
+            .items
+            .iter()
+            .any(|i| i.verdict.target_failed())
+    }
 }
 
 /// What one reference turned out to be.
@@ -72,6 +81,9 @@ pub struct Judged {
     pub outcome: Option<String>,
     /// Why it proves nothing, when it does not.
     pub problem: Option<String>,
+    /// Why the target, not the shop, kept it from being read (it answered
+    /// 5xx or not at all), when it did.
+    pub target_failed: Option<String>,
 }
 
 /// Reads the references of `o`, judges them and writes the evidence folder.
@@ -97,7 +109,20 @@ pub async fn run(o: VerifyOptions) -> Result<VerifyOutcome, RunError> {
         .map(|r| golive::judge(&exchanges, r, id, now))
         .collect();
     let golive = golive::references(id, &judged);
-    let judged: Vec<Judged> = judged.into_iter().map(Judged::from).collect();
+    let judged: Vec<Judged> = judged
+        .into_iter()
+        .map(|j| {
+            let failed = j
+                .proves
+                .is_err()
+                .then(|| verdicts::reference_target_failure(&exchanges, &j.reference))
+                .flatten();
+            Judged {
+                target_failed: failed,
+                ..Judged::from(j)
+            }
+        })
+        .collect();
     let items = items(id, &golive, &judged);
     let evidence = meta
         .evidence(TargetInfo::new(
@@ -233,12 +258,31 @@ fn items(id: ChecklistId, golive: &GoLive, judged: &[Judged]) -> Vec<ItemResult>
                 .map(|p| format!("`{}`: {p}", j.reference))
         })
         .collect();
+    let inconclusive: Vec<String> = judged
+        .iter()
+        .filter_map(|j| {
+            j.target_failed
+                .as_ref()
+                .map(|why| format!("`{}`: {why}", j.reference))
+        })
+        .collect();
     ITEMS
         .iter()
         .map(|item| {
             let (verdict, reason) = if item.key == id {
                 if missing.is_empty() {
                     (Verdict::Pass, None)
+                } else if !inconclusive.is_empty() {
+                    // A reference the target could not show might have been
+                    // the missing proof: not judged, and not the shop's fault.
+                    (
+                        Verdict::Inconclusive,
+                        Some(format!(
+                            "no reference ends {} as read, and the target failed: {}; not the shop's fault, not proven (hint: verify again when the target answers)",
+                            missing.join(", "),
+                            inconclusive.join("; ")
+                        )),
+                    )
                 } else {
                     let mut why = format!("no reference ends {}", missing.join(", "));
                     if !problems.is_empty() {
@@ -283,6 +327,7 @@ impl From<golive::Judged> for Judged {
             reference: j.reference,
             outcome,
             problem,
+            target_failed: None,
         }
     }
 }
