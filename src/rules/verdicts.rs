@@ -346,7 +346,7 @@ mod tests {
     fn a_reference_whose_last_read_the_target_failed_names_the_failure() {
         let ok = exchange(Some(200), None);
         let down = exchange(Some(503), None);
-        assert!(reference_target_failure(&[ok.clone()], "r-1").is_none());
+        assert!(reference_target_failure(std::slice::from_ref(&ok), "r-1").is_none());
         assert!(reference_target_failure(&[ok.clone(), down.clone()], "r-1")
             .unwrap()
             .contains("HTTP 503"));

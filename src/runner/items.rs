@@ -200,16 +200,9 @@ fn golive(row: &mut ItemResult, id: ChecklistId, i: &Inputs<'_>, scenarios: &[&S
     }
     // A reference missing because a scenario failed, the target failed, it
     // could not run here or the run stopped: that scenario's verdict.
-    match verdicts::from_scenarios(scenarios, i.environment.tag()) {
-        (
-            v @ (Verdict::Fail
-            | Verdict::Inconclusive
-            | Verdict::PartlyProven
-            | Verdict::NotApplicable
-            | Verdict::NotRun),
-            why,
-        ) => return set(row, v, why.unwrap_or_default()),
-        _ => {}
+    let (verdict, why) = verdicts::from_scenarios(scenarios, i.environment.tag());
+    if !matches!(verdict, Verdict::Pass | Verdict::Warning) {
+        return set(row, verdict, why.unwrap_or_default());
     }
     // The scenarios passed, yet the rules found no proof in the traffic:
     // say what each kept reference showed instead.
@@ -239,4 +232,92 @@ pub fn judge_kept(
 /// the rules found proves it.
 pub fn golive_refs(id: ChecklistId, judged: &[Judged]) -> GoLive {
     golive::references(id, judged)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scenario(name: &str, id: &str, verdict: Verdict, tags: &[&str]) -> ScenarioResult {
+        ScenarioResult {
+            name: name.into(),
+            feature: "f".into(),
+            tags: tags.iter().map(|t| (*t).to_owned()).collect(),
+            checklist_ids: vec![id.into()],
+            verdict,
+            reason: (verdict != Verdict::Pass).then(|| format!("why {name}")),
+            references: vec![],
+            started_at: Utc::now(),
+            finished_at: Utc::now(),
+            steps: vec![],
+        }
+    }
+
+    fn verdict_of(scenarios: &[ScenarioResult], attestations: &[Attestation], id: &str) -> Verdict {
+        let observed = Observed::default();
+        let rows = items(&Inputs {
+            environment: Environment::Simulator,
+            scenarios,
+            findings: &[],
+            observed: &observed,
+            attestations,
+            golive: &[],
+        });
+        rows.into_iter().find(|r| r.id == id).unwrap().verdict
+    }
+
+    #[test]
+    fn qa_errors_in_run_follows_the_one_rule_never_plain_pass() {
+        let passed = [scenario(
+            "refused",
+            "QA-ERRORS",
+            Verdict::Pass,
+            &["simulator"],
+        )];
+        assert_eq!(
+            verdict_of(&passed, &[], "QA-ERRORS"),
+            Verdict::NeedsAttestation
+        );
+        let attested = [Attestation {
+            checklist_id: "QA-ERRORS".into(),
+            by: "Ola, support lead".into(),
+            at: Utc::now(),
+        }];
+        assert_eq!(
+            verdict_of(&passed, &attested, "QA-ERRORS"),
+            Verdict::Attested
+        );
+        let failed = [scenario(
+            "refused",
+            "QA-ERRORS",
+            Verdict::Fail,
+            &["simulator"],
+        )];
+        assert_eq!(verdict_of(&failed, &attested, "QA-ERRORS"), Verdict::Fail);
+        let target = [scenario(
+            "refused",
+            "QA-ERRORS",
+            Verdict::Inconclusive,
+            &["simulator"],
+        )];
+        assert_eq!(verdict_of(&target, &[], "QA-ERRORS"), Verdict::Inconclusive);
+    }
+
+    #[test]
+    fn manual_items_are_attested_not_passed_and_stopped_runs_leave_items_not_run() {
+        let attested = [Attestation {
+            checklist_id: "PF-DESIGN".into(),
+            by: "Kari Nordmann, design lead".into(),
+            at: Utc::now(),
+        }];
+        assert_eq!(verdict_of(&[], &attested, "PF-DESIGN"), Verdict::Attested);
+        assert_eq!(verdict_of(&[], &[], "PF-DESIGN"), Verdict::NeedsAttestation);
+        let stopped = [scenario(
+            "capture",
+            "EP-CAPTURE",
+            Verdict::NotRun,
+            &["simulator"],
+        )];
+        assert_eq!(verdict_of(&stopped, &[], "EP-CAPTURE"), Verdict::NotRun);
+    }
 }
