@@ -258,6 +258,7 @@ mod tests {
             reference: Some("r-1".into()),
             checklist_ids: vec!["EP-CAPTURE".into()],
             scenario: Some("s".into()),
+            kind: None,
         }
     }
 
