@@ -31,6 +31,9 @@ enum Outcome {
     Failed(String, String),
     /// `<skipped>`: not applicable, or a person must confirm it.
     Skipped(String),
+    /// `<error>`: the target failed (5xx, timeout, no answer), not the shop:
+    /// INCONCLUSIVE (the run exits 3 when nothing failed).
+    Errored(String),
 }
 
 fn outcome(verdict: Verdict, reason: Option<&str>) -> Outcome {
@@ -40,9 +43,14 @@ fn outcome(verdict: Verdict, reason: Option<&str>) -> Outcome {
     };
     // Every verdict named, so a new one has to be placed here on purpose.
     match verdict {
-        Verdict::Pass | Verdict::Warning => Outcome::Passed,
+        // A person's word passes CI; its `verdict` property says ATTESTED.
+        Verdict::Pass | Verdict::Warning | Verdict::Attested => Outcome::Passed,
         Verdict::Fail => Outcome::Failed(said(verdict), String::new()),
-        Verdict::NotApplicable | Verdict::NeedsAttestation => Outcome::Skipped(said(verdict)),
+        Verdict::Inconclusive => Outcome::Errored(said(verdict)),
+        Verdict::NotApplicable
+        | Verdict::NeedsAttestation
+        | Verdict::PartlyProven
+        | Verdict::NotRun => Outcome::Skipped(said(verdict)),
     }
 }
 
@@ -160,6 +168,14 @@ fn testcase(out: &mut String, head: &str, properties: &str, result: &Outcome, ou
         Outcome::Skipped(m) => {
             let _ = writeln!(out, "      <skipped message=\"{}\"/>", xml(&short(m)));
         }
+        Outcome::Errored(m) => {
+            let _ = writeln!(
+                out,
+                "      <error message=\"{}\" type=\"INCONCLUSIVE\">{}</error>",
+                xml(&short(m)),
+                escape(m, false)
+            );
+        }
     }
     if !output.is_empty() {
         let _ = writeln!(
@@ -176,6 +192,7 @@ fn testcase(out: &mut String, head: &str, properties: &str, result: &Outcome, ou
 struct Counts {
     tests: usize,
     failures: usize,
+    errors: usize,
     skipped: usize,
     time: f64,
 }
@@ -188,13 +205,14 @@ impl Counts {
             Outcome::Passed => {}
             Outcome::Failed(..) => self.failures += 1,
             Outcome::Skipped(_) => self.skipped += 1,
+            Outcome::Errored(_) => self.errors += 1,
         }
     }
 
     fn attributes(&self) -> String {
         format!(
-            "tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"{}\" time=\"{:.3}\"",
-            self.tests, self.failures, self.skipped, self.time
+            "tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"{:.3}\"",
+            self.tests, self.failures, self.errors, self.skipped, self.time
         )
     }
 }
@@ -265,6 +283,11 @@ fn scenario_suites(e: &Evidence) -> Vec<Suite> {
 fn scenario_case(suite: &mut Suite, s: &ScenarioResult) {
     let result = match outcome(s.verdict, s.reason.as_deref()) {
         Outcome::Failed(..) => Outcome::Failed(scenario_failure(s), String::new()),
+        // Whose failure it was, then the step and what the target answered.
+        Outcome::Errored(_) => Outcome::Errored(format!(
+            "INCONCLUSIVE (the target failed, not the shop): {}",
+            scenario_failure(s)
+        )),
         other => other,
     };
     let time = seconds(s.started_at, s.finished_at);
@@ -387,6 +410,7 @@ pub(crate) fn junit(e: &Evidence) -> String {
     for s in &suites {
         total.tests += s.counts.tests;
         total.failures += s.counts.failures;
+        total.errors += s.counts.errors;
         total.skipped += s.counts.skipped;
     }
     total.time = seconds(e.run.started_at, e.run.finished_at);
@@ -490,6 +514,9 @@ fn checklist_feature(e: &Evidence) -> Value {
                 Outcome::Passed => "passed",
                 Outcome::Failed(..) => "failed",
                 Outcome::Skipped(_) => "skipped",
+                // cucumber.json has no "error": red, as the run's exit 3 is,
+                // its message saying INCONCLUSIVE and why.
+                Outcome::Errored(_) => "failed",
             };
             let mut result = json!({ "status": status });
             if let Some(reason) = &item.reason {

@@ -279,6 +279,7 @@ mod tests {
             started_at: Utc::now(),
             finished_at: Utc::now(),
             steps: vec![],
+            source: None,
         }
     }
 

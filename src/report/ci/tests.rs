@@ -468,3 +468,51 @@ fn a_fail_no_step_shows_fails_the_scenario_through_an_after_hook() {
         "the before hook failed"
     );
 }
+
+#[test]
+fn an_inconclusive_item_is_a_junit_error_not_a_failure_and_the_new_words_are_placed() {
+    let mut e = evidence();
+    e.items = vec![
+        item(
+            "EP-CAPTURE",
+            Verdict::Inconclusive,
+            Some("the target answered HTTP 500"),
+        ),
+        item(
+            "PF-REDIRECTS",
+            Verdict::PartlyProven,
+            Some("not proven: the return page"),
+        ),
+        item("PF-DESIGN", Verdict::Attested, Some("attested by Kari")),
+        item(
+            "EP-REFUND",
+            Verdict::NotRun,
+            Some("the run stopped before it"),
+        ),
+    ];
+    let root = parse(&junit(&e));
+    let checklist = suite(&root, "checklist");
+    let capture = case(checklist, "EP-CAPTURE");
+    assert!(
+        capture.one("failure").is_none(),
+        "the target's failure is not the shop's"
+    );
+    let error = capture.one("error").expect("INCONCLUSIVE is a junit error");
+    assert_eq!(error.attr("type"), Some("INCONCLUSIVE"));
+    assert_eq!(
+        error.attr("message"),
+        Some("INCONCLUSIVE: the target answered HTTP 500")
+    );
+    assert_eq!(checklist.attr("errors"), Some("1"));
+    assert_eq!(
+        case(checklist, "PF-REDIRECTS")
+            .one("skipped")
+            .unwrap()
+            .attr("message"),
+        Some("PARTLY PROVEN: not proven: the return page")
+    );
+    let design = case(checklist, "PF-DESIGN");
+    assert!(design.one("skipped").is_none() && design.one("failure").is_none());
+    assert_eq!(design.properties("verdict"), ["ATTESTED"]);
+    assert!(case(checklist, "EP-REFUND").one("skipped").is_some());
+}
