@@ -47,20 +47,10 @@ pub fn from_journal(dir: &Path) -> Result<Evidence, ReportError> {
     ))
 }
 
-/// Incomplete evidence from a journal without a header (see
-/// [`evidence_from_journal`]).
-pub fn evidence_from_exchanges(
-    run_id: &str,
-    exchanges: Vec<Exchange>,
-    interrupted: Vec<InterruptedAttempt>,
-) -> Evidence {
-    evidence_from_journal(run_id, None, exchanges, interrupted)
-}
-
 /// Incomplete evidence: run facts, references and problems as recorded;
 /// each item FAIL "not proven" when its scenarios had begun, NOT RUN when
 /// the run never reached it, and what the header says of the others.
-pub fn evidence_from_journal(
+pub(crate) fn evidence_from_journal(
     run_id: &str,
     header: Option<&JournalHeader>,
     exchanges: Vec<Exchange>,

@@ -1,4 +1,4 @@
-//! `recover::evidence_from_exchanges` names the attempts a journal holds
+//! `recover::evidence_from_journal` names the attempts a journal holds
 //! without an outcome (moved from tests/report_recover.rs, which keeps the
 //! tests of `report --from-journal` through the binary).
 
@@ -76,7 +76,7 @@ async fn interrupted_attempts_recovered_from_a_journal_are_named() {
         reference: Some(r.clone()),
         idempotency_key: Some("4f1c-capture-key".into()),
     };
-    let evidence = report::recover::evidence_from_exchanges("run-x", exchanges, vec![attempt]);
+    let evidence = report::recover::evidence_from_journal("run-x", None, exchanges, vec![attempt]);
     assert!(!evidence.complete);
     // A journal without a header (written before headers, or by hand) does
     // not say whether its loopback URL was the embedded simulator or a

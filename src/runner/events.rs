@@ -18,6 +18,8 @@
 
 use std::sync::{Arc, Mutex};
 
+use chrono::{DateTime, Utc};
+
 use crate::domain::exchange::{Attempt, Exchange};
 use crate::evidence::model::{Attestation, ScenarioResult, StepResult};
 use crate::evidence::{Journal, JournalHeader, PlannedScenario, RecordError, Recorder};
