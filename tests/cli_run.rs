@@ -160,6 +160,24 @@ fn a_run_against_the_embedded_simulator_passes_and_writes_its_evidence() {
     assert!(manifest["files"].as_array().is_some_and(|f| !f.is_empty()));
     let check = vipps_golive::evidence::manifest::check(&latest, None).unwrap();
     assert!(check.intact(), "{check:?}");
+    // Page one shows the seal (issue 24 point 2): UNSIGNED, the run id and
+    // the SHA-256 of evidence.json and journal.jsonl as they are on disk.
+    let html = std::fs::read_to_string(latest.join("report.html")).unwrap();
+    let seal = &html[html.find(r#"id="seal""#).expect("a seal on page one")..];
+    let seal = &seal[..seal.find("</section>").unwrap()];
+    assert!(
+        seal.contains(r#"<span class="seal-mark">UNSIGNED</span>"#),
+        "{seal}"
+    );
+    assert!(seal.contains(run_id));
+    for file in ["evidence.json", "journal.jsonl"] {
+        use sha2::Digest as _;
+        let sha = hex::encode(sha2::Sha256::digest(
+            std::fs::read(latest.join(file)).unwrap(),
+        ));
+        assert!(seal.contains(&sha), "{file} {sha} not in the seal:\n{seal}");
+    }
+    assert!(seal.contains("vipps-golive report --check FOLDER"));
 
     // The simulator's credentials were used, but none reached a file.
     for entry in std::fs::read_dir(&latest).unwrap() {

@@ -268,3 +268,91 @@ async fn a_folder_without_a_manifest_is_not_proven() {
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(text(&out).contains("has no manifest.json"));
 }
+
+fn sha256_hex(path: &Path) -> String {
+    use sha2::Digest as _;
+    hex::encode(sha2::Sha256::digest(std::fs::read(path).unwrap()))
+}
+
+/// The seal box of page one: from `id="seal"` to its end.
+fn seal_box(html: &str) -> &str {
+    let start = html
+        .find(r#"id="seal""#)
+        .expect("the report shows its seal");
+    let end = start + html[start..].find("</section>").unwrap();
+    &html[start..end]
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_folder_signed_later_shows_signed_with_the_fingerprint_and_its_hashes_on_page_one() {
+    // Issue 24 point 2: render again with the mark SIGNED, then seal all,
+    // the report included; the manifest names the signer and the time.
+    let dir = sealed_folder(None).await;
+    let folder = dir.path().to_str().unwrap();
+    let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
+    assert!(seal_box(&html).contains(r#"<span class="seal-mark">UNSIGNED</span>"#));
+
+    let keys = tempfile::tempdir().unwrap();
+    let private = keys.path().join("golive.key");
+    let private_s = private.to_str().unwrap();
+    assert!(cli(&["report", "--gen-key", private_s]).status.success());
+    let out = cli(&["report", folder, "--sign-key", private_s]);
+    assert!(out.status.success(), "{}", text(&out));
+
+    let public = manifest::read_verifying_key(&keys.path().join("golive.key.pub")).unwrap();
+    let fingerprint = manifest::fingerprint(&public);
+    let (m, _) = manifest::read(dir.path()).unwrap();
+    let signer = m.signer.expect("a signed manifest names its signer");
+    assert_eq!(signer.key_fingerprint, fingerprint);
+    assert!((chrono::Utc::now() - signer.signed_at).num_seconds().abs() < 60);
+
+    let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
+    let seal = seal_box(&html);
+    assert!(
+        seal.contains(r#"<span class="seal-mark">SIGNED</span>"#),
+        "{seal}"
+    );
+    assert!(seal.contains(&fingerprint), "{seal}");
+    assert!(seal.contains(&sha256_hex(&dir.path().join("evidence.json"))));
+    assert!(seal.contains(&sha256_hex(&dir.path().join("journal.jsonl"))));
+    assert!(seal.contains(&m.run_id));
+    assert!(seal.contains("vipps-golive report --check FOLDER --public-key KEY.pub"));
+    // Every printed page: the @page footer names the run, the mark and the
+    // start of the evidence hash, and counts the pages.
+    let footer = &html[html.find("@bottom-left").unwrap()..];
+    let footer = &footer[..footer.find('}').unwrap()];
+    assert!(
+        footer.contains(&m.run_id) && footer.contains("SIGNED"),
+        "{footer}"
+    );
+    assert!(footer.contains(&sha256_hex(&dir.path().join("evidence.json"))[..16]));
+    assert!(footer.contains(r#"page " counter(page) " of " counter(pages)"#));
+
+    let public_s = keys.path().join("golive.key.pub");
+    let check = cli(&[
+        "report",
+        "--check",
+        folder,
+        "--public-key",
+        public_s.to_str().unwrap(),
+    ]);
+    assert_eq!(check.status.code(), Some(0), "{}", text(&check));
+    assert!(text(&check).contains(&format!("signer: key {fingerprint}")));
+
+    // A plain re-render reads the mark back from the manifest: same bytes,
+    // and the folder still checks.
+    let before = std::fs::read(dir.path().join("report.html")).unwrap();
+    assert!(cli(&["report", folder]).status.success());
+    assert_eq!(
+        std::fs::read(dir.path().join("report.html")).unwrap(),
+        before
+    );
+    let check = cli(&[
+        "report",
+        "--check",
+        folder,
+        "--public-key",
+        public_s.to_str().unwrap(),
+    ]);
+    assert_eq!(check.status.code(), Some(0), "{}", text(&check));
+}

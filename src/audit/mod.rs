@@ -397,9 +397,11 @@ pub fn write_folder(
     // evidence.json, the report, the status, the manifest (the same one
     // `run` writes, which `report --check` verifies), then `latest`, moved
     // only if it is ours.
-    let html = report_html(evidence, notes);
+    // evidence.json first: the report shows the SHA-256 of its bytes on disk.
+    folder.write_evidence(evidence).map_err(|e| e.source)?;
+    let html = report_html(evidence, notes, folder.dir());
     let latest = folder
-        .finish_evidence(evidence, &[("report.html", html.as_bytes())])
+        .finish_files(&[("report.html", html.as_bytes())])
         .map_err(|e| e.source)?;
     let path = folder.path(crate::evidence::folder::EVIDENCE_FILE);
     let found = crate::rules::recheck::written(&path).map_err(std::io::Error::other)?;
@@ -415,8 +417,10 @@ pub fn write_folder(
 
 /// The report (`crate::report::render`) with the audit's notes (lines skipped,
 /// filters) added at the end; the minimal page below if the renderer fails.
-pub fn report_html(e: &Evidence, notes: &[String]) -> String {
-    match crate::report::render(e) {
+pub fn report_html(e: &Evidence, notes: &[String], dir: &std::path::Path) -> String {
+    let evidence_path = dir.join(crate::evidence::folder::EVIDENCE_FILE);
+    let sealing = crate::report::seal::Sealing::Unsigned;
+    match crate::report::render_in(e, dir, &evidence_path, &sealing) {
         Ok(page) if !notes.is_empty() => {
             let items: String = notes
                 .iter()

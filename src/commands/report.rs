@@ -53,14 +53,54 @@ pub fn run(args: &ReportArgs, out: &mut dyn Write) -> Result<(), Error> {
     if args.markdown {
         return print(out, &report::markdown::render(&evidence));
     }
-    let html = report::render(&evidence)?;
+    let signing = signing_key(args)?;
+    let html = report::render_in(
+        &evidence,
+        &source.dir,
+        &source.evidence_path,
+        &sealing(signing.as_ref()),
+    )?;
     let target = args
         .out
         .clone()
         .unwrap_or_else(|| source.dir.join(REPORT_FILE));
     report::write_html(&target, &html)?;
     print(out, &format!("report: {}\n", target.display()))?;
-    seal_or_warn(args, &source.dir, &evidence.run.run_id, &target, out)
+    seal_or_warn(
+        signing.as_ref(),
+        &source.dir,
+        &evidence.run.run_id,
+        &target,
+        out,
+    )
+}
+
+/// The `--sign-key`, read before rendering, with the signing time taken
+/// once: the report shows the same key and time the manifest records.
+fn signing_key(
+    args: &ReportArgs,
+) -> Result<Option<(ed25519_dalek::SigningKey, chrono::DateTime<chrono::Utc>)>, Error> {
+    match &args.sign_key {
+        Some(path) => {
+            let key = manifest::read_signing_key(path).map_err(ReportError::from)?;
+            Ok(Some((key, chrono::Utc::now())))
+        }
+        None => Ok(None),
+    }
+}
+
+/// How the report shows its seal: signed by the key about to sign, or as
+/// the folder's manifest records it (so a plain re-render keeps its bytes).
+fn sealing(
+    signing: Option<&(ed25519_dalek::SigningKey, chrono::DateTime<chrono::Utc>)>,
+) -> report::seal::Sealing {
+    match signing {
+        Some((key, at)) => report::seal::Sealing::Signed {
+            fingerprint: manifest::fingerprint(&key.verifying_key()),
+            at: *at,
+        },
+        None => report::seal::Sealing::AsRecorded,
+    }
 }
 
 fn check(args: &ReportArgs, dir: &Path, out: &mut dyn Write) -> Result<(), Error> {
@@ -192,13 +232,15 @@ fn from_journal(args: &ReportArgs, dir: &Path, out: &mut dyn Write) -> Result<()
         )));
     }
     let evidence = report::recover::from_journal(dir)?;
-    let html = report::render(&evidence)?;
     let evidence_path = dir.join(EVIDENCE_FILE);
     // A killed run wrote no evidence.json; keep what the journal gives, but
-    // never overwrite evidence a run wrote.
+    // never overwrite evidence a run wrote. Written before the report, whose
+    // seal shows its SHA-256.
     if args.out.is_none() && !evidence_path.exists() {
         report::write_evidence(&evidence_path, &evidence)?;
     }
+    let signing = signing_key(args)?;
+    let html = report::render_in(&evidence, dir, &evidence_path, &sealing(signing.as_ref()))?;
     let target: PathBuf = args.out.clone().unwrap_or_else(|| dir.join(REPORT_FILE));
     report::write_html(&target, &html)?;
     let text = format!(
@@ -212,8 +254,8 @@ fn from_journal(args: &ReportArgs, dir: &Path, out: &mut dyn Write) -> Result<()
         context: "cannot write to stdout".into(),
         source,
     })?;
-    if args.sign_key.is_some() {
-        seal_or_warn(args, dir, &evidence.run.run_id, &target, out)?;
+    if signing.is_some() {
+        seal_or_warn(signing.as_ref(), dir, &evidence.run.run_id, &target, out)?;
     }
     Ok(())
 }
@@ -221,15 +263,15 @@ fn from_journal(args: &ReportArgs, dir: &Path, out: &mut dyn Write) -> Result<()
 /// With `--sign-key`, seals the folder again; without it, warns when the new
 /// report.html no longer matches the folder's manifest.
 fn seal_or_warn(
-    args: &ReportArgs,
+    signing: Option<&(ed25519_dalek::SigningKey, chrono::DateTime<chrono::Utc>)>,
     dir: &Path,
     run_id: &str,
     written: &Path,
     out: &mut dyn Write,
 ) -> Result<(), Error> {
-    if let Some(key_path) = &args.sign_key {
-        let key = manifest::read_signing_key(key_path).map_err(ReportError::from)?;
-        let sealed = manifest::write(dir, run_id, Some(&key)).map_err(ReportError::from)?;
+    if let Some((key, at)) = signing {
+        let signing = manifest::Signing { key, at: *at };
+        let sealed = manifest::write(dir, run_id, Some(signing)).map_err(ReportError::from)?;
         let text = format!(
             "sealed: {} ({} files) and {}\n",
             dir.join(manifest::MANIFEST).display(),

@@ -184,7 +184,11 @@ impl RunFolder {
     /// Ed25519 signature of `manifest.json` (see [`super::manifest`]).
     pub(crate) fn finish_signed(&self, sign_key: Option<&SigningKey>) -> io::Result<Latest> {
         self.write_status(STATUS_COMPLETE, Some(Utc::now()), None)?;
-        super::manifest::write(&self.dir, &self.run_id, sign_key).map_err(io::Error::other)?;
+        let signing = sign_key.map(|key| super::manifest::Signing {
+            key,
+            at: Utc::now(),
+        });
+        super::manifest::write(&self.dir, &self.run_id, signing).map_err(io::Error::other)?;
         point_latest(&self.out, &self.run_id)
     }
 }
@@ -200,23 +204,26 @@ pub struct WriteError {
 }
 
 impl RunFolder {
-    /// Writes `evidence.json`, then each of `files` (a name and its bytes;
-    /// an empty one is left out), then finishes the folder (see
-    /// [`RunFolder::finish`]): how every command that writes evidence ends.
-    pub(crate) fn finish_evidence(
-        &self,
-        evidence: &Evidence,
-        files: &[(&str, &[u8])],
-    ) -> Result<Latest, WriteError> {
+    /// Writes `evidence.json` alone: first, so that the report rendered
+    /// next can show the SHA-256 of the bytes on disk (issue 24 point 2).
+    pub(crate) fn write_evidence(&self, evidence: &Evidence) -> Result<(), WriteError> {
+        let failed = |source| WriteError {
+            file: EVIDENCE_FILE.to_owned(),
+            source,
+        };
+        let json = serde_json::to_vec_pretty(evidence)
+            .map_err(io::Error::other)
+            .map_err(failed)?;
+        self.write(EVIDENCE_FILE, &json).map_err(failed)
+    }
+
+    /// Writes each of `files` (an empty one is left out), then finishes the
+    /// folder; [`RunFolder::write_evidence`] came before.
+    pub(crate) fn finish_files(&self, files: &[(&str, &[u8])]) -> Result<Latest, WriteError> {
         let failed = |file: &str| {
             let file = file.to_owned();
             move |source| WriteError { file, source }
         };
-        let json = serde_json::to_vec_pretty(evidence)
-            .map_err(io::Error::other)
-            .map_err(failed(EVIDENCE_FILE))?;
-        self.write(EVIDENCE_FILE, &json)
-            .map_err(failed(EVIDENCE_FILE))?;
         for (name, bytes) in files.iter().filter(|(_, b)| !b.is_empty()) {
             self.write(name, bytes).map_err(failed(name))?;
         }

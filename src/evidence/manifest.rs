@@ -25,8 +25,9 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
+use chrono::{DateTime, Utc};
 use ed25519_dalek::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey};
-use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
+use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -44,6 +45,33 @@ pub struct Manifest {
     pub run_id: String,
     /// Every file of the folder but the manifest and its signature, sorted by path.
     pub files: Vec<FileEntry>,
+    /// Who sealed a signed folder, and when; absent when unsigned. Additive
+    /// to schema version 1 (a reader that ignores it still checks the hashes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signer: Option<Signer>,
+}
+
+/// The key that signed `manifest.sig`, named by its fingerprint, and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Signer {
+    /// `sha256:` and the lowercase hex SHA-256 of the raw 32-byte Ed25519
+    /// public key ([`fingerprint`]); `report --check` prints it.
+    pub key_fingerprint: String,
+    /// When the folder was signed (UTC, RFC 3339).
+    pub signed_at: DateTime<Utc>,
+}
+
+/// A key and the time to record with its signature (the same time the
+/// report shows, so it is taken once, before the report is rendered).
+#[derive(Debug, Clone, Copy)]
+pub struct Signing<'a> {
+    pub key: &'a SigningKey,
+    pub at: DateTime<Utc>,
+}
+
+/// The fingerprint of a public key: `sha256:` and the hex SHA-256 of its 32 raw bytes.
+pub fn fingerprint(key: &VerifyingKey) -> String {
+    format!("sha256:{}", hex::encode(Sha256::digest(key.as_bytes())))
 }
 
 /// One file: where, its SHA-256 (lowercase hex) and its size.
@@ -110,6 +138,7 @@ pub fn build(dir: &Path, run_id: &str) -> Result<Manifest, ManifestError> {
         schema_version: MANIFEST_SCHEMA_VERSION,
         run_id: run_id.to_owned(),
         files,
+        signer: None,
     })
 }
 
@@ -165,18 +194,23 @@ pub fn to_bytes(manifest: &Manifest) -> Vec<u8> {
 }
 
 /// Seals `dir`: writes `manifest.json` (to a temporary name, then renamed)
-/// and, with a key, `manifest.sig`. Without a key an old signature is
+/// and, with a key, `manifest.sig`; a signed manifest names the key's
+/// fingerprint and the signing time. Without a key an old signature is
 /// removed, since it no longer matches.
 pub fn write(
     dir: &Path,
     run_id: &str,
-    sign_key: Option<&SigningKey>,
+    signing: Option<Signing<'_>>,
 ) -> Result<Manifest, ManifestError> {
-    let manifest = build(dir, run_id)?;
+    let mut manifest = build(dir, run_id)?;
+    manifest.signer = signing.map(|s| Signer {
+        key_fingerprint: fingerprint(&s.key.verifying_key()),
+        signed_at: s.at,
+    });
     let bytes = to_bytes(&manifest);
     write_atomic(&dir.join(MANIFEST), &bytes)?;
     let sig_path = dir.join(SIGNATURE);
-    match sign_key {
+    match signing.map(|s| s.key) {
         Some(key) => {
             let signature = key.sign(&bytes);
             let text = base64::engine::general_purpose::STANDARD.encode(signature.to_bytes());
@@ -245,6 +279,9 @@ pub struct CheckReport {
     pub signature: SignatureStatus,
     /// How many files the manifest lists.
     pub files: usize,
+    /// Who the manifest says signed it, and when (not proof by itself: the
+    /// signature, checked with `--public-key`, is).
+    pub signer: Option<Signer>,
 }
 
 impl CheckReport {
@@ -280,6 +317,16 @@ impl CheckReport {
             let _ = writeln!(out, "  every file matches its SHA-256");
         }
         let _ = writeln!(out, "signature: {}", self.signature.describe());
+        if let Some(signer) = &self.signer {
+            let _ = writeln!(
+                out,
+                "signer: key {} at {} (as manifest.json records it)",
+                signer.key_fingerprint,
+                signer
+                    .signed_at
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            );
+        }
         out
     }
 }
@@ -336,6 +383,7 @@ pub fn read(dir: &Path) -> Result<(Manifest, Vec<u8>), ManifestError> {
         schema_version: raw.schema_version,
         run_id: raw.run_id,
         files,
+        signer: raw.signer,
     };
     Ok((manifest, bytes))
 }
@@ -353,6 +401,8 @@ struct RawManifest {
     files: Option<Vec<FileEntry>>,
     #[serde(default)]
     sha256: Option<std::collections::BTreeMap<String, String>>,
+    #[serde(default)]
+    signer: Option<Signer>,
 }
 
 /// Hashes `dir` again and compares it with its manifest; with a key, verifies
@@ -391,6 +441,7 @@ pub fn check(dir: &Path, public_key: Option<&VerifyingKey>) -> Result<CheckRepor
         removed,
         signature,
         files: recorded.files.len(),
+        signer: recorded.signer,
     })
 }
 
@@ -541,6 +592,7 @@ mod tests {
                 sha256: "00".into(),
                 bytes: 3,
             }],
+            signer: None,
         };
         let v: serde_json::Value = serde_json::from_slice(&to_bytes(&m)).unwrap();
         assert_eq!(

@@ -12,6 +12,7 @@ pub use crate::evidence::manifest;
 pub(crate) mod ci;
 pub mod markdown;
 pub mod recover;
+pub(crate) mod seal;
 pub mod view;
 
 use std::path::{Path, PathBuf};
@@ -57,12 +58,40 @@ pub enum ReportError {
     Journal(#[from] crate::evidence::JournalError),
 }
 
-/// Renders the report of `evidence` as one HTML document.
-pub fn render(evidence: &Evidence) -> Result<String, ReportError> {
-    let view = view::build(evidence);
+/// Renders the report of `evidence` as one HTML document, with its folder's
+/// `seal` on page one and in every printed page's footer ([`seal::view`]).
+pub fn render(evidence: &Evidence, seal: &seal::SealView) -> Result<String, ReportError> {
+    #[derive(serde::Serialize)]
+    struct Page<'a> {
+        #[serde(flatten)]
+        view: view::ReportView,
+        seal: &'a seal::SealView,
+    }
+    let page = Page {
+        view: view::build(evidence),
+        seal,
+    };
     templates()?
-        .render("report", &view)
+        .render("report", &page)
         .map_err(|e| ReportError::Template(e.to_string()))
+}
+
+/// [`render`] for the folder `dir` whose evidence.json is already on disk
+/// at `evidence_path`, sealed as `sealing` says.
+pub(crate) fn render_in(
+    evidence: &Evidence,
+    dir: &Path,
+    evidence_path: &Path,
+    sealing: &seal::Sealing,
+) -> Result<String, ReportError> {
+    let seal = seal::view(
+        dir,
+        evidence_path,
+        &evidence.run.run_id,
+        evidence.complete,
+        sealing,
+    );
+    render(evidence, &seal)
 }
 
 /// The report's templates, parsed once per process: `run`, `audit` and

@@ -139,6 +139,27 @@ fn reference(full: bool) -> ReferenceView {
 
 /// A page with one of everything; `full` fills every optional field, else
 /// leaves every one out (the other side of each `{{#if}}`).
+/// The page the template sees: the view and the seal beside it (as
+/// [`super::render`] puts them).
+fn page(full: bool) -> Value {
+    let mut page = serde_json::to_value(view(full)).unwrap();
+    let hash = |s: &str| full.then(|| s.repeat(64));
+    let seal = super::seal::SealView {
+        mark: if full { "SIGNED" } else { "INCOMPLETE" },
+        class: if full { "signed" } else { "incomplete" },
+        meaning: "what the mark means".into(),
+        key_fingerprint: hash("f"),
+        signed_at: full.then(|| "2026-01-01T00:00:00Z".into()),
+        evidence_sha256: hash("a"),
+        journal_sha256: hash("b"),
+        run_id: "run-1".into(),
+        check_command: "vipps-golive report --check FOLDER".into(),
+        print_footer: "run run-1".into(),
+    };
+    page["seal"] = serde_json::to_value(seal).unwrap();
+    page
+}
+
 fn view(full: bool) -> ReportView {
     ReportView {
         title: "vipps-golive evidence".into(),
@@ -272,7 +293,7 @@ fn without_lists(value: &mut Value) {
 fn every_template_renders_in_strict_mode_with_every_field_present_and_absent() {
     let hb = strict();
     for full in [true, false] {
-        let page = serde_json::to_value(view(full)).unwrap();
+        let page = page(full);
         // A partial is rendered with what it is placed for: one element of a list.
         let contexts = [
             ("report", &page),
@@ -291,7 +312,7 @@ fn every_template_renders_in_strict_mode_with_every_field_present_and_absent() {
             }
         }
     }
-    let mut empty = serde_json::to_value(view(false)).unwrap();
+    let mut empty = page(false);
     without_lists(&mut empty);
     if let Err(e) = hb.render("report", &empty) {
         panic!("the report of an empty run failed in strict mode: {e}");
@@ -304,7 +325,7 @@ fn strict_mode_catches_a_field_the_view_lacks() {
     let mut hb = strict();
     hb.register_template_string("typo", "{{run.run_idd}}")
         .unwrap();
-    let page = serde_json::to_value(view(true)).unwrap();
+    let page = page(true);
     assert!(hb.render("typo", &page).is_err());
     hb.register_template_string("partial", "{{> no_such_partial}}")
         .unwrap();

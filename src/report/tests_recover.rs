@@ -86,7 +86,17 @@ async fn interrupted_attempts_recovered_from_a_journal_are_named() {
         evidence.run.target_class.as_deref(),
         Some("a URL on this machine (loopback)")
     );
-    let html = report::render(&evidence).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let seal = report::seal::view(
+        dir.path(),
+        &dir.path().join("evidence.json"),
+        "run-x",
+        evidence.complete,
+        &report::seal::Sealing::AsRecorded,
+    );
+    assert_eq!(seal.mark, "INCOMPLETE");
+    let html = report::render(&evidence, &seal).unwrap();
+    assert!(html.contains(r#"<span class="seal-mark">INCOMPLETE</span>"#));
     assert!(
         html.contains("1 request(s) were sent with no answer recorded and may have taken effect")
     );

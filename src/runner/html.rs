@@ -7,10 +7,13 @@ use std::fmt::Write as _;
 use crate::domain::text::escape_html;
 use crate::evidence::model::Evidence;
 
-/// The report for `evidence`; should it not render, the interim table and
-/// a warning saying so.
-pub fn report(e: &Evidence) -> (String, Option<String>) {
-    match crate::report::render(e) {
+/// The report for `evidence`, whose evidence.json is already written in
+/// `dir` (the folder is sealed unsigned next); should it not render, the
+/// interim table and a warning saying so.
+pub fn report(e: &Evidence, dir: &std::path::Path) -> (String, Option<String>) {
+    let evidence_path = dir.join(crate::report::EVIDENCE_FILE);
+    let sealing = crate::report::seal::Sealing::Unsigned;
+    match crate::report::render_in(e, dir, &evidence_path, &sealing) {
         Ok(html) => (html, None),
         Err(err) => (
             render(e),

@@ -595,18 +595,13 @@ fn evidence(o: &RunOptions, meta: &RunMeta, prepared: &Prepared, r: Recorded) ->
 /// The run folder's files: evidence.json, then junit.xml, cucumber.json
 /// and report.html, all three from that evidence, then the manifest.
 fn write(folder: &RunFolder, evidence: &Evidence, events: &EventStream) -> Result<(), RunError> {
-    let (html, warning) = html::report(evidence);
-    if let Some(message) = &warning {
-        events.emit(EventKind::Warning { message });
-    }
     let junit = crate::report::ci::junit(evidence);
     let cucumber_json = crate::report::ci::cucumber_json(evidence);
-    let files: [(&str, &[u8]); 3] = [
+    let files: [(&str, &[u8]); 2] = [
         ("junit.xml", junit.as_bytes()),
         ("cucumber.json", cucumber_json.as_bytes()),
-        ("report.html", html.as_bytes()),
     ];
-    if let Some(message) = folder::finish(folder, evidence, &files)? {
+    for message in folder::finish(folder, evidence, &files)? {
         events.emit(EventKind::Warning { message: &message });
     }
     Ok(())

@@ -142,13 +142,7 @@ pub async fn run(o: VerifyOptions) -> Result<VerifyOutcome, RunError> {
         ))
         .exchanges(exchanges)
         .finish();
-    let (html, warning) = super::html::report(&evidence);
-    let mut warnings: Vec<String> = warning.into_iter().collect();
-    warnings.extend(folder::finish(
-        &folder,
-        &evidence,
-        &[("report.html", html.as_bytes())],
-    )?);
+    let warnings = folder::finish(&folder, &evidence, &[])?;
     Ok(VerifyOutcome {
         evidence,
         dir: folder.dir().to_owned(),

@@ -388,13 +388,48 @@ fn clock_now(clock: &Arc<VirtualClock>) -> chrono::DateTime<Utc> {
 pub const BIN: &str = env!("CARGO_BIN_EXE_vipps-golive");
 
 /// Writes a run folder as a run does: journal (already there), evidence.json,
-/// report.html (rendered by `vipps-golive report`, the report's only public
-/// door), and a manifest (signed when a key is given).
+/// report.html (rendered by `vipps-golive report DIR`, the report's only
+/// public door, so its seal shows this folder's hashes and mark), and a
+/// manifest (signed when a key is given). The manifest is written once
+/// before the report, so that the report reads the mark it is about to get
+/// (UNSIGNED, or SIGNED by this key at this time), and again after, over
+/// the report too.
 pub fn write_folder(dir: &Path, evidence: &Evidence, key: Option<&ed25519_dalek::SigningKey>) {
     write_evidence(&dir.join("evidence.json"), evidence);
-    let html = render(evidence);
-    vipps_golive::evidence::write_atomic(&dir.join("report.html"), html.as_bytes()).unwrap();
-    vipps_golive::evidence::manifest::write(dir, &evidence.run.run_id, key).unwrap();
+    let signing = key.map(|key| vipps_golive::evidence::manifest::Signing {
+        key,
+        at: Utc::now(),
+    });
+    let seal = || {
+        vipps_golive::evidence::manifest::write(dir, &evidence.run.run_id, signing).unwrap();
+    };
+    seal();
+    let out = std::process::Command::new(BIN)
+        .arg("report")
+        .arg(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "vipps-golive report failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    seal();
+}
+
+/// `html` without its seal (the box on page one and the printed footer),
+/// which describes the folder the page sits in, not the evidence: for
+/// comparing pages rendered in different folders.
+pub fn without_seal(html: &str) -> String {
+    let mut page = html.to_owned();
+    if let (Some(a), Some(b)) = (page.find("@page {"), page.find("</style>")) {
+        page.replace_range(a..b, "");
+    }
+    if let Some(a) = page.find(r#"<section id="seal""#) {
+        let b = a + page[a..].find("</section>").unwrap() + "</section>".len();
+        page.replace_range(a..b, "");
+    }
+    page
 }
 
 /// `evidence.json` as a run writes it: pretty JSON and a final newline.
