@@ -171,3 +171,68 @@ fn write_png(path: &Path, width: u32, height: u32, px: &[[u8; 3]]) {
     let mut writer = encoder.write_header().unwrap();
     writer.write_image_data(&px.concat()).unwrap();
 }
+
+/// The page's width as laid out in a `width`-pixel viewport: the report is
+/// loaded in an iframe of that width by a probe page (the report itself
+/// runs no script, and its Content-Security-Policy forbids any), which
+/// writes `scrollWidth` into its own DOM for `--dump-dom` to print.
+fn laid_out_width(browser: &Path, report: &Path, width: u32) -> u32 {
+    let dir = report.parent().unwrap();
+    let probe = dir.join("probe-width.html");
+    std::fs::write(
+        &probe,
+        format!(
+            r#"<!doctype html><html><body style="margin:0"><iframe id="f" src="{}" style="width:{width}px;height:800px;border:0"></iframe><pre id="out">pending</pre>
+<script>document.getElementById('f').onload = function () {{
+  document.getElementById('out').textContent = 'scrollWidth=' + this.contentDocument.documentElement.scrollWidth;
+}};</script></body></html>"#,
+            report.file_name().unwrap().to_str().unwrap()
+        ),
+    )
+    .unwrap();
+    let output = Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--allow-file-access-from-files",
+            "--virtual-time-budget=15000",
+            "--dump-dom",
+        ])
+        .arg(format!("file://{}", probe.display()))
+        .output()
+        .expect("chromium runs");
+    let dom = String::from_utf8_lossy(&output.stdout);
+    let at = dom
+        .find("scrollWidth=")
+        .unwrap_or_else(|| panic!("the probe measured nothing:\n{dom}"));
+    dom[at + "scrollWidth=".len()..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect::<String>()
+        .parse()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn on_a_phone_390_px_wide_the_report_needs_no_horizontal_scrolling() {
+    // Issue 24 point 4: before, the page was 986 px wide at 390 px.
+    let Some(browser) = chromium() else {
+        eprintln!(
+            "NOTICE: chromium not found; skipping the browser test (apt-get install chromium)"
+        );
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let run = report_support::run(dir.path()).await;
+    report_support::write_folder(dir.path(), &run.evidence, None);
+    let width = laid_out_width(&browser, &dir.path().join("report.html"), 390);
+    assert!(
+        width <= 390,
+        "the report is {width} px wide in a 390 px viewport"
+    );
+    // The probe itself is sound: a page with a wide table does scroll.
+    let wide = dir.path().join("wide.html");
+    std::fs::write(&wide, r#"<!doctype html><table><tr><td style="white-space:nowrap">a very long line of text that is certainly wider than three hundred and ninety pixels</td></tr></table>"#).unwrap();
+    assert!(laid_out_width(&browser, &wide, 390) > 390);
+}
