@@ -127,12 +127,14 @@ fn page(c: &Comparison) -> Page<'_> {
             .collect()
     };
     let compared = c.scenarios.iter().filter(|s| s.compared).count();
-    let (banner, headline) = if c.counts.unexpected > 0 {
+    // `has_unexpected` also sees a scenario that passed on one side and
+    // failed on the other: with one, the green headline is impossible.
+    let (banner, headline) = if c.has_unexpected() {
         (
             "not-ready",
             format!(
                 "{} unexpected difference(s): the simulator and the target disagree",
-                c.counts.unexpected
+                c.counts.unexpected.max(1)
             ),
         )
     } else if compared == 0 {
@@ -314,6 +316,19 @@ mod tests {
         }
         // And through `render`, as `compare` calls it.
         assert!(render(&comparison(true)).unwrap().contains("D-1"));
+    }
+
+    #[test]
+    fn a_scenario_passing_on_one_side_only_makes_the_headline_red_whatever_the_counts() {
+        let mut c = comparison(false);
+        c.differences.clear();
+        c.counts = Counts::default();
+        c.scenarios[0].compared = true;
+        let html = render(&c).unwrap();
+        assert!(!html.contains("No unexpected difference"), "{html}");
+        assert!(html.contains("not-ready"));
+        c.scenarios[0].target_verdict = Verdict::Pass;
+        assert!(render(&c).unwrap().contains("No unexpected difference"));
     }
 
     #[test]

@@ -20,8 +20,16 @@
 //!
 //! Per pair: the status, the Problem error code, and the body's shape (keys
 //! and JSON types, so ids, times, traceIds and pspReferences never differ by
-//! value). Per reference: the state the last GET read, and the event names
-//! and amounts the last event-log read listed.
+//! value); and where both answered a payment's state and aggregate (a GET of
+//! the payment, a capture, a refund...), the state and every amount of it
+//! (`amount`, `authorizedAmount`, `capturedAmount`, `refundedAmount`,
+//! `cancelledAmount`: value and currency). Per reference: the state and
+//! amounts the last GET read, and the event names and amounts the last
+//! event-log read listed. Per scenario: the verdict on each side.
+//!
+//! A scenario that passes on one side and fails on the other is always an
+//! unexpected difference, whatever else matched: neither a known deviation
+//! nor the allow-list can hide it (issue 23).
 //!
 //! Every difference is then classed: a known deviation of the simulator
 //! (listed in `docs/fidelity.md`, [`known`]) is shown but counted apart; one
@@ -66,6 +74,10 @@ pub enum DiffKind {
     State,
     /// The event names and amounts of the last event-log read.
     Events,
+    /// Same status, another amount (value or currency) in `amount` or `aggregate`.
+    Amounts,
+    /// The scenario's verdict differs (PASS on one side, FAIL on the other, ...).
+    Verdict,
     /// A request made against the simulator that has no partner on the target.
     OnlyOnSimulator,
     /// A request made against the target that has no partner on the simulator.
@@ -80,6 +92,8 @@ impl DiffKind {
             DiffKind::BodyShape => "body shape",
             DiffKind::State => "state",
             DiffKind::Events => "events",
+            DiffKind::Amounts => "amounts",
+            DiffKind::Verdict => "verdict",
             DiffKind::OnlyOnSimulator => "only on the simulator",
             DiffKind::OnlyOnTarget => "only on the target",
         }
@@ -92,6 +106,8 @@ impl DiffKind {
             DiffKind::BodyShape => "body-shape",
             DiffKind::State => "state",
             DiffKind::Events => "events",
+            DiffKind::Amounts => "amounts",
+            DiffKind::Verdict => "verdict",
             DiffKind::OnlyOnSimulator => "only-on-simulator",
             DiffKind::OnlyOnTarget => "only-on-target",
         }
@@ -207,10 +223,24 @@ pub struct Comparison {
 }
 
 impl Comparison {
-    /// True when a difference is neither known nor allowed (exit status 1).
+    /// True when a difference is neither known nor allowed (exit status 1),
+    /// or a scenario passed on one side and failed on the other (always a
+    /// difference, whatever the rows say).
     pub fn has_unexpected(&self) -> bool {
         self.counts.unexpected > 0
+            || self
+                .scenarios
+                .iter()
+                .any(|s| split_verdicts(s.simulator_verdict, s.target_verdict))
     }
+}
+
+/// PASS on one side and FAIL on the other.
+pub fn split_verdicts(a: Verdict, b: Verdict) -> bool {
+    matches!(
+        (a, b),
+        (Verdict::Pass, Verdict::Fail) | (Verdict::Fail, Verdict::Pass)
+    )
 }
 
 /// Where each run's evidence came from (for the [`Side`] rows).
@@ -288,13 +318,14 @@ fn pair_scenarios(simulator: &Evidence, target: &Evidence) -> (Vec<ScenarioRow>,
             continue;
         };
         let reason = not_compared(s, t);
-        let found = if reason.is_none() {
+        let mut found = if reason.is_none() {
             let sim_trace = Trace::of(&simulator.exchanges, &s.name);
             let target_trace = Trace::of(&target.exchanges, &t.name);
             diff_scenario(t, &sim_trace, &target_trace)
         } else {
             Vec::new()
         };
+        found.extend(diff_verdict(s, t, reason.is_none()));
         scenarios.push(ScenarioRow {
             name: t.name.clone(),
             checklist_ids: t.checklist_ids.clone(),
@@ -307,6 +338,32 @@ fn pair_scenarios(simulator: &Evidence, target: &Evidence) -> (Vec<ScenarioRow>,
         differences.extend(found);
     }
     (scenarios, differences)
+}
+
+/// The verdict row of a scenario: when both sides ran it and their verdicts
+/// differ, or (even when it was not compared) one passed and the other failed.
+fn diff_verdict(s: &ScenarioResult, t: &ScenarioResult, compared: bool) -> Option<Difference> {
+    if s.verdict == t.verdict || !(compared || split_verdicts(s.verdict, t.verdict)) {
+        return None;
+    }
+    let side = |r: &ScenarioResult| {
+        let mut v = json!({ "verdict": r.verdict.label() });
+        if let Some(reason) = &r.reason {
+            v["reason"] = json!(reason);
+        }
+        v
+    };
+    Some(Rows { scenario: t }.row(
+        DiffKind::Verdict,
+        "scenario".into(),
+        format!(
+            "the scenario is {} on the simulator and {} on the target",
+            s.verdict.label(),
+            t.verdict.label()
+        ),
+        (side(s), side(t)),
+        (None, None),
+    ))
 }
 
 /// Why a scenario both sides know is not compared: one side did not run it.
@@ -333,6 +390,18 @@ fn not_compared(s: &ScenarioResult, t: &ScenarioResult) -> Option<String> {
 fn classify(differences: &mut [Difference], allow: &AllowList) -> BTreeSet<String> {
     let mut used = BTreeSet::new();
     for d in differences.iter_mut() {
+        if d.kind == DiffKind::Verdict {
+            // A verdict is what a shop acts on: a PASS here and a FAIL there
+            // is never explained away (issue 23); a lesser split (PASS and
+            // WARNING) only by the user's own allow-list.
+            let split = split_verdicts(verdict_of(&d.simulator), verdict_of(&d.target));
+            if let (false, Some(line)) = (split, allow.matching(&d.id)) {
+                used.insert(line.to_owned());
+                d.class = Class::Allowed;
+                d.allowed_by = Some(line.to_owned());
+            }
+            continue;
+        }
         if let Some(k) = known::classify(d) {
             d.class = Class::Known;
             d.deviation = Some(DeviationRef {
@@ -367,6 +436,15 @@ fn classify(differences: &mut [Difference], allow: &AllowList) -> BTreeSet<Strin
         }
     }
     used
+}
+
+/// The verdict a [`DiffKind::Verdict`] row shows for one side.
+fn verdict_of(side: &Value) -> Verdict {
+    match side["verdict"].as_str() {
+        Some("PASS") => Verdict::Pass,
+        Some("FAIL") => Verdict::Fail,
+        _ => Verdict::Warning,
+    }
 }
 
 /// One operation of a scenario, after retries and polls are folded.
@@ -501,6 +579,7 @@ fn diff_scenario(
         diverged,
         only_sim,
         keys: paired,
+        compared,
     } = diff_paired(&rows, (sim, &sim_ops), (target, &target_keyed), &mut out);
     let only_target: Vec<(String, &OpRec<'_>)> = target_keyed
         .iter()
@@ -523,7 +602,7 @@ fn diff_scenario(
         diverged.as_deref(),
         &mut out,
     );
-    diff_references(&rows, sim, target, &mut out);
+    diff_references(&rows, (sim, target), &compared, &mut out);
     out
 }
 
@@ -580,6 +659,9 @@ struct Paired<'t> {
     only_sim: Vec<(String, &'t OpRec<'t>)>,
     /// The keys both sides sent.
     keys: BTreeSet<OpKey>,
+    /// The pairs of exchanges (simulator id, target id) whose payment state
+    /// and amounts were compared already.
+    compared: BTreeSet<(String, String)>,
 }
 
 /// The operations both sides sent, answer beside answer.
@@ -592,6 +674,7 @@ fn diff_paired<'t>(
     let target_ops: HashMap<&(String, usize), &OpRec<'_>> =
         target_keyed.iter().map(|(k, op)| (k, *op)).collect();
     let mut paired = BTreeSet::new();
+    let mut compared = BTreeSet::new();
     let mut only_sim = Vec::new();
     // The first request answered with another status: what the other side
     // did after it follows from it, and is folded into one row per side.
@@ -620,11 +703,18 @@ fn diff_paired<'t>(
             };
             out.push(rows.row(kind, operation.clone(), summary, answers, refs.clone()));
         }
+        if s.exchange.status == t.exchange.status {
+            for (kind, summary, answers) in diff_payment(s.exchange, t.exchange) {
+                out.push(rows.row(kind, operation.clone(), summary, answers, refs.clone()));
+            }
+            compared.insert((s.exchange.id.clone(), t.exchange.id.clone()));
+        }
     }
     Paired {
         diverged,
         only_sim,
         keys: paired,
+        compared,
     }
 }
 
@@ -689,11 +779,12 @@ fn diff_unpaired(
     }
 }
 
-/// Per reference: the state each side last read, and the event log.
+/// Per reference: the state and amounts each side last read (unless that
+/// very pair of reads was compared already), and the event log.
 fn diff_references(
     rows: &Rows<'_>,
-    sim: &Trace<'_>,
-    target: &Trace<'_>,
+    (sim, target): (&Trace<'_>, &Trace<'_>),
+    compared: &BTreeSet<(String, String)>,
     out: &mut Vec<Difference>,
 ) {
     let ordinals: BTreeSet<usize> = sim
@@ -707,21 +798,11 @@ fn diff_references(
     for n in ordinals {
         let refs = (sim.reference(n), target.reference(n));
         let operation = format!("{{ref{n}}}");
-        let (s_state, t_state) = (
-            sim.last_get.get(&n).map(|e| state_of(e)),
-            target.last_get.get(&n).map(|e| state_of(e)),
-        );
-        if let (Some(a), Some(b)) = (&s_state, &t_state) {
-            if a != b {
-                out.push(rows.row(
-                    DiffKind::State,
-                    operation.clone(),
-                    format!(
-                        "the payment was last read as {a} on the simulator and {b} on the target"
-                    ),
-                    (json!(a), json!(b)),
-                    refs.clone(),
-                ));
+        if let (Some(a), Some(b)) = (sim.last_get.get(&n), target.last_get.get(&n)) {
+            if !compared.contains(&(a.id.clone(), b.id.clone())) {
+                for (kind, summary, answers) in diff_payment(a, b) {
+                    out.push(rows.row(kind, operation.clone(), summary, answers, refs.clone()));
+                }
             }
         }
         let (s_events, t_events) = (
@@ -744,6 +825,80 @@ fn diff_references(
             }
         }
     }
+}
+
+/// The amounts of a payment's answer that are compared by value.
+const AMOUNT_PATHS: [(&str, &str); 5] = [
+    ("amount", "/amount"),
+    ("authorizedAmount", "/aggregate/authorizedAmount"),
+    ("capturedAmount", "/aggregate/capturedAmount"),
+    ("refundedAmount", "/aggregate/refundedAmount"),
+    ("cancelledAmount", "/aggregate/cancelledAmount"),
+];
+
+/// One amount as read: `10000 NOK`, or what stood there instead.
+fn amount_at(body: &Value, pointer: &str) -> Value {
+    match body.pointer(pointer) {
+        None => Value::Null,
+        Some(a) => json!({ "value": a.get("value"), "currency": a.get("currency") }),
+    }
+}
+
+fn amount_text(v: &Value) -> String {
+    match (v.get("value"), v.get("currency")) {
+        (Some(Value::Number(n)), Some(Value::String(c))) => format!("{n} {c}"),
+        (Some(value), Some(currency)) => format!("{value} {currency}"),
+        _ => "nothing".into(),
+    }
+}
+
+/// The state and every amount of two successful answers about one payment
+/// (a GET of it, or a modification's answer), when both carry them: the
+/// values a shop books from, so they are compared by value, not by shape.
+fn diff_payment(sim: &Exchange, target: &Exchange) -> Vec<(DiffKind, String, (Value, Value))> {
+    let about_payment = |e: &Exchange| {
+        e.status.is_some_and(|s| (200..300).contains(&s))
+            && e.response_body
+                .get("aggregate")
+                .is_some_and(Value::is_object)
+    };
+    if !(about_payment(sim) && about_payment(target)) {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    let (a, b) = (state_of(sim), state_of(target));
+    if a != b {
+        out.push((
+            DiffKind::State,
+            format!("the payment was read as {a} on the simulator and {b} on the target"),
+            (json!(a), json!(b)),
+        ));
+    }
+    let mut differing = Vec::new();
+    let (mut on_sim, mut on_target) = (serde_json::Map::new(), serde_json::Map::new());
+    for (name, pointer) in AMOUNT_PATHS {
+        let (x, y) = (
+            amount_at(&sim.response_body, pointer),
+            amount_at(&target.response_body, pointer),
+        );
+        if x != y {
+            differing.push(format!(
+                "{name} {} on the simulator and {} on the target",
+                amount_text(&x),
+                amount_text(&y)
+            ));
+            on_sim.insert(name.to_owned(), x);
+            on_target.insert(name.to_owned(), y);
+        }
+    }
+    if !differing.is_empty() {
+        out.push((
+            DiffKind::Amounts,
+            format!("the payment reads {}", differing.join("; ")),
+            (Value::Object(on_sim), Value::Object(on_target)),
+        ));
+    }
+    out
 }
 
 fn list_or_none(items: &[String]) -> String {
@@ -1135,6 +1290,214 @@ mod tests {
             &ex("2", "s", "POST", "/x", 400, problem("6190")),
         );
         assert_eq!(d[0].0, DiffKind::ErrorCode);
+    }
+
+    fn scenario(verdict: Verdict) -> ScenarioResult {
+        ScenarioResult {
+            name: "s".into(),
+            feature: "f".into(),
+            tags: vec![],
+            checklist_ids: vec!["EP-CAPTURE".into()],
+            verdict,
+            reason: None,
+            references: vec![],
+            started_at: Utc::now(),
+            finished_at: Utc::now(),
+            steps: vec![],
+            source: None,
+        }
+    }
+
+    fn payment(state: &str, captured: i64, refunded: i64) -> Value {
+        let m = |v: i64| json!({"value": v, "currency": "NOK"});
+        json!({
+            "reference": "r", "state": state, "amount": m(1000),
+            "aggregate": {
+                "authorizedAmount": m(1000), "capturedAmount": m(captured),
+                "refundedAmount": m(refunded), "cancelledAmount": m(0)
+            }
+        })
+    }
+
+    /// One scenario's rows, the simulator's GET answering `sim`, the target's `target`.
+    fn read_rows(sim: Value, target: Value) -> Vec<Difference> {
+        let p = "/epayment/v1/payments";
+        let a = vec![ex("1", "s", "GET", &format!("{p}/sim-1"), 200, sim)];
+        let b = vec![ex("2", "s", "GET", &format!("{p}/tgt-1"), 200, target)];
+        diff_scenario(
+            &scenario(Verdict::Pass),
+            &Trace::of(&a, "s"),
+            &Trace::of(&b, "s"),
+        )
+    }
+
+    #[test]
+    fn a_captured_amount_the_target_reads_as_zero_is_a_difference_of_its_own() {
+        let rows = read_rows(payment("AUTHORIZED", 1000, 0), payment("AUTHORIZED", 0, 0));
+        assert_eq!(
+            rows.len(),
+            1,
+            "one row per read, not one per reference too: {rows:?}"
+        );
+        assert_eq!(rows[0].kind, DiffKind::Amounts);
+        assert_eq!(rows[0].operation, "GET /epayment/v1/payments/{ref1} #1");
+        assert!(
+            rows[0]
+                .summary
+                .contains("capturedAmount 1000 NOK on the simulator and 0 NOK on the target"),
+            "{}",
+            rows[0].summary
+        );
+        assert_eq!(rows[0].simulator["capturedAmount"]["value"], 1000);
+        assert_eq!(rows[0].target["capturedAmount"]["value"], 0);
+        assert_eq!(rows[0].class, Class::Unexpected);
+    }
+
+    #[test]
+    fn every_aggregate_amount_and_the_state_are_compared_by_value() {
+        let rows = read_rows(
+            payment("AUTHORIZED", 1000, 500),
+            payment("AUTHORIZED", 1000, 0),
+        );
+        assert_eq!(rows.len(), 1);
+        assert!(
+            rows[0].summary.contains("refundedAmount 500 NOK"),
+            "{}",
+            rows[0].summary
+        );
+        let rows = read_rows(payment("AUTHORIZED", 0, 0), payment("TERMINATED", 0, 0));
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].kind, DiffKind::State);
+        let mut eur = payment("AUTHORIZED", 0, 0);
+        eur["aggregate"]["cancelledAmount"]["currency"] = json!("EUR");
+        let rows = read_rows(payment("AUTHORIZED", 0, 0), eur);
+        assert_eq!(rows[0].kind, DiffKind::Amounts);
+        assert!(
+            rows[0]
+                .summary
+                .contains("cancelledAmount 0 NOK on the simulator and 0 EUR"),
+            "{}",
+            rows[0].summary
+        );
+        assert!(read_rows(payment("AUTHORIZED", 7, 3), payment("AUTHORIZED", 7, 3)).is_empty());
+    }
+
+    #[test]
+    fn the_last_reads_of_a_reference_are_compared_even_when_unpaired() {
+        let p = "/epayment/v1/payments";
+        let a = vec![
+            ex(
+                "1",
+                "s",
+                "GET",
+                &format!("{p}/sim-1"),
+                200,
+                payment("AUTHORIZED", 0, 0),
+            ),
+            ex(
+                "2",
+                "s",
+                "POST",
+                &format!("{p}/sim-1/capture"),
+                200,
+                json!({}),
+            ),
+            ex(
+                "3",
+                "s",
+                "GET",
+                &format!("{p}/sim-1"),
+                200,
+                payment("AUTHORIZED", 1000, 0),
+            ),
+        ];
+        let b = vec![ex(
+            "4",
+            "s",
+            "GET",
+            &format!("{p}/tgt-1"),
+            200,
+            payment("AUTHORIZED", 0, 0),
+        )];
+        let rows = diff_scenario(
+            &scenario(Verdict::Pass),
+            &Trace::of(&a, "s"),
+            &Trace::of(&b, "s"),
+        );
+        assert!(
+            rows.iter()
+                .any(|d| d.kind == DiffKind::Amounts && d.operation == "{ref1}"),
+            "{rows:?}"
+        );
+    }
+
+    #[test]
+    fn a_pass_against_a_fail_is_unexpected_whatever_the_allow_list_says() {
+        let row = diff_verdict(&scenario(Verdict::Pass), &scenario(Verdict::Fail), false)
+            .expect("a split verdict is a row even when the scenario was not compared");
+        assert_eq!(row.kind, DiffKind::Verdict);
+        assert_eq!(row.id, "s | scenario | verdict");
+        let allow = AllowList::parse("s | *\n* | * | verdict\n").unwrap();
+        let mut rows = vec![row];
+        classify(&mut rows, &allow);
+        assert_eq!(rows[0].class, Class::Unexpected);
+        // A lesser split, on a compared scenario, the user may allow.
+        let mut rows =
+            vec![
+                diff_verdict(&scenario(Verdict::Pass), &scenario(Verdict::Warning), true).unwrap(),
+            ];
+        classify(&mut rows, &allow);
+        assert_eq!(rows[0].class, Class::Allowed);
+        assert!(diff_verdict(&scenario(Verdict::Pass), &scenario(Verdict::Pass), true).is_none());
+        assert!(
+            diff_verdict(
+                &scenario(Verdict::NotApplicable),
+                &scenario(Verdict::Fail),
+                false
+            )
+            .is_none(),
+            "a scenario one side could not run is listed as not compared, not as a difference"
+        );
+    }
+
+    #[test]
+    fn a_split_verdict_alone_makes_the_comparison_unexpected() {
+        let c = Comparison {
+            schema_version: COMPARE_SCHEMA_VERSION,
+            tool_version: String::new(),
+            compare_id: String::new(),
+            started_at: Utc::now(),
+            finished_at: Utc::now(),
+            simulator: Side {
+                target: String::new(),
+                base_url: String::new(),
+                msn: String::new(),
+                run_id: String::new(),
+                folder: String::new(),
+                exchanges: 0,
+            },
+            target: Side {
+                target: String::new(),
+                base_url: String::new(),
+                msn: String::new(),
+                run_id: String::new(),
+                folder: String::new(),
+                exchanges: 0,
+            },
+            counts: Counts::default(),
+            scenarios: vec![ScenarioRow {
+                name: "s".into(),
+                checklist_ids: vec![],
+                compared: true,
+                reason: None,
+                simulator_verdict: Verdict::Pass,
+                target_verdict: Verdict::Fail,
+                differences: 0,
+            }],
+            differences: vec![],
+            unused_allow_entries: vec![],
+        };
+        assert!(c.has_unexpected());
     }
 
     #[test]
