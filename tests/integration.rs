@@ -31,6 +31,7 @@ mod client_reference;
 mod client_retry;
 mod client_token;
 mod compare;
+mod compare_lying;
 mod config_loading;
 mod evidence_client_canary;
 mod evidence_clock;

@@ -174,14 +174,18 @@ async fn an_approval_gate_on_the_target_differs_exactly_where_push_message_is_us
     assert_eq!(first.target["status"], 400);
     assert_eq!(first.target["errorCode"], 5080);
     assert_eq!(first.class, Class::Unexpected);
-    // What the simulator run did after the create is one row, not five.
-    assert_eq!(c.differences.len(), 2, "{}", describe(c));
+    // What the simulator run did after the create is one row, not five;
+    // and the scenario passed here and failed there: a row of its own.
+    assert_eq!(c.differences.len(), 3, "{}", describe(c));
     assert_eq!(c.differences[1].kind, DiffKind::OnlyOnSimulator);
     assert_eq!(
         c.differences[1].operation,
         "after POST /epayment/v1/payments #1"
     );
-    assert_eq!(c.counts.unexpected, 2);
+    assert_eq!(c.differences[2].kind, DiffKind::Verdict);
+    assert_eq!(c.differences[2].simulator["verdict"], "PASS");
+    assert_eq!(c.differences[2].target["verdict"], "FAIL");
+    assert_eq!(c.counts.unexpected, 3);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -199,13 +203,24 @@ async fn an_allow_list_accepts_the_listed_differences_and_names_unused_lines() {
     let (outcome, _out) =
         compare_with(config, &["--allow-list", list.path().to_str().unwrap()]).await;
     let c = &outcome.comparison;
-    assert!(!c.has_unexpected(), "{}", describe(c));
-    assert_eq!(c.counts.allowed, 2);
+    assert_eq!(c.counts.allowed, 2, "{}", describe(c));
     assert!(c
         .differences
         .iter()
+        .filter(|d| d.kind != DiffKind::Verdict)
         .all(|d| d.allowed_by.as_deref() == Some(&*format!("{PUSH} | *"))));
     assert_eq!(c.unused_allow_entries, ["No such scenario | * | status"]);
+    // The scenario still passes here and fails there: no line hides that
+    // (issue 23), so the comparison still has an unexpected difference.
+    assert!(c.has_unexpected(), "{}", describe(c));
+    assert_eq!(c.counts.unexpected, 1);
+    let verdict = c
+        .differences
+        .iter()
+        .find(|d| d.kind == DiffKind::Verdict)
+        .unwrap();
+    assert_eq!(verdict.class, Class::Unexpected);
+    assert!(verdict.allowed_by.is_none());
 }
 
 /// A target that answers a refused reference with 409 instead of 400: a
