@@ -46,6 +46,7 @@ mod fidelity_landing;
 mod fidelity_limits;
 mod fidelity_om;
 mod fidelity_round2;
+mod fidelity_round3;
 mod fidelity_schema;
 mod fidelity_standalone;
 mod fidelity_state;

@@ -329,8 +329,11 @@ pub struct LedgerOptions {
     /// nothing (true, default: the merchant's goal is already met, so a retry
     /// with a fresh key must not break the shop), or is refused with 6050 (false).
     pub repeat_cancel_is_noop: bool,
-    /// Capture and cancel deadline after authorization (180 days, Norway).
+    /// Capture and cancel deadline after authorization for a unit of the
+    /// Norwegian market (180 days); see [`LedgerOptions::capture_window_of`].
     pub capture_window: CDuration,
+    /// The deadline of units in another market (Denmark, Finland: 14 days).
+    pub market_windows: HashMap<Box<str>, CDuration>,
     /// Refund deadline after authorization (365 days).
     pub refund_window: CDuration,
     /// How long the landing page (and deeplink) can be used after creation
@@ -342,12 +345,32 @@ pub struct LedgerOptions {
 }
 
 impl LedgerOptions {
+    /// The capture and cancel deadline after authorization of the unit `msn`
+    /// (its market's: behaviour.md §7 "Deadlines").
+    pub fn capture_window_of(&self, msn: &str) -> CDuration {
+        self.market_windows
+            .get(msn)
+            .copied()
+            .unwrap_or(self.capture_window)
+    }
+
     fn from_config(config: &SimConfig) -> Self {
         LedgerOptions {
             payment_timeout: CDuration::from_std(config.payment_timeout)
                 .unwrap_or_else(|_| CDuration::minutes(10)),
             repeat_cancel_is_noop: true,
-            capture_window: CDuration::days(180),
+            capture_window: CDuration::days(super::units::Market::No.capture_days()),
+            market_windows: config
+                .accounts
+                .iter()
+                .map(|a| a.msn.as_str())
+                .chain(config.capabilities.keys().map(String::as_str))
+                .filter_map(|msn| {
+                    let days = config.market_of(msn).capture_days();
+                    (days != super::units::Market::No.capture_days())
+                        .then(|| (Box::from(msn), CDuration::days(days)))
+                })
+                .collect(),
             refund_window: CDuration::days(365),
             landing_window: CDuration::from_std(config.landing_window)
                 .unwrap_or_else(|_| CDuration::minutes(5)),
@@ -384,6 +407,9 @@ pub struct Ledger {
     units: HashMap<Box<str>, HashMap<Box<str>, Box<Payment>>>,
     /// Expiry instant (plus a tie-breaker) -> (msn, reference), for CREATED payments.
     expiries: BTreeMap<ExpiryKey, (Box<str>, Box<str>)>,
+    /// Capture deadline (plus a tie-breaker) -> (msn, reference), for
+    /// AUTHORIZED payments: there what is still reserved is released.
+    deadlines: BTreeMap<ExpiryKey, (Box<str>, Box<str>)>,
     seq: u64,
     next_psp: u64,
     pub options: LedgerOptions,
@@ -447,6 +473,7 @@ impl Ledger {
         Ledger {
             units: HashMap::new(),
             expiries: BTreeMap::new(),
+            deadlines: BTreeMap::new(),
             seq: 0,
             // Ten-digit numeric pspReferences like the examples' "2107715530".
             next_psp: 2_100_000_000 + u64::from(rand::random::<u32>() % 90_000_000),
@@ -736,6 +763,10 @@ impl Ledger {
             outbox,
         );
         self.unschedule(msn, reference);
+        self.seq += 1;
+        let deadline = now + self.options.capture_window_of(msn);
+        self.deadlines
+            .insert((deadline, self.seq), (msn.into(), reference.into()));
         Ok(())
     }
 
@@ -780,7 +811,7 @@ impl Ledger {
         outbox: &mut Vec<OutboundEvent>,
     ) -> Result<(), OpError> {
         let noop = self.options.repeat_cancel_is_noop;
-        let window = self.options.capture_window;
+        let window = self.options.capture_window_of(msn);
         let (psp, p) = self.target(msn, reference)?;
         match p.state {
             State::Created => {
@@ -818,6 +849,18 @@ impl Ledger {
                         format!("Reference `{reference}` is authorized and cancelTransactionOnly was set; nothing was released."),
                     ));
                 }
+                // Before the repeat check: past the deadline the reservation
+                // was released by the deadline itself, not by a cancel.
+                if p.authorized_at.is_some_and(|t| now > t + window) {
+                    return Err(op_err(
+                        6030,
+                        "Cancel period expired",
+                        format!(
+                            "Reference `{reference}` was authorized more than {} days ago.",
+                            window.num_days()
+                        ),
+                    ));
+                }
                 if p.cancelled > 0 {
                     return if noop {
                         Ok(())
@@ -834,16 +877,6 @@ impl Ledger {
                         6040,
                         "Cannot cancel a captured payment",
                         format!("Reference `{reference}` has been captured in full."),
-                    ));
-                }
-                if p.authorized_at.is_some_and(|t| now > t + window) {
-                    return Err(op_err(
-                        6030,
-                        "Cancel period expired",
-                        format!(
-                            "Reference `{reference}` was authorized more than {} days ago.",
-                            window.num_days()
-                        ),
                     ));
                 }
                 let released = p.authorized - p.captured;
@@ -874,7 +907,7 @@ impl Ledger {
         now: DateTime<Utc>,
         outbox: &mut Vec<OutboundEvent>,
     ) -> Result<(), OpError> {
-        let window = self.options.capture_window;
+        let window = self.options.capture_window_of(msn);
         let (psp, p) = self.target(msn, reference)?;
         check_currency(p, amount)?;
         match p.state {
@@ -897,13 +930,8 @@ impl Ledger {
                 ))
             }
         }
-        if p.cancelled > 0 {
-            return Err(op_err(
-                6070,
-                "Cannot capture a cancelled payment",
-                format!("Reference `{reference}` has been cancelled."),
-            ));
-        }
+        // Before the cancelled check: past the deadline the reservation was
+        // released by the deadline, and the answer says why.
         if p.authorized_at.is_some_and(|t| now > t + window) {
             return Err(op_err(
                 6100,
@@ -912,6 +940,13 @@ impl Ledger {
                     "Reference `{reference}` was authorized more than {} days ago.",
                     window.num_days()
                 ),
+            ));
+        }
+        if p.cancelled > 0 {
+            return Err(op_err(
+                6070,
+                "Cannot capture a cancelled payment",
+                format!("Reference `{reference}` has been cancelled."),
             ));
         }
         if amount.value > p.capturable() {
@@ -1004,9 +1039,12 @@ impl Ledger {
         Ok(())
     }
 
-    /// Moves every CREATED payment whose expiry has passed to EXPIRED, pushing its events.
-    /// Cheap when nothing is due: one look at the first entry of a sorted map.
+    /// Moves every CREATED payment whose expiry has passed to EXPIRED, and
+    /// releases what is still reserved of every AUTHORIZED payment whose
+    /// capture deadline has passed, pushing their events. Cheap when nothing
+    /// is due: one look at the first entry of each sorted map.
     pub fn expire_due(&mut self, now: DateTime<Utc>, outbox: &mut Vec<OutboundEvent>) {
+        self.release_due(now, outbox);
         while let Some((&(at, seq), _)) = self.expiries.first_key_value() {
             if at > now {
                 break;
@@ -1020,6 +1058,36 @@ impl Ledger {
                     let _ =
                         self.finish_unapproved(&msn, &reference, EventName::Expired, at, outbox);
                 }
+            }
+        }
+    }
+}
+
+impl Ledger {
+    /// At the capture deadline "the payment is automatically cancelled"
+    /// (ePayment API guide, "Capture payment", *Payment capture deadlines*;
+    /// knowledge base *Reserve and capture*). Modelled as a cancel made by
+    /// the deadline: what is still reserved (authorized - captured -
+    /// cancelled) becomes `cancelledAmount`, a CANCELLED event for it
+    /// (no idempotency key) is logged and sent at the deadline instant, and
+    /// the state stays AUTHORIZED, as after a merchant's cancel (§7 table).
+    /// Nothing happens when nothing is reserved any more (docs/fidelity.md).
+    fn release_due(&mut self, now: DateTime<Utc>, outbox: &mut Vec<OutboundEvent>) {
+        while let Some((&(at, seq), _)) = self.deadlines.first_key_value() {
+            if at >= now {
+                break;
+            }
+            let Some((msn, reference)) = self.deadlines.remove(&(at, seq)) else {
+                break;
+            };
+            let psp = self.next_psp();
+            let Some(p) = self.get_mut(&msn, &reference) else {
+                continue;
+            };
+            let reserved = p.capturable();
+            if p.state == State::Authorized && reserved > 0 {
+                p.cancelled += reserved;
+                push_event(&msn, p, EventName::Cancelled, psp, reserved, None, at, outbox);
             }
         }
     }

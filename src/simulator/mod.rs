@@ -332,6 +332,19 @@ impl SimConfig {
             .copied()
             .unwrap_or_else(units::Capabilities::approved)
     }
+
+    /// The market of the sales unit `msn`: its capabilities' when the units
+    /// file (or the caller) named it, else the one of its account's currency.
+    pub fn market_of(&self, msn: &str) -> units::Market {
+        if let Some(c) = self.capabilities.get(msn) {
+            return c.market;
+        }
+        self.accounts
+            .iter()
+            .find(|a| a.msn == msn)
+            .and_then(|a| units::Market::of_currency(&a.currency))
+            .unwrap_or_default()
+    }
 }
 
 impl Default for SimConfig {

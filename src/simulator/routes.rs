@@ -476,12 +476,9 @@ fn create(engine: &mut Engine, req: &SimRequest, who: &Principal) -> Result<SimR
         Err(reject) => return refused(engine, reject.respond(req)),
     };
     let reference = c.payment.reference.clone();
-    let market = engine
-        .config
-        .accounts
-        .iter()
-        .find(|a| a.msn == who.msn)
-        .map(|a| a.currency.as_str());
+    // The unit's market decides the currency it takes (units::Market).
+    let known_unit = engine.config.accounts.iter().any(|a| a.msn == who.msn);
+    let market = known_unit.then(|| engine.config.market_of(&who.msn).currency());
     if let Some(market) = market {
         let currency = c.payment.amount.currency.as_str();
         if currency != market {

@@ -12,14 +12,18 @@
 //! ```json
 //! { "units": [
 //!     { "msn": "123456", "longLiving": true, "pushMessage": true, "card": false },
-//!     { "msn": "777777", "name": "Kiosk", "currency": "NOK",
+//!     { "msn": "777777", "name": "Kiosk", "market": "DK",
 //!       "clientId": "kiosk-id", "clientSecret": "kiosk-secret", "subscriptionKey": "kiosk-key",
-//!       "pushMessage": true }
+//!       "pushMessage": true, "express": true }
 //! ] }
 //! ```
 //!
 //! An entry for a known MSN changes that unit; an entry for a new MSN adds a
 //! unit and must then carry its credentials. A capability left out is `false`.
+//! `market` (`NO`, `DK`, `FI`; default `NO`) decides the currency (NOK, DKK,
+//! EUR) and the capture deadline (180 days, 14, 14); `currency` alone names
+//! its market, and a `currency` that is not the market's is refused.
+//! `docs/units-dk-fi.json` is an example with a Danish and a Finnish unit.
 //!
 //! An optional `"rules"` object sets the switches of docs/fidelity.md:
 //! `referenceMaxLen` (50), `numbersAsStrings` (true), `strictContentType`
@@ -34,10 +38,73 @@ use serde::{Deserialize, Serialize};
 
 use super::{Account, SimConfig};
 
+/// The market a sales unit belongs to (behaviour.md §4, §7): it decides the
+/// currency the unit takes (5040 for another) and the capture deadline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+pub enum Market {
+    /// Norway: NOK; capture and cancel up to 180 days after reservation.
+    #[default]
+    #[serde(rename = "NO")]
+    No,
+    /// Denmark: DKK; capture within 14 days, then the reservation is cancelled.
+    #[serde(rename = "DK")]
+    Dk,
+    /// Finland: EUR; capture within 14 days, then the reservation is cancelled.
+    #[serde(rename = "FI")]
+    Fi,
+}
+
+impl Market {
+    /// `NO`, `DK`, `FI`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Market::No => "NO",
+            Market::Dk => "DK",
+            Market::Fi => "FI",
+        }
+    }
+
+    /// The currency of the market (behaviour.md §4: "DKK only for Danish
+    /// merchants, EUR only for Finnish").
+    pub fn currency(self) -> &'static str {
+        match self {
+            Market::No => "NOK",
+            Market::Dk => "DKK",
+            Market::Fi => "EUR",
+        }
+    }
+
+    /// The market whose currency is `currency`.
+    pub fn of_currency(currency: &str) -> Option<Market> {
+        [Market::No, Market::Dk, Market::Fi]
+            .into_iter()
+            .find(|m| m.currency() == currency)
+    }
+
+    /// Days after reservation within which a capture or cancel is accepted:
+    /// 180 in Norway, 14 in Denmark and Finland (behaviour.md §7 "Deadlines";
+    /// ePayment API guide, "Capture payment", *Payment capture deadlines*;
+    /// knowledge base *Reserve and capture*). Late capture is not modelled.
+    pub fn capture_days(self) -> i64 {
+        match self {
+            Market::No => 180,
+            Market::Dk | Market::Fi => 14,
+        }
+    }
+}
+
 /// What a sales unit may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
 pub struct Capabilities {
+    /// The unit's market: its currency and capture deadline (default `NO`).
+    #[serde(default)]
+    pub market: Market,
+    /// Express checkout (`shipping`, or `profile.scope` with `address` and
+    /// shipping): without it create fails with 5020 "Express payment not
+    /// allowed" (behaviour.md §5.3). Off by default: a unit must be approved.
+    #[serde(default)]
+    pub express: bool,
     /// Long-living payments (`expiresAt`); without it create fails with 5050.
     #[serde(default)]
     pub long_living: bool,
@@ -54,6 +121,8 @@ impl Capabilities {
     /// A unit with the approvals a typical live shop has (no CARD: test environment).
     pub fn approved() -> Self {
         Capabilities {
+            market: Market::No,
+            express: false,
             long_living: true,
             push_message: true,
             card: false,
@@ -83,6 +152,10 @@ struct UnitEntry {
     name: Option<String>,
     #[serde(default)]
     currency: Option<String>,
+    #[serde(default)]
+    market: Option<Market>,
+    #[serde(default)]
+    express: bool,
     #[serde(default)]
     client_id: Option<String>,
     #[serde(default)]
@@ -202,14 +275,29 @@ pub fn apply(text: &str, config: &mut SimConfig) -> Result<(), String> {
         if !msn_ok {
             return Err(format!("`msn` `{}` must be 4 to 7 digits", short(&u.msn)));
         }
-        if let Some(c) = &u.currency {
-            if !matches!(c.as_str(), "NOK" | "DKK" | "EUR") {
+        // The market decides the currency; a currency alone names its market.
+        let currency_market = match u.currency.as_deref() {
+            None => None,
+            Some(c) => Some(Market::of_currency(c).ok_or_else(|| {
+                format!("unit `{}`: `currency` must be NOK, DKK or EUR", u.msn)
+            })?),
+        };
+        let market = match (u.market, currency_market) {
+            (Some(m), Some(c)) if m != c => {
                 return Err(format!(
-                    "unit `{}`: `currency` must be NOK, DKK or EUR",
-                    u.msn
-                ));
+                    "unit `{}`: the market `{}` takes {}, not {} (hint: leave `currency` out, the market decides it)",
+                    u.msn,
+                    m.as_str(),
+                    m.currency(),
+                    c.currency()
+                ))
             }
-        }
+            (m, c) => m.or(c),
+        };
+        let u = UnitEntry {
+            currency: market.map(|m| m.currency().to_owned()),
+            ..u
+        };
         match config.accounts.iter_mut().find(|a| a.msn == u.msn) {
             Some(a) => {
                 if let Some(n) = &u.name {
@@ -247,7 +335,13 @@ pub fn apply(text: &str, config: &mut SimConfig) -> Result<(), String> {
                 });
             }
         }
+        let market = match config.accounts.iter().find(|a| a.msn == u.msn) {
+            Some(a) => Market::of_currency(&a.currency).unwrap_or_default(),
+            None => Market::No,
+        };
         let caps = Capabilities {
+            market,
+            express: u.express,
             long_living: u.long_living,
             push_message: u.push_message,
             card: u.card,

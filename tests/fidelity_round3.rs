@@ -1,0 +1,181 @@
+//! Fidelity, third round (issue 23): one raw-HTTP test per deviation fixed,
+//! each failing before its fix. Every test starts its own in-process
+//! simulator and speaks HTTP to it with hand-written JSON.
+
+use crate::common;
+
+use common::*;
+use reqwest::Method;
+use serde_json::{json, Value};
+use vipps_golive::simulator::SimConfig;
+
+/// The built-in unit 123456, moved to `market` by a units file.
+fn unit_in(market: &str) -> SimConfig {
+    let mut config = SimConfig {
+        rate_limits: false,
+        ..SimConfig::default()
+    };
+    let file = format!(
+        r#"{{"units":[{{"msn":"123456","market":"{market}","longLiving":true,"pushMessage":true}}]}}"#
+    );
+    vipps_golive::simulator::units::apply(&file, &mut config).expect("units file");
+    config
+}
+
+fn money(currency: &str, value: i64) -> Value {
+    json!({ "currency": currency, "value": value })
+}
+
+/// Creates and force-approves a payment of `value` in `currency`.
+async fn authorized_in(sim: &Sim, currency: &str, value: i64) -> String {
+    let r = reference("mkt");
+    let mut body = web_body(&r, value);
+    body["amount"] = money(currency, value);
+    sim.create(&body).await.assert_status(201);
+    sim.approve(&r).await.assert_status(200);
+    r
+}
+
+async fn capture_in(sim: &Sim, r: &str, currency: &str, value: i64) -> Resp {
+    let body = json!({ "modificationAmount": money(currency, value) });
+    sim.modify("capture", r, Some(body), &key()).await
+}
+
+const DAY: u64 = 24 * 3600;
+
+// ------------------------------------------------- deviation 1 and market
+
+#[tokio::test]
+async fn in_denmark_and_finland_capture_and_cancel_end_after_14_days() {
+    for (market, currency) in [("DK", "DKK"), ("FI", "EUR")] {
+        let sim = Sim::start_with(unit_in(market)).await;
+        // The market decides the currency: NOK is refused with 5040.
+        let mut nok = web_body(&reference("nok"), 1000);
+        nok["amount"] = money("NOK", 1000);
+        assert_problem(&sim.create(&nok).await, 400, Some("5040"));
+
+        let within = authorized_in(&sim, currency, 1000).await;
+        let late = authorized_in(&sim, currency, 1000).await;
+        let cancelled_late = authorized_in(&sim, currency, 1000).await;
+        sim.advance(13 * DAY).await;
+        capture_in(&sim, &within, currency, 400)
+            .await
+            .assert_status(200);
+        sim.advance(2 * DAY).await;
+        assert_problem(
+            &capture_in(&sim, &late, currency, 100).await,
+            400,
+            Some("6100"),
+        );
+        assert_problem(&sim.cancel(&cancelled_late).await, 400, Some("6030"));
+        assert_problem(
+            &capture_in(&sim, &within, currency, 100).await,
+            400,
+            Some("6100"),
+        );
+        // Refunds keep their own 365 days.
+        let body = json!({ "modificationAmount": money(currency, 100) });
+        sim.modify("refund", &within, Some(body), &key())
+            .await
+            .assert_status(200);
+    }
+}
+
+#[tokio::test]
+async fn in_norway_the_deadline_stays_180_days() {
+    let sim = Sim::start_with(unit_in("NO")).await;
+    let r = authorized_in(&sim, "NOK", 1000).await;
+    sim.advance(15 * DAY).await;
+    capture_in(&sim, &r, "NOK", 100).await.assert_status(200);
+    sim.advance(170 * DAY).await;
+    assert_problem(&capture_in(&sim, &r, "NOK", 100).await, 400, Some("6100"));
+}
+
+// ------------------------------------------------------------ deviation 2
+
+#[tokio::test]
+async fn at_the_deadline_the_reservation_is_released_with_a_cancelled_event() {
+    let sim = Sim::start_unlimited().await;
+    let r = sim.authorized(1000).await;
+    sim.capture(&r, 300).await.assert_status(200);
+    sim.advance(179 * DAY).await;
+    assert_eq!(agg(&sim.payment(&r).await), [1000, 300, 0, 0]);
+    sim.advance(2 * DAY).await;
+    let p = sim.payment(&r).await;
+    assert_eq!(
+        agg(&p),
+        [1000, 300, 0, 700],
+        "what was still reserved is cancelled"
+    );
+    assert_eq!(p["state"], "AUTHORIZED");
+    let events = sim.events(&r).await;
+    let last = events.last().unwrap();
+    assert_eq!(last["name"], "CANCELLED");
+    assert_eq!(last["amount"]["value"], 700);
+    assert!(last["idempotencyKey"].is_null());
+    // Stamped at the deadline (180 days after approval), not when read.
+    let approved = events.iter().find(|e| e["name"] == "AUTHORIZED").unwrap();
+    let at = |e: &Value| {
+        chrono::DateTime::parse_from_rfc3339(e["timestamp"].as_str().unwrap()).unwrap()
+    };
+    let after = at(last) - at(approved);
+    assert!(
+        (after - chrono::Duration::days(180)).num_seconds().abs() <= 1,
+        "{after}"
+    );
+    // Still refusable as a capture past its deadline, and refundable.
+    assert_problem(&sim.capture(&r, 100).await, 400, Some("6100"));
+    sim.refund(&r, 300).await.assert_status(200);
+    // Reading again releases nothing twice.
+    assert_eq!(sim.events(&r).await.len(), events.len() + 1);
+}
+
+#[tokio::test]
+async fn a_payment_captured_in_full_has_nothing_to_release_at_the_deadline() {
+    let sim = Sim::start_unlimited().await;
+    let r = sim.authorized(1000).await;
+    sim.capture(&r, 1000).await.assert_status(200);
+    sim.advance(181 * DAY).await;
+    assert_eq!(agg(&sim.payment(&r).await), [1000, 1000, 0, 0]);
+    assert_eq!(
+        sim.event_names(&r).await,
+        ["CREATED", "AUTHORIZED", "CAPTURED"]
+    );
+}
+
+#[tokio::test]
+async fn a_units_file_market_and_currency_must_agree() {
+    let mut config = SimConfig::default();
+    let e = vipps_golive::simulator::units::apply(
+        r#"{"units":[{"msn":"123456","market":"FI","currency":"DKK"}]}"#,
+        &mut config,
+    )
+    .unwrap_err();
+    assert!(e.contains("FI") && e.contains("EUR"), "{e}");
+    vipps_golive::simulator::units::apply(
+        r#"{"units":[{"msn":"123456","currency":"EUR"}]}"#,
+        &mut config,
+    )
+    .unwrap();
+    assert_eq!(
+        config.market_of("123456"),
+        vipps_golive::simulator::units::Market::Fi,
+        "a currency alone names its market"
+    );
+}
+
+/// The example units file in docs/ loads, with a Danish and a Finnish unit.
+#[tokio::test]
+async fn the_documented_danish_and_finnish_units_file_loads() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/units-dk-fi.json");
+    let mut config = SimConfig::default();
+    vipps_golive::simulator::units::load(std::path::Path::new(path), &mut config).unwrap();
+    use vipps_golive::simulator::units::Market;
+    let markets: Vec<Market> = config
+        .accounts
+        .iter()
+        .map(|a| config.market_of(&a.msn))
+        .collect();
+    assert!(markets.contains(&Market::Dk) && markets.contains(&Market::Fi));
+    let _ = Method::GET;
+}
