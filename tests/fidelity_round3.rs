@@ -177,5 +177,33 @@ async fn the_documented_danish_and_finnish_units_file_loads() {
         .map(|a| config.market_of(&a.msn))
         .collect();
     assert!(markets.contains(&Market::Dk) && markets.contains(&Market::Fi));
-    let _ = Method::GET;
+}
+
+// ------------------------------------------------------------ deviation 3
+
+#[tokio::test]
+async fn an_order_management_image_lower_than_167_px_is_refused() {
+    use base64::Engine as _;
+    let sim = Sim::start().await;
+    let upload = |w: u32, h: u32| {
+        let src = base64::engine::general_purpose::STANDARD.encode(png::grey(w, h));
+        json!({ "imageId": reference("img"), "src": src, "type": "base64" })
+    };
+    for (w, h) in [(100, 100), (166, 166), (400, 120)] {
+        let call = sim
+            .api(Method::POST, "/order-management/v1/images")
+            .await
+            .json(&upload(w, h));
+        let r = sim.send(call).await;
+        r.assert_status(400);
+        let reason = r.json()["invalidParams"][0]["reason"].to_string();
+        assert!(reason.contains("167"), "{w}x{h}: {reason}");
+    }
+    for (w, h) in [(167, 167), (120, 400)] {
+        let call = sim
+            .api(Method::POST, "/order-management/v1/images")
+            .await
+            .json(&upload(w, h));
+        sim.send(call).await.assert_status(200);
+    }
 }

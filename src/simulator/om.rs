@@ -241,9 +241,22 @@ fn upload_image(orders: &mut Orders, req: &SimRequest, msn: &str) -> SimResponse
             Some(bytes) if !is_png_or_jpeg(&bytes) => {
                 v.add("Src", "The image must be in PNG or JPEG format.".into())
             }
-            // OPEN(§10.2): the 167 px minimum height is not enforced; the official
-            // Postman collection uploads a 32x32 PNG, so the real check is unclear.
-            Some(_) => {}
+            // OM spec (v2.1 and 2.3.24), `Image.src`: "Minimum height is
+            // 167px, and max file size is 2MB" (issue 23, deviation 3).
+            Some(bytes) => match image_height(&bytes) {
+                None => v.add(
+                    "Src",
+                    "The image's height cannot be read: the PNG or JPEG header is incomplete."
+                        .into(),
+                ),
+                Some(h) if h < MIN_IMAGE_HEIGHT => v.add(
+                    "Src",
+                    format!(
+                        "The image is {h} px high; the minimum height is {MIN_IMAGE_HEIGHT} px."
+                    ),
+                ),
+                Some(_) => {}
+            },
         }
     }
     if !v.is_empty() {
@@ -269,6 +282,37 @@ fn decode_base64(src: &str) -> Option<Vec<u8>> {
     b.decode(src.trim())
         .or_else(|_| nopad.decode(src.trim()))
         .ok()
+}
+
+/// Smallest image height Order Management takes (OM spec, `Image.src`).
+const MIN_IMAGE_HEIGHT: u32 = 167;
+
+/// The height in pixels a PNG (its IHDR chunk) or JPEG (its first SOF
+/// segment) declares; `None` when the header cannot be read.
+fn image_height(bytes: &[u8]) -> Option<u32> {
+    let be16 = |i: usize| Some(u16::from_be_bytes([*bytes.get(i)?, *bytes.get(i + 1)?]));
+    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        if bytes.get(12..16)? != b"IHDR" {
+            return None;
+        }
+        return Some(u32::from_be_bytes(bytes.get(20..24)?.try_into().ok()?));
+    }
+    // JPEG: walk the segments after SOI to the first start-of-frame.
+    let mut i = 2;
+    loop {
+        if *bytes.get(i)? != 0xFF {
+            return None;
+        }
+        let marker = *bytes.get(i + 1)?;
+        match marker {
+            0xFF => i += 1,
+            0x01 | 0xD0..=0xD7 => i += 2,
+            0xC0..=0xCF if !matches!(marker, 0xC4 | 0xC8 | 0xCC) => {
+                return be16(i + 5).map(u32::from);
+            }
+            _ => i += 2 + usize::from(be16(i + 2)?),
+        }
+    }
 }
 
 fn is_png_or_jpeg(bytes: &[u8]) -> bool {
@@ -855,7 +899,70 @@ fn om_error(
 mod tests {
     use super::*;
 
-    const PNG_1X1: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";
+    /// The first bytes of a PNG of `w` x `h` (enough for the height check).
+    fn png_head(w: u32, h: u32) -> Vec<u8> {
+        let mut b = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
+        b.extend(w.to_be_bytes());
+        b.extend(h.to_be_bytes());
+        b.extend([8, 0, 0, 0, 0, 0, 0, 0, 0]);
+        b
+    }
+
+    /// The first bytes of a baseline JPEG of `w` x `h`, an APP0 segment first.
+    fn jpeg_head(w: u16, h: u16) -> Vec<u8> {
+        let mut b = vec![0xFF, 0xD8, 0xFF, 0xE0, 0, 4, b'J', b'F'];
+        b.extend([0xFF, 0xC0, 0, 11, 8]);
+        b.extend(h.to_be_bytes());
+        b.extend(w.to_be_bytes());
+        b.extend([1, 1, 0x11, 0]);
+        b
+    }
+
+    fn b64(bytes: &[u8]) -> String {
+        base64::Engine::encode(&base64::engine::general_purpose::STANDARD, bytes)
+    }
+
+    #[test]
+    fn an_image_lower_than_167_px_is_refused_whatever_its_width() {
+        assert_eq!(image_height(&png_head(100, 100)), Some(100));
+        assert_eq!(image_height(&jpeg_head(400, 120)), Some(120));
+        assert_eq!(image_height(&[0xFF, 0xD8, 0xFF]), None);
+        for (i, img) in [
+            png_head(100, 100),
+            png_head(166, 166),
+            png_head(400, 120),
+            jpeg_head(400, 120),
+        ]
+        .iter()
+        .enumerate()
+        {
+            let mut o = orders();
+            let r = req(
+                "POST",
+                "/order-management/v1/images",
+                json!({ "imageId": format!("low-{i}"), "src": b64(img), "type": "base64" }),
+            );
+            let resp = handle_for(&mut o, &r, "123456");
+            assert_eq!(resp.status, 400, "image {i}");
+            assert_eq!(body(&resp)["invalidParams"][0]["name"], "Src");
+            assert!(body(&resp)["invalidParams"][0]["reason"]
+                .as_str()
+                .unwrap()
+                .contains("167"));
+        }
+        for (i, img) in [png_head(167, 167), png_head(100, 400), jpeg_head(200, 200)]
+            .iter()
+            .enumerate()
+        {
+            let mut o = orders();
+            let r = req(
+                "POST",
+                "/order-management/v1/images",
+                json!({ "imageId": format!("tall-{i}"), "src": b64(img), "type": "base64" }),
+            );
+            assert_eq!(handle_for(&mut o, &r, "123456").status, 200, "image {i}");
+        }
+    }
 
     fn req(method: &str, path: &str, body: Value) -> SimRequest {
         SimRequest::new(
@@ -892,7 +999,7 @@ mod tests {
         let r = req(
             "POST",
             "/order-management/v1/images",
-            json!({ "imageId": "socks-1", "src": PNG_1X1, "type": "base64" }),
+            json!({ "imageId": "socks-1", "src": b64(&png_head(200, 200)), "type": "base64" }),
         );
         let first = handle_for(&mut o, &r, "123456");
         assert_eq!(first.status, 200);
@@ -921,7 +1028,7 @@ mod tests {
         let r = req(
             "POST",
             "/order-management/v1/images",
-            json!({ "imageId": "a b", "src": PNG_1X1, "type": "url" }),
+            json!({ "imageId": "a b", "src": b64(&png_head(200, 200)), "type": "url" }),
         );
         let resp = handle_for(&mut o, &r, "123456");
         let names: Vec<String> = body(&resp)["invalidParams"]
