@@ -207,3 +207,66 @@ async fn an_order_management_image_lower_than_167_px_is_refused() {
         sim.send(call).await.assert_status(200);
     }
 }
+
+// ------------------------------------------------------------ deviation 4
+
+async fn register(sim: &Sim, url: &str, events: &[&str]) -> Resp {
+    let call = sim
+        .api(Method::POST, "/webhooks/v1/webhooks")
+        .await
+        .without("Idempotency-Key")
+        .json(&json!({ "url": url, "events": events }));
+    sim.send(call).await
+}
+
+#[tokio::test]
+async fn every_documented_event_type_registers_in_one_call_and_epayment_events_still_arrive() {
+    use wiremock::{matchers::method, Mock, MockServer, ResponseTemplate};
+    let sim = Sim::start().await;
+    let receiver = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&receiver)
+        .await;
+    let all = [
+        "epayments.payment.authorized.v1",
+        "recurring.agreement-activated.v1",
+        "recurring.agreement-rejected.v1",
+        "recurring.agreement-stopped.v1",
+        "recurring.agreement-expired.v1",
+        "recurring.charge-reserved.v1",
+        "recurring.charge-captured.v1",
+        "recurring.charge-canceled.v1",
+        "recurring.charge-failed.v1",
+        "recurring.charge-creation-failed.v1",
+        "user.checked-in.v1",
+        "login.merchant-initiated.ping.v1",
+    ];
+    let url = format!("{}/hook", receiver.uri());
+    register(&sim, &url, &all).await.assert_status(201);
+    // A Recurring-only registration too.
+    register(&sim, &url, &["recurring.charge-captured.v1"])
+        .await
+        .assert_status(201);
+    // QR check-in takes one registration per unit (the events page).
+    let second = register(&sim, &url, &["user.checked-in.v1"]).await;
+    second.assert_status(400);
+    // A made-up name is still refused.
+    register(&sim, &url, &["epayments.payment.invented.v1"])
+        .await
+        .assert_status(400);
+
+    let r = sim.authorized(1000).await;
+    let mut got = Vec::new();
+    for _ in 0..50 {
+        got = receiver.received_requests().await.unwrap_or_default();
+        if !got.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(got.len(), 1, "only the ePayment event the simulator produces");
+    let body: Value = serde_json::from_slice(&got[0].body).unwrap();
+    assert_eq!(body["name"], "AUTHORIZED");
+    assert_eq!(body["reference"], r.as_str());
+}

@@ -25,7 +25,7 @@ use super::{
     problem, routes, Engine, OutboundEvent, SimConfig, SimRequest, SimResponse, Simulator,
 };
 
-/// The ePayment event types a registration may ask for (§9.2).
+/// The ePayment event types (§9.2): the ones the simulator produces and delivers.
 pub(crate) const EVENT_TYPES: [&str; 8] = [
     "epayments.payment.created.v1",
     "epayments.payment.aborted.v1",
@@ -36,6 +36,29 @@ pub(crate) const EVENT_TYPES: [&str; 8] = [
     "epayments.payment.authorized.v1",
     "epayments.payment.terminated.v1",
 ];
+
+/// The other event types of the Webhooks API's event list
+/// (developer.vippsmobilepay.com/docs/APIs/webhooks-api/events: Recurring,
+/// QR, Login). A registration may ask for them, alone or beside ePayment
+/// events, as a shop registering every event in one call does; the simulator
+/// produces none of them, so none is ever delivered (docs/fidelity.md).
+pub(crate) const OTHER_EVENT_TYPES: [&str; 11] = [
+    "recurring.agreement-activated.v1",
+    "recurring.agreement-rejected.v1",
+    "recurring.agreement-stopped.v1",
+    "recurring.agreement-expired.v1",
+    "recurring.charge-reserved.v1",
+    "recurring.charge-captured.v1",
+    "recurring.charge-canceled.v1",
+    "recurring.charge-failed.v1",
+    "recurring.charge-creation-failed.v1",
+    "user.checked-in.v1",
+    "login.merchant-initiated.ping.v1",
+];
+
+/// Event types with a registration limit of their own: QR check-in takes
+/// "up to one webhook registration per event" (the events page; §9.1).
+const SINGLE_REGISTRATION: [&str; 1] = ["user.checked-in.v1"];
 
 /// How registration and delivery behave. Change through
 /// `sim.with_engine(|e| e.hooks.settings = ...)`; `reset` keeps them.
@@ -316,7 +339,7 @@ impl Registry {
         }
         let mut unique: Vec<String> = Vec::new();
         for e in events {
-            if !EVENT_TYPES.contains(&e.as_str()) {
+            if !EVENT_TYPES.contains(&e.as_str()) && !OTHER_EVENT_TYPES.contains(&e.as_str()) {
                 return Err(Refused {
                     field: "events",
                     reason: format!("`{e}` is not a known event type."),
@@ -332,13 +355,15 @@ impl Registry {
                 .iter()
                 .filter(|r| r.msn == msn && r.events.contains(e))
                 .count();
-            if n >= self.settings.max_per_event {
+            let max = if SINGLE_REGISTRATION.contains(&e.as_str()) {
+                1
+            } else {
+                self.settings.max_per_event
+            };
+            if n >= max {
                 return Err(Refused {
                     field: "events",
-                    reason: format!(
-                        "At most {} webhooks can be registered for `{e}`.",
-                        self.settings.max_per_event
-                    ),
+                    reason: format!("At most {max} webhooks can be registered for `{e}`."),
                 });
             }
         }
