@@ -270,3 +270,44 @@ async fn every_documented_event_type_registers_in_one_call_and_epayment_events_s
     assert_eq!(body["name"], "AUTHORIZED");
     assert_eq!(body["reference"], r.as_str());
 }
+
+// ------------------------------------------------------------ deviation 5
+
+#[tokio::test]
+async fn a_create_key_reused_with_another_body_is_409_whether_the_first_succeeded_or_not() {
+    let sim = Sim::start_unlimited().await;
+    let create = |body: Value, k: String| {
+        let sim = &sim;
+        async move {
+            let call = sim
+                .api(Method::POST, "/epayment/v1/payments")
+                .await
+                .idem(k)
+                .json(&body);
+            sim.send(call).await
+        }
+    };
+    // First create succeeded: another reference, or another amount, is a 409.
+    let k = key();
+    let first = reference("first");
+    create(web_body(&first, 1000), k.clone())
+        .await
+        .assert_status(201);
+    let second = reference("second");
+    let r = create(web_body(&second, 1000), k.clone()).await;
+    assert_problem(&r, 409, Some("4020"));
+    assert_problem(&create(web_body(&first, 2000), k.clone()).await, 409, Some("4020"));
+    assert_eq!(sim.get(&second).await.status, 404, "no second payment");
+    // The same body is a replay of the 201.
+    let again = create(web_body(&first, 1000), k.clone()).await;
+    again.assert_status(201);
+    assert_eq!(again.json()["reference"], first.as_str());
+
+    // First create failed validation: the same, 409 for another body.
+    let k = key();
+    let mut bad = web_body(&reference("bad"), 1000);
+    bad["amount"]["value"] = json!(1);
+    assert_problem(&create(bad, k.clone()).await, 400, None);
+    let r = create(web_body(&reference("good"), 1000), k).await;
+    assert_problem(&r, 409, Some("4020"));
+}

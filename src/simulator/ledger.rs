@@ -210,6 +210,13 @@ pub(crate) fn key_hash(key: &str) -> u64 {
     h.finish()
 }
 
+/// A key's hash within one sales unit (the index of create keys).
+fn unit_key_hash(msn: &str, key: &str) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (msn, key).hash(&mut h);
+    h.finish()
+}
+
 /// What the idempotency store says about a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Idem {
@@ -420,6 +427,10 @@ pub struct Ledger {
     /// Creates refused before a payment existed: (msn, key hash) -> (body hash,
     /// answer), so the key stays bound to its first body (behaviour.md §6.2).
     rejected_creates: HashMap<(Box<str>, u64), (u64, Stored)>,
+    /// The reference each successful create's Idempotency-Key made, by a hash
+    /// of (msn, key): a key is bound to its first create's body, whatever
+    /// the reference (behaviour.md §6.3), as a refused first create binds it.
+    create_keys: HashMap<u64, Box<str>>,
     /// Insertion order of `rejected_creates`, oldest first (bounded memory).
     rejected_order: std::collections::VecDeque<(Box<str>, u64)>,
 }
@@ -481,6 +492,7 @@ impl Ledger {
             rules: config.rules.clone(),
             busy: HashMap::new(),
             rejected_creates: HashMap::new(),
+            create_keys: HashMap::new(),
             rejected_order: std::collections::VecDeque::new(),
         }
     }
@@ -495,6 +507,13 @@ impl Ledger {
             Some((h, stored)) if *h == hash => Idem::Replay(stored.clone()),
             Some(_) => Idem::Conflict,
         }
+    }
+
+    /// The reference a successful create with `key` made on unit `msn`.
+    pub fn created_with_key(&self, msn: &str, key: &str) -> Option<&str> {
+        self.create_keys
+            .get(&unit_key_hash(msn, key))
+            .map(|r| &**r)
     }
 
     /// Remembers a refused create (its answer is replayed to the same key and body).
@@ -700,6 +719,8 @@ impl Ledger {
             now,
             outbox,
         );
+        self.create_keys
+            .insert(unit_key_hash(msn, idempotency_key), reference.clone());
         let unit = self.units.entry(msn.into()).or_default();
         unit.insert(reference.clone(), Box::new(p));
         // The entry was just inserted.

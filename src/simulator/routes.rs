@@ -458,6 +458,16 @@ fn create(engine: &mut Engine, req: &SimRequest, who: &Principal) -> Result<SimR
         Idem::Replay(s) => return Ok(replay_raw(s)),
         Idem::Conflict => return Ok(idempotency_conflict(req, key, 4020, "Idempotency error")),
     }
+    // A key that made a payment is bound to that create's body too: another
+    // body (another reference, amount, anything) is a 409, never a second
+    // payment (§6.3; issue 23, deviation 5). The same body falls through to
+    // the replay below.
+    if let Some(first) = engine.ledger.created_with_key(&who.msn, key) {
+        let first = first.to_owned();
+        if engine.ledger.idempotency(&who.msn, &first, Op::Create, key, hash) == Idem::Conflict {
+            return Ok(idempotency_conflict(req, key, 4020, "Idempotency error"));
+        }
+    }
     let refused = |engine: &mut Engine, resp: SimResponse| -> Result<SimResponse, Fail> {
         let keep = stored_raw(&resp);
         engine
