@@ -311,3 +311,90 @@ async fn a_create_key_reused_with_another_body_is_409_whether_the_first_succeede
     let r = create(web_body(&reference("good"), 1000), k).await;
     assert_problem(&r, 409, Some("4020"));
 }
+
+// ------------------------------------------------------------ deviation 7
+
+/// `--processing-ms` follows the virtual clock: on the standalone server a
+/// capture processed for a minute answers as soon as the clock is advanced,
+/// and meanwhile another capture of the payment gets 423.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn advancing_the_clock_ends_the_processing_without_waiting_for_it() {
+    use vipps_golive::simulator::{serve, Simulator};
+    let sim = Simulator::new(SimConfig {
+        rate_limits: false,
+        processing: std::time::Duration::from_secs(60),
+        ..SimConfig::default()
+    });
+    let server = serve::bind(sim, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let base = server.base_url().to_owned();
+    let token: Value = http
+        .post(format!("{base}/accesstoken/get"))
+        .header("client_id", CLIENT_ID)
+        .header("client_secret", CLIENT_SECRET)
+        .header("Ocp-Apim-Subscription-Key", SUB_KEY)
+        .header("Merchant-Serial-Number", MSN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let bearer = format!("Bearer {}", token["access_token"].as_str().unwrap());
+    let api = |method: reqwest::Method, path: String| {
+        http.request(method, format!("{base}{path}"))
+            .header("Authorization", &bearer)
+            .header("Ocp-Apim-Subscription-Key", SUB_KEY)
+            .header("Merchant-Serial-Number", MSN)
+            .header("Idempotency-Key", key())
+    };
+    let r = reference("busy");
+    let created = api(Method::POST, "/epayment/v1/payments".into())
+        .json(&web_body(&r, 1000))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let approved = api(Method::POST, format!("/epayment/v1/test/payments/{r}/approve"))
+        .json(&json!({ "customer": { "phoneNumber": USER } }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(approved.status(), 200);
+
+    let capture = || {
+        api(Method::POST, format!("/epayment/v1/payments/{r}/capture"))
+            .json(&json!({ "modificationAmount": { "currency": "NOK", "value": 100 } }))
+            .send()
+    };
+    let started = std::time::Instant::now();
+    let first = tokio::spawn(capture());
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let busy = capture().await.unwrap();
+    assert_eq!(busy.status(), 423, "the payment is still being processed");
+    let advanced = http
+        .post(format!("{base}/__sim/clock/advance"))
+        .json(&json!({ "seconds": 61 }))
+        .send()
+        .await
+        .unwrap();
+    assert!(advanced.status().is_success());
+    let first = tokio::time::timeout(std::time::Duration::from_secs(10), first)
+        .await
+        .expect("the capture answers once the clock has moved past its processing")
+        .unwrap()
+        .unwrap();
+    assert_eq!(first.status(), 200);
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    let payment: Value = api(Method::GET, format!("/epayment/v1/payments/{r}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(agg(&payment), [1000, 100, 0, 0], "the refused capture took no effect");
+    server.shutdown().await;
+}

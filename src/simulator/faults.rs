@@ -123,6 +123,7 @@ impl Fault {
             response,
             delay: self.delay,
             drop_connection: false,
+            processing_until: None,
         })
     }
 
@@ -133,6 +134,7 @@ impl Fault {
             response,
             delay: self.delay,
             drop_connection: self.kind == FaultKind::DropAfterEffect,
+            processing_until: None,
         }
     }
 }

@@ -37,6 +37,9 @@
 //! - it cannot drop a connection: `drop_connection` becomes a delay of
 //!   [`DROP_AS_DELAY`], longer than any sane client timeout, so the client sees a
 //!   timeout after the operation took effect (instead of a reset connection).
+//! - it cannot end a processing wait (`--processing-ms`) early: wiremock's delay
+//!   is fixed, in real time, when the answer is made, so an advance of the
+//!   virtual clock does not release it (the hyper adapter's does).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -77,7 +80,14 @@ impl Respond for EngineResponder {
             headers,
             request.body.clone(),
         );
-        to_template(self.sim.handle(req))
+        let mut reply = self.sim.handle(req);
+        // wiremock's delay is real time and fixed when the template is made:
+        // this adapter cannot end a processing wait when the clock is
+        // advanced (the hyper adapter can: `Simulator::wait_out`).
+        if let Some(left) = self.sim.processing_left(&reply) {
+            reply.delay = Some(reply.delay.map_or(left, |d| d.max(left)));
+        }
+        to_template(reply)
     }
 }
 

@@ -215,6 +215,11 @@ pub struct Reply {
     pub delay: Option<Duration>,
     /// Close the connection without answering (the operation may already have taken effect).
     pub drop_connection: bool,
+    /// A modification being processed ([`SimConfig::processing`]): the answer
+    /// leaves when the simulator's clock reaches this instant, so advancing
+    /// the virtual clock ends the processing at once. Adapters wait with
+    /// [`Simulator::wait_out`], outside every lock.
+    pub processing_until: Option<DateTime<Utc>>,
 }
 
 impl From<SimResponse> for Reply {
@@ -223,6 +228,7 @@ impl From<SimResponse> for Reply {
             response,
             delay: None,
             drop_connection: false,
+            processing_until: None,
         }
     }
 }
@@ -398,8 +404,8 @@ pub struct Engine {
     /// Events produced while handling the current request; drained into `hooks`.
     pub outbox: Vec<OutboundEvent>,
     /// Set by a modification that keeps its payment busy ([`SimConfig::processing`]):
-    /// the adapter waits this long, outside every lock, before answering.
-    pub reply_delay: Option<Duration>,
+    /// the answer leaves when the clock reaches this instant ([`Reply::processing_until`]).
+    pub reply_until: Option<DateTime<Utc>>,
 }
 
 impl Engine {
@@ -413,7 +419,7 @@ impl Engine {
             faults: faults::Faults::new(&config),
             journal: journal::SimJournal::new(&config),
             outbox: Vec::new(),
-            reply_delay: None,
+            reply_until: None,
             base_url: String::from("http://127.0.0.1"),
             config,
             clock,
@@ -496,14 +502,11 @@ impl Engine {
         let events = std::mem::take(&mut self.outbox);
         self.hooks.enqueue(events, now);
 
-        let processing = self.reply_delay.take();
         let mut reply = match fault {
             Some(f) => f.reply_after_effect(response),
             None => Reply::from(response),
         };
-        if let Some(d) = processing {
-            reply.delay = Some(reply.delay.map_or(d, |f| f.max(d)));
-        }
+        reply.processing_until = self.reply_until.take();
         reply
     }
 }
@@ -568,6 +571,29 @@ impl Simulator {
         let reply = engine.dispatch(&req);
         engine.journal.record(&req, &reply, started);
         reply
+    }
+
+    /// How long, in real time, `reply` still waits for its processing to end
+    /// if nobody advances the clock (`None`: it need not wait).
+    pub fn processing_left(&self, reply: &Reply) -> Option<Duration> {
+        let until = reply.processing_until?;
+        (until - self.clock.now()).to_std().ok().filter(|d| !d.is_zero())
+    }
+
+    /// Waits out `reply`'s injected delay (real time: it stands for a slow
+    /// network) and its processing, which follows the simulator's clock:
+    /// real time moves that clock, and so does an advance (`/__sim/clock`, or
+    /// a client sharing the clock), which ends the wait at once. Call it
+    /// outside every lock.
+    pub async fn wait_out(&self, reply: &Reply) {
+        if let Some(d) = reply.delay {
+            tokio::time::sleep(d).await;
+        }
+        // Polled: the clock is a plain offset with nothing to wait on; 10 ms
+        // is far below any processing time worth modelling.
+        while let Some(left) = self.processing_left(reply) {
+            tokio::time::sleep(left.min(Duration::from_millis(10))).await;
+        }
     }
 
     /// Records an exchange the engine did not handle itself (the recording proxy).

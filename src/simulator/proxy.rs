@@ -374,6 +374,7 @@ fn relay(
             },
             delay: None,
             drop_connection: broken.is_some(),
+            processing_until: None,
         };
         sim.record(&req, &reply, started);
     });

@@ -873,7 +873,7 @@ fn modify(
         let until =
             now + chrono::Duration::from_std(processing).unwrap_or(chrono::Duration::zero());
         engine.ledger.mark_busy(&who.msn, reference, now, until);
-        engine.reply_delay = Some(processing);
+        engine.reply_until = Some(until);
     }
     Ok(resp)
 }

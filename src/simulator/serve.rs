@@ -284,9 +284,7 @@ async fn handle(
         bytes,
     );
     let reply = sim.handle(sim_req);
-    if let Some(d) = reply.delay {
-        tokio::time::sleep(d).await;
-    }
+    sim.wait_out(&reply).await;
     if reply.drop_connection {
         return Err(DropConnection);
     }
