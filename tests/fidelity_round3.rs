@@ -398,3 +398,70 @@ async fn advancing_the_clock_ends_the_processing_without_waiting_for_it() {
     assert_eq!(agg(&payment), [1000, 100, 0, 0], "the refused capture took no effect");
     server.shutdown().await;
 }
+
+// ------------------------------------------------------------ deviation 6
+
+fn express_body(reference: &str) -> Value {
+    let mut b = web_body(reference, 1000);
+    b["profile"] = json!({ "scope": "name address email phoneNumber" });
+    b["shipping"] = json!({
+        "fixedOptions": [{
+            "brand": "POSTEN",
+            "isDefault": true,
+            "priority": 0,
+            "options": [
+                { "id": "posten-home", "name": "Home delivery", "isDefault": false, "priority": 1,
+                  "amount": { "currency": "NOK", "value": 9900 } },
+                { "id": "posten-pickup", "name": "Pick-up point", "isDefault": true, "priority": 0,
+                  "amount": { "currency": "NOK", "value": 4900 } }
+            ]
+        }]
+    });
+    b
+}
+
+#[tokio::test]
+async fn express_on_a_unit_not_approved_for_it_is_refused_with_5020() {
+    let sim = Sim::start().await;
+    let r = sim.create(&express_body(&reference("exp"))).await;
+    assert_problem(&r, 400, Some("5020"));
+    // The fresh unit too.
+    let r = sim.create_as(UNIT_2, &express_body(&reference("exp"))).await;
+    assert_problem(&r, 400, Some("5020"));
+}
+
+#[tokio::test]
+async fn an_express_unit_returns_user_and_shipping_details_once_approved() {
+    let mut config = SimConfig::default();
+    vipps_golive::simulator::units::apply(
+        r#"{"units":[{"msn":"123456","express":true,"longLiving":true,"pushMessage":true}]}"#,
+        &mut config,
+    )
+    .unwrap();
+    let sim = Sim::start_with(config).await;
+    let r = reference("exp");
+    sim.create(&express_body(&r)).await.assert_status(201);
+    let created = sim.payment(&r).await;
+    assert!(created.get("shippingDetails").is_none(), "nothing before approval");
+    sim.approve(&r).await.assert_status(200);
+    let p = sim.payment(&r).await;
+    let shipping = &p["shippingDetails"];
+    assert_eq!(shipping["shippingOptionId"], "posten-pickup", "the default option");
+    assert_eq!(shipping["shippingCost"], 4900);
+    for field in ["addressLine1", "city", "country", "postCode"] {
+        assert!(shipping["address"][field].is_string(), "{field}: {p:#}");
+    }
+    let user = &p["userDetails"];
+    assert_eq!(user["mobileNumber"], USER);
+    for field in ["userId", "firstName", "lastName", "email"] {
+        assert!(user[field].is_string(), "{field}: {p:#}");
+    }
+    // Express needs the scope it shares.
+    let mut no_scope = express_body(&reference("exp"));
+    no_scope["profile"] = json!({ "scope": "name" });
+    sim.create(&no_scope).await.assert_status(400);
+    // A payment without shipping stays as it was.
+    let plain = sim.authorized(1000).await;
+    let p = sim.payment(&plain).await;
+    assert!(p.get("userDetails").is_none() && p.get("shippingDetails").is_none());
+}

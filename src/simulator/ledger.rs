@@ -262,6 +262,8 @@ pub struct Payment {
     pub refunded: i64,
     pub cancelled: i64,
     pub events: Vec<Event>,
+    /// Express checkout: the shipping option chosen (None: not Express).
+    pub shipping: Option<Box<Shipping>>,
     idem: Vec<IdemEntry>,
     expiry_key: Option<ExpiryKey>,
 }
@@ -289,6 +291,16 @@ impl Payment {
             value,
         }
     }
+}
+
+/// The shipping option an Express payment's customer chose (the simulator
+/// chooses for them: the default option of the default group, else the first).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shipping {
+    pub option_id: Box<str>,
+    pub option_name: Box<str>,
+    /// In the payment currency's minor units.
+    pub cost: i64,
 }
 
 /// A payment to create (validated by `validate`).
@@ -509,6 +521,13 @@ impl Ledger {
         }
     }
 
+    /// Marks a payment as Express, with the shipping option its customer will choose.
+    pub fn set_shipping(&mut self, msn: &str, reference: &str, shipping: Shipping) {
+        if let Some(p) = self.get_mut(msn, reference) {
+            p.shipping = Some(Box::new(shipping));
+        }
+    }
+
     /// The reference a successful create with `key` made on unit `msn`.
     pub fn created_with_key(&self, msn: &str, key: &str) -> Option<&str> {
         self.create_keys
@@ -705,6 +724,7 @@ impl Ledger {
             refunded: 0,
             cancelled: 0,
             events: Vec::with_capacity(2),
+            shipping: None,
             idem: Vec::with_capacity(1),
             expiry_key: Some(expiry_key),
         };

@@ -503,7 +503,7 @@ fn create(engine: &mut Engine, req: &SimRequest, who: &Principal) -> Result<SimR
             return refused(engine, resp);
         }
     }
-    if let Some(resp) = unit_gates(engine, req, &who.msn, &c.payment) {
+    if let Some(resp) = unit_gates(engine, req, &who.msn, &c.payment, c.shipping.is_some()) {
         return refused(engine, resp);
     }
     limit(engine, Kind::Create, &who.msn, &reference)?;
@@ -529,9 +529,15 @@ fn create(engine: &mut Engine, req: &SimRequest, who: &Principal) -> Result<SimR
         };
     }
     let token = engine.auth.payment_token(&who.msn, &reference, now);
-    let p = engine
+    engine
         .ledger
         .create(&who.msn, c.payment, token, key, now, &mut engine.outbox);
+    if let Some(s) = c.shipping {
+        engine.ledger.set_shipping(&who.msn, &reference, s);
+    }
+    let Some(p) = engine.ledger.get(&who.msn, &reference) else {
+        return Err(not_found(req, &who.msn, &reference));
+    };
     let resp = created_response(p, &engine.base_url);
     engine
         .ledger
@@ -548,6 +554,7 @@ fn unit_gates(
     req: &SimRequest,
     msn: &str,
     p: &ledger::NewPayment,
+    express: bool,
 ) -> Option<SimResponse> {
     let caps = engine.config.capabilities_of(msn);
     let refuse = |code: u32, title: &str, field: &str, detail: String| {
@@ -574,6 +581,15 @@ fn unit_gates(
             "PUSH_MESSAGE not allowed",
             "UserFlow",
             format!("MSN `{msn}` is not approved for userFlow PUSH_MESSAGE (skip landing page) (hint: use WEB_REDIRECT, or ask Vipps MobilePay to approve the sales unit)."),
+        );
+    }
+    if express && !caps.express {
+        // behaviour.md §5.3: 5020 "Express payment not allowed".
+        return refuse(
+            5020,
+            "Express payment not allowed",
+            "Shipping",
+            format!("MSN `{msn}` is not approved for Express checkout (shipping) (hint: leave out shipping, or ask Vipps MobilePay to enable Express for the sales unit; in the simulator, `\"express\": true` in --units FILE)."),
         );
     }
     if p.method == ledger::MethodType::Card && !caps.card {
@@ -633,6 +649,39 @@ struct PaymentView<'a> {
     redirect_url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     metadata: Option<MetadataView<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user_details: Option<serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    shipping_details: Option<serde_json::Value>,
+}
+
+/// Express checkout, once the customer has approved: who they are and
+/// where it goes (behaviour.md §3.2 "userDetails/shippingDetails for
+/// Express"). The simulated customer is the test user with a fixed address.
+fn express_details(p: &Payment) -> (Option<serde_json::Value>, Option<serde_json::Value>) {
+    let Some(s) = p.shipping.as_deref().filter(|_| p.authorized_at.is_some()) else {
+        return (None, None);
+    };
+    let phone = p.customer_phone.as_deref().unwrap_or("4791234567");
+    let user = json!({
+        "userId": p.profile_sub.map(|u| u.hyphenated().to_string()).unwrap_or_default(),
+        "firstName": "Test",
+        "lastName": "User",
+        "email": "test.user@example.com",
+        "mobileNumber": phone,
+    });
+    let shipping = json!({
+        "address": {
+            "addressLine1": "Robert Levins gate 5",
+            "city": "Oslo",
+            "country": "NO",
+            "postCode": "0154",
+        },
+        "shippingCost": s.cost,
+        "shippingOptionId": &*s.option_id,
+        "shippingOptionName": &*s.option_name,
+    });
+    (Some(user), Some(shipping))
 }
 
 /// Metadata pairs, serialized as a JSON object.
@@ -651,6 +700,7 @@ impl Serialize for MetadataView<'_> {
 
 /// The GetPaymentResponse of a payment (also used by the control API).
 pub(crate) fn payment_view(p: &Payment, base: &str) -> SimResponse {
+    let (user_details, shipping_details) = express_details(p);
     SimResponse::json(
         200,
         &PaymentView {
@@ -665,6 +715,8 @@ pub(crate) fn payment_view(p: &Payment, base: &str) -> SimResponse {
             reference: &p.reference,
             redirect_url: redirect_url(p, base),
             metadata: p.metadata.as_deref().map(MetadataView),
+            user_details,
+            shipping_details,
         },
     )
 }

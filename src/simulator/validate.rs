@@ -164,6 +164,8 @@ pub enum QrFormat {
 #[derive(Debug, Clone)]
 pub struct CreateRequest {
     pub payment: NewPayment,
+    /// Express checkout (`shipping`): the option the simulated customer picks.
+    pub shipping: Option<super::ledger::Shipping>,
     pub qr_format: QrFormat,
     pub qr_size: u32,
 }
@@ -436,8 +438,10 @@ pub fn create(
     let expires_at = expires_at(&m, flow, now, rules)?;
     let (qr_format, qr_size) = qr_format(&m, flow, rules)?;
     industry_data(&m)?;
+    let shipping = shipping(&m, scope.as_deref())?;
 
     Ok(CreateRequest {
+        shipping,
         payment: NewPayment {
             reference: reference_value.to_owned(),
             amount,
@@ -682,6 +686,77 @@ fn metadata(m: &Map<String, Value>) -> Result<Option<Vec<(String, String)>>, Rej
         }
     }
     Ok(Some(pairs))
+}
+
+/// Express checkout's `shipping` (behaviour.md §15 "Even later": `shipping
+/// {fixedOptions | dynamicOptions}` with `profile.scope` `name address email
+/// phoneNumber`). Returns the option the simulated customer picks: the
+/// default option of the default group of `fixedOptions`, else the first; a
+/// `dynamicOptions` callback is never called (docs/fidelity.md).
+fn shipping(
+    m: &Map<String, Value>,
+    scope: Option<&str>,
+) -> Result<Option<super::ledger::Shipping>, Reject> {
+    let Some(s) = opt_obj(m, "shipping", "Shipping")? else {
+        return Ok(None);
+    };
+    const EXPRESS_SCOPE: [&str; 4] = ["name", "address", "email", "phoneNumber"];
+    let words: Vec<&str> = scope.unwrap_or("").split_whitespace().collect();
+    if !EXPRESS_SCOPE.iter().all(|w| words.contains(w)) {
+        return Err(Reject::field(
+            "Profile.Scope",
+            "Express checkout (shipping) needs profile.scope `name address email phoneNumber`.",
+        ));
+    }
+    let pick = |items: &[Value]| -> Option<Value> {
+        items
+            .iter()
+            .find(|i| i["isDefault"] == Value::Bool(true))
+            .or_else(|| items.first())
+            .cloned()
+    };
+    if let Some(groups) = s.get("fixedOptions").filter(|v| !v.is_null()) {
+        let groups = groups
+            .as_array()
+            .filter(|g| !g.is_empty())
+            .ok_or_else(|| Reject::field("Shipping.FixedOptions", "Shipping.FixedOptions must be a non-empty array."))?;
+        let group = pick(groups).unwrap_or_default();
+        let options = group["options"].as_array().cloned().unwrap_or_default();
+        let Some(option) = pick(&options) else {
+            return Err(Reject::field(
+                "Shipping.FixedOptions.Options",
+                "Each shipping group needs at least one option.",
+            ));
+        };
+        let id = option["id"].as_str().filter(|s| !s.is_empty());
+        let cost = option["amount"]["value"].as_i64().filter(|v| *v >= 0);
+        let (Some(id), Some(cost)) = (id, cost) else {
+            return Err(Reject::field(
+                "Shipping.FixedOptions.Options",
+                "A shipping option needs an `id` and an `amount` {currency, value}.",
+            ));
+        };
+        let name = option["name"]
+            .as_str()
+            .or_else(|| group["brand"].as_str())
+            .unwrap_or(id);
+        return Ok(Some(super::ledger::Shipping {
+            option_id: id.into(),
+            option_name: name.into(),
+            cost,
+        }));
+    }
+    match s.get("dynamicOptions").and_then(|d| d["callbackUrl"].as_str()) {
+        Some(_) => Ok(Some(super::ledger::Shipping {
+            option_id: "simulated-dynamic-option".into(),
+            option_name: "Simulated dynamic option".into(),
+            cost: 0,
+        })),
+        None => Err(Reject::field(
+            "Shipping",
+            "Shipping needs `fixedOptions` or `dynamicOptions` with a `callbackUrl`.",
+        )),
+    }
 }
 
 fn profile_scope(m: &Map<String, Value>) -> Result<Option<String>, Reject> {
