@@ -159,6 +159,7 @@ for (const c of ['epayment-api-postman-collection', 'epayment-api-postman-collec
     else if (code === 404 && ref && !created.has(ref)) cause = 'the payment was never created (its create failed)';
     else if (code === 400 && ref && cancelled.has(ref)) cause = 'collection order: this payment was cancelled by the request before';
     else if (code === 400 && /ErrorCode=4160/.test(why) && /CARD/.test(why)) cause = 'CARD is not available in the test environment (behaviour.md §14); the simulator refuses it as a real test unit would';
+    else if (code === 400 && /\/images$/.test(p) && /minimum height is 167/.test(body)) cause = 'the collection uploads a 32x32 PNG; the Order Management spec (Image.src) requires at least 167 px high';
     if (!ok) { if (cause) explained++; else unexplained++; }
     const tag = ok ? 'ok  ' : cause ? 'fail' : 'FAIL';
     console.log(`${tag} ${e.item.name.padEnd(40)} ${e.request.method.padEnd(6)} ${p} -> ${code}${ok ? '' : `\n       ${why}${cause ? `\n       (explained: ${cause})` : ''}`}`);

@@ -346,13 +346,24 @@ pub struct SimulatorArgs {
     #[arg(long)]
     pub no_rate_limits: bool,
 
-    /// A JSON file of sales units (capabilities: long-living, PUSH_MESSAGE, CARD;
-    /// extra units) and fidelity switches. See docs/simulator-server.md.
+    /// A JSON file of sales units (market, capabilities, extra units) and
+    /// fidelity switches. See docs/simulator-server.md.
+    ///
+    /// Each unit may set `market` (NO, DK or FI; default NO), which decides its
+    /// currency (NOK, DKK, EUR) and its capture deadline (180 days, 14, 14),
+    /// and the capabilities `longLiving`, `pushMessage`, `card` and `express`
+    /// (a capability left out is false). A Danish and a Finnish unit:
+    /// docs/units-dk-fi.json. Example:
+    ///
+    ///   {"units": [{"msn": "345678", "name": "Kaffebar", "market": "DK",
+    ///     "clientId": "dk-id", "clientSecret": "dk-secret",
+    ///     "subscriptionKey": "dk-key", "pushMessage": true}]}
     #[arg(long, value_name = "FILE")]
     pub units: Option<PathBuf>,
 
-    /// Each capture, refund and cancel keeps its payment busy this long; another
-    /// modification meanwhile gets 423 (code 6160), as the real API answers.
+    /// Each capture, refund and cancel keeps its payment busy this long on the
+    /// simulator's clock (advancing it ends the wait); another modification
+    /// meanwhile gets 423 (code 6160), as the real API answers.
     #[arg(long, value_name = "MS", default_value_t = 0)]
     pub processing_ms: u64,
 

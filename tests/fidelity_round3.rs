@@ -465,3 +465,15 @@ async fn an_express_unit_returns_user_and_shipping_details_once_approved() {
     let p = sim.payment(&plain).await;
     assert!(p.get("userDetails").is_none() && p.get("shippingDetails").is_none());
 }
+
+#[test]
+fn the_units_flag_documents_the_market_with_an_example() {
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_vipps-golive"))
+        .args(["simulator", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&o.stdout);
+    for words in ["`market` (NO, DK or FI", "docs/units-dk-fi.json", "\"market\": \"DK\""] {
+        assert!(help.contains(words), "{words} is not in --help:\n{help}");
+    }
+}

@@ -238,11 +238,23 @@ fn print_banner(
         if caps.card {
             approved.push("CARD");
         }
-        let approved = if approved.is_empty() {
+        if caps.express {
+            approved.push("Express");
+        }
+        let mut approved = if approved.is_empty() {
             "none (a fresh unit)".to_owned()
         } else {
             approved.join(", ")
         };
+        // Said only for the markets a shop must notice (another currency, 14 days to capture).
+        if caps.market != units::Market::No {
+            approved.push_str(&format!(
+                "; market {} ({}, capture within {} days)",
+                caps.market.as_str(),
+                caps.market.currency(),
+                caps.market.capture_days()
+            ));
+        }
         let own = (
             a.client_id.clone(),
             a.client_secret.clone(),
