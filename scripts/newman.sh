@@ -33,7 +33,7 @@ fi
 
 # 2. Build and start the standalone simulator on a free loopback port, control on.
 if [[ "$PROFILE" == release ]]; then cargo build --release --quiet; else cargo build --quiet; fi
-BIN="$ROOT/target/$PROFILE/vipps-golive"
+BIN="${CARGO_TARGET_DIR:-$ROOT/target}/$PROFILE/vipps-golive"
 rm -rf "$RUN" && mkdir -p "$RUN"
 "$BIN" simulator --host 127.0.0.1 --port 0 --control --journal "$RUN/journal.jsonl" >"$RUN/simulator.log" 2>&1 &
 SIM_PID=$!

@@ -115,9 +115,8 @@ async fn at_the_deadline_the_reservation_is_released_with_a_cancelled_event() {
     assert!(last["idempotencyKey"].is_null());
     // Stamped at the deadline (180 days after approval), not when read.
     let approved = events.iter().find(|e| e["name"] == "AUTHORIZED").unwrap();
-    let at = |e: &Value| {
-        chrono::DateTime::parse_from_rfc3339(e["timestamp"].as_str().unwrap()).unwrap()
-    };
+    let at =
+        |e: &Value| chrono::DateTime::parse_from_rfc3339(e["timestamp"].as_str().unwrap()).unwrap();
     let after = at(last) - at(approved);
     assert!(
         (after - chrono::Duration::days(180)).num_seconds().abs() <= 1,
@@ -265,7 +264,11 @@ async fn every_documented_event_type_registers_in_one_call_and_epayment_events_s
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    assert_eq!(got.len(), 1, "only the ePayment event the simulator produces");
+    assert_eq!(
+        got.len(),
+        1,
+        "only the ePayment event the simulator produces"
+    );
     let body: Value = serde_json::from_slice(&got[0].body).unwrap();
     assert_eq!(body["name"], "AUTHORIZED");
     assert_eq!(body["reference"], r.as_str());
@@ -296,7 +299,11 @@ async fn a_create_key_reused_with_another_body_is_409_whether_the_first_succeede
     let second = reference("second");
     let r = create(web_body(&second, 1000), k.clone()).await;
     assert_problem(&r, 409, Some("4020"));
-    assert_problem(&create(web_body(&first, 2000), k.clone()).await, 409, Some("4020"));
+    assert_problem(
+        &create(web_body(&first, 2000), k.clone()).await,
+        409,
+        Some("4020"),
+    );
     assert_eq!(sim.get(&second).await.status, 404, "no second payment");
     // The same body is a replay of the 201.
     let again = create(web_body(&first, 1000), k.clone()).await;
@@ -357,11 +364,14 @@ async fn advancing_the_clock_ends_the_processing_without_waiting_for_it() {
         .await
         .unwrap();
     assert_eq!(created.status(), 201);
-    let approved = api(Method::POST, format!("/epayment/v1/test/payments/{r}/approve"))
-        .json(&json!({ "customer": { "phoneNumber": USER } }))
-        .send()
-        .await
-        .unwrap();
+    let approved = api(
+        Method::POST,
+        format!("/epayment/v1/test/payments/{r}/approve"),
+    )
+    .json(&json!({ "customer": { "phoneNumber": USER } }))
+    .send()
+    .await
+    .unwrap();
     assert_eq!(approved.status(), 200);
 
     let capture = || {
@@ -395,7 +405,11 @@ async fn advancing_the_clock_ends_the_processing_without_waiting_for_it() {
         .json()
         .await
         .unwrap();
-    assert_eq!(agg(&payment), [1000, 100, 0, 0], "the refused capture took no effect");
+    assert_eq!(
+        agg(&payment),
+        [1000, 100, 0, 0],
+        "the refused capture took no effect"
+    );
     server.shutdown().await;
 }
 
@@ -426,7 +440,9 @@ async fn express_on_a_unit_not_approved_for_it_is_refused_with_5020() {
     let r = sim.create(&express_body(&reference("exp"))).await;
     assert_problem(&r, 400, Some("5020"));
     // The fresh unit too.
-    let r = sim.create_as(UNIT_2, &express_body(&reference("exp"))).await;
+    let r = sim
+        .create_as(UNIT_2, &express_body(&reference("exp")))
+        .await;
     assert_problem(&r, 400, Some("5020"));
 }
 
@@ -442,11 +458,17 @@ async fn an_express_unit_returns_user_and_shipping_details_once_approved() {
     let r = reference("exp");
     sim.create(&express_body(&r)).await.assert_status(201);
     let created = sim.payment(&r).await;
-    assert!(created.get("shippingDetails").is_none(), "nothing before approval");
+    assert!(
+        created.get("shippingDetails").is_none(),
+        "nothing before approval"
+    );
     sim.approve(&r).await.assert_status(200);
     let p = sim.payment(&r).await;
     let shipping = &p["shippingDetails"];
-    assert_eq!(shipping["shippingOptionId"], "posten-pickup", "the default option");
+    assert_eq!(
+        shipping["shippingOptionId"], "posten-pickup",
+        "the default option"
+    );
     assert_eq!(shipping["shippingCost"], 4900);
     for field in ["addressLine1", "city", "country", "postCode"] {
         assert!(shipping["address"][field].is_string(), "{field}: {p:#}");
@@ -473,7 +495,11 @@ fn the_units_flag_documents_the_market_with_an_example() {
         .output()
         .unwrap();
     let help = String::from_utf8_lossy(&o.stdout);
-    for words in ["`market` (NO, DK or FI", "docs/units-dk-fi.json", "\"market\": \"DK\""] {
+    for words in [
+        "`market` (NO, DK or FI",
+        "docs/units-dk-fi.json",
+        "\"market\": \"DK\"",
+    ] {
         assert!(help.contains(words), "{words} is not in --help:\n{help}");
     }
 }

@@ -530,9 +530,7 @@ impl Ledger {
 
     /// The reference a successful create with `key` made on unit `msn`.
     pub fn created_with_key(&self, msn: &str, key: &str) -> Option<&str> {
-        self.create_keys
-            .get(&unit_key_hash(msn, key))
-            .map(|r| &**r)
+        self.create_keys.get(&unit_key_hash(msn, key)).map(|r| &**r)
     }
 
     /// Remembers a refused create (its answer is replayed to the same key and body).
@@ -1128,7 +1126,16 @@ impl Ledger {
             let reserved = p.capturable();
             if p.state == State::Authorized && reserved > 0 {
                 p.cancelled += reserved;
-                push_event(&msn, p, EventName::Cancelled, psp, reserved, None, at, outbox);
+                push_event(
+                    &msn,
+                    p,
+                    EventName::Cancelled,
+                    psp,
+                    reserved,
+                    None,
+                    at,
+                    outbox,
+                );
             }
         }
     }

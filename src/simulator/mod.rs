@@ -577,7 +577,10 @@ impl Simulator {
     /// if nobody advances the clock (`None`: it need not wait).
     pub fn processing_left(&self, reply: &Reply) -> Option<Duration> {
         let until = reply.processing_until?;
-        (until - self.clock.now()).to_std().ok().filter(|d| !d.is_zero())
+        (until - self.clock.now())
+            .to_std()
+            .ok()
+            .filter(|d| !d.is_zero())
     }
 
     /// Waits out `reply`'s injected delay (real time: it stands for a slow

@@ -464,7 +464,11 @@ fn create(engine: &mut Engine, req: &SimRequest, who: &Principal) -> Result<SimR
     // the replay below.
     if let Some(first) = engine.ledger.created_with_key(&who.msn, key) {
         let first = first.to_owned();
-        if engine.ledger.idempotency(&who.msn, &first, Op::Create, key, hash) == Idem::Conflict {
+        if engine
+            .ledger
+            .idempotency(&who.msn, &first, Op::Create, key, hash)
+            == Idem::Conflict
+        {
             return Ok(idempotency_conflict(req, key, 4020, "Idempotency error"));
         }
     }

@@ -276,12 +276,13 @@ pub fn apply(text: &str, config: &mut SimConfig) -> Result<(), String> {
             return Err(format!("`msn` `{}` must be 4 to 7 digits", short(&u.msn)));
         }
         // The market decides the currency; a currency alone names its market.
-        let currency_market = match u.currency.as_deref() {
-            None => None,
-            Some(c) => Some(Market::of_currency(c).ok_or_else(|| {
-                format!("unit `{}`: `currency` must be NOK, DKK or EUR", u.msn)
-            })?),
-        };
+        let currency_market =
+            match u.currency.as_deref() {
+                None => None,
+                Some(c) => Some(Market::of_currency(c).ok_or_else(|| {
+                    format!("unit `{}`: `currency` must be NOK, DKK or EUR", u.msn)
+                })?),
+            };
         let market = match (u.market, currency_market) {
             (Some(m), Some(c)) if m != c => {
                 return Err(format!(

@@ -716,10 +716,12 @@ fn shipping(
             .cloned()
     };
     if let Some(groups) = s.get("fixedOptions").filter(|v| !v.is_null()) {
-        let groups = groups
-            .as_array()
-            .filter(|g| !g.is_empty())
-            .ok_or_else(|| Reject::field("Shipping.FixedOptions", "Shipping.FixedOptions must be a non-empty array."))?;
+        let groups = groups.as_array().filter(|g| !g.is_empty()).ok_or_else(|| {
+            Reject::field(
+                "Shipping.FixedOptions",
+                "Shipping.FixedOptions must be a non-empty array.",
+            )
+        })?;
         let group = pick(groups).unwrap_or_default();
         let options = group["options"].as_array().cloned().unwrap_or_default();
         let Some(option) = pick(&options) else {
@@ -746,7 +748,10 @@ fn shipping(
             cost,
         }));
     }
-    match s.get("dynamicOptions").and_then(|d| d["callbackUrl"].as_str()) {
+    match s
+        .get("dynamicOptions")
+        .and_then(|d| d["callbackUrl"].as_str())
+    {
         Some(_) => Ok(Some(super::ledger::Shipping {
             option_id: "simulated-dynamic-option".into(),
             option_name: "Simulated dynamic option".into(),
