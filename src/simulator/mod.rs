@@ -339,16 +339,22 @@ impl SimConfig {
             .unwrap_or_else(units::Capabilities::approved)
     }
 
-    /// The market of the sales unit `msn`: its capabilities' when the units
-    /// file (or the caller) named it, else the one of its account's currency.
+    /// The market of the sales unit `msn`: Denmark or Finland when its
+    /// capabilities say so, else the market of its account's currency (a
+    /// caller may set only [`Account::currency`]), else Norway.
     pub fn market_of(&self, msn: &str) -> units::Market {
-        if let Some(c) = self.capabilities.get(msn) {
-            return c.market;
-        }
-        self.accounts
-            .iter()
-            .find(|a| a.msn == msn)
-            .and_then(|a| units::Market::of_currency(&a.currency))
+        let named = self
+            .capabilities
+            .get(msn)
+            .map(|c| c.market)
+            .filter(|m| *m != units::Market::No);
+        named
+            .or_else(|| {
+                self.accounts
+                    .iter()
+                    .find(|a| a.msn == msn)
+                    .and_then(|a| units::Market::of_currency(&a.currency))
+            })
             .unwrap_or_default()
     }
 }

@@ -275,26 +275,7 @@ pub fn apply(text: &str, config: &mut SimConfig) -> Result<(), String> {
         if !msn_ok {
             return Err(format!("`msn` `{}` must be 4 to 7 digits", short(&u.msn)));
         }
-        // The market decides the currency; a currency alone names its market.
-        let currency_market =
-            match u.currency.as_deref() {
-                None => None,
-                Some(c) => Some(Market::of_currency(c).ok_or_else(|| {
-                    format!("unit `{}`: `currency` must be NOK, DKK or EUR", u.msn)
-                })?),
-            };
-        let market = match (u.market, currency_market) {
-            (Some(m), Some(c)) if m != c => {
-                return Err(format!(
-                    "unit `{}`: the market `{}` takes {}, not {} (hint: leave `currency` out, the market decides it)",
-                    u.msn,
-                    m.as_str(),
-                    m.currency(),
-                    c.currency()
-                ))
-            }
-            (m, c) => m.or(c),
-        };
+        let market = entry_market(&u)?;
         let u = UnitEntry {
             currency: market.map(|m| m.currency().to_owned()),
             ..u
@@ -361,6 +342,28 @@ pub fn apply(text: &str, config: &mut SimConfig) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// The market an entry names: its `market`, else the one of its `currency`
+/// (the market decides the currency; a currency alone names its market).
+fn entry_market(u: &UnitEntry) -> Result<Option<Market>, String> {
+    let currency_market = match u.currency.as_deref() {
+        None => None,
+        Some(c) => Some(
+            Market::of_currency(c)
+                .ok_or_else(|| format!("unit `{}`: `currency` must be NOK, DKK or EUR", u.msn))?,
+        ),
+    };
+    match (u.market, currency_market) {
+        (Some(m), Some(c)) if m != c => Err(format!(
+            "unit `{}`: the market `{}` takes {}, not {} (hint: leave `currency` out, the market decides it)",
+            u.msn,
+            m.as_str(),
+            m.currency(),
+            c.currency()
+        )),
+        (m, c) => Ok(m.or(c)),
+    }
 }
 
 fn short(s: &str) -> &str {
