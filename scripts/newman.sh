@@ -141,6 +141,7 @@ for (const c of ['epayment-api-postman-collection', 'epayment-api-postman-collec
   const r = JSON.parse(fs.readFileSync(file, 'utf8')).run;
   console.log(`\n## ${c}`);
   const created = new Set(), cancelled = new Set();
+  let imageRefused = false;
   for (const e of r.executions) {
     const p = '/' + (e.request.url.path || []).join('/');
     const ref = (p.match(/\/payments\/([^/]+)/) || [])[1];
@@ -159,7 +160,8 @@ for (const c of ['epayment-api-postman-collection', 'epayment-api-postman-collec
     else if (code === 404 && ref && !created.has(ref)) cause = 'the payment was never created (its create failed)';
     else if (code === 400 && ref && cancelled.has(ref)) cause = 'collection order: this payment was cancelled by the request before';
     else if (code === 400 && /ErrorCode=4160/.test(why) && /CARD/.test(why)) cause = 'CARD is not available in the test environment (behaviour.md §14); the simulator refuses it as a real test unit would';
-    else if (code === 400 && /\/images$/.test(p) && /minimum height is 167/.test(body)) cause = 'the collection uploads a 32x32 PNG; the Order Management spec (Image.src) requires at least 167 px high';
+    else if (code === 400 && /\/images$/.test(p) && /minimum height is 167/.test(body)) { cause = 'the collection uploads a 32x32 PNG; the Order Management spec (Image.src) requires at least 167 px high'; imageRefused = true; }
+    else if (code === 404 && /\/categories\//.test(p) && /No image with id/.test(why) && imageRefused) cause = 'the category names the image the collection uploaded too small (refused above)';
     if (!ok) { if (cause) explained++; else unexplained++; }
     const tag = ok ? 'ok  ' : cause ? 'fail' : 'FAIL';
     console.log(`${tag} ${e.item.name.padEnd(40)} ${e.request.method.padEnd(6)} ${p} -> ${code}${ok ? '' : `\n       ${why}${cause ? `\n       (explained: ${cause})` : ''}`}`);
