@@ -54,7 +54,9 @@ use crate::evidence::model::{Evidence, ScenarioResult, Verdict};
 pub use allow::AllowList;
 
 /// Version of `compare.json`'s shape.
-pub const COMPARE_SCHEMA_VERSION: u32 = 1;
+/// 2: the kinds `amounts` and `verdict` (issue 23); a reader of version 1
+/// would not know them.
+pub const COMPARE_SCHEMA_VERSION: u32 = 2;
 
 /// File names in a compare folder.
 pub const COMPARE_JSON: &str = "compare.json";
