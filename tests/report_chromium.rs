@@ -236,3 +236,66 @@ async fn on_a_phone_390_px_wide_the_report_needs_no_horizontal_scrolling() {
     std::fs::write(&wide, r#"<!doctype html><table><tr><td style="white-space:nowrap">a very long line of text that is certainly wider than three hundred and ninety pixels</td></tr></table>"#).unwrap();
     assert!(laid_out_width(&browser, &wide, 390) > 390);
 }
+
+/// Pages of a PDF Chromium wrote: its page objects (`/Type /Page`, not the
+/// `/Type /Pages` of the page tree), which Chromium writes uncompressed.
+fn pdf_pages(pdf: &[u8]) -> usize {
+    let needle = b"/Type /Page";
+    pdf.windows(needle.len() + 1)
+        .filter(|w| w.starts_with(needle) && w[needle.len()] != b's')
+        .count()
+}
+
+#[test]
+fn a_passing_run_prints_to_at_most_30_a4_pages() {
+    // Issue 24 point 3: a passing run printed to 161 A4 pages, each exchange
+    // with its full bodies; the print now holds one line per exchange.
+    let Some(browser) = chromium() else {
+        eprintln!(
+            "NOTICE: chromium not found; skipping the browser test (apt-get install chromium)"
+        );
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_vipps-golive"))
+        .current_dir(dir.path())
+        .env_remove("VIPPS_CLIENT_ID")
+        .env_remove("VIPPS_CLIENT_SECRET")
+        .env_remove("VIPPS_SUBSCRIPTION_KEY")
+        .env_remove("VIPPS_MSN")
+        .args(["run", "--out", "reports"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = dir.path().join("reports/latest/report.html");
+    let html = std::fs::read_to_string(&report).unwrap();
+    assert!(html.contains(r#"<section id="exchange-list" class="print-only">"#));
+    let pdf = dir.path().join("report.pdf");
+    let printed = Command::new(&browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-pdf-header-footer",
+        ])
+        .arg(format!("--print-to-pdf={}", pdf.display()))
+        .arg(format!("file://{}", report.display()))
+        .output()
+        .expect("chromium runs");
+    let pdf = std::fs::read(&pdf).unwrap_or_else(|_| {
+        panic!(
+            "chromium printed no PDF:\n{}",
+            String::from_utf8_lossy(&printed.stderr)
+        )
+    });
+    let pages = pdf_pages(&pdf);
+    assert!(
+        (1..=30).contains(&pages),
+        "a passing run printed to {pages} A4 pages"
+    );
+}

@@ -30,6 +30,7 @@ pub const JOURNAL_FILE: &str = "journal.jsonl";
 const REPORT: &str = include_str!("templates/report.hbs");
 const REFERENCE: &str = include_str!("templates/reference.hbs");
 const EXCHANGE: &str = include_str!("templates/exchange.hbs");
+const EXLINE: &str = include_str!("templates/exline.hbs");
 const PROBLEM: &str = include_str!("templates/problem.hbs");
 const INTERRUPTED: &str = include_str!("templates/interrupted.hbs");
 const STYLE: &str = include_str!("templates/style.css");
@@ -106,6 +107,7 @@ fn templates() -> Result<&'static Handlebars<'static>, ReportError> {
                 ("report", REPORT),
                 ("reference", REFERENCE),
                 ("exchange", EXCHANGE),
+                ("exline", EXLINE),
                 ("problem", PROBLEM),
                 ("interrupted", INTERRUPTED),
                 ("style", STYLE),
