@@ -29,6 +29,7 @@ fn finding() -> FindingView {
         advice: "send it on every request".into(),
         exchange_anchor: Some("ex-1".into()),
         exchange_label: Some("POST /epayment/v1/payments".into()),
+        count: 11,
     }
 }
 
@@ -68,6 +69,8 @@ fn problem(full: bool) -> ProblemView {
         trace_id: some(full, "trace-1"),
         error_code: some(full, "1234"),
         explanation: "Fix the amount.".into(),
+        expected: some(full, "A reference the API cannot use is refused"),
+        count: if full { 8 } else { 1 },
     }
 }
 
@@ -300,6 +303,7 @@ fn every_template_renders_in_strict_mode_with_every_field_present_and_absent() {
             ("style", &page),
             ("reference", &page["references"][0]),
             ("exchange", &page["other_exchanges"][0]),
+            ("exline", &page["other_exchanges"][0]),
             ("problem", &page["problems"][0]),
             ("interrupted", &page["interrupted"][0]),
         ];

@@ -6,6 +6,8 @@
 //! rendering the same `evidence.json` twice gives the same bytes and a
 //! re-render does not disturb the folder's manifest.
 
+mod noise;
+
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
@@ -206,7 +208,7 @@ pub struct WebhookView {
     pub signature_valid: bool,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct ProblemView {
     pub reference: Option<String>,
     pub reference_anchor: Option<String>,
@@ -218,6 +220,11 @@ pub struct ProblemView {
     pub trace_id: Option<String>,
     pub error_code: Option<String>,
     pub explanation: String,
+    /// The scenario that provoked this error on purpose (its steps expected
+    /// the refusal, and it came): the report labels it "expected".
+    pub expected: Option<String>,
+    /// How many identical answers this row stands for (issue 24 point 6).
+    pub count: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -229,6 +236,8 @@ pub struct FindingView {
     pub advice: String,
     pub exchange_anchor: Option<String>,
     pub exchange_label: Option<String>,
+    /// How many identical findings this row stands for; the link is to the first.
+    pub count: usize,
 }
 
 #[derive(Debug, Serialize)]
@@ -461,7 +470,7 @@ fn exchange_view(e: &Exchange) -> ExchangeView {
     }
 }
 
-fn problem_view(p: &ProblemRecord, reference: Option<&str>) -> ProblemView {
+fn problem_view(p: &ProblemRecord, reference: Option<&str>, index: &Index<'_>) -> ProblemView {
     ProblemView {
         reference: reference.map(str::to_owned),
         reference_anchor: reference.map(|r| anchor("ref", r)),
@@ -473,6 +482,8 @@ fn problem_view(p: &ProblemRecord, reference: Option<&str>) -> ProblemView {
         trace_id: p.trace_id.clone(),
         error_code: p.error_code.clone(),
         explanation: p.explanation.clone(),
+        expected: noise::provoked_by(index, &p.exchange_id),
+        count: 1,
     }
 }
 
@@ -616,7 +627,7 @@ impl<'e> Index<'e> {
 }
 
 fn findings(evidence: &Evidence) -> Vec<FindingView> {
-    evidence
+    let views = evidence
         .findings
         .iter()
         .map(|f| FindingView {
@@ -630,8 +641,10 @@ fn findings(evidence: &Evidence) -> Vec<FindingView> {
                 .exchange
                 .as_ref()
                 .map(|x| format!("{} {} at {}", x.method, x.path, time_ms(x.time))),
+            count: 1,
         })
-        .collect()
+        .collect();
+    noise::group_findings(views)
 }
 
 /// The checklist rows, grouped by area. Rows in checklist order whatever
@@ -716,14 +729,21 @@ fn references<'e>(
             .filter_map(|id| index.exchanges_by_id.get(id.as_str()).copied())
             .collect();
         in_reference.extend(r.exchange_ids.iter().map(String::as_str));
-        problems.extend(
-            r.problems
-                .iter()
-                .map(|p| problem_view(p, Some(&r.reference))),
-        );
-        references.push(reference_view(evidence, r, exchanges, &index.known_refs));
+        let answered: Vec<ProblemView> = r
+            .problems
+            .iter()
+            .map(|p| problem_view(p, Some(&r.reference), index))
+            .collect();
+        problems.extend(answered.iter().cloned());
+        references.push(reference_view(
+            evidence,
+            r,
+            exchanges,
+            answered,
+            &index.known_refs,
+        ));
     }
-    (references, problems, in_reference)
+    (references, noise::group_problems(problems), in_reference)
 }
 
 /// One reference's section: what the API last said of it, its timelines
@@ -732,6 +752,7 @@ fn reference_view(
     evidence: &Evidence,
     r: &ReferenceEvidence,
     exchanges: Vec<&Exchange>,
+    problems: Vec<ProblemView>,
     known_refs: &HashSet<&str>,
 ) -> ReferenceView {
     // The timelines share one origin: the first thing known of the reference.
@@ -791,11 +812,7 @@ fn reference_view(
                 signature_valid: w.signature_valid,
             })
             .collect(),
-        problems: r
-            .problems
-            .iter()
-            .map(|p| problem_view(p, Some(&r.reference)))
-            .collect(),
+        problems: noise::group_problems(problems),
         interrupted: evidence
             .interrupted
             .iter()
