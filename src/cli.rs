@@ -88,6 +88,86 @@ pub enum Command {
     ///
     /// Example: vipps-golive compare --env test --env-file .env --test-phone 4791234567 --non-interactive
     Compare(CompareArgs),
+    /// The shop's go-live evidence, from its own traffic, in one sealed folder.
+    ///
+    /// Judges the shop's recorded traffic (--journal FILE, repeatable, as the
+    /// simulator or the recording proxy wrote it; or --simulator URL) with the
+    /// rules `audit` uses, reads the shop's go-live references back live
+    /// (--env test, --env production, or --base-url URL; found in the traffic
+    /// unless --refs names them), probes the shop's webhook receiver
+    /// (--webhook-url and --webhook-secret) as `webhooks-check` does, and
+    /// takes a person's word for QA-ERRORS, PF-DESIGN and PF-SUPPORT
+    /// (--attest). Writes <out>/pack-<id>/ sealed by one manifest.json
+    /// (signed with --sign-key). The headline says READY TO SEND, REHEARSAL
+    /// PASSED or NOT READY and what to fix. Exit status 0 when no item
+    /// failed, 1 when one did, 2 bad usage, 3 a target could not be reached,
+    /// 4 the folder could not be written. Step by step: docs/golive.md.
+    ///
+    /// Example: vipps-golive pack --journal shop.jsonl --env test --webhook-url https://shop.example/vipps/webhook --attest PF-DESIGN="Kari Nordmann, designer"
+    Pack(PackArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(group(clap::ArgGroup::new("source").required(true).args(["journal", "simulator"])))]
+pub struct PackArgs {
+    /// The shop's recorded traffic: a JSONL journal (`simulator --journal FILE`,
+    /// or the recording proxy's); repeat for several, read in the order given.
+    #[arg(long, value_name = "FILE", help_heading = "Traffic")]
+    pub journal: Vec<PathBuf>,
+
+    /// Base URL of a running simulator (started with --control): its live journal
+    /// is the traffic, and the references are read back from it unless --env or --base-url says where.
+    #[arg(long, value_name = "URL", help_heading = "Traffic")]
+    pub simulator: Option<String>,
+
+    /// Where the references are read back live (--env test | production, or --base-url URL), and the credentials.
+    #[command(flatten)]
+    pub target: TargetArgs,
+
+    /// The go-live references (default: the shop's last payments ending CAPTURED,
+    /// REFUNDED, CANCELLED, and AUTHORIZED for production, found in the traffic).
+    #[arg(long, value_name = "REF", num_args = 1.., help_heading = "Go-live")]
+    pub refs: Vec<String>,
+
+    /// The shop's webhook receiver, probed as `webhooks-check` probes it.
+    #[arg(
+        long,
+        value_name = "URL",
+        requires = "webhook_secret",
+        help_heading = "Webhooks"
+    )]
+    pub webhook_url: Option<String>,
+
+    /// The webhook secret the registration returned [env: VIPPS_WEBHOOK_SECRET].
+    #[arg(long, value_name = "SECRET", env = "VIPPS_WEBHOOK_SECRET", hide_env_values = true, value_parser = secret, help_heading = "Webhooks")]
+    pub webhook_secret: Option<crate::Secret>,
+
+    /// Seconds to wait for each answer of the webhook receiver.
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 10,
+        help_heading = "Webhooks"
+    )]
+    pub webhook_timeout: u64,
+
+    /// A person attests what traffic cannot show: --attest PF-DESIGN="Name, role"
+    /// (QA-ERRORS, PF-DESIGN or PF-SUPPORT; repeatable).
+    #[arg(long, value_name = "ID=WHO", help_heading = "Go-live")]
+    pub attest: Vec<String>,
+
+    /// Sign the manifest with this Ed25519 private key (PKCS#8 PEM or base64 seed): manifest.sig.
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
+    pub sign_key: Option<PathBuf>,
+
+    /// Output folder; the pack writes <DIR>/pack-<id>/ and points <DIR>/latest at it.
+    #[arg(
+        long,
+        value_name = "DIR",
+        default_value = "reports",
+        help_heading = "Output"
+    )]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -415,6 +495,11 @@ pub struct AuditArgs {
     /// Also open each returnUrl (at most 5) without cookies and check the page answers.
     #[arg(long, help_heading = "Checks")]
     pub check_return_url: bool,
+
+    /// A person attests what traffic cannot show: --attest QA-ERRORS="Name, role"
+    /// (QA-ERRORS, PF-DESIGN or PF-SUPPORT; repeatable).
+    #[arg(long, value_name = "ID=WHO", help_heading = "Checks")]
+    pub attest: Vec<String>,
 
     /// Output folder; the audit writes <out>/<audit-id>/.
     #[arg(

@@ -19,12 +19,12 @@ use serde_json::Value;
 use vipps_golive::api::webhooks::verify_signature;
 use vipps_golive::Secret;
 
-const SECRET: &str = "a-webhook-secret-from-registration";
+pub(crate) const SECRET: &str = "a-webhook-secret-from-registration";
 
 type Handler = Arc<dyn Fn(&HeaderMap, &[u8]) -> u16 + Send + Sync>;
 
 /// Serves `handler` on a free loopback port; gives the webhook URL.
-async fn receiver(handler: Handler) -> String {
+pub(crate) async fn receiver(handler: Handler) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
@@ -61,7 +61,7 @@ async fn receiver(handler: Handler) -> String {
 /// Verifies the signature and the date, refuses a delivery whose signature
 /// it has already accepted (a replay, 409), and acknowledges a redelivery
 /// (the same event signed anew) without acting on it twice.
-fn correct() -> Handler {
+pub(crate) fn correct() -> Handler {
     let signatures: Mutex<HashSet<String>> = Mutex::new(HashSet::new());
     Arc::new(move |headers: &HeaderMap, body: &[u8]| {
         let h = |n: &str| headers.get(n).and_then(|v| v.to_str().ok());
@@ -107,7 +107,7 @@ fn accepts_replays() -> Handler {
     })
 }
 
-fn careless() -> Handler {
+pub(crate) fn careless() -> Handler {
     let seen: Mutex<HashSet<Vec<u8>>> = Mutex::new(HashSet::new());
     let authorized: Mutex<HashSet<String>> = Mutex::new(HashSet::new());
     Arc::new(move |_headers: &HeaderMap, body: &[u8]| {

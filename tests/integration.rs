@@ -14,6 +14,7 @@ mod client_support;
 mod common;
 mod doctored_support;
 mod report_support;
+mod shop_support;
 mod sim_core_support;
 mod sim_support;
 
@@ -56,6 +57,7 @@ mod fidelity_webhooks;
 mod hardening_guard;
 mod hardening_run;
 mod harness_mark;
+mod pack_shop;
 mod production_guard;
 mod real_test_env;
 mod report_chromium;

@@ -8,6 +8,7 @@
 //! silently. The result is the same `evidence.json` shape `run` writes, with
 //! kind `audit`.
 
+pub mod input;
 pub mod line;
 mod pipeline;
 
@@ -18,7 +19,10 @@ use chrono::{DateTime, Utc};
 use crate::domain::checklist::ITEMS;
 use crate::domain::exchange::{Exchange, SCHEMA_VERSION};
 use crate::domain::text::escape_html;
-use crate::evidence::model::{Evidence, Finding, ItemResult};
+use crate::evidence::model::{
+    Attestation, Evidence, Finding, InputRead, InputSource, ItemResult, SkippedLine,
+};
+use crate::evidence::run::EvidenceBuilder;
 use crate::evidence::{FolderKind, RunMeta, TargetInfo};
 use crate::rules::{Body, Meta, Observed, RuleOptions, RuleSet, View};
 
@@ -328,7 +332,45 @@ pub struct Source {
 
 /// Builds `evidence.json` (kind `audit`, all 17 items) for the folder
 /// `run_id` names: its span is the audited traffic's, not the audit's own.
+#[cfg(test)]
 pub fn evidence(run_id: &str, source: &Source, filter: &Filter, outcome: &Outcome) -> Evidence {
+    evidence_of(run_id, source, filter, outcome, Vec::new(), &[]).finish()
+}
+
+/// What an audit read (evidence.json's `input`): `sources` with their
+/// SHA-256, the lines, the filters and what was skipped.
+pub fn input_read(outcome: &Outcome, filter: &Filter, sources: Vec<InputSource>) -> InputRead {
+    InputRead {
+        sources,
+        lines: outcome.lines,
+        judged: outcome.judged,
+        filtered_out: outcome.filtered_out,
+        since: filter.since,
+        msn: filter.msn.clone(),
+        other_kinds: outcome.other_kinds,
+        bad_lines: outcome
+            .bad_lines
+            .iter()
+            .map(|b| SkippedLine {
+                line: b.line,
+                reason: b.reason.clone(),
+            })
+            .collect(),
+        bad_line_count: outcome.bad_line_count,
+        all_exchanges: outcome.all_exchanges,
+    }
+}
+
+/// [`evidence`], not yet finished, with what was read (`sources`) and the
+/// attestations given (`audit --attest`).
+pub fn evidence_of(
+    run_id: &str,
+    source: &Source,
+    filter: &Filter,
+    outcome: &Outcome,
+    sources: Vec<InputSource>,
+    attestations: &[Attestation],
+) -> EvidenceBuilder {
     let now = Utc::now();
     let meta = RunMeta::existing(FolderKind::Audit, run_id, now);
     let seen = &outcome.observed;
@@ -344,22 +386,32 @@ pub fn evidence(run_id: &str, source: &Source, filter: &Filter, outcome: &Outcom
             (!seen.system_names.is_empty()).then(|| seen.system_names.join(", ")),
             (!seen.system_versions.is_empty()).then(|| seen.system_versions.join(", ")),
         )
-        .items(items(&outcome.findings, outcome))
+        .items({
+            let mut rows = items(outcome);
+            crate::rules::pack::attest(&mut rows, attestations);
+            rows
+        })
+        .attestations(attestations.to_vec())
         .harness_left_out(outcome.harness_own)
+        .input(input_read(outcome, filter, sources))
         .findings(outcome.findings.clone())
         // The references are read from the exchanges kept (all of them for
         // a journal of up to KEEP_ALL_EXCHANGES; else those behind findings).
         .exchanges(outcome.exchanges.clone())
-        .finish()
 }
 
-/// One row per checklist ID, in checklist order.
-fn items(findings: &[Finding], outcome: &Outcome) -> Vec<ItemResult> {
+/// One row per checklist ID, in checklist order, as the shop's traffic
+/// leaves it (before any attestation).
+pub fn items(outcome: &Outcome) -> Vec<ItemResult> {
     ITEMS
         .iter()
         .map(|item| {
-            let (verdict, reason) =
-                crate::rules::audit_item(item.key, findings, outcome.judged, &outcome.observed);
+            let (verdict, reason) = crate::rules::audit_item(
+                item.key,
+                &outcome.findings,
+                outcome.judged,
+                &outcome.observed,
+            );
             ItemResult {
                 id: item.id.to_owned(),
                 title: item.title.to_owned(),
@@ -394,14 +446,36 @@ pub fn write_folder(
     evidence: &Evidence,
     notes: &[String],
 ) -> Result<crate::evidence::Latest, FolderError> {
+    write_folder_signed(folder, evidence, notes, None)
+}
+
+/// [`write_folder`], and with a key also `manifest.sig` (`pack --sign-key`):
+/// the report shows the key and the time it is signed at.
+pub(crate) fn write_folder_signed(
+    folder: &crate::evidence::RunFolder,
+    evidence: &Evidence,
+    notes: &[String],
+    sign_key: Option<&ed25519_dalek::SigningKey>,
+) -> Result<crate::evidence::Latest, FolderError> {
+    use crate::evidence::manifest;
+    use crate::report::seal::Sealing;
     // evidence.json, the report, the status, the manifest (the same one
     // `run` writes, which `report --check` verifies), then `latest`, moved
     // only if it is ours.
     // evidence.json first: the report shows the SHA-256 of its bytes on disk.
     folder.write_evidence(evidence).map_err(|e| e.source)?;
-    let html = report_html(evidence, notes, folder.dir());
+    let at = Utc::now();
+    let sealing = match sign_key {
+        Some(key) => Sealing::Signed {
+            fingerprint: manifest::fingerprint(&key.verifying_key()),
+            at,
+        },
+        None => Sealing::Unsigned,
+    };
+    let html = report_html_sealed(evidence, notes, folder.dir(), &sealing);
+    let signing = sign_key.map(|key| manifest::Signing { key, at });
     let latest = folder
-        .finish_files(&[("report.html", html.as_bytes())])
+        .finish_files_signed(&[("report.html", html.as_bytes())], signing)
         .map_err(|e| e.source)?;
     let path = folder.path(crate::evidence::folder::EVIDENCE_FILE);
     let found = crate::rules::recheck::written(&path).map_err(std::io::Error::other)?;
@@ -417,10 +491,15 @@ pub fn write_folder(
 
 /// The report (`crate::report::render`) with the audit's notes (lines skipped,
 /// filters) added at the end; the minimal page below if the renderer fails.
-pub fn report_html(e: &Evidence, notes: &[String], dir: &std::path::Path) -> String {
+/// `sealing` says how the folder is about to be sealed (the report shows it).
+fn report_html_sealed(
+    e: &Evidence,
+    notes: &[String],
+    dir: &std::path::Path,
+    sealing: &crate::report::seal::Sealing,
+) -> String {
     let evidence_path = dir.join(crate::evidence::folder::EVIDENCE_FILE);
-    let sealing = crate::report::seal::Sealing::Unsigned;
-    match crate::report::render_in(e, dir, &evidence_path, &sealing) {
+    match crate::report::render_in(e, dir, &evidence_path, sealing) {
         Ok(page) if !notes.is_empty() => {
             let items: String = notes
                 .iter()

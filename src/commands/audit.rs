@@ -1,7 +1,7 @@
 //! `vipps-golive audit`: judges a shop's recorded traffic against the checklist
 //! rules and writes the evidence folder (see [`crate::audit`]).
 
-use std::io::{BufReader, BufWriter, Write};
+use std::io::{BufWriter, Write};
 use std::path::Path;
 use std::time::Duration;
 
@@ -9,7 +9,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::audit::{self, Filter, Outcome, Source};
 use crate::cli::AuditArgs;
-use crate::evidence::model::{Evidence, Finding, Severity, Verdict};
+use crate::evidence::model::{Evidence, Finding, InputSource, Severity, Verdict};
 use crate::evidence::{FolderKind, Latest, RunMeta};
 use crate::rules::redirects::{return_page, PageAnswer};
 use crate::rules::{ReturnUrl, RuleOptions};
@@ -82,6 +82,7 @@ pub async fn run_async(args: &AuditArgs, out: &mut dyn Write) -> Result<(), Erro
         since: args.since.as_deref().map(parse_since).transpose()?,
         msn: args.msn.clone(),
     };
+    let attestations = attestations(&args.attest)?;
     // Decided before any folder is made or socket opened.
     let simulator = args
         .simulator
@@ -102,7 +103,7 @@ pub async fn run_async(args: &AuditArgs, out: &mut dyn Write) -> Result<(), Erro
     )))?;
     let copy = BufWriter::with_capacity(256 * 1024, copy);
 
-    let (source, mut outcome) = read(args, &filter, simulator.as_ref(), copy).await?;
+    let (source, mut outcome, sources) = read(args, &filter, simulator.as_ref(), copy).await?;
     if args.check_return_url {
         let urls = outcome.observed.return_urls.clone();
         let found = check_return_urls(&urls, meta.run_id()).await;
@@ -112,12 +113,21 @@ pub async fn run_async(args: &AuditArgs, out: &mut dyn Write) -> Result<(), Erro
             .sort_by_key(|f| crate::domain::checklist::order(&f.checklist_id));
     }
 
-    let notes = notes(&outcome, &filter);
-    for n in &notes {
-        crate::output::diag(&format!("audit: {n}"));
+    let evidence = audit::evidence_of(
+        meta.run_id(),
+        &source,
+        &filter,
+        &outcome,
+        sources,
+        &attestations,
+    )
+    .finish();
+    if let Some(input) = &evidence.input {
+        for n in crate::report::view::input_notes(input, evidence.run.harness_left_out) {
+            crate::output::diag(&format!("audit: {n}"));
+        }
     }
-    let evidence = audit::evidence(meta.run_id(), &source, &filter, &outcome);
-    let latest = audit::write_folder(&folder, &evidence, &notes).map_err(|e| match e {
+    let latest = audit::write_folder(&folder, &evidence, &[]).map_err(|e| match e {
         audit::FolderError::Io(source) => io(format!(
             "cannot write the evidence into `{}`",
             dir.display()
@@ -128,6 +138,17 @@ pub async fn run_async(args: &AuditArgs, out: &mut dyn Write) -> Result<(), Erro
         crate::output::diag(&format!("audit: {why}"));
     }
     finish(&evidence, &dir, out)
+}
+
+/// `--attest ID="Name, role"` (QA-ERRORS, PF-DESIGN, PF-SUPPORT only), dated
+/// now; anything else is bad usage (exit 2), refused before anything is read.
+pub(crate) fn attestations(
+    raw: &[String],
+) -> Result<Vec<crate::evidence::model::Attestation>, Error> {
+    let now = Utc::now();
+    raw.iter()
+        .map(|a| crate::rules::pack::attestation(a, now).map_err(Error::Usage))
+        .collect()
 }
 
 /// An I/O failure, said with what was being done.
@@ -142,15 +163,10 @@ async fn read(
     filter: &Filter,
     simulator: Option<&url::Url>,
     copy: BufWriter<std::fs::File>,
-) -> Result<(Source, Outcome), Error> {
+) -> Result<(Source, Outcome, Vec<InputSource>), Error> {
     match (&args.journal, simulator) {
         (Some(path), _) => {
-            let file = std::fs::File::open(path).map_err(io(format!(
-                "cannot open the journal `{}` (hint: the file `vipps-golive simulator --journal FILE` wrote)",
-                path.display()
-            )))?;
-            let size = file.metadata().map(|m| m.len()).unwrap_or(0);
-            let reader = BufReader::with_capacity(1 << 20, file);
+            let (reader, tallies, size) = open_journals(std::slice::from_ref(path))?;
             let mut progress = Progress::new(size);
             let outcome = audit::audit_reporting(
                 reader,
@@ -165,10 +181,16 @@ async fn read(
                 kind: "journal",
                 location: path.display().to_string(),
             };
-            Ok((source, outcome))
+            Ok((
+                source,
+                outcome,
+                tallies.iter().map(|t| t.source()).collect(),
+            ))
         }
         (None, Some(url)) => {
             let bytes = fetch_journal(url).await?;
+            let location = url.as_str().trim_end_matches('/').to_owned();
+            let sources = vec![audit::input::bytes("simulator", location, &bytes)];
             let outcome = audit::audit(
                 std::io::Cursor::new(bytes),
                 filter,
@@ -180,12 +202,26 @@ async fn read(
                 kind: "simulator",
                 location: url.as_str().trim_end_matches('/').to_owned(),
             };
-            Ok((source, outcome))
+            Ok((source, outcome, sources))
         }
         (None, None) => Err(Error::Usage(
             "nothing to audit (hint: give --journal FILE or --simulator URL)".into(),
         )),
     }
+}
+
+/// The journal files as one stream, each hashed as it is read (see
+/// [`audit::input::journals`]); a file that cannot be opened is named.
+pub(crate) fn open_journals(
+    paths: &[std::path::PathBuf],
+) -> Result<(Box<dyn std::io::Read + Send>, Vec<audit::input::Tally>, u64), Error> {
+    audit::input::journals(paths).map_err(|(path, source)| Error::Io {
+        context: format!(
+            "cannot open the journal `{}` (hint: the file `vipps-golive simulator --journal FILE` wrote)",
+            path.display()
+        ),
+        source,
+    })
 }
 
 /// Writes the summary to `out` (a closed pipe is no failure) and says
@@ -237,7 +273,7 @@ fn parse_since(value: &str) -> Result<DateTime<Utc>, Error> {
 /// Reads a running simulator's journal through `GET /__sim/journal`.
 /// `base` has passed the guard, which refuses user info, a query and a
 /// fragment for a simulator: the URL is safe to show as it is.
-async fn fetch_journal(base: &url::Url) -> Result<Vec<u8>, Error> {
+pub(crate) async fn fetch_journal(base: &url::Url) -> Result<Vec<u8>, Error> {
     let url = format!("{}/__sim/journal", base.as_str().trim_end_matches('/'));
     let client = crate::api::marked_http(None)
         .timeout(Duration::from_secs(60))
@@ -307,55 +343,6 @@ async fn check_return_urls(urls: &[ReturnUrl], run_id: &str) -> Vec<Finding> {
         findings.extend(finding);
     }
     findings
-}
-
-fn notes(outcome: &Outcome, filter: &Filter) -> Vec<String> {
-    let mut notes = vec![format!(
-        "{} line(s) read, {} exchange(s) judged",
-        outcome.lines, outcome.judged
-    )];
-    if outcome.harness_own > 0 {
-        notes.push(crate::report::view::harness_left_out(outcome.harness_own));
-    }
-    if outcome.filtered_out > 0 {
-        notes.push(format!(
-            "{} exchange(s) left out by the filters{}{}",
-            outcome.filtered_out,
-            filter
-                .since
-                .map(|s| format!(" (since {})", s.to_rfc3339()))
-                .unwrap_or_default(),
-            filter
-                .msn
-                .as_ref()
-                .map(|m| format!(
-                    " (MSN {m}; requests without a Merchant-Serial-Number are left out too)"
-                ))
-                .unwrap_or_default(),
-        ));
-    }
-    if outcome.other_kinds > 0 {
-        notes.push(format!(
-            "{} line(s) of another kind (e.g. write-ahead attempts) skipped",
-            outcome.other_kinds
-        ));
-    }
-    for b in &outcome.bad_lines {
-        notes.push(format!("line {} skipped: {}", b.line, b.reason));
-    }
-    if outcome.bad_line_count > outcome.bad_lines.len() as u64 {
-        notes.push(format!(
-            "{} more unreadable line(s) skipped",
-            outcome.bad_line_count - outcome.bad_lines.len() as u64
-        ));
-    }
-    if !outcome.all_exchanges {
-        notes.push(format!(
-            "evidence.json carries the {} exchange(s) behind findings; every audited exchange is in journal.jsonl",
-            outcome.exchanges.len()
-        ));
-    }
-    notes
 }
 
 fn summary(e: &Evidence, dir: &Path) -> String {

@@ -4,6 +4,7 @@ pub mod audit;
 pub mod checklist;
 pub mod compare;
 pub mod config;
+pub mod pack;
 pub mod person;
 pub mod report;
 pub mod run;
@@ -127,6 +128,7 @@ where
         Command::Checklist(args) => checklist::run(&args, &mut std::io::stdout().lock()),
         Command::Simulator(args) => simulator::run(&args),
         Command::Audit(args) => audit::run(&args),
+        Command::Pack(args) => pack::run(&args),
         Command::WebhooksCheck(args) => webhooks_check::run(&args),
         Command::Config(args) => config::run(&args, &mut std::io::stdout().lock()),
         Command::Compare(args) => compare::run(&args),

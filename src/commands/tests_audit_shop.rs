@@ -430,6 +430,7 @@ fn args(journal: Option<&Path>, simulator: Option<&str>, out: &Path) -> AuditArg
         since: None,
         msn: None,
         check_return_url: false,
+        attest: Vec::new(),
         out: out.to_owned(),
     }
 }

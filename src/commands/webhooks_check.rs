@@ -102,10 +102,10 @@ pub fn run(args: &WebhooksCheckArgs) -> Result<(), Error> {
 }
 
 /// The receiver as the probes address it: where, and what the signature covers.
-struct Receiver {
+pub(crate) struct Receiver {
     url: url::Url,
     /// As shown to people.
-    shown: String,
+    pub(crate) shown: String,
     /// The URL's authority: what Vipps signs as `host`.
     host: String,
     /// The path and query: what Vipps signs.
@@ -115,7 +115,7 @@ struct Receiver {
 }
 
 impl Receiver {
-    fn of(raw: &str, msn: Option<&str>) -> Result<Receiver, Error> {
+    pub(crate) fn of(raw: &str, msn: Option<&str>) -> Result<Receiver, Error> {
         // The one guard: never a Vipps host, never a URL that does not parse;
         // decided before any socket opens.
         let url = crate::config::guard_url("--url", raw, crate::config::UrlRole::WebhookReceiver)
@@ -280,7 +280,7 @@ fn deliveries(secret: &Secret, r: &Receiver) -> Vec<Delivery> {
 
 /// Sends every delivery in order, each written ahead to `journal` and
 /// recorded with the receiver's answer: (probe, exchange) in the order sent.
-async fn send_all(
+pub(crate) async fn send_all(
     r: &Receiver,
     secret: &Secret,
     timeout: Duration,
@@ -407,7 +407,7 @@ async fn answer_of(result: Result<reqwest::Response, reqwest::Error>) -> Answer 
 }
 
 /// Each probe judged by the rules, with the exchanges that carried it.
-fn judged(sent: &[(&'static str, Exchange)]) -> Vec<WebhookCheck> {
+pub(crate) fn judged(sent: &[(&'static str, Exchange)]) -> Vec<WebhookCheck> {
     let answers: Vec<(&str, Option<u16>)> = sent.iter().map(|(c, e)| (*c, e.status)).collect();
     let mut checks = crate::rules::receiver::probes(&answers);
     for check in &mut checks {

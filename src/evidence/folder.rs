@@ -183,11 +183,20 @@ impl RunFolder {
     /// [`RunFolder::finish`], and with a key also `manifest.sig`: the
     /// Ed25519 signature of `manifest.json` (see [`super::manifest`]).
     pub(crate) fn finish_signed(&self, sign_key: Option<&SigningKey>) -> io::Result<Latest> {
-        self.write_status(STATUS_COMPLETE, Some(Utc::now()), None)?;
         let signing = sign_key.map(|key| super::manifest::Signing {
             key,
             at: Utc::now(),
         });
+        self.finish_signing(signing)
+    }
+
+    /// [`RunFolder::finish_signed`] with the signing time decided before
+    /// (the report rendered first shows the key and the time it is signed at).
+    pub(crate) fn finish_signing(
+        &self,
+        signing: Option<super::manifest::Signing<'_>>,
+    ) -> io::Result<Latest> {
+        self.write_status(STATUS_COMPLETE, Some(Utc::now()), None)?;
         super::manifest::write(&self.dir, &self.run_id, signing).map_err(io::Error::other)?;
         point_latest(&self.out, &self.run_id)
     }
@@ -220,6 +229,16 @@ impl RunFolder {
     /// Writes each of `files` (an empty one is left out), then finishes the
     /// folder; [`RunFolder::write_evidence`] came before.
     pub(crate) fn finish_files(&self, files: &[(&str, &[u8])]) -> Result<Latest, WriteError> {
+        self.finish_files_signed(files, None)
+    }
+
+    /// [`RunFolder::finish_files`], and with `signing` also `manifest.sig`
+    /// (`pack --sign-key`).
+    pub(crate) fn finish_files_signed(
+        &self,
+        files: &[(&str, &[u8])],
+        signing: Option<super::manifest::Signing<'_>>,
+    ) -> Result<Latest, WriteError> {
         let failed = |file: &str| {
             let file = file.to_owned();
             move |source| WriteError { file, source }
@@ -227,7 +246,7 @@ impl RunFolder {
         for (name, bytes) in files.iter().filter(|(_, b)| !b.is_empty()) {
             self.write(name, bytes).map_err(failed(name))?;
         }
-        self.finish().map_err(failed(MANIFEST_FILE))
+        self.finish_signing(signing).map_err(failed(MANIFEST_FILE))
     }
 }
 

@@ -53,6 +53,62 @@ pub struct Evidence {
     /// Every recorded exchange, redacted, in journal order.
     #[serde(default)]
     pub exchanges: Vec<Exchange>,
+    /// What an `audit` or a `pack` read: its inputs (each with its SHA-256),
+    /// the lines, the filters and what was skipped. Absent for the other
+    /// commands and in folders written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input: Option<InputRead>,
+}
+
+/// What a judge of recorded traffic read (`audit`, `pack`): kept in
+/// evidence.json so the report's "what was read" section survives a re-render.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InputRead {
+    /// Each input, in the order read.
+    pub sources: Vec<InputSource>,
+    /// Lines read (across every input, numbered in the order given).
+    pub lines: u64,
+    /// Exchanges judged as the shop's.
+    pub judged: u64,
+    /// Exchanges the filters left out.
+    pub filtered_out: u64,
+    /// `--since`, when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<DateTime<Utc>>,
+    /// `--msn`, when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub msn: Option<String>,
+    /// Lines of another kind (write-ahead attempts), skipped.
+    pub other_kinds: u64,
+    /// The first unreadable lines, each with why.
+    #[serde(default)]
+    pub bad_lines: Vec<SkippedLine>,
+    /// Every unreadable line, counted.
+    pub bad_line_count: u64,
+    /// Whether `exchanges` holds every exchange judged (else only those
+    /// behind findings; every one is in the folder's journal.jsonl).
+    pub all_exchanges: bool,
+}
+
+/// One input read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InputSource {
+    /// `journal` (a file) or `simulator` (a running simulator's journal).
+    pub kind: String,
+    /// The file as given, or the simulator's URL.
+    pub location: String,
+    /// SHA-256 of the bytes read, lowercase hex.
+    pub sha256: String,
+    /// How many bytes were read.
+    pub bytes: u64,
+}
+
+/// An unreadable line, by number.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SkippedLine {
+    /// 1-based, across the inputs in the order given.
+    pub line: u64,
+    pub reason: String,
 }
 
 /// Which command produced the evidence.
@@ -62,6 +118,9 @@ pub enum RunKind {
     Run,
     Verify,
     Audit,
+    /// `pack`: the shop's traffic, its references read back, its webhook
+    /// receiver probed and the attestations, in one folder.
+    Pack,
 }
 
 /// Where and when.

@@ -19,8 +19,8 @@ use chrono::{DateTime, Months, Utc};
 use super::build;
 use super::folder::RunFolder;
 use super::model::{
-    Attestation, Evidence, Finding, GoLive, InterruptedAttempt, ItemResult, RunInfo, RunKind,
-    ScenarioResult, ScenarioSource, Span, StepResult, Verdict, WebhookCheck,
+    Attestation, Evidence, Finding, GoLive, InputRead, InterruptedAttempt, ItemResult, RunInfo,
+    RunKind, ScenarioResult, ScenarioSource, Span, StepResult, Verdict, WebhookCheck,
     EVIDENCE_SCHEMA_VERSION, VIRTUAL_CLOCK,
 };
 use super::Exchange;
@@ -39,6 +39,8 @@ pub enum FolderKind {
     WebhooksCheck,
     /// `compare`: `20261201T101500Z-compare-1a2b3c` (its two sides are runs).
     Compare,
+    /// `pack`: `pack-20261201T101500Z-1a2b3c`.
+    Pack,
 }
 
 impl FolderKind {
@@ -50,6 +52,7 @@ impl FolderKind {
             FolderKind::Run | FolderKind::Compare => RunKind::Run,
             FolderKind::Verify => RunKind::Verify,
             FolderKind::Audit | FolderKind::WebhooksCheck => RunKind::Audit,
+            FolderKind::Pack => RunKind::Pack,
         }
     }
 
@@ -64,6 +67,7 @@ impl FolderKind {
             FolderKind::Audit => format!("audit-{at}-{tail}"),
             FolderKind::WebhooksCheck => format!("webhooks-check-{at}-{tail}"),
             FolderKind::Compare => format!("{at}-compare-{tail}"),
+            FolderKind::Pack => format!("pack-{at}-{tail}"),
         }
     }
 }
@@ -158,6 +162,7 @@ pub fn traffic(kind: RunKind) -> &'static str {
         RunKind::Run => "vipps-golive's own client (a rehearsal, not the shop's traffic)",
         RunKind::Verify => "the shop's own references, read back by vipps-golive",
         RunKind::Audit => "the shop's own traffic",
+        RunKind::Pack => "the shop's own traffic, its references read back by vipps-golive",
     }
 }
 
@@ -165,6 +170,7 @@ pub fn traffic(kind: RunKind) -> &'static str {
 pub fn target_class(kind: RunKind, name: &str, base_url: &str) -> &'static str {
     match (kind, name) {
         (RunKind::Audit, "simulator") => "a running simulator's journal",
+        (RunKind::Pack, "simulator" | "custom") => "a simulator (references read back from it)",
         (_, "simulator") => "the embedded simulator",
         (_, "test") => "the Vipps test environment",
         (_, "production") => "Vipps production",
@@ -201,6 +207,7 @@ pub struct EvidenceBuilder {
     interrupted: Vec<InterruptedAttempt>,
     exchanges: Vec<Exchange>,
     harness_left_out: Option<u64>,
+    input: Option<InputRead>,
 }
 
 impl EvidenceBuilder {
@@ -226,6 +233,7 @@ impl EvidenceBuilder {
             interrupted: Vec::new(),
             exchanges: Vec::new(),
             harness_left_out: None,
+            input: None,
         }
     }
 
@@ -328,6 +336,12 @@ impl EvidenceBuilder {
         self
     }
 
+    /// What an audit or a pack read (inputs, lines, filters, skipped lines).
+    pub fn input(mut self, input: InputRead) -> Self {
+        self.input = Some(input);
+        self
+    }
+
     /// The evidence. Its span ends now unless [`Self::span`] said when.
     pub fn finish(self) -> Evidence {
         let finished_at = self.finished_at.unwrap_or_else(Utc::now);
@@ -364,6 +378,7 @@ impl EvidenceBuilder {
             webhook_checks: self.webhook_checks,
             interrupted: self.interrupted,
             exchanges: self.exchanges,
+            input: self.input,
         }
     }
 }

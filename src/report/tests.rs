@@ -217,6 +217,7 @@ fn view(full: bool) -> ReportView {
             complete: true,
             sendable: true,
             note: String::new(),
+            heading: "references",
         }),
         areas: vec![AreaView {
             title: "ePayment",
@@ -280,6 +281,9 @@ fn view(full: bool) -> ReportView {
             by: "Kari Nordmann, CTO".into(),
             at: "2025-01-02".into(),
         }],
+        input: full
+            .then(|| vec!["1 line(s) read, 1 exchange(s) judged".to_owned()])
+            .unwrap_or_default(),
     }
 }
 

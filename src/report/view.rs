@@ -47,6 +47,8 @@ pub struct ReportView {
     pub other_exchanges: Vec<ExchangeView>,
     pub exchange_count: usize,
     pub attestations: Vec<AttestationView>,
+    /// What an audit or a pack read (evidence.json's `input`), one line each.
+    pub input: Vec<String>,
 }
 
 /// "Can I send this?"
@@ -100,6 +102,8 @@ pub struct GoLiveView {
     /// [`rehearsal`]); when not, `note` says whose they are instead.
     pub sendable: bool,
     pub note: String,
+    /// The section's heading after the checklist ID.
+    pub heading: &'static str,
 }
 
 #[derive(Debug, Serialize)]
@@ -524,12 +528,19 @@ pub fn build(evidence: &Evidence) -> ReportView {
         .filter(|e| !in_reference.contains(e.id.as_str()))
         .map(exchange_view)
         .collect();
+    let summary = summary(evidence);
+    let sendable = sendable(evidence, &summary);
     ReportView {
-        title: format!("vipps-golive evidence: run {}", evidence.run.run_id),
+        title: title(evidence),
         incomplete: !evidence.complete,
-        summary: summary(evidence),
         run: run_view(evidence),
-        golive: golive_view(evidence, &index.known_refs),
+        golive: golive_view(evidence, &index.known_refs, sendable),
+        summary,
+        input: evidence
+            .input
+            .as_ref()
+            .map(|i| input_notes(i, evidence.run.harness_left_out))
+            .unwrap_or_default(),
         areas,
         problems,
         findings,
@@ -912,12 +923,115 @@ pub fn rehearsal(evidence: &Evidence) -> Option<String> {
         RunKind::Audit => Some(
             "An audit judges the shop's recorded traffic; it offers no go-live references.".into(),
         ),
+        RunKind::Pack if live => None,
+        RunKind::Pack => Some(format!(
+            "The shop's references were read back from {}, not from Vipps: a rehearsal, not go-live evidence. Record the shop's traffic through the proxy to the test environment (`simulator --env test --journal FILE`) and pack it with --env test.",
+            evidence.run.base_url
+        )),
     }
 }
 
+/// Whether the copy box of go-live references is shown: for a pack only
+/// under READY TO SEND (issue 21), for the others when the references are
+/// the shop's, read back live ([`rehearsal`]).
+fn sendable(evidence: &Evidence, summary: &Summary) -> bool {
+    match evidence.kind {
+        RunKind::Pack => summary.class == "ready",
+        _ => rehearsal(evidence).is_none(),
+    }
+}
+
+/// The page's title: a pack is headed by the shop it speaks of.
+fn title(evidence: &Evidence) -> String {
+    let run = &evidence.run;
+    if evidence.kind != RunKind::Pack {
+        return format!("vipps-golive evidence: run {}", run.run_id);
+    }
+    let shop = match (&run.system_name, &run.system_version) {
+        (Some(n), Some(v)) => format!("{n} {v}"),
+        (Some(n), None) => n.clone(),
+        _ => "(Vipps-System-Name not sent)".to_owned(),
+    };
+    format!("Go-live pack: {shop}, MSN {} ({})", run.msn, run.run_id)
+}
+
+/// What an audit or a pack read, one sentence each, as the report's "what
+/// was read" section and the audit's stderr say it.
+pub fn input_notes(
+    input: &crate::evidence::model::InputRead,
+    left_out: Option<u64>,
+) -> Vec<String> {
+    let mut notes: Vec<String> = input
+        .sources
+        .iter()
+        .map(|s| {
+            format!(
+                "read {} `{}`: {} bytes, SHA-256 {}",
+                s.kind, s.location, s.bytes, s.sha256
+            )
+        })
+        .collect();
+    notes.push(format!(
+        "{} line(s) read, {} exchange(s) judged",
+        input.lines, input.judged
+    ));
+    if let Some(n) = left_out.filter(|n| *n > 0) {
+        notes.push(harness_left_out(n));
+    }
+    if input.filtered_out > 0 || input.since.is_some() || input.msn.is_some() {
+        notes.push(format!(
+            "{} exchange(s) left out by the filters{}{}",
+            input.filtered_out,
+            input
+                .since
+                .map(|s| format!(" (since {})", s.to_rfc3339()))
+                .unwrap_or_default(),
+            input
+                .msn
+                .as_ref()
+                .map(|m| format!(
+                    " (MSN {m}; requests without a Merchant-Serial-Number are left out too)"
+                ))
+                .unwrap_or_default(),
+        ));
+    }
+    if input.other_kinds > 0 {
+        notes.push(format!(
+            "{} line(s) of another kind (e.g. write-ahead attempts) skipped",
+            input.other_kinds
+        ));
+    }
+    for b in &input.bad_lines {
+        notes.push(format!("line {} skipped: {}", b.line, b.reason));
+    }
+    if input.bad_line_count > input.bad_lines.len() as u64 {
+        notes.push(format!(
+            "{} more unreadable line(s) skipped",
+            input.bad_line_count - input.bad_lines.len() as u64
+        ));
+    }
+    if !input.all_exchanges {
+        notes.push("evidence.json carries the exchanges behind findings; every exchange judged is in journal.jsonl".to_owned());
+    }
+    notes
+}
+
 /// The go-live references and the text a person copies into the request.
-fn golive_view(evidence: &Evidence, known_refs: &HashSet<&str>) -> Option<GoLiveView> {
-    let note = rehearsal(evidence);
+fn golive_view(
+    evidence: &Evidence,
+    known_refs: &HashSet<&str>,
+    sendable: bool,
+) -> Option<GoLiveView> {
+    let note = rehearsal(evidence).or_else(|| {
+        (!sendable).then(|| "Not ready to send: see the headline for what to fix first.".to_owned())
+    });
+    let heading = match (sendable, evidence.kind) {
+        (true, _) => "references",
+        (false, RunKind::Pack | RunKind::Verify | RunKind::Audit) => {
+            "references: not to be sent yet"
+        }
+        (false, RunKind::Run) => "rehearsal: references made by vipps-golive, not go-live evidence",
+    };
     evidence.golive.as_ref().map(|g| {
         let mut copy_text = format!("{} (MSN {})\n", g.checklist_id, evidence.run.msn);
         for r in &g.references {
@@ -944,7 +1058,8 @@ fn golive_view(evidence: &Evidence, known_refs: &HashSet<&str>) -> Option<GoLive
                 })
                 .collect(),
             copy_text,
-            sendable: note.is_none(),
+            sendable,
+            heading,
             note: note.clone().unwrap_or_default(),
         }
     })
@@ -987,6 +1102,7 @@ fn run_view(evidence: &Evidence) -> RunView {
             RunKind::Run => "run",
             RunKind::Verify => "verify",
             RunKind::Audit => "audit",
+            RunKind::Pack => "pack",
         },
         tool_version: evidence.run.tool_version.clone(),
         target: evidence.run.target.clone(),
@@ -1053,6 +1169,73 @@ fn scenario_view(s: &ScenarioResult, index: &Index<'_>) -> ScenarioView {
                 message: st.message.clone(),
             })
             .collect(),
+    }
+}
+
+/// The headline of a pack (issue 21 point 4): READY TO SEND only when every
+/// required item passed or was attested and the shop's references were read
+/// back live from Vipps; REHEARSAL PASSED when the same holds against a
+/// simulator; NOT READY otherwise, with what to fix.
+fn pack_headline(
+    evidence: &Evidence,
+    attest: &[&str],
+    golive_missing: &[String],
+) -> (&'static str, String) {
+    // Passed, attested, warned (said on its row) or not applicable: nothing
+    // to fix. Anything else (failed, inconclusive, partly proven, not run)
+    // is, with its reason.
+    let settled = |v: Verdict| {
+        matches!(
+            v,
+            Verdict::Pass
+                | Verdict::Attested
+                | Verdict::Warning
+                | Verdict::NotApplicable
+                | Verdict::NeedsAttestation
+        )
+    };
+    let mut fix: Vec<String> = evidence
+        .items
+        .iter()
+        .filter(|i| !settled(i.verdict))
+        .map(|i| {
+            let what = match i.verdict {
+                Verdict::Fail => String::new(),
+                v => format!("{}: ", v.label()),
+            };
+            match &i.reason {
+                Some(why) => format!("{} ({what}{why})", i.id),
+                None => format!("{} ({})", i.id, i.verdict.label()),
+            }
+        })
+        .collect();
+    if !attest.is_empty() {
+        fix.push(format!(
+            "a person attests {} (`--attest ID=\"Name, role\"`)",
+            attest.join(", ")
+        ));
+    }
+    if evidence.golive.is_none() {
+        fix.push("no go-live references were read back".to_owned());
+    } else if !golive_missing.is_empty() && !fix.iter().any(|f| f.starts_with("GL-")) {
+        fix.push(format!("no reference ending {}", golive_missing.join(", ")));
+    }
+    if !fix.is_empty() {
+        return ("not-ready", format!("NOT READY: fix {}.", fix.join("; ")));
+    }
+    let id = evidence
+        .golive
+        .as_ref()
+        .map_or(ChecklistId::GlTest.as_str(), |g| g.checklist_id.as_str());
+    match rehearsal(evidence) {
+        Some(why) => (
+            "rehearsal",
+            format!("REHEARSAL PASSED: every required item passed or was attested. {why}"),
+        ),
+        None => (
+            "ready",
+            format!("READY TO SEND: the {id} references below, with this folder."),
+        ),
     }
 }
 
@@ -1149,7 +1332,9 @@ fn details(evidence: &Evidence, golive_missing: &[String]) -> Vec<String> {
     details
 }
 
-fn summary(evidence: &Evidence) -> Summary {
+/// "Can I send this?": the banner's class, headline and details, the same
+/// for the report and a command's stdout.
+pub fn summary(evidence: &Evidence) -> Summary {
     let counts = counts(evidence);
     let failed = ids_with(evidence, Verdict::Fail);
     let inconclusive = ids_with(evidence, Verdict::Inconclusive);
@@ -1167,7 +1352,10 @@ fn summary(evidence: &Evidence) -> Summary {
     let details = details(evidence, &golive_missing);
 
     let simulator = evidence.run.target == "simulator";
-    let (class, headline) = if !evidence.complete {
+    let attest = ids_with(evidence, Verdict::NeedsAttestation);
+    let (class, headline) = if evidence.kind == RunKind::Pack && evidence.complete {
+        pack_headline(evidence, &attest, &golive_missing)
+    } else if !evidence.complete {
         ("incomplete", "INCOMPLETE: do not send this.".to_owned())
     } else if !failed.is_empty() {
         (

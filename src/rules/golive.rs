@@ -36,6 +36,91 @@ pub fn outcomes(id: ChecklistId) -> &'static [EventName] {
     }
 }
 
+/// How many of the shop's last references per outcome `pack` reads back.
+pub const CANDIDATES: usize = 3;
+
+/// The go-live outcomes, in the checklist's order (AUTHORIZED for GL-PROD only).
+const ENDINGS: [EventName; 4] = [
+    EventName::Authorized,
+    EventName::Captured,
+    EventName::Refunded,
+    EventName::Cancelled,
+];
+
+/// The outcome each payment of the shop's traffic ended in, as far as the
+/// traffic shows it (its last event log read, or the state and aggregate of
+/// its last answer): the references `pack` reads back live and judges with
+/// [`judge`]. Only the last [`CANDIDATES`] per outcome are kept, so memory
+/// stays small whatever the journal's length; a payment that moves on (a
+/// capture, then a refund) leaves its earlier outcome.
+#[derive(Debug, Default)]
+pub struct Endings {
+    /// Per outcome of [`ENDINGS`], the latest references last.
+    last: [Vec<String>; 4],
+}
+
+impl Endings {
+    pub fn observe(&mut self, view: &super::View<'_>) {
+        let (Some(reference), true) = (view.reference, view.ok()) else {
+            return;
+        };
+        let Some(outcome) = ending(view) else {
+            return;
+        };
+        for list in &mut self.last {
+            list.retain(|r| r != reference);
+        }
+        if let Some(at) = ENDINGS.iter().position(|e| *e == outcome) {
+            let list = &mut self.last[at];
+            list.push(reference.to_owned());
+            if list.len() > CANDIDATES {
+                list.remove(0);
+            }
+        }
+    }
+
+    /// Per outcome, the references latest first.
+    pub fn finish(self) -> Vec<(&'static str, Vec<String>)> {
+        ENDINGS
+            .iter()
+            .zip(self.last)
+            .map(|(e, mut refs)| {
+                refs.reverse();
+                (e.as_str(), refs)
+            })
+            .collect()
+    }
+}
+
+/// The go-live outcome one answer shows its payment in, if any: the last
+/// event of an event log, else an AUTHORIZED state's aggregate (the money's
+/// last move: refunded, cancelled, captured, or only authorized). A payment
+/// in any other state ends in no go-live outcome.
+fn ending(view: &super::View<'_>) -> Option<EventName> {
+    let body = view.body;
+    if matches!(view.op, Operation::Events(_)) {
+        let last = body.events.last()?;
+        return ENDINGS
+            .iter()
+            .copied()
+            .find(|e| e.as_str() == last.as_ref());
+    }
+    if body.state.as_deref() != Some("AUTHORIZED") {
+        // TERMINATED, ABORTED, EXPIRED, CREATED: no go-live outcome.
+        return None;
+    }
+    let positive = |v: Option<i64>| v.is_some_and(|v| v > 0);
+    Some(if positive(body.refunded) {
+        EventName::Refunded
+    } else if positive(body.cancelled) {
+        EventName::Cancelled
+    } else if positive(body.captured) {
+        EventName::Captured
+    } else {
+        EventName::Authorized
+    })
+}
+
 /// One reference, judged.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Judged {

@@ -23,6 +23,7 @@ pub mod coverage;
 pub mod golive;
 pub mod headers;
 pub mod idempotency;
+pub mod pack;
 pub mod polling;
 pub mod receiver;
 pub mod recheck;
@@ -64,6 +65,31 @@ pub struct RuleOptions {
     /// How many findings each rule keeps with their exchange; the rest are
     /// counted in one summary finding.
     pub max_findings_per_rule: usize,
+    /// Where the traffic went, when the command knows (`pack --env`): what
+    /// only going live can get right is judged more strictly for traffic to
+    /// a Vipps environment (issue 21 point 5).
+    pub environment: TrafficEnv,
+}
+
+/// Where a journal's traffic went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TrafficEnv {
+    /// Not said (an audit of a journal): a simulator or a Vipps environment.
+    #[default]
+    Unknown,
+    /// A simulator, the shop's rehearsal.
+    Simulator,
+    /// The Vipps test environment (through the recording proxy).
+    Test,
+    /// Vipps production.
+    Production,
+}
+
+impl TrafficEnv {
+    /// Traffic to a real Vipps environment.
+    pub fn is_live(self) -> bool {
+        matches!(self, TrafficEnv::Test | TrafficEnv::Production)
+    }
 }
 
 impl Default for RuleOptions {
@@ -75,6 +101,7 @@ impl Default for RuleOptions {
             audit: false,
             payment_timeout: Duration::from_secs(600),
             max_findings_per_rule: 10,
+            environment: TrafficEnv::Unknown,
         }
     }
 }
@@ -91,6 +118,7 @@ pub struct RuleSet {
     coverage: coverage::Coverage,
     redirects: redirects::Redirects,
     webhooks: webhooks::Webhooks,
+    endings: golive::Endings,
     seen: Observed,
 }
 
@@ -115,6 +143,10 @@ pub struct Observed {
     /// Which of the eight states and events of QA-STATES the traffic read
     /// back ([`coverage::STATES`]), in checklist order; filled by `finish`.
     pub states: Vec<&'static str>,
+    /// The go-live outcome each of the shop's last payments ended in, as
+    /// its traffic showed it: the references `pack` reads back (latest
+    /// first per outcome, at most [`golive::CANDIDATES`] each); filled by `finish`.
+    pub endings: Vec<(&'static str, Vec<String>)>,
 }
 
 /// A returnUrl and the create that sent it.
@@ -141,6 +173,7 @@ impl RuleSet {
             coverage: coverage::Coverage::default(),
             redirects: redirects::Redirects::default(),
             webhooks: webhooks::Webhooks,
+            endings: golive::Endings::default(),
             seen: Observed::default(),
             options,
         }
@@ -194,7 +227,8 @@ impl RuleSet {
         self.reference.observe(view, &mut self.sink);
         self.polling.observe(view, &self.options, &mut self.sink);
         self.coverage.observe(view);
-        if let Some(url) = self.redirects.observe(view, &mut self.sink) {
+        let live = self.options.environment.is_live();
+        if let Some(url) = self.redirects.observe(view, &mut self.sink, live) {
             if self.seen.return_urls.len() < 20
                 && !self.seen.return_urls.iter().any(|r| r.url == url)
             {
@@ -208,7 +242,9 @@ impl RuleSet {
         // the harness's receiver, on loopback by necessity, and says nothing
         // about where the shop will receive webhooks.
         if self.options.audit {
-            self.webhooks.observe(view, &mut self.sink);
+            self.webhooks.observe(view, &mut self.sink, live);
+            test_only(view, self.options.environment, &mut self.sink);
+            self.endings.observe(view);
         }
     }
 
@@ -226,6 +262,7 @@ impl RuleSet {
             self.coverage.finish(&mut self.sink);
         }
         self.seen.states = self.coverage.states_seen();
+        self.seen.endings = self.endings.finish();
         // QA-ERRORS' traffic half, as advice: what the exchanges show of the
         // API's error answers. The shop's screens are a person's to attest
         // ([`verdicts::qa_errors`]), so this never changes a verdict.
@@ -245,6 +282,42 @@ impl RuleSet {
         }
         (self.sink.into_findings(), self.seen)
     }
+}
+
+/// A test-only endpoint (`/epayment/v1/test/...`, force approve) called by
+/// the shop's own code: it answers only in the test environment, so code
+/// that calls it breaks in production (issue 21 point 5). It FAILS in a
+/// production journal and warns otherwise. Judged under QA-STATES: the shop
+/// must reach AUTHORIZED the way production does, by the customer approving.
+fn test_only(view: &View<'_>, env: TrafficEnv, sink: &mut Sink) {
+    const TEST: &str = "/epayment/v1/test/";
+    let test_path = view
+        .path
+        .get(..TEST.len())
+        .is_some_and(|p| p.eq_ignore_ascii_case(TEST));
+    if !test_path && !matches!(view.op, Operation::ForceApprove(_)) {
+        return;
+    }
+    let severity = if env == TrafficEnv::Production {
+        Severity::Fail
+    } else {
+        Severity::Warning
+    };
+    sink.raise(
+        ChecklistId::QaStates,
+        "endpoints.test-only",
+        severity,
+        Some(view),
+        || {
+            (
+                format!(
+                    "the shop called the test-only endpoint {}: it exists only in the test environment",
+                    view.describe()
+                ),
+                "keep force approve in test scripts, never in the shop's code: in production only the customer approves, in the app, and the shop learns it by polling GET".to_owned(),
+            )
+        },
+    );
 }
 
 /// Runs every rule over `exchanges`.

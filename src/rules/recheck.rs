@@ -6,7 +6,7 @@
 //! written file, parsed back, whether each PASS still follows from what it
 //! records, so an auditor with nothing but the folder can trust it, and a
 //! hand-edited verdict or a bug between the judge and the file is caught.
-//! `run`, `verify`, `audit` and `webhooks-check` run it on the file they just
+//! `run`, `verify`, `audit`, `webhooks-check` and `pack` run it on the file they just
 //! wrote; `report --check` runs it on a folder it is given.
 //!
 //! Only a PASS is a claim checked here, and only against what the evidence
@@ -25,9 +25,10 @@
 //!   with it that passed, and none tagged with it failed;
 //! - a scenario that passed has no failed step.
 //!
-//! An audit keeps only the exchanges behind findings once its journal is
-//! long, so it cannot show "at least one exchange" from the file; its items
-//! are checked against the findings alone.
+//! An audit (or a pack) keeps only the exchanges behind findings once its
+//! journal is long, so it cannot show "at least one exchange" from the file;
+//! its items are checked against the findings alone, QA-ERRORS against its
+//! attestation.
 
 use std::fmt;
 use std::path::Path;
@@ -113,12 +114,18 @@ pub fn contradictions(evidence: &Evidence) -> Vec<Contradiction> {
                 format!("the rules found a failure: {}", f.message),
             );
         }
+        // A judge of the shop's traffic (audit, pack) passes QA-ERRORS only
+        // on a person's word: the journal cannot show the shop's screens.
+        let traffic = matches!(evidence.kind, RunKind::Audit | RunKind::Pack);
         match checklist::find(&item.id) {
             Some(known) if known.manual => attested(evidence, item, &mut add),
+            Some(known) if traffic && known.key == ChecklistId::QaErrors => {
+                attested(evidence, item, &mut add)
+            }
             Some(known) if matches!(known.key, ChecklistId::GlTest | ChecklistId::GlProd) => {
                 golive_item(evidence, known.key, &mut add)
             }
-            _ if evidence.kind != RunKind::Audit => scenarios(evidence, item, &mut add),
+            _ if !traffic => scenarios(evidence, item, &mut add),
             _ => {}
         }
     }

@@ -56,7 +56,10 @@ pub struct Redirects {
 
 impl Redirects {
     /// Judges a create's returnUrl; gives it back for `--check-return-url`.
-    pub fn observe(&mut self, view: &View<'_>, sink: &mut Sink) -> Option<String> {
+    /// In a journal of traffic to a Vipps environment (`live`), an http
+    /// returnUrl on loopback fails: the phone cannot open the shop's own
+    /// machine (issue 21 point 5).
+    pub fn observe(&mut self, view: &View<'_>, sink: &mut Sink, live: bool) -> Option<String> {
         if view.op != Operation::Create {
             return None;
         }
@@ -68,6 +71,7 @@ impl Redirects {
         for problem in judge(url, reference) {
             let (rule, severity, what, advice) = match problem {
                 Problem::Insecure => ("redirects.insecure", Severity::Fail, "is plain http", "use https (or your app's own scheme, e.g. `myshop://`) for the returnUrl: the phone opens it on any network"),
+                Problem::LoopbackHttp if live => ("redirects.loopback-http", Severity::Fail, "is http on loopback in traffic to a Vipps environment", "the phone opens the returnUrl, and it cannot reach this machine: send a public https returnUrl in the test and production environments"),
                 Problem::LoopbackHttp => ("redirects.loopback-http", Severity::Warning, "is http on loopback", "fine against the simulator on your machine; in the test and production environments the returnUrl must be https"),
                 Problem::Unparsable => ("redirects.unparsable", Severity::Fail, "is not an absolute URL", "send an absolute https URL (or a custom app scheme) as returnUrl"),
                 Problem::NoReference => ("redirects.no-reference", Severity::Fail, "does not carry the reference", "put the reference in the returnUrl (e.g. `https://shop.example/vipps/return?reference=acme-order-123`): it may open in another browser without the shop's session, and the page must find the payment and poll its state from the URL alone"),

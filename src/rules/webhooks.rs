@@ -59,18 +59,26 @@ pub fn judge(url: &str) -> Vec<Problem> {
 pub struct Webhooks;
 
 impl Webhooks {
-    pub fn observe(&mut self, view: &View<'_>, sink: &mut Sink) {
+    /// In a journal of traffic to a Vipps environment (`live`), an http or
+    /// unreachable webhook URL fails: Vipps would deliver nothing to it
+    /// (issue 21 point 5); against a simulator it only warns.
+    pub fn observe(&mut self, view: &View<'_>, sink: &mut Sink, live: bool) {
         if view.op != Operation::WebhookRegister {
             return;
         }
         let Some(url) = view.body.url.as_deref() else {
             return;
         };
+        let serious = if live {
+            Severity::Fail
+        } else {
+            Severity::Warning
+        };
         for problem in judge(url) {
             let (rule, severity, what, advice) = match problem {
                 Problem::Port(p) => ("webhooks.port", Severity::Fail, format!("is on port {p}"), "register the webhook on port 443 (or 80 or 8080): Vipps delivers to no other port, so in the real environment the shop would get no webhooks at all"),
-                Problem::NotHttps => ("webhooks.not-https", Severity::Warning, "is not https".to_owned(), "register an https URL in the test and production environments (the simulator accepts http on loopback only for local work)"),
-                Problem::NotReachable => ("webhooks.not-reachable", Severity::Warning, "is not reachable from the internet".to_owned(), "register a public https URL in the test and production environments (Vipps delivers from callback-mt-*.vipps.no / callback-*.vipps.no)"),
+                Problem::NotHttps => ("webhooks.not-https", serious, "is not https".to_owned(), "register an https URL in the test and production environments (the simulator accepts http on loopback only for local work)"),
+                Problem::NotReachable => ("webhooks.not-reachable", serious, "is not reachable from the internet".to_owned(), "register a public https URL in the test and production environments (Vipps delivers from callback-mt-*.vipps.no / callback-*.vipps.no)"),
                 Problem::Unparsable => ("webhooks.unparsable", Severity::Fail, "is not a URL".to_owned(), "register an absolute https URL"),
             };
             sink.raise(ChecklistId::PfPolling, rule, severity, Some(view), || {

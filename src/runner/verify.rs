@@ -17,9 +17,9 @@ use crate::config::{self, Config, Credentials, Target as ConfigTarget};
 use crate::domain::checklist::{ChecklistId, ITEMS};
 use crate::evidence::model::{Evidence, GoLive, ItemResult, Verdict};
 use crate::evidence::{
-    FolderKind, Journal, MemoryRecorder, RunFolder, RunMeta, SharedRecorder, TargetInfo, Tee,
+    FolderKind, Journal, MemoryRecorder, RunMeta, SharedRecorder, TargetInfo, Tee,
 };
-use crate::rules::{golive, verdicts};
+use crate::rules::golive;
 
 /// What `verify` reads, and where it writes.
 #[derive(Debug, Clone)]
@@ -81,9 +81,6 @@ pub struct Judged {
     pub outcome: Option<String>,
     /// Why it proves nothing, when it does not.
     pub problem: Option<String>,
-    /// Why the target, not the shop, kept it from being read (it answered
-    /// 5xx or not at all), when it did.
-    pub target_failed: Option<String>,
 }
 
 /// Reads the references of `o`, judges them and writes the evidence folder.
@@ -96,34 +93,20 @@ pub async fn run(o: VerifyOptions) -> Result<VerifyOutcome, RunError> {
     };
     let meta = RunMeta::new(FolderKind::Verify, Utc::now());
     let folder = folder::create(&meta, &o.out)?;
-    let memory = MemoryRecorder::new();
-    let client = connect(&o.config, &folder, &memory, (&base_url, &credentials), id).await?;
-
-    for r in &references {
-        read(&client, r).await;
-    }
-    // The rules judge what was recorded, not what the client made of it.
-    let (exchanges, now) = (memory.exchanges(), Utc::now());
-    let judged: Vec<golive::Judged> = references
-        .iter()
-        .map(|r| golive::judge(&exchanges, r, id, now))
-        .collect();
-    let golive = golive::references(id, &judged);
-    let judged: Vec<Judged> = judged
-        .into_iter()
-        .map(|j| {
-            let failed = j
-                .proves
-                .is_err()
-                .then(|| verdicts::reference_target_failure(&exchanges, &j.reference))
-                .flatten();
-            Judged {
-                target_failed: failed,
-                ..Judged::from(j)
-            }
-        })
-        .collect();
-    let items = items(id, &golive, &judged);
+    let ReadBack {
+        exchanges,
+        judged,
+        golive,
+    } = read_back(
+        &o.config,
+        (&base_url, &credentials),
+        (&folder.path("journal.jsonl"), folder.run_id()),
+        &references,
+        id,
+    )
+    .await?;
+    let items = items(id, &golive, &judged, &exchanges);
+    let judged: Vec<Judged> = judged.into_iter().map(Judged::from).collect();
     let evidence = meta
         .evidence(TargetInfo::new(
             o.config.target.name(),
@@ -148,6 +131,48 @@ pub async fn run(o: VerifyOptions) -> Result<VerifyOutcome, RunError> {
         dir: folder.dir().to_owned(),
         judged,
         warnings,
+    })
+}
+
+/// The references read back, judged.
+#[derive(Debug)]
+pub struct ReadBack {
+    /// What the target answered, in the order read (also in the journal).
+    pub exchanges: Vec<crate::evidence::Exchange>,
+    /// Each reference, judged, in the order read.
+    pub judged: Vec<golive::Judged>,
+    /// For each outcome `id` needs, the first reference that proves it.
+    pub golive: GoLive,
+}
+
+/// Reads each of `references` back (GET and the event log) through the
+/// harness's client, every exchange written ahead to `journal` (a folder's
+/// file, for the run `run_id`), and judges them for `id`: what `verify`
+/// and `pack` share. Fails only when the target cannot be reached or
+/// refuses the credentials, or the journal cannot be made.
+pub async fn read_back(
+    config: &Config,
+    target: (&url::Url, &Credentials),
+    (journal, run_id): (&std::path::Path, &str),
+    references: &[String],
+    id: ChecklistId,
+) -> Result<ReadBack, RunError> {
+    let memory = MemoryRecorder::new();
+    let client = connect(config, (journal, run_id), &memory, target, id).await?;
+    for r in references {
+        read(&client, r).await;
+    }
+    // The rules judge what was recorded, not what the client made of it.
+    let (exchanges, now) = (memory.exchanges(), Utc::now());
+    let judged: Vec<golive::Judged> = references
+        .iter()
+        .map(|r| golive::judge(&exchanges, r, id, now))
+        .collect();
+    let golive = golive::references(id, &judged);
+    Ok(ReadBack {
+        exchanges,
+        judged,
+        golive,
     })
 }
 
@@ -195,15 +220,15 @@ fn check(o: &VerifyOptions) -> Result<(Vec<String>, Credentials, url::Url), RunE
 /// token request that shows the target can be reached with these keys.
 async fn connect(
     config: &Config,
-    folder: &RunFolder,
+    (journal, run_id): (&std::path::Path, &str),
     memory: &Arc<MemoryRecorder>,
     (base_url, credentials): (&url::Url, &Credentials),
     id: ChecklistId,
 ) -> Result<Client, RunError> {
-    let journal = Journal::create(folder.path("journal.jsonl")).map_err(|e| {
+    let journal = Journal::create(journal).map_err(|e| {
         RunError::Evidence(format!(
-            "cannot create the journal in `{}`: {e}",
-            folder.dir().display()
+            "cannot create the journal `{}`: {e}",
+            journal.display()
         ))
     })?;
     let recorder: SharedRecorder = Arc::new(Tee(vec![Arc::new(journal), memory.clone()]));
@@ -215,7 +240,7 @@ async fn connect(
     );
     options.system = config.system.clone();
     options.production = config.target.is_production();
-    options.run_id = Some(folder.run_id().to_owned());
+    options.run_id = Some(run_id.to_owned());
     let client = Client::new(options)
         .map_err(|e| RunError::Usage(e.to_string()))?
         .tagged(
@@ -237,60 +262,24 @@ async fn connect(
 /// All 17 items: `id` from the outcomes found; every other item NOT
 /// APPLICABLE, EP-GET and EP-EVENTS included: the reads were the harness's
 /// own, so they say nothing of the shop's calls (`audit` judges those).
-fn items(id: ChecklistId, golive: &GoLive, judged: &[Judged]) -> Vec<ItemResult> {
-    let missing: Vec<&str> = golive
-        .references
-        .iter()
-        .filter(|r| r.reference.is_none())
-        .map(|r| r.outcome.as_str())
-        .collect();
-    let problems: Vec<String> = judged
-        .iter()
-        .filter_map(|j| {
-            j.problem
-                .as_ref()
-                .map(|p| format!("`{}`: {p}", j.reference))
-        })
-        .collect();
-    let inconclusive: Vec<String> = judged
-        .iter()
-        .filter_map(|j| {
-            j.target_failed
-                .as_ref()
-                .map(|why| format!("`{}`: {why}", j.reference))
-        })
-        .collect();
+fn items(
+    id: ChecklistId,
+    golive: &GoLive,
+    judged: &[golive::Judged],
+    exchanges: &[crate::evidence::Exchange],
+) -> Vec<ItemResult> {
     ITEMS
         .iter()
         .map(|item| {
             let (verdict, reason) = if item.key == id {
-                if missing.is_empty() {
-                    (Verdict::Pass, None)
-                } else if !inconclusive.is_empty() {
-                    // A reference the target could not show might have been
-                    // the missing proof: not judged, and not the shop's fault.
-                    (
-                        Verdict::Inconclusive,
-                        Some(format!(
-                            "no reference ends {} as read, and the target failed: {}; not the shop's fault, not proven (hint: verify again when the target answers)",
-                            missing.join(", "),
-                            inconclusive.join("; ")
-                        )),
-                    )
-                } else {
-                    let mut why = format!("no reference ends {}", missing.join(", "));
-                    if !problems.is_empty() {
-                        why.push_str(&format!("; {}", problems.join("; ")));
-                    }
-                    (Verdict::Fail, Some(why))
-                }
+                crate::rules::pack::golive_item(golive, judged, exchanges)
             } else {
                 // The reads were vipps-golive's own, not the shop's: they
                 // prove the references, never the shop's GET or events calls.
                 (
                     Verdict::NotApplicable,
                     Some(
-                        "verify reads the references with vipps-golive's own client; the shop's own traffic is judged by `vipps-golive audit`".into(),
+                        "verify reads the references with vipps-golive's own client; the shop's own traffic is judged by `vipps-golive audit --journal FILE`, or with its references, webhook receiver and attestations in one folder by `vipps-golive pack` (docs/golive.md)".into(),
                     ),
                 )
             };
@@ -321,7 +310,6 @@ impl From<golive::Judged> for Judged {
             reference: j.reference,
             outcome,
             problem,
-            target_failed: None,
         }
     }
 }

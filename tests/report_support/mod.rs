@@ -372,6 +372,7 @@ pub async fn run(dir: &Path) -> FixtureRun {
         webhook_checks: Vec::new(),
         interrupted: Vec::new(),
         exchanges,
+        input: None,
     };
     FixtureRun {
         evidence,
