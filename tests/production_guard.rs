@@ -90,6 +90,25 @@ const COMMANDS: &[&[&str]] = &[
     ],
     &["audit", "--out", "reports", "--simulator", "{}"],
     &["webhooks-check", "--out", "reports", "--url", "{}"],
+    &[
+        "pack",
+        "--out",
+        "reports",
+        "--journal",
+        "shop.jsonl",
+        "--base-url",
+        "{}",
+    ],
+    &["pack", "--out", "reports", "--simulator", "{}"],
+    &[
+        "pack",
+        "--out",
+        "reports",
+        "--journal",
+        "shop.jsonl",
+        "--webhook-url",
+        "{}",
+    ],
 ];
 
 #[test]
@@ -106,7 +125,7 @@ fn every_command_refuses_every_production_spelling_before_a_socket_opens() {
             let stdout = String::from_utf8_lossy(&output.stdout);
             let stderr = String::from_utf8_lossy(&output.stderr);
             assert_eq!(output.status.code(), Some(2), "{args:?}: {stdout}{stderr}");
-            let says_how = if command[0] == "webhooks-check" {
+            let says_how = if command[0] == "webhooks-check" || command.contains(&"--webhook-url") {
                 stderr.contains("Vipps host")
             } else {
                 stderr.contains("--env production") || stderr.contains("cannot be used with")

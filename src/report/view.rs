@@ -1420,4 +1420,93 @@ mod tests {
         assert_eq!(anchor("ref", "shop-42-a"), "ref-shop-42-a");
         assert_eq!(anchor("sc", "a \"b\" <c>"), "sc-a__b___c_");
     }
+
+    fn pack(target: &str, verdict: impl Fn(&str) -> Verdict) -> Evidence {
+        use crate::evidence::model::{GoLive, GoLiveReference, ItemResult};
+        use crate::evidence::{FolderKind, RunMeta, TargetInfo};
+        let items = checklist::ITEMS
+            .iter()
+            .map(|i| ItemResult {
+                id: i.id.into(),
+                title: i.title.into(),
+                verdict: verdict(i.id),
+                reason: Some(format!("why {}", i.id)),
+                scenarios: Vec::new(),
+                references: Vec::new(),
+                attestation: None,
+            })
+            .collect();
+        let golive = GoLive {
+            checklist_id: "GL-TEST".into(),
+            references: ["CAPTURED", "REFUNDED", "CANCELLED"]
+                .iter()
+                .map(|o| GoLiveReference {
+                    outcome: (*o).into(),
+                    reference: Some(format!("shop-{o}-1")),
+                })
+                .collect(),
+        };
+        RunMeta::new(FolderKind::Pack, Utc::now())
+            .evidence(TargetInfo::new(target, "https://apitest.vipps.no/"))
+            .items(items)
+            .golive(Some(golive))
+            .finish()
+    }
+
+    #[test]
+    fn a_pack_is_ready_to_send_only_when_all_passed_and_read_back_from_vipps() {
+        let all = |_: &str| Verdict::Pass;
+        let ready = build(&pack("test", all));
+        assert_eq!(ready.summary.class, "ready");
+        assert!(ready.summary.headline.starts_with("READY TO SEND"));
+        assert!(ready.golive.as_ref().unwrap().sendable, "the copy box");
+
+        let rehearsal = build(&pack("simulator", all));
+        assert_eq!(rehearsal.summary.class, "rehearsal");
+        assert!(rehearsal.summary.headline.starts_with("REHEARSAL PASSED"));
+        assert!(!rehearsal.golive.as_ref().unwrap().sendable);
+
+        let unattested = build(&pack("test", |id| {
+            if id == "PF-DESIGN" {
+                Verdict::NeedsAttestation
+            } else {
+                Verdict::Pass
+            }
+        }));
+        assert_eq!(unattested.summary.class, "not-ready");
+        assert!(
+            unattested
+                .summary
+                .headline
+                .contains("a person attests PF-DESIGN"),
+            "{}",
+            unattested.summary.headline
+        );
+        assert!(!unattested.golive.as_ref().unwrap().sendable);
+
+        let failed = build(&pack("test", |id| {
+            if id == "PF-POLLING" {
+                Verdict::Fail
+            } else {
+                Verdict::Pass
+            }
+        }));
+        assert!(
+            failed
+                .summary
+                .headline
+                .starts_with("NOT READY: fix PF-POLLING (why PF-POLLING)"),
+            "{}",
+            failed.summary.headline
+        );
+        // A warning is said in the row, and does not stop a pack.
+        let warned = build(&pack("test", |id| {
+            if id == "QA-STATES" {
+                Verdict::Warning
+            } else {
+                Verdict::Pass
+            }
+        }));
+        assert_eq!(warned.summary.class, "ready");
+    }
 }

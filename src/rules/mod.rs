@@ -850,6 +850,131 @@ mod tests {
             assert_eq!(verdict, Verdict::NeedsAttestation, "{why:?}");
         }
     }
+
+    fn exchange(method: &str, path: &str, body: Value, status: u16, answer: Value) -> Exchange {
+        let mut e = create("acme-order-1001", &[]);
+        e.method = method.into();
+        e.url = format!("http://127.0.0.1:9{path}");
+        e.request_body = body;
+        e.status = Some(status);
+        e.response_body = answer;
+        e
+    }
+
+    fn shop(env: TrafficEnv) -> RuleOptions {
+        RuleOptions {
+            audit: true,
+            environment: env,
+            ..RuleOptions::default()
+        }
+    }
+
+    fn severity_of(findings: &[Finding], rule: &str) -> Option<Severity> {
+        findings.iter().find(|f| f.rule == rule).map(|f| f.severity)
+    }
+
+    #[test]
+    fn a_test_only_endpoint_fails_production_traffic_and_warns_otherwise() {
+        let approve = exchange(
+            "POST",
+            "/epayment/v1/test/payments/acme-order-1001/approve",
+            json!({}),
+            200,
+            Value::Null,
+        );
+        for (env, expected) in [
+            (TrafficEnv::Production, Severity::Fail),
+            (TrafficEnv::Test, Severity::Warning),
+            (TrafficEnv::Simulator, Severity::Warning),
+            (TrafficEnv::Unknown, Severity::Warning),
+        ] {
+            let findings = judge([&approve], shop(env));
+            let f = findings
+                .iter()
+                .find(|f| f.rule == "endpoints.test-only")
+                .unwrap_or_else(|| panic!("{env:?}: {findings:?}"));
+            assert_eq!(
+                (f.severity, f.checklist_id.as_str()),
+                (expected, "QA-STATES")
+            );
+        }
+        // The harness's own run is not the shop's code.
+        assert!(judge([&approve], RuleOptions::default())
+            .iter()
+            .all(|f| f.rule != "endpoints.test-only"));
+    }
+
+    #[test]
+    fn loopback_and_http_urls_fail_traffic_to_a_vipps_environment() {
+        let mut created = exchange(
+            "POST",
+            "/epayment/v1/payments",
+            json!({"reference": "acme-order-1001", "returnUrl": "http://localhost:8000/return?reference=acme-order-1001"}),
+            201,
+            json!({"reference": "acme-order-1001"}),
+        );
+        created.reference = None;
+        let hook = exchange(
+            "POST",
+            "/webhooks/v1/webhooks",
+            json!({"url": "http://127.0.0.1/vipps/webhook", "events": []}),
+            201,
+            json!({}),
+        );
+        let on = |env| judge([&created, &hook], shop(env));
+        let (sim, test) = (on(TrafficEnv::Simulator), on(TrafficEnv::Test));
+        for rule in [
+            "redirects.loopback-http",
+            "webhooks.not-https",
+            "webhooks.not-reachable",
+        ] {
+            assert_eq!(severity_of(&sim, rule), Some(Severity::Warning), "{rule}");
+            assert_eq!(severity_of(&test, rule), Some(Severity::Fail), "{rule}");
+        }
+    }
+
+    #[test]
+    fn the_last_payments_ending_each_outcome_are_the_references_to_read_back() {
+        let answer = |reference: &str, captured: i64, refunded: i64| {
+            exchange(
+                "GET",
+                &format!("/epayment/v1/payments/{reference}"),
+                Value::Null,
+                200,
+                json!({"state": "AUTHORIZED", "aggregate": {
+                    "authorizedAmount": {"currency": "NOK", "value": 1000},
+                    "capturedAmount": {"currency": "NOK", "value": captured},
+                    "refundedAmount": {"currency": "NOK", "value": refunded},
+                    "cancelledAmount": {"currency": "NOK", "value": 0}}}),
+            )
+        };
+        let log = exchange(
+            "GET",
+            "/epayment/v1/payments/acme-order-3/events",
+            Value::Null,
+            200,
+            json!([{"name": "CREATED"}, {"name": "AUTHORIZED"}, {"name": "CANCELLED"}]),
+        );
+        let journal = [
+            answer("acme-order-1", 1000, 0),
+            answer("acme-order-2", 1000, 0),
+            // acme-order-2 moves on: refunded, no longer CAPTURED.
+            answer("acme-order-2", 1000, 1000),
+            log,
+        ];
+        let (_, seen) = judge_with_observed(&journal, shop(TrafficEnv::Unknown));
+        let of = |outcome: &str| {
+            seen.endings
+                .iter()
+                .find(|(o, _)| *o == outcome)
+                .map(|(_, r)| r.clone())
+                .unwrap()
+        };
+        assert_eq!(of("CAPTURED"), ["acme-order-1"]);
+        assert_eq!(of("REFUNDED"), ["acme-order-2"]);
+        assert_eq!(of("CANCELLED"), ["acme-order-3"]);
+        assert!(of("AUTHORIZED").is_empty());
+    }
 }
 
 #[cfg(test)]
