@@ -419,8 +419,16 @@ fn finish(evidence: &Evidence, dir: &Path, out: &mut dyn Write) -> Result<(), Er
 fn summary(e: &Evidence, dir: &Path) -> String {
     use std::fmt::Write as _;
     let run = &e.run;
+    let read_back = if run.target == "journal" {
+        "references not read back".to_owned()
+    } else {
+        format!(
+            "references read back from {} ({})",
+            run.base_url, run.target
+        )
+    };
     let mut s = format!(
-        "Go-live pack of {} {} (MSN {}), traffic {} to {}, read back from {}\n",
+        "Go-live pack of {} {} (MSN {}), traffic {} to {}, {read_back}\n",
         run.system_name
             .as_deref()
             .unwrap_or("(Vipps-System-Name not sent)"),
@@ -432,7 +440,6 @@ fn summary(e: &Evidence, dir: &Path) -> String {
         },
         run.started_at.to_rfc3339(),
         run.finished_at.to_rfc3339(),
-        run.base_url,
     );
     if let Some(n) = run.harness_left_out.filter(|n| *n > 0) {
         let _ = writeln!(s, "Left out: {}", crate::report::view::harness_left_out(n));
