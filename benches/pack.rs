@@ -26,9 +26,24 @@ fn main() {
         .unwrap();
     let (server, _clock, dir, journal, hook) = runtime.block_on(async {
         let (server, clock, dir, journal) = simulator().await;
-        let mut shop = Shop::open(&server.uri(), clock, Faults::default()).await;
+        let mut shop = Shop::open(&server.uri(), clock.clone(), Faults::default()).await;
+        // Every path once (the webhook registration among them: at most 25
+        // per event), then orders paid, captured, refunded and read.
+        shop.careful_session().await;
+        let mut orders = 0;
         while server.simulator().with_engine(|e| e.journal.total()) < wanted as u64 {
-            shop.careful_session().await;
+            orders += 1;
+            if orders % 100 == 0 {
+                // A new access token before the old one expires on the virtual clock.
+                shop.renew_token().await;
+            }
+            let r = shop.paid(1_000).await;
+            for op in ["capture", "refund"] {
+                let key = uuid::Uuid::new_v4().to_string();
+                shop.modify(&r, op, Some(1_000), &key).await;
+                shop.get(&r).await;
+            }
+            shop.events(&r).await;
         }
         // One payment left CAPTURED, for GL-TEST's third outcome.
         let r = shop.paid(1_500).await;

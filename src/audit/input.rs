@@ -99,12 +99,13 @@ impl Read for Concat {
     }
 }
 
+/// Journals opened: one stream, the tally of each, and their total size.
+pub type Journals = (Box<dyn Read + Send>, Vec<Tally>, u64);
+
 /// The journal files, opened in the order given and read as one stream,
 /// each hashed as it is read; with their total size. Fails on the first
 /// file that cannot be opened, naming it.
-pub fn journals(
-    paths: &[PathBuf],
-) -> Result<(Box<dyn Read + Send>, Vec<Tally>, u64), (PathBuf, io::Error)> {
+pub fn journals(paths: &[PathBuf]) -> Result<Journals, (PathBuf, io::Error)> {
     let mut readers: std::collections::VecDeque<Box<dyn Read + Send>> = Default::default();
     let mut tallies = Vec::new();
     let mut size = 0;

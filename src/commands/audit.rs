@@ -212,9 +212,7 @@ async fn read(
 
 /// The journal files as one stream, each hashed as it is read (see
 /// [`audit::input::journals`]); a file that cannot be opened is named.
-pub(crate) fn open_journals(
-    paths: &[std::path::PathBuf],
-) -> Result<(Box<dyn std::io::Read + Send>, Vec<audit::input::Tally>, u64), Error> {
+pub(crate) fn open_journals(paths: &[std::path::PathBuf]) -> Result<audit::input::Journals, Error> {
     audit::input::journals(paths).map_err(|(path, source)| Error::Io {
         context: format!(
             "cannot open the journal `{}` (hint: the file `vipps-golive simulator --journal FILE` wrote)",

@@ -24,6 +24,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 
+use crate::audit::input::Journals;
 use crate::audit::{self, Filter, Outcome};
 use crate::cli::{EnvName, PackArgs};
 use crate::config::{self, Config, Credentials, Target};
@@ -146,8 +147,6 @@ async fn fill(
     }
     Ok(evidence)
 }
-
-type Journals = (Box<dyn std::io::Read + Send>, Vec<audit::input::Tally>, u64);
 
 /// Checks every input and resolves every URL through the one guard.
 fn plan(args: &PackArgs) -> Result<Plan, Error> {

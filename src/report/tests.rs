@@ -281,9 +281,11 @@ fn view(full: bool) -> ReportView {
             by: "Kari Nordmann, CTO".into(),
             at: "2025-01-02".into(),
         }],
-        input: full
-            .then(|| vec!["1 line(s) read, 1 exchange(s) judged".to_owned()])
-            .unwrap_or_default(),
+        input: if full {
+            vec!["1 line(s) read, 1 exchange(s) judged".to_owned()]
+        } else {
+            Vec::new()
+        },
     }
 }
 

@@ -68,16 +68,22 @@ impl Shop {
             orders: 0,
             return_base: "https://shop.example".into(),
         };
-        let req = shop
+        shop.renew_token().await;
+        shop
+    }
+
+    /// A new access token (a long session outlives one on the virtual clock).
+    pub async fn renew_token(&mut self) {
+        self.token.clear();
+        let req = self
             .http
-            .post(format!("{}/accesstoken/get", shop.base))
+            .post(format!("{}/accesstoken/get", self.base))
             .header("client_id", "sim-client-id-123456")
             .header("client_secret", "sim-client-secret-123456");
-        let resp = shop.headers(req).send().await.unwrap();
+        let resp = self.headers(req).send().await.unwrap();
         assert_eq!(resp.status(), 200);
         let body: Value = resp.json().await.unwrap();
-        shop.token = body["access_token"].as_str().unwrap().to_owned();
-        shop
+        self.token = body["access_token"].as_str().unwrap().to_owned();
     }
 
     pub fn headers(&self, mut req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
