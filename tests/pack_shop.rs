@@ -131,6 +131,12 @@ async fn the_careful_shop_attested_gets_rehearsal_passed_in_one_sealed_folder() 
     let rec = record(None).await;
     let hook = receiver(correct()).await;
     let out = rec.dir.path().join("reports");
+    let key = rec.dir.path().join("golive.key");
+    let made = std::process::Command::new(env!("CARGO_BIN_EXE_vipps-golive"))
+        .args(["report", "--gen-key", key.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{made:?}");
     let attest = [
         "--attest",
         "QA-ERRORS=Kari Nordmann, QA lead",
@@ -138,6 +144,8 @@ async fn the_careful_shop_attested_gets_rehearsal_passed_in_one_sealed_folder() 
         "PF-DESIGN=Ola Nordmann, designer",
         "--attest",
         "PF-SUPPORT=Per Hansen, head of support",
+        "--sign-key",
+        key.to_str().unwrap(),
     ];
 
     let output = pack(args(&rec, &hook, &out, &attest), rec.dir.path()).await;
@@ -189,10 +197,12 @@ async fn the_careful_shop_attested_gets_rehearsal_passed_in_one_sealed_folder() 
     assert!(!probes.contains(SECRET));
     // One folder, sealed: `report --check` finds nothing changed, and latest points at it.
     let check = std::process::Command::new(env!("CARGO_BIN_EXE_vipps-golive"))
-        .args(["report", "--check", dir.to_str().unwrap()])
+        .args(["report", "--check", dir.to_str().unwrap(), "--public-key"])
+        .arg(key.with_extension("key.pub"))
         .output()
         .unwrap();
     assert_eq!(check.status.code(), Some(0), "{check:?}");
+    assert!(dir.join("manifest.sig").is_file());
     let latest = std::fs::read_link(out.join("latest")).unwrap();
     assert_eq!(latest.file_name(), dir.file_name());
 }
