@@ -83,6 +83,7 @@ mod sim_edge_processing;
 mod sim_edge_proxy;
 mod sim_edge_robust;
 mod sim_edge_webhooks;
+mod sim_journal_kill;
 mod verdict_vocabulary;
 
 /// A file in `tests/` that is not declared above would be silently skipped.

@@ -6,9 +6,12 @@
 //! redacted [`Exchange`] built with [`Exchange::from_raw`]. Redaction (which
 //! parses bodies) is done when an entry leaves, not under the engine lock: the
 //! ring keeps the raw request and reply in process memory only (measured: this
-//! halves the engine's time per GET). The file is written by a thread fed
-//! through a bounded channel, which also redacts: the engine lock never waits
-//! on disk or on redaction.
+//! halves the engine's time per GET). The file line is written before the
+//! answer leaves, redacted and written under the file's own lock after the
+//! engine lock is released ([`PendingLine`]): a SIGKILL loses no answered
+//! request, and the engine lock never waits on disk or on redaction. A file
+//! that cannot be written makes the simulator answer 503 rather than answer
+//! without a record ([`JournalUnavailable`]).
 //!
 //! Choice: `/__sim/` control traffic is NOT recorded. The journal is the shop's
 //! traffic for `audit`; the harness's approve/expire calls are not the shop's.
@@ -17,17 +20,12 @@ use std::collections::VecDeque;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use chrono::{DateTime, Utc};
 
 use super::{Engine, Reply, SimConfig, SimRequest, SimResponse};
 use crate::domain::exchange::{Exchange, RawExchange};
-
-/// How many exchanges may wait for the file writer before new ones are dropped
-/// (counted, and reported in the file) rather than blocking the engine.
-const FILE_QUEUE: usize = 65_536;
 
 /// Failure to open the journal file.
 #[derive(Debug, thiserror::Error)]
@@ -139,28 +137,176 @@ impl Entry {
     }
 }
 
-/// The file side of the journal: a channel to the writer thread.
-///
-/// Field order matters: `tx` is dropped first (closing the channel), then
-/// `_writer` joins the thread, so every queued line is on disk once the journal
-/// is gone. Without the join, `vipps-golive simulator --journal` could exit
-/// (Ctrl-C) with queued lines still unwritten.
+/// The journal file, written *before* the answer leaves (issue 22): a SIGKILL
+/// at any instant loses no answered request. One `write` per line to the page
+/// cache, no fsync (the OS keeps what a killed process wrote). The line is
+/// redacted and written under this file's own lock, which is taken before the
+/// engine lock is released (so lines keep the engine's order) and held without
+/// the engine lock (so the engine serves the next request meanwhile).
 #[derive(Debug)]
-struct FileSink {
-    tx: SyncSender<Entry>,
-    dropped: Arc<AtomicU64>,
-    _writer: Writer,
+pub struct JournalFile {
+    state: Mutex<FileState>,
+    shown: String,
+    /// When the last write failed (milliseconds since the journal opened + 1);
+    /// 0 while the file is writable.
+    failed_at: AtomicU64,
+    opened: std::time::Instant,
 }
 
-/// The writer thread, joined on drop (after the channel has closed).
 #[derive(Debug)]
-struct Writer(Option<std::thread::JoinHandle<()>>);
+struct FileState {
+    file: std::fs::File,
+    /// Length of the file after the last whole line: a line cut by a full
+    /// disk is truncated back to it, so the file holds only whole lines.
+    len: u64,
+    /// Why the last write failed, for the 503 Problem.
+    error: Option<String>,
+}
 
-impl Drop for Writer {
-    fn drop(&mut self) {
-        if let Some(thread) = self.0.take() {
-            let _ = thread.join();
+/// While the journal is failing, requests are refused before they reach the
+/// engine (no effect without a record); one request a second goes through to
+/// try the disk again, so the simulator recovers once space is freed.
+const RETRY_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// The journal file cannot be written: the request it records must not be
+/// answered as if it were recorded.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("the simulator journal `{file}` cannot be written: {reason}")]
+pub struct JournalUnavailable {
+    pub file: String,
+    pub reason: String,
+}
+
+impl JournalFile {
+    fn open(path: &Path) -> Result<JournalFile, JournalFileError> {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(|source| JournalFileError {
+                path: path.to_owned(),
+                source,
+            })?;
+        let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+        Ok(JournalFile {
+            state: Mutex::new(FileState {
+                file,
+                len,
+                error: None,
+            }),
+            shown: path.display().to_string(),
+            failed_at: AtomicU64::new(0),
+            opened: std::time::Instant::now(),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, FileState> {
+        match self.state.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
         }
+    }
+
+    fn millis(&self) -> u64 {
+        u64::try_from(self.opened.elapsed().as_millis()).unwrap_or(u64::MAX - 1) + 1
+    }
+
+    /// `Err` while the file is failing and the last try was less than
+    /// [`RETRY_AFTER`] ago: the request is refused before it has any effect.
+    pub fn check(&self) -> Result<(), JournalUnavailable> {
+        let failed = self.failed_at.load(Ordering::Acquire);
+        if failed == 0 {
+            return Ok(());
+        }
+        let retry = u64::try_from(RETRY_AFTER.as_millis()).unwrap_or(1000);
+        let now = self.millis();
+        if now.saturating_sub(failed) >= retry
+            && self
+                .failed_at
+                .compare_exchange(failed, now, Ordering::AcqRel, Ordering::Acquire)
+                .is_ok()
+        {
+            // This request is the one that tries the disk again.
+            return Ok(());
+        }
+        Err(self.unavailable(self.lock().error.clone()))
+    }
+
+    fn unavailable(&self, reason: Option<String>) -> JournalUnavailable {
+        JournalUnavailable {
+            file: self.shown.clone(),
+            reason: reason.unwrap_or_else(|| "a write failed".to_owned()),
+        }
+    }
+
+    /// Redacts `entry` and appends it as one line, under the lock `state`.
+    fn write(&self, state: &mut FileState, entry: &Entry) -> Result<(), JournalUnavailable> {
+        let mut line = serde_json::to_vec(&entry.to_exchange()).unwrap_or_default();
+        line.push(b'\n');
+        match write_line(&mut state.file, &line) {
+            Ok(()) => {
+                state.len += line.len() as u64;
+                if self.failed_at.swap(0, Ordering::AcqRel) != 0 {
+                    tracing::warn!(file = %self.shown, "the simulator journal is writable again; answering requests again");
+                }
+                state.error = None;
+                Ok(())
+            }
+            Err((written, e)) => {
+                if written > 0 {
+                    // A line cut by a full disk would corrupt the next one.
+                    let _ = state.file.set_len(state.len);
+                }
+                let reason = e.to_string();
+                if self.failed_at.swap(self.millis(), Ordering::AcqRel) == 0 {
+                    tracing::error!(
+                        file = %self.shown,
+                        error = %reason,
+                        "cannot write the simulator journal; answering 503 until it can be written"
+                    );
+                }
+                state.error = Some(reason.clone());
+                Err(self.unavailable(Some(reason)))
+            }
+        }
+    }
+}
+
+/// `write_all`, but tells how much was written before an error.
+fn write_line(file: &mut std::fs::File, line: &[u8]) -> Result<(), (usize, std::io::Error)> {
+    let mut written = 0;
+    while written < line.len() {
+        match file.write(&line[written..]) {
+            Ok(0) => {
+                return Err((
+                    written,
+                    std::io::Error::new(std::io::ErrorKind::WriteZero, "wrote nothing"),
+                ))
+            }
+            Ok(n) => written += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err((written, e)),
+        }
+    }
+    Ok(())
+}
+
+/// A line to write once the engine lock can be released: see
+/// [`PendingLine::write_after`].
+#[derive(Debug)]
+pub struct PendingLine {
+    file: Arc<JournalFile>,
+    entry: Entry,
+}
+
+impl PendingLine {
+    /// Takes the file's lock, then releases `engine` (whatever guard holds the
+    /// engine), then writes: lines in the engine's order, the engine free
+    /// while the line is redacted and written.
+    pub fn write_after<G>(self, engine: G) -> Result<(), JournalUnavailable> {
+        let mut state = self.file.lock();
+        drop(engine);
+        self.file.write(&mut state, &self.entry)
     }
 }
 
@@ -169,7 +315,7 @@ impl Drop for Writer {
 pub struct SimJournal {
     entries: VecDeque<Entry>,
     capacity: usize,
-    file: Option<FileSink>,
+    file: Option<Arc<JournalFile>>,
     /// Requests recorded since the start (or the last clear), kept or not.
     total: u64,
 }
@@ -184,35 +330,17 @@ impl SimJournal {
         }
     }
 
-    /// Also appends every exchange, as one JSON line, to `path` (created or appended to).
-    /// Dropping the journal closes the file: it waits until the writer thread
-    /// has written and flushed every queued line.
+    /// Also appends every exchange, as one JSON line, to `path` (created or
+    /// appended to), before its answer leaves ([`PendingLine`]).
     pub fn stream_to(&mut self, path: &Path) -> Result<(), JournalFileError> {
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .map_err(|source| JournalFileError {
-                path: path.to_owned(),
-                source,
-            })?;
-        let (tx, rx) = sync_channel(FILE_QUEUE);
-        let dropped = Arc::new(AtomicU64::new(0));
-        let counter = dropped.clone();
-        let shown = path.display().to_string();
-        let thread = std::thread::Builder::new()
-            .name("sim-journal".into())
-            .spawn(move || write_lines(file, rx, counter, shown))
-            .map_err(|source| JournalFileError {
-                path: path.to_owned(),
-                source,
-            })?;
-        self.file = Some(FileSink {
-            tx,
-            dropped,
-            _writer: Writer(Some(thread)),
-        });
+        self.file = Some(Arc::new(JournalFile::open(path)?));
         Ok(())
+    }
+
+    /// `Err` when the journal file is failing: the request must be refused
+    /// before it has an effect ([`JournalFile::check`]).
+    pub fn check(&self) -> Result<(), JournalUnavailable> {
+        self.file.as_ref().map_or(Ok(()), |f| f.check())
     }
 
     /// Forgets the in-memory entries (the file keeps what it has).
@@ -246,32 +374,35 @@ impl SimJournal {
         self.total
     }
 
-    /// Records one request and its reply (not `/__sim/` control traffic).
-    pub fn record(&mut self, req: &SimRequest, reply: &Reply, started: DateTime<Utc>) {
+    /// Records one request and its reply (not `/__sim/` control traffic). The
+    /// line for the file, if any, is returned to be written before the answer
+    /// leaves ([`PendingLine::write_after`]).
+    #[must_use = "the journal line must be written before the answer leaves"]
+    pub fn record(
+        &mut self,
+        req: &SimRequest,
+        reply: &Reply,
+        started: DateTime<Utc>,
+    ) -> Option<PendingLine> {
         if self.capacity == 0 && self.file.is_none() {
-            return;
+            return None;
         }
         if req.path.starts_with("/__sim/") || req.path == "/__sim" {
-            return;
+            return None;
         }
         let entry = Entry::new(req, reply, started);
         self.total += 1;
-        if let Some(sink) = &self.file {
-            match sink.tx.try_send(entry.clone()) {
-                Ok(()) => {}
-                Err(TrySendError::Full(_)) => {
-                    sink.dropped.fetch_add(1, Ordering::Relaxed);
-                }
-                Err(TrySendError::Disconnected(_)) => self.file = None,
+        let pending = self.file.as_ref().map(|file| PendingLine {
+            file: file.clone(),
+            entry: entry.clone(),
+        });
+        if self.capacity > 0 {
+            if self.entries.len() >= self.capacity {
+                self.entries.pop_front();
             }
+            self.entries.push_back(entry);
         }
-        if self.capacity == 0 {
-            return;
-        }
-        if self.entries.len() >= self.capacity {
-            self.entries.pop_front();
-        }
-        self.entries.push_back(entry);
+        pending
     }
 
     /// The last `limit` entries (all when `None`) as redacted JSON lines.
@@ -299,41 +430,6 @@ fn reference_of(path: &str) -> Option<String> {
         ["order-management", "v2", _, r] => Some((*r).to_owned()),
         _ => None,
     }
-}
-
-/// The writer thread: one JSON line per exchange, flushed whenever the queue is empty.
-fn write_lines(file: std::fs::File, rx: Receiver<Entry>, dropped: Arc<AtomicU64>, shown: String) {
-    let mut out = std::io::BufWriter::new(file);
-    let mut reported = 0;
-    while let Ok(first) = rx.recv() {
-        let mut next = Some(first);
-        while let Some(e) = next {
-            let line = serde_json::to_vec(&e.to_exchange()).unwrap_or_default();
-            if out
-                .write_all(&line)
-                .and_then(|_| out.write_all(b"\n"))
-                .is_err()
-            {
-                tracing::error!(file = %shown, "cannot write the simulator journal; stopping it");
-                return;
-            }
-            next = rx.try_recv().ok();
-        }
-        let now_dropped = dropped.load(Ordering::Relaxed);
-        if now_dropped > reported {
-            tracing::warn!(
-                file = %shown,
-                dropped = now_dropped,
-                "the journal writer fell behind; some exchanges were not written"
-            );
-            reported = now_dropped;
-        }
-        if let Err(e) = out.flush() {
-            tracing::error!(file = %shown, error = %e, "cannot flush the simulator journal");
-            return;
-        }
-    }
-    let _ = out.flush();
 }
 
 /// `/__sim/journal` (JSONL, `?limit=N`); `None` for other paths.
@@ -389,7 +485,7 @@ mod tests {
         let mut j = journal(3);
         for i in 0..5 {
             let r = req(&format!("/epayment/v1/payments/ref-{i}"));
-            j.record(&r, &SimResponse::empty(200).into(), Utc::now());
+            let _ = j.record(&r, &SimResponse::empty(200).into(), Utc::now());
         }
         let kept = j.exchanges(None);
         assert_eq!(kept.len(), 3);
@@ -411,7 +507,7 @@ mod tests {
             )],
             "",
         );
-        j.record(&r, &SimResponse::empty(200).into(), Utc::now());
+        let _ = j.record(&r, &SimResponse::empty(200).into(), Utc::now());
         let text = String::from_utf8(j.to_jsonl(None)).unwrap();
         assert!(!text.contains("very-secret-token-123"));
         assert!(!format!("{j:?}").contains("very-secret-token-123"));
@@ -430,7 +526,7 @@ mod tests {
     #[test]
     fn control_traffic_is_not_recorded() {
         let mut j = journal(10);
-        j.record(
+        let _ = j.record(
             &req("/__sim/reset"),
             &SimResponse::empty(204).into(),
             Utc::now(),
@@ -443,7 +539,7 @@ mod tests {
         let mut j = journal(10);
         for i in 0..4 {
             let r = req(&format!("/epayment/v1/payments/ref-{i}"));
-            j.record(&r, &SimResponse::empty(200).into(), Utc::now());
+            let _ = j.record(&r, &SimResponse::empty(200).into(), Utc::now());
         }
         let text = String::from_utf8(j.to_jsonl(Some(2))).unwrap();
         let lines: Vec<&str> = text.lines().collect();
@@ -459,12 +555,34 @@ mod tests {
         j.stream_to(&path).unwrap();
         for i in 0..3 {
             let r = req(&format!("/epayment/v1/payments/ref-{i}"));
-            j.record(&r, &SimResponse::empty(200).into(), Utc::now());
+            let line = j.record(&r, &SimResponse::empty(200).into(), Utc::now());
+            line.unwrap().write_after(()).unwrap();
+            // Written before the answer would leave: no flush, no close needed.
+            let text = std::fs::read_to_string(&path).unwrap();
+            assert_eq!(text.lines().count(), i + 1);
         }
-        drop(j); // closes the channel and waits for the thread to flush
         let text = std::fs::read_to_string(&path).unwrap();
         assert_eq!(text.lines().count(), 3);
         let first: Exchange = serde_json::from_str(text.lines().next().unwrap()).unwrap();
         assert_eq!(first.method, "GET");
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_journal_that_cannot_be_written_refuses_until_it_can() {
+        // /dev/full answers every write with ENOSPC, as a full disk does.
+        let mut j = journal(10);
+        j.stream_to(Path::new("/dev/full")).unwrap();
+        assert!(j.check().is_ok());
+        let r = req("/epayment/v1/payments/ref-1");
+        let line = j.record(&r, &SimResponse::empty(200).into(), Utc::now());
+        let err = line.unwrap().write_after(()).unwrap_err();
+        assert!(err.reason.contains("No space left"), "{err}");
+        // The next request is refused before it reaches the engine...
+        assert!(j.check().is_err());
+        // ...until a second has passed, when one request tries the disk again.
+        std::thread::sleep(RETRY_AFTER + std::time::Duration::from_millis(50));
+        assert!(j.check().is_ok());
+        assert!(j.check().is_err());
     }
 }

@@ -455,7 +455,7 @@ impl Engine {
         // Expire payments whose time has come, so GET and webhooks see it.
         self.ledger.expire_due(now, &mut self.outbox);
 
-        if req.path.starts_with("/__sim/") || req.path == "/__sim" {
+        if is_control(&req.path) {
             let resp = if !self.config.control_enabled {
                 problem::not_found(req)
             } else if let Some(r) = faults::handle_control(self, req) {
@@ -517,6 +517,11 @@ impl Engine {
     }
 }
 
+/// `/__sim/` control traffic: never journaled, never refused for the journal.
+fn is_control(path: &str) -> bool {
+    path.starts_with("/__sim/") || path == "/__sim"
+}
+
 /// The simulator: the engine behind one lock, plus its clock.
 pub struct Simulator {
     engine: Mutex<Engine>,
@@ -567,6 +572,10 @@ impl Simulator {
     }
 
     /// Handles one request. Never panics on bad input; every answer is a [`Reply`].
+    ///
+    /// With a journal file, the answer is returned only after its line is
+    /// written; a journal that cannot be written gives 503 (a Problem saying
+    /// so) instead of an answer nobody could audit.
     pub fn handle(&self, req: SimRequest) -> Reply {
         let started = self.clock.now();
         let mut engine = match self.engine.lock() {
@@ -574,9 +583,19 @@ impl Simulator {
             // A panic while holding the lock must not take the simulator down for good.
             Err(poisoned) => poisoned.into_inner(),
         };
+        if !is_control(&req.path) {
+            if let Err(e) = engine.journal.check() {
+                return problem::journal_unavailable(&req, &e).into();
+            }
+        }
         let reply = engine.dispatch(&req);
-        engine.journal.record(&req, &reply, started);
-        reply
+        match engine.journal.record(&req, &reply, started) {
+            None => reply,
+            Some(line) => match line.write_after(engine) {
+                Ok(()) => reply,
+                Err(e) => problem::journal_unavailable(&req, &e).into(),
+            },
+        }
     }
 
     /// How long, in real time, `reply` still waits for its processing to end
@@ -605,9 +624,28 @@ impl Simulator {
         }
     }
 
-    /// Records an exchange the engine did not handle itself (the recording proxy).
-    pub fn record(&self, req: &SimRequest, reply: &Reply, started: DateTime<Utc>) {
-        self.with_engine(|e| e.journal.record(req, reply, started));
+    /// Records an exchange the engine did not handle itself (the recording
+    /// proxy), its journal line written before this returns.
+    pub fn record(
+        &self,
+        req: &SimRequest,
+        reply: &Reply,
+        started: DateTime<Utc>,
+    ) -> Result<(), journal::JournalUnavailable> {
+        let mut engine = match self.engine.lock() {
+            Ok(e) => e,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        match engine.journal.record(req, reply, started) {
+            None => Ok(()),
+            Some(line) => line.write_after(engine),
+        }
+    }
+
+    /// `Err` when the journal file cannot be written now: a request must be
+    /// refused before it has any effect (the recording proxy asks first).
+    pub fn journal_check(&self) -> Result<(), journal::JournalUnavailable> {
+        self.with_engine(|e| e.journal.check())
     }
 
     /// Runs `f` with the engine locked (control helpers, tests, the dispatcher).

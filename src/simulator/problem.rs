@@ -54,6 +54,25 @@ fn instance(path: &str) -> String {
     path.strip_prefix("/epayment").unwrap_or(path).to_owned()
 }
 
+/// 503 when the journal file cannot be written: the simulator refuses to
+/// answer a request it cannot record (issue 22), and says why.
+pub fn journal_unavailable(
+    req: &SimRequest,
+    e: &super::journal::JournalUnavailable,
+) -> SimResponse {
+    problem(
+        req,
+        503,
+        "Service Unavailable",
+        &format!(
+            "The simulator's journal cannot be written ({}), so this request was not answered: traffic nobody could audit is worse than none. Free disk space or fix the journal file; the simulator tries again every second.",
+            e.reason
+        ),
+        None,
+        &[],
+    )
+}
+
 /// 404 for a path no API serves, in the API's own error shape.
 pub fn not_found(req: &SimRequest) -> SimResponse {
     problem(

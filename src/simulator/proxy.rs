@@ -235,16 +235,27 @@ pub async fn forward(
     }
     if tee.over_limit.load(std::sync::atomic::Ordering::SeqCst) {
         let answer = problem::body_too_large(&req, tee.limit);
-        sim.record(&req, &Reply::from(answer.clone()), started);
-        return Err(answer);
+        return Err(recorded(sim, &req, answer, started));
     }
     match sent {
         Ok(resp) => Ok(relay(sim.clone(), req, resp, started)),
         Err(e) => {
             let answer = unanswered(upstream, &req, &e);
-            sim.record(&req, &Reply::from(answer.clone()), started);
-            Err(answer)
+            Err(recorded(sim, &req, answer, started))
         }
+    }
+}
+
+/// `answer` once it is in the journal; 503 when the journal cannot be written.
+fn recorded(
+    sim: &Simulator,
+    req: &SimRequest,
+    answer: SimResponse,
+    started: chrono::DateTime<chrono::Utc>,
+) -> SimResponse {
+    match sim.record(req, &Reply::from(answer.clone()), started) {
+        Ok(()) => answer,
+        Err(e) => problem::journal_unavailable(req, &e),
     }
 }
 
@@ -335,37 +346,7 @@ fn relay(
     let (tx, rx) = tokio::sync::mpsc::channel(16);
     let recorded_headers = headers.clone();
     tokio::spawn(async move {
-        let mut resp = resp;
-        let mut kept: Vec<u8> = Vec::new();
-        let mut total = 0usize;
-        let mut broken = None;
-        loop {
-            match resp.chunk().await {
-                Ok(Some(chunk)) => {
-                    total += chunk.len();
-                    if total > RESPONSE_LIMIT {
-                        broken = Some(format!(
-                            "the upstream answer is larger than {RESPONSE_LIMIT} bytes"
-                        ));
-                        let _ = tx
-                            .send(Err(ProxyBodyError(broken.clone().unwrap_or_default())))
-                            .await;
-                        break;
-                    }
-                    let room = RECORDED_BODY_LIMIT.saturating_sub(kept.len());
-                    kept.extend_from_slice(&chunk[..chunk.len().min(room)]);
-                    // The shop may have gone away; the journal still gets the exchange.
-                    let _ = tx.send(Ok(chunk)).await;
-                }
-                Ok(None) => break,
-                Err(e) => {
-                    let why = format!("the upstream answer broke off: {e}");
-                    let _ = tx.send(Err(ProxyBodyError(why.clone()))).await;
-                    broken = Some(why);
-                    break;
-                }
-            }
-        }
+        let (kept, broken, last) = pass_on(resp, &tx).await;
         let reply = Reply {
             response: SimResponse {
                 status,
@@ -376,12 +357,63 @@ fn relay(
             drop_connection: broken.is_some(),
             processing_until: None,
         };
-        sim.record(&req, &reply, started);
+        // The answer ends only once it is journaled: the last chunk (or the
+        // end of the body) waits for the line, and a journal that cannot be
+        // written breaks the answer off instead of completing it unrecorded.
+        match sim.record(&req, &reply, started) {
+            Ok(()) => {
+                if let Some(last) = last {
+                    let _ = tx.send(Ok(last)).await;
+                }
+            }
+            Err(e) => {
+                let _ = tx.send(Err(ProxyBodyError(e.to_string()))).await;
+            }
+        }
     });
     Forwarded {
         status,
         headers,
         body: ChannelBody { rx },
+    }
+}
+
+/// Passes the upstream's body on to the shop as it arrives, all but the last
+/// chunk, which is returned to be sent once the exchange is journaled. Returns
+/// the copy kept for the journal and why the body broke off, if it did.
+async fn pass_on(
+    mut resp: reqwest::Response,
+    tx: &tokio::sync::mpsc::Sender<Result<Bytes, ProxyBodyError>>,
+) -> (Vec<u8>, Option<String>, Option<Bytes>) {
+    let mut kept: Vec<u8> = Vec::new();
+    let mut total = 0usize;
+    let mut held: Option<Bytes> = None;
+    loop {
+        match resp.chunk().await {
+            Ok(Some(chunk)) => {
+                total += chunk.len();
+                if total > RESPONSE_LIMIT {
+                    let why = format!("the upstream answer is larger than {RESPONSE_LIMIT} bytes");
+                    let _ = tx.send(Err(ProxyBodyError(why.clone()))).await;
+                    return (kept, Some(why), None);
+                }
+                let room = RECORDED_BODY_LIMIT.saturating_sub(kept.len());
+                kept.extend_from_slice(&chunk[..chunk.len().min(room)]);
+                if let Some(previous) = held.replace(chunk) {
+                    // The shop may have gone away; the journal still gets the exchange.
+                    let _ = tx.send(Ok(previous)).await;
+                }
+            }
+            Ok(None) => return (kept, None, held),
+            Err(e) => {
+                let why = format!("the upstream answer broke off: {e}");
+                if let Some(previous) = held.take() {
+                    let _ = tx.send(Ok(previous)).await;
+                }
+                let _ = tx.send(Err(ProxyBodyError(why.clone()))).await;
+                return (kept, Some(why), None);
+            }
+        }
     }
 }
 

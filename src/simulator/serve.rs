@@ -245,6 +245,10 @@ async fn handle(
         // `/__sim/` stays local; everything else goes to the real upstream,
         // the body streamed up as it arrives (within the same limit).
         if !(path.starts_with("/__sim/") || path == "/__sim") {
+            // Nothing goes up that could not be recorded.
+            if let Err(e) = sim.journal_check() {
+                return Ok(to_response(problem::journal_unavailable(&head(), &e)));
+            }
             let req = SimRequest::new(
                 parts.method.as_str(),
                 &path,
