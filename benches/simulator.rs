@@ -248,6 +248,11 @@ fn main() {
         .build()
         .expect("runtime");
     rt.block_on(async move {
+        // `BENCH_JOURNAL_COST=only`: the journal's cost alone (for a profiler).
+        if std::env::var("BENCH_JOURNAL_COST").as_deref() == Ok("only") {
+            journal_cost(conns, seconds).await;
+            return;
+        }
         let rss_start = rss_mb();
         let sim = Simulator::new(SimConfig {
             rate_limits: false,
@@ -410,6 +415,12 @@ fn main() {
 
         server.shutdown().await;
 
+        // Issue 22: what journaling each request before its answer costs,
+        // against the ceiling of a bare hyper server on the same machine.
+        if std::env::var("BENCH_JOURNAL_COST").as_deref() != Ok("0") {
+            journal_cost(conns, seconds).await;
+        }
+
         // Issue 15: latency the recording proxy adds (median of sequential GETs,
         // one keep-alive connection each, against a local upstream). Goal < 1 ms.
         if env_or("BENCH_PROXY", 1) == 1 {
@@ -447,6 +458,150 @@ fn main() {
             );
         }
     });
+}
+
+/// GETs per second over `conns` connections for `seconds`, each connection
+/// reading its own payment (`bench-get-NNNNNN`) or, on the bare server, anything.
+async fn get_rate(name: &str, addr: SocketAddr, auth: &Arc<Auth>, conns: u64, seconds: u64) -> f64 {
+    let a = auth.clone();
+    let (ops, secs, _) = phase(name, addr, conns, seconds, move |mut c, i, deadline| {
+        let a = a.clone();
+        async move {
+            let path = format!("/epayment/v1/payments/bench-get-{i:06}");
+            let h = a.list();
+            let (mut ok, mut bad) = (0, 0);
+            while Instant::now() < deadline {
+                match c.call("GET", &path, &h, b"").await {
+                    Ok((200, _)) => ok += 1,
+                    Ok(_) => bad += 1,
+                    Err(_) => {
+                        bad += 1;
+                        break;
+                    }
+                }
+            }
+            (ok, bad)
+        }
+    })
+    .await;
+    ops as f64 / secs
+}
+
+/// A bare hyper server answering every request with a fixed 200 of the size
+/// of a GET payment answer: no engine, no journal. The ceiling of this machine
+/// for the server side of a GET (hyper, loopback TCP, the load generator).
+async fn bare_server(body: Vec<u8>) -> SocketAddr {
+    use hyper::server::conn::http1;
+    use hyper_util::rt::TokioIo;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind bare");
+    let addr = listener.local_addr().expect("addr");
+    let body = bytes::Bytes::from(body);
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let _ = stream.set_nodelay(true);
+            let body = body.clone();
+            tokio::spawn(async move {
+                let service = hyper::service::service_fn(move |_req| {
+                    let body = body.clone();
+                    async move {
+                        let mut resp = hyper::Response::new(http_body_util::Full::new(body));
+                        resp.headers_mut().insert(
+                            "content-type",
+                            hyper::header::HeaderValue::from_static(
+                                "application/json; charset=utf-8",
+                            ),
+                        );
+                        Ok::<_, std::convert::Infallible>(resp)
+                    }
+                });
+                let _ = http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    addr
+}
+
+/// The bare-server ceiling, the simulator with its journal in memory only,
+/// and the simulator journaling every request to a file before answering.
+async fn journal_cost(conns: u64, seconds: u64) {
+    // `BENCH_JOURNAL_DIR`: where the journal file goes (default: the temp folder).
+    let dir = match std::env::var_os("BENCH_JOURNAL_DIR") {
+        Some(d) => tempfile::tempdir_in(d),
+        None => tempfile::tempdir(),
+    }
+    .expect("tempdir");
+    let mut rates = Vec::new();
+    let mut body = Vec::new();
+    for file in [false, true] {
+        let sim = Simulator::new(SimConfig {
+            rate_limits: false,
+            ..SimConfig::default()
+        });
+        if file {
+            sim.with_engine(|e| e.journal.stream_to(&dir.path().join("bench.jsonl")))
+                .expect("journal file");
+        }
+        let server = serve::bind(sim.clone(), "127.0.0.1:0".parse().expect("addr"))
+            .await
+            .expect("bind");
+        let addr = server.local_addr();
+        let auth = Arc::new(token(addr).await);
+        let mut c = Conn::open(addr).await.expect("connect");
+        for i in 0..conns {
+            create(&mut c, &auth, &format!("bench-get-{i:06}")).await;
+        }
+        let h = auth.list();
+        body = c
+            .call("GET", "/epayment/v1/payments/bench-get-000000", &h, b"")
+            .await
+            .expect("GET")
+            .1;
+        let name = if file {
+            "GET payment, journal file (written before each answer)"
+        } else {
+            "GET payment, journal in memory only"
+        };
+        rates.push(get_rate(name, addr, &auth, conns, seconds).await);
+        if !file {
+            // What one line costs to redact and serialise, on one thread.
+            let rounds = env_or("BENCH_REDACT_ROUNDS", 1);
+            for _ in 1..rounds {
+                let _ = sim.with_engine(|e| e.journal.to_jsonl(Some(5_000)));
+            }
+            let started = Instant::now();
+            let text = sim.with_engine(|e| e.journal.to_jsonl(Some(5_000)));
+            let n = text.iter().filter(|b| **b == b'\n').count();
+            println!(
+                "redaction alone, one thread: {n} journal lines in {:.0} ms = {:.1} us a line",
+                started.elapsed().as_secs_f64() * 1e3,
+                started.elapsed().as_secs_f64() * 1e6 / n.max(1) as f64
+            );
+        }
+        server.shutdown().await;
+    }
+    let bare = bare_server(body).await;
+    let auth = Arc::new(Auth {
+        headers: Vec::new(),
+    });
+    let ceiling = get_rate(
+        "bare hyper server, fixed answer",
+        bare,
+        &auth,
+        conns,
+        seconds,
+    )
+    .await;
+    let lines =
+        std::fs::read_to_string(dir.path().join("bench.jsonl")).map_or(0, |t| t.lines().count());
+    println!(
+        "journal cost: the simulator serves {:.0}% of the bare-server ceiling with its journal in memory, {:.0}% journaling to a file ({lines} lines written; goal >= 50%)",
+        100.0 * rates[0] / ceiling,
+        100.0 * rates[1] / ceiling,
+    );
 }
 
 /// Median time of `n` sequential GETs of one payment on one connection.

@@ -32,6 +32,7 @@
 //! # Ok::<(), vipps_golive::config::ConfigError>(())
 //! ```
 
+use crate::domain::input::InputKind;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -828,7 +829,7 @@ fn dotenv_layer(
         (None, Some(default)) if default.is_file() => default.clone(),
         _ => return (layer, None),
     };
-    let contents = match read_bounded(&path) {
+    let contents = match read_bounded(&path, InputKind::EnvFile) {
         Ok(c) => c,
         Err(why) => {
             problems.push(format!("the .env file `{}` {why}", path.display()));
@@ -902,7 +903,7 @@ fn postman_layer(
     // The same checks as --env-file: a regular file (not a FIFO, a device or
     // a folder), read with a size cap, so `/dev/zero` or a pipe cannot hang
     // the run or exhaust memory.
-    let bytes = match read_bounded(path) {
+    let bytes = match read_bounded(path, InputKind::PostmanEnvironment) {
         Ok(b) => b,
         Err(why) => {
             problems.push(format!(
@@ -974,39 +975,25 @@ fn postman_layer(
     (layer, Some(path.clone()), base_url)
 }
 
-/// Largest credentials file read (`.env`, Postman environment): real ones
-/// are a few kilobytes.
+/// Largest Postman environment read: real ones are a few kilobytes (a
+/// `.env` file is held to 64 KiB: `domain::input::InputKind::cap`).
 pub const MAX_CONFIG_FILE_BYTES: u64 = 1024 * 1024;
 
-/// Reads a configuration file that must be a regular file of at most
-/// [`MAX_CONFIG_FILE_BYTES`]. The type is checked before opening, because
-/// opening a FIFO for reading blocks until a writer comes; the size is
-/// enforced while reading, because a file can grow after the check.
-fn read_bounded(path: &Path) -> Result<Vec<u8>, String> {
-    use std::io::Read;
-    let meta = std::fs::metadata(path).map_err(|e| format!("could not be read: {e}"))?;
-    if !meta.is_file() {
-        return Err(
-            "is not a regular file (a folder, a device or a pipe cannot hold credentials)".into(),
-        );
-    }
-    if meta.len() > MAX_CONFIG_FILE_BYTES {
-        return Err(format!(
-            "is {} bytes; at most {MAX_CONFIG_FILE_BYTES} are read",
-            meta.len()
-        ));
-    }
-    let file = std::fs::File::open(path).map_err(|e| format!("could not be read: {e}"))?;
-    let mut bytes = Vec::new();
-    file.take(MAX_CONFIG_FILE_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| format!("could not be read: {e}"))?;
-    if bytes.len() as u64 > MAX_CONFIG_FILE_BYTES {
-        return Err(format!(
-            "is larger than {MAX_CONFIG_FILE_BYTES} bytes, the most that is read"
-        ));
-    }
-    Ok(bytes)
+/// Reads a configuration file through the one input check
+/// (`domain::input`): a regular file (a FIFO would block the open,
+/// `/dev/zero` never ends), at most its kind's cap; the error is a phrase
+/// that follows the file's name.
+fn read_bounded(path: &Path, kind: InputKind) -> Result<Vec<u8>, String> {
+    use crate::domain::input::{read, InputError};
+    read(path, kind).map_err(|e| match e {
+        InputError::NotAFile { what, .. } => format!(
+            "is {what}, not a regular file (a folder, a device or a pipe cannot hold credentials)"
+        ),
+        InputError::TooLarge { cap, .. } => {
+            format!("is larger than {cap} bytes, the most that is read")
+        }
+        InputError::Io { source, .. } => format!("could not be read: {source}"),
+    })
 }
 
 /// Checks one value, pushing what is wrong without ever quoting a secret.

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use sha2::{Digest, Sha256};
 
+use crate::domain::input::{InputError, InputKind};
 use crate::evidence::model::InputSource;
 
 /// One input being read: its hash and length so far.
@@ -105,12 +106,13 @@ pub type Journals = (Box<dyn Read + Send>, Vec<Tally>, u64);
 /// The journal files, opened in the order given and read as one stream,
 /// each hashed as it is read; with their total size. Fails on the first
 /// file that cannot be opened, naming it.
-pub fn journals(paths: &[PathBuf]) -> Result<Journals, (PathBuf, io::Error)> {
+pub fn journals(paths: &[PathBuf]) -> Result<Journals, InputError> {
     let mut readers: std::collections::VecDeque<Box<dyn Read + Send>> = Default::default();
     let mut tallies = Vec::new();
     let mut size = 0;
     for path in paths {
-        let file = std::fs::File::open(path).map_err(|e| (path.clone(), e))?;
+        // Checked before it is opened: a FIFO or a device is refused, not read forever.
+        let file = crate::domain::input::open(path, InputKind::Journal)?;
         size += file.metadata().map(|m| m.len()).unwrap_or(0);
         let tally = Tally::new("journal", path.display().to_string());
         readers.push_back(Box::new(Hashing {

@@ -1,6 +1,7 @@
 //! `vipps-golive audit`: judges a shop's recorded traffic against the checklist
 //! rules and writes the evidence folder (see [`crate::audit`]).
 
+use crate::domain::input::InputError;
 use std::io::{BufWriter, Write};
 use std::path::Path;
 use std::time::Duration;
@@ -213,12 +214,16 @@ async fn read(
 /// The journal files as one stream, each hashed as it is read (see
 /// [`audit::input::journals`]); a file that cannot be opened is named.
 pub(crate) fn open_journals(paths: &[std::path::PathBuf]) -> Result<audit::input::Journals, Error> {
-    audit::input::journals(paths).map_err(|(path, source)| Error::Io {
-        context: format!(
-            "cannot open the journal `{}` (hint: the file `vipps-golive simulator --journal FILE` wrote)",
-            path.display()
-        ),
-        source,
+    // A FIFO or a device (`/dev/zero`) is refused at once, not read forever.
+    audit::input::journals(paths).map_err(|e| match e {
+        InputError::Io { path, source, .. } => Error::Io {
+            context: format!(
+                "cannot open the journal `{}` (hint: the file `vipps-golive simulator --journal FILE` wrote)",
+                path.display()
+            ),
+            source,
+        },
+        other => Error::Usage(other.to_string()),
     })
 }
 

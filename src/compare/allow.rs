@@ -24,8 +24,9 @@ pub struct AllowList {
 impl AllowList {
     /// Reads and parses `path`; the error names the file and the line.
     pub fn load(path: &Path) -> Result<AllowList, String> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read the allow-list `{}`: {e}", path.display()))?;
+        let text =
+            crate::domain::input::read_to_string(path, crate::domain::input::InputKind::AllowList)
+                .map_err(|e| crate::domain::input::with_cause(&e))?;
         AllowList::parse(&text).map_err(|e| format!("allow-list `{}`: {e}", path.display()))
     }
 

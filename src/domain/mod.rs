@@ -9,6 +9,8 @@
 //! - [`headers`]: the limits on header values (Vipps-System-*, Idempotency-Key).
 //! - [`host`]: the class of a host (loopback, the Vipps test environment, Vipps
 //!   production, other), however the host is spelled.
+//! - [`input`]: opening what the user names as input: a regular file, checked
+//!   before it is read, whole only up to a cap that fits its kind.
 //! - [`operation`]: which API call an exchange was and the payment it names.
 //! - [`problem`]: Problem bodies and what each error means in plain words.
 //! - [`redact`]: what an exchange may not keep (credentials, tokens, phone
@@ -45,6 +47,7 @@ pub mod checklist;
 pub mod exchange;
 pub mod headers;
 pub mod host;
+pub mod input;
 pub mod operation;
 pub mod problem;
 pub mod redact;

@@ -15,7 +15,10 @@
 //! leaks nothing.
 
 use std::borrow::Cow;
-use std::sync::{Mutex, OnceLock};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use aho_corasick::{AhoCorasick, MatchKind};
 
 use regex::{Captures, Regex};
 use serde_json::Value;
@@ -84,11 +87,51 @@ struct Known {
     pinned: Vec<String>,
     /// Tokens and credentials seen in exchanges, oldest first.
     seen: std::collections::VecDeque<String>,
+    /// Every value above in one automaton, rebuilt when they change: one
+    /// pass over a string finds them all (a substring search per value per
+    /// string cost the simulator's journal most of its time).
+    matcher: Option<Arc<AhoCorasick>>,
+}
+
+impl Known {
+    fn changed(&mut self) {
+        let values: Vec<&String> = self.pinned.iter().chain(self.seen.iter()).collect();
+        self.matcher = AhoCorasick::builder()
+            // The longest value wins where two overlap: a value that
+            // contains another is replaced whole.
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(values)
+            .ok()
+            .map(Arc::new);
+        KNOWN_VERSION.fetch_add(1, Ordering::AcqRel);
+    }
 }
 
 fn known() -> &'static Mutex<Known> {
     static KNOWN: OnceLock<Mutex<Known>> = OnceLock::new();
     KNOWN.get_or_init(|| Mutex::new(Known::default()))
+}
+
+/// Bumped whenever the known values change, so each thread's copy of the
+/// automaton is refreshed without taking the lock for every string.
+static KNOWN_VERSION: AtomicU64 = AtomicU64::new(0);
+
+thread_local! {
+    static MATCHER: std::cell::RefCell<(u64, Option<Arc<AhoCorasick>>)> =
+        const { std::cell::RefCell::new((0, None)) };
+}
+
+/// The automaton of every value registered so far (`None`: none yet).
+fn known_matcher() -> Option<Arc<AhoCorasick>> {
+    let version = KNOWN_VERSION.load(Ordering::Acquire);
+    MATCHER.with(|cell| {
+        let mut cached = cell.borrow_mut();
+        if cached.0 != version {
+            let k = known().lock().unwrap_or_else(|p| p.into_inner());
+            *cached = (KNOWN_VERSION.load(Ordering::Acquire), k.matcher.clone());
+        }
+        cached.1.clone()
+    })
 }
 
 /// Tells redaction of a secret value (a configured credential): from now on
@@ -101,6 +144,7 @@ pub fn register_secret(value: &str) {
     let mut k = known().lock().unwrap_or_else(|p| p.into_inner());
     if !k.pinned.iter().any(|v| v == value) {
         k.pinned.push(value.to_owned());
+        k.changed();
     }
 }
 
@@ -118,36 +162,36 @@ pub fn register_seen(value: &str) {
         k.seen.pop_front();
     }
     k.seen.push_back(value.to_owned());
+    k.changed();
 }
 
-/// Replaces every occurrence of each of `values`, and of every registered
-/// value, in `s` by its mask. Longest first, so a value containing another
-/// is replaced whole.
-fn scrub_values(s: &mut String, values: &[String]) {
+/// Replaces every occurrence of each of `values`, and of every value
+/// `matcher` knows, in `s` by its mask. Longest first, so a value
+/// containing another is replaced whole.
+fn scrub_values(s: &mut String, values: &[String], matcher: Option<&AhoCorasick>) {
     if s.len() < MIN_SECRET_LEN {
         return;
     }
-    // Only the values present are copied out; the common case (none) allocates nothing.
-    let mut present: Vec<String> = values
+    if let Some(m) = matcher {
+        if m.is_match(s.as_str()) {
+            let mut out = String::with_capacity(s.len());
+            m.replace_all_with(s.as_str(), &mut out, |_, found, out| {
+                out.push_str(&mask(found));
+                true
+            });
+            *s = out;
+        }
+    }
+    // The exchange's own secrets, in case the bounded list has let one go.
+    let mut present: Vec<&String> = values
         .iter()
         .filter(|v| v.len() >= MIN_SECRET_LEN && s.contains(v.as_str()))
-        .cloned()
         .collect();
-    {
-        let k = known().lock().unwrap_or_else(|p| p.into_inner());
-        present.extend(
-            k.pinned
-                .iter()
-                .chain(k.seen.iter())
-                .filter(|v| s.contains(v.as_str()))
-                .cloned(),
-        );
-    }
     if present.is_empty() {
         return;
     }
     present.sort_by_key(|v| std::cmp::Reverse(v.len()));
-    for v in &present {
+    for v in present {
         if s.contains(v.as_str()) {
             *s = s.replace(v.as_str(), &mask(v));
         }
@@ -156,7 +200,7 @@ fn scrub_values(s: &mut String, values: &[String]) {
 
 /// The credential values an exchange carries: secret headers, bearer
 /// credentials, and secret keys in a JSON response (an issued token).
-fn secrets_in(raw: &RawExchange) -> Vec<String> {
+fn secrets_in(raw: &RawExchange, bodies: &[Option<Value>; 2]) -> Vec<String> {
     let mut found = Vec::new();
     for (name, value) in raw.request_headers.iter().chain(&raw.response_headers) {
         let lower = name.to_ascii_lowercase();
@@ -168,10 +212,8 @@ fn secrets_in(raw: &RawExchange) -> Vec<String> {
             found.push(value.trim().to_owned());
         }
     }
-    for body in [&raw.request_body, &raw.response_body] {
-        if let Ok(v) = serde_json::from_slice::<Value>(body) {
-            collect_secret_values(&v, &mut found);
-        }
+    for v in bodies.iter().flatten() {
+        collect_secret_values(v, &mut found);
     }
     found.retain(|v| v.chars().count() >= MIN_SECRET_LEN && !is_masked(v));
     found.sort();
@@ -201,12 +243,18 @@ fn collect_secret_values(v: &Value, found: &mut Vec<String>) {
 /// [`register_seen`]) and scrubbed from the whole exchange, so a value echoed
 /// back in free text (an `error_description`, a header, an error) is hidden too.
 pub fn exchange(raw: RawExchange) -> Exchange {
-    let seen = secrets_in(&raw);
+    // Each body is parsed once: its secrets are read, then it is redacted.
+    let bodies = [
+        parse_body(&raw.request_body),
+        parse_body(&raw.response_body),
+    ];
+    let seen = secrets_in(&raw, &bodies);
     for v in &seen {
         register_seen(v);
     }
-    let mut ex = by_name(raw);
-    let values = |s: &mut String| scrub_values(s, &seen);
+    let mut ex = by_name(raw, bodies);
+    let matcher = known_matcher();
+    let values = |s: &mut String| scrub_values(s, &seen, matcher.as_deref());
     by_value(&mut ex, values);
     ex
 }
@@ -237,7 +285,7 @@ fn walk_strings(v: &mut Value, f: &mut impl FnMut(&mut String)) {
     }
 }
 
-fn by_name(raw: RawExchange) -> Exchange {
+fn by_name(raw: RawExchange, [request, response]: [Option<Value>; 2]) -> Exchange {
     Exchange {
         schema_version: SCHEMA_VERSION,
         id: uuid::Uuid::new_v4().to_string(),
@@ -246,10 +294,10 @@ fn by_name(raw: RawExchange) -> Exchange {
         method: raw.method,
         url: url(&raw.url),
         request_headers: headers(raw.request_headers),
-        request_body: body(&raw.request_body),
+        request_body: parsed_body(&raw.request_body, request),
         status: raw.status,
         response_headers: headers(raw.response_headers),
-        response_body: body(&raw.response_body),
+        response_body: parsed_body(&raw.response_body, response),
         error: raw.error.map(|e| text(&e)),
         attempt: raw.attempt,
         reference: raw.reference,
@@ -296,19 +344,42 @@ pub(crate) fn mask_phone(value: &str) -> String {
         .collect()
 }
 
-fn normalise(key: &str) -> String {
-    key.chars()
-        .filter(|c| *c != '_' && *c != '-')
-        .flat_map(char::to_lowercase)
-        .collect()
+/// Whether `key`, lowercased and without `_` and `-`, is one of `names`
+/// (compared without allocating: this runs for every key of every body).
+fn key_in(key: &str, names: &[&str]) -> bool {
+    // Every name is ASCII and at most 32 bytes: fold an ASCII key into a
+    // buffer on the stack; a longer one cannot match, and a non-ASCII one
+    // takes the slow way.
+    let mut folded = [0u8; 32];
+    let mut len = 0;
+    for b in key.bytes() {
+        if !b.is_ascii() {
+            let slow: String = key
+                .chars()
+                .filter(|c| *c != '_' && *c != '-')
+                .flat_map(char::to_lowercase)
+                .collect();
+            return names.contains(&slow.as_str());
+        }
+        if b == b'_' || b == b'-' {
+            continue;
+        }
+        if len == folded.len() {
+            return false;
+        }
+        folded[len] = b.to_ascii_lowercase();
+        len += 1;
+    }
+    let folded = &folded[..len];
+    names.iter().any(|n| n.as_bytes() == folded)
 }
 
 fn is_secret_key(key: &str) -> bool {
-    SECRET_KEYS.contains(&normalise(key).as_str())
+    key_in(key, SECRET_KEYS)
 }
 
 fn is_phone_key(key: &str) -> bool {
-    PHONE_KEYS.contains(&normalise(key).as_str())
+    key_in(key, PHONE_KEYS)
 }
 
 /// Redacts a list of headers (request or response).
@@ -340,15 +411,26 @@ fn authorization(value: &str) -> String {
 /// Redacts a body: JSON is parsed and walked, anything else is kept as lossy
 /// UTF-8 text and scrubbed. Empty is `null`.
 pub fn body(bytes: &[u8]) -> Value {
+    parsed_body(bytes, parse_body(bytes))
+}
+
+/// A body as JSON, when it is JSON (`None` when empty or not JSON).
+fn parse_body(bytes: &[u8]) -> Option<Value> {
     if bytes.is_empty() {
-        return Value::Null;
+        return None;
     }
-    match serde_json::from_slice::<Value>(bytes) {
-        Ok(mut v) => {
+    serde_json::from_slice::<Value>(bytes).ok()
+}
+
+/// [`body`], given what [`parse_body`] made of `bytes`.
+fn parsed_body(bytes: &[u8], parsed: Option<Value>) -> Value {
+    match parsed {
+        _ if bytes.is_empty() => Value::Null,
+        Some(mut v) => {
             json(&mut v, false);
             v
         }
-        Err(_) => Value::String(text(&String::from_utf8_lossy(bytes))),
+        None => Value::String(text(&String::from_utf8_lossy(bytes))),
     }
 }
 
@@ -473,7 +555,10 @@ pub fn text(s: &str) -> String {
 /// [`text`] in place: `s` is reallocated only when a pattern matched, so the
 /// common case (nothing secret in a JSON string) copies nothing.
 fn scrub(s: &mut String) {
-    scrub_values(s, &[]);
+    scrub_values(s, &[], known_matcher().as_deref());
+    if !might_hold_a_credential(s) {
+        return;
+    }
     static SCHEME: OnceLock<Option<Regex>> = OnceLock::new();
     static PAIR: OnceLock<Option<Regex>> = OnceLock::new();
     static QUOTED: OnceLock<Option<Regex>> = OnceLock::new();
@@ -522,6 +607,32 @@ fn scrub(s: &mut String) {
     replace(s, quoted.as_ref(), |c| {
         format!("{}{}{}", &c[1], mask(&c[2]), &c[3])
     });
+}
+
+/// Whether `s` holds a word every pattern of [`scrub`] needs (a scheme, a
+/// header or a secret key's name): one fast scan instead of four regex
+/// searches for the many strings (amounts, states, URLs) that hold none.
+fn might_hold_a_credential(s: &str) -> bool {
+    static WORDS: OnceLock<Option<AhoCorasick>> = OnceLock::new();
+    WORDS
+        .get_or_init(|| {
+            AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .build([
+                    "bearer",
+                    "hmac-sha256",
+                    "authorization",
+                    "token",
+                    "secret",
+                    "password",
+                    "client",
+                    "subscription",
+                ])
+                .ok()
+        })
+        .as_ref()
+        // Without the automaton (never expected), every pattern is tried.
+        .is_none_or(|w| w.is_match(s))
 }
 
 /// Applies one pattern to `s`, replacing it only when something matched.

@@ -185,26 +185,39 @@ impl Journal {
     /// A run journal's header, when its first line is one (`None` for a
     /// journal written before headers, or by the simulator or proxy).
     pub fn header(path: impl AsRef<Path>) -> Result<Option<JournalHeader>, JournalError> {
+        use crate::domain::input::{self, CappedLine, InputKind, JOURNAL_LINE_CAP};
         let path = path.as_ref();
-        let file = File::open(path).map_err(|source| JournalError::Io {
+        let read_err = |source| JournalError::Io {
             path: path.to_owned(),
             action: "read it",
             source,
+        };
+        // A regular file only (a FIFO would block), its first line capped.
+        let file = input::open(path, InputKind::Journal).map_err(|e| match e {
+            input::InputError::Io { source, .. } => read_err(source),
+            other => read_err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                other.to_string(),
+            )),
         })?;
-        let mut first = String::new();
+        let mut first = Vec::new();
         // The header is written before anything else: only the first line
         // can be one, and reading it alone keeps a large journal cheap.
-        io::BufRead::read_line(&mut io::BufReader::new(file), &mut first).map_err(|source| {
-            JournalError::Io {
-                path: path.to_owned(),
-                action: "read it",
-                source,
-            }
-        })?;
-        Ok(match parse_line(first.trim_end()) {
-            Ok(Line::Header(h)) => Some(h),
-            _ => None,
-        })
+        let read = input::read_line_capped(
+            &mut io::BufReader::new(file),
+            &mut first,
+            JOURNAL_LINE_CAP,
+        )
+        .map_err(read_err)?;
+        if read != Some(CappedLine::Whole) {
+            return Ok(None);
+        }
+        Ok(
+            match parse_line(String::from_utf8_lossy(&first).trim_end()) {
+                Ok(Line::Header(h)) => Some(h),
+                _ => None,
+            },
+        )
     }
 
     /// Appends one attempt as one line, in one write (before its request is sent).
@@ -278,28 +291,48 @@ impl Journal {
 
     /// Reads every line back, attempts and exchanges, in order (same
     /// tolerance as [`Journal::read`]).
+    ///
+    /// The file must be a regular one (a FIFO or a device is refused at
+    /// once) and is streamed: a line longer than
+    /// [`JOURNAL_LINE_CAP`](crate::domain::input::JOURNAL_LINE_CAP) is
+    /// skipped with a warning, never held whole.
     pub fn read_entries(path: impl AsRef<Path>) -> Result<Vec<Entry>, JournalError> {
+        use crate::domain::input::{self, CappedLine, InputKind, JOURNAL_LINE_CAP};
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|source| JournalError::Io {
+        let read_err = |source| JournalError::Io {
             path: path.to_owned(),
             action: "read it",
             source,
+        };
+        let file = input::open(path, InputKind::Journal).map_err(|e| match e {
+            input::InputError::Io { source, .. } => read_err(source),
+            other => read_err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                other.to_string(),
+            )),
         })?;
-        let text = String::from_utf8_lossy(&bytes);
-        let ends_with_newline = text.ends_with('\n');
-        let lines: Vec<&str> = text.lines().collect();
-        let last = lines.len();
-        let mut entries = Vec::with_capacity(last);
+        let mut reader = io::BufReader::with_capacity(1 << 16, file);
+        let mut buf = Vec::new();
+        let mut entries = Vec::new();
         let mut bad = Vec::new();
-        for (i, line) in lines.iter().enumerate() {
-            let number = i + 1;
+        let mut number = 0;
+        while let Some(read) =
+            input::read_line_capped(&mut reader, &mut buf, JOURNAL_LINE_CAP).map_err(read_err)?
+        {
+            number += 1;
+            if let CappedLine::TooLong { len } = read {
+                tracing::warn!(path = %path.display(), line = number, bytes = len, "journal line longer than 16 MiB; skipped");
+                continue;
+            }
+            let complete = buf.last() == Some(&b'\n');
+            let line = String::from_utf8_lossy(&buf);
             if line.trim().is_empty() {
                 continue;
             }
-            match parse_line(line) {
+            match parse_line(line.trim_end_matches(['\n', '\r'])) {
                 Ok(Line::Entry(e)) => entries.push(e),
                 Ok(Line::Header(_)) => {}
-                Err(_) if number == last && !ends_with_newline => {
+                Err(_) if !complete => {
                     tracing::warn!(
                         path = %path.display(),
                         line = number,

@@ -118,6 +118,9 @@ pub enum ManifestError {
         "`{path}` already exists (hint: choose another file name; a key is never overwritten)"
     )]
     KeyExists { path: PathBuf },
+    /// A key file that is not a regular file, too large, or unreadable.
+    #[error(transparent)]
+    Input(#[from] crate::domain::input::InputError),
 }
 
 fn io(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> ManifestError {
@@ -472,7 +475,8 @@ fn verify(
 
 /// Reads a private key: PKCS#8 PEM, or the 32-byte seed in base64.
 pub fn read_signing_key(path: &Path) -> Result<SigningKey, ManifestError> {
-    let text = std::fs::read_to_string(path).map_err(io("read", path))?;
+    // A FIFO or /dev/zero named as the key must not hang; a key is small.
+    let text = crate::domain::input::read_to_string(path, crate::domain::input::InputKind::Key)?;
     let bad = |why: String| {
         ManifestError::Key {
         path: path.to_owned(),
@@ -495,7 +499,8 @@ pub fn read_signing_key(path: &Path) -> Result<SigningKey, ManifestError> {
 
 /// Reads a public key: SubjectPublicKeyInfo PEM, or the 32 bytes in base64.
 pub fn read_verifying_key(path: &Path) -> Result<VerifyingKey, ManifestError> {
-    let text = std::fs::read_to_string(path).map_err(io("read", path))?;
+    // A FIFO or /dev/zero named as the key must not hang; a key is small.
+    let text = crate::domain::input::read_to_string(path, crate::domain::input::InputKind::Key)?;
     let bad = |why: String| ManifestError::Key {
         path: path.to_owned(),
         what: "public",

@@ -57,6 +57,9 @@ pub enum ReportError {
     Manifest(#[from] manifest::ManifestError),
     #[error(transparent)]
     Journal(#[from] crate::evidence::JournalError),
+    /// An input that is not a regular file, too large, or unreadable.
+    #[error(transparent)]
+    Input(#[from] crate::domain::input::InputError),
 }
 
 /// Renders the report of `evidence` as one HTML document, with its folder's
@@ -155,11 +158,8 @@ pub fn locate(path: &Path) -> Result<Source, ReportError> {
 
 /// Reads and parses an evidence file (a newer schema is refused).
 pub fn load(path: &Path) -> Result<Evidence, ReportError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ReportError::Io {
-        action: "read",
-        path: path.to_owned(),
-        source,
-    })?;
+    let text =
+        crate::domain::input::read_to_string(path, crate::domain::input::InputKind::Evidence)?;
     #[derive(serde::Deserialize)]
     struct Version {
         schema_version: u32,

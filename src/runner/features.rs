@@ -1,5 +1,6 @@
 //! The Gherkin features: embedded in the binary, or read from `--features DIR`.
 
+use crate::domain::input::InputKind;
 use std::path::{Path, PathBuf};
 
 use cucumber::feature::Ext as _;
@@ -61,6 +62,9 @@ pub enum FeatureError {
         #[source]
         source: std::io::Error,
     },
+    /// A file that is not a regular one, too large, or unreadable.
+    #[error("{}", crate::domain::input::with_cause(.0))]
+    Input(crate::domain::input::InputError),
     #[error("`{path}` is not valid Gherkin: {message}")]
     Parse { path: String, message: String },
     #[error("`{path}` has no .feature files (hint: --features takes a folder of *.feature files)")]
@@ -110,10 +114,9 @@ pub fn from_dir(dir: &Path) -> Result<Vec<gherkin::Feature>, FeatureError> {
     files
         .iter()
         .map(|f| {
-            let text = std::fs::read_to_string(f).map_err(|source| FeatureError::Read {
-                path: f.display().to_string(),
-                source,
-            })?;
+            // A FIFO named `x.feature` would block a plain read, a 2 GB one fill memory.
+            let text = crate::domain::input::read_to_string(f, InputKind::Feature)
+                .map_err(FeatureError::Input)?;
             parse(&f.display().to_string(), &text)
         })
         .collect()

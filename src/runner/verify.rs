@@ -4,6 +4,7 @@
 //! Takes plain [`VerifyOptions`] and returns a [`VerifyOutcome`]; the face
 //! (`commands::verify`) maps the flags to the options and prints the outcome.
 
+use crate::domain::input::InputKind;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -186,10 +187,8 @@ fn check(o: &VerifyOptions) -> Result<(Vec<String>, Credentials, url::Url), RunE
     }
     let mut references = o.references.clone();
     if let Some(file) = &o.from_file {
-        let text = std::fs::read_to_string(file).map_err(|source| RunError::Io {
-            context: format!("cannot read `{}`", file.display()),
-            source,
-        })?;
+        let text = crate::domain::input::read_to_string(file, InputKind::References)
+            .map_err(|e| RunError::Usage(crate::domain::input::with_cause(&e)))?;
         references.extend(
             text.lines()
                 .map(|l| l.split('#').next().unwrap_or("").trim())

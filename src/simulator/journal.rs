@@ -7,8 +7,8 @@
 //! parses bodies) is done when an entry leaves, not under the engine lock: the
 //! ring keeps the raw request and reply in process memory only (measured: this
 //! halves the engine's time per GET). The file line is written before the
-//! answer leaves, redacted and written under the file's own lock after the
-//! engine lock is released ([`PendingLine`]): a SIGKILL loses no answered
+//! answer leaves, redacted and written after the engine lock is released
+//! ([`PendingLine`]): a SIGKILL loses no answered
 //! request, and the engine lock never waits on disk or on redaction. A file
 //! that cannot be written makes the simulator answer 503 rather than answer
 //! without a record ([`JournalUnavailable`]).
@@ -140,9 +140,8 @@ impl Entry {
 /// The journal file, written *before* the answer leaves (issue 22): a SIGKILL
 /// at any instant loses no answered request. One `write` per line to the page
 /// cache, no fsync (the OS keeps what a killed process wrote). The line is
-/// redacted and written under this file's own lock, which is taken before the
-/// engine lock is released (so lines keep the engine's order) and held without
-/// the engine lock (so the engine serves the next request meanwhile).
+/// redacted outside every lock and written under this file's own lock, never
+/// under the engine's (see [`PendingLine::write`]).
 #[derive(Debug)]
 pub struct JournalFile {
     state: Mutex<FileState>,
@@ -239,11 +238,9 @@ impl JournalFile {
         }
     }
 
-    /// Redacts `entry` and appends it as one line, under the lock `state`.
-    fn write(&self, state: &mut FileState, entry: &Entry) -> Result<(), JournalUnavailable> {
-        let mut line = serde_json::to_vec(&entry.to_exchange()).unwrap_or_default();
-        line.push(b'\n');
-        match write_line(&mut state.file, &line) {
+    /// Appends `line` (redacted, with its newline), under the lock `state`.
+    fn write(&self, state: &mut FileState, line: &[u8]) -> Result<(), JournalUnavailable> {
+        match write_line(&mut state.file, line) {
             Ok(()) => {
                 state.len += line.len() as u64;
                 if self.failed_at.swap(0, Ordering::AcqRel) != 0 {
@@ -291,8 +288,8 @@ fn write_line(file: &mut std::fs::File, line: &[u8]) -> Result<(), (usize, std::
     Ok(())
 }
 
-/// A line to write once the engine lock can be released: see
-/// [`PendingLine::write_after`].
+/// A line to write once the engine lock is released: see
+/// [`PendingLine::write`].
 #[derive(Debug)]
 pub struct PendingLine {
     file: Arc<JournalFile>,
@@ -300,13 +297,20 @@ pub struct PendingLine {
 }
 
 impl PendingLine {
-    /// Takes the file's lock, then releases `engine` (whatever guard holds the
-    /// engine), then writes: lines in the engine's order, the engine free
-    /// while the line is redacted and written.
-    pub fn write_after<G>(self, engine: G) -> Result<(), JournalUnavailable> {
+    /// Redacts the entry and appends its line. Called after the engine lock
+    /// is released: redaction runs in parallel on every thread, and only the
+    /// `write` itself is serialised.
+    ///
+    /// Order: two lines may land in the file in another order than the
+    /// engine saw their requests only when both requests were in flight at
+    /// once, and then neither could have depended on the other's answer. A
+    /// request sent after an answer was received is always written after
+    /// it, because no answer leaves before its line is written.
+    pub fn write(self) -> Result<(), JournalUnavailable> {
+        let mut line = serde_json::to_vec(&self.entry.to_exchange()).unwrap_or_default();
+        line.push(b'\n');
         let mut state = self.file.lock();
-        drop(engine);
-        self.file.write(&mut state, &self.entry)
+        self.file.write(&mut state, &line)
     }
 }
 
@@ -376,7 +380,7 @@ impl SimJournal {
 
     /// Records one request and its reply (not `/__sim/` control traffic). The
     /// line for the file, if any, is returned to be written before the answer
-    /// leaves ([`PendingLine::write_after`]).
+    /// leaves ([`PendingLine::write`]).
     #[must_use = "the journal line must be written before the answer leaves"]
     pub fn record(
         &mut self,
@@ -556,7 +560,7 @@ mod tests {
         for i in 0..3 {
             let r = req(&format!("/epayment/v1/payments/ref-{i}"));
             let line = j.record(&r, &SimResponse::empty(200).into(), Utc::now());
-            line.unwrap().write_after(()).unwrap();
+            line.unwrap().write().unwrap();
             // Written before the answer would leave: no flush, no close needed.
             let text = std::fs::read_to_string(&path).unwrap();
             assert_eq!(text.lines().count(), i + 1);
@@ -576,7 +580,7 @@ mod tests {
         assert!(j.check().is_ok());
         let r = req("/epayment/v1/payments/ref-1");
         let line = j.record(&r, &SimResponse::empty(200).into(), Utc::now());
-        let err = line.unwrap().write_after(()).unwrap_err();
+        let err = line.unwrap().write().unwrap_err();
         assert!(err.reason.contains("No space left"), "{err}");
         // The next request is refused before it reaches the engine...
         assert!(j.check().is_err());

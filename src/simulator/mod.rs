@@ -589,12 +589,11 @@ impl Simulator {
             }
         }
         let reply = engine.dispatch(&req);
-        match engine.journal.record(&req, &reply, started) {
-            None => reply,
-            Some(line) => match line.write_after(engine) {
-                Ok(()) => reply,
-                Err(e) => problem::journal_unavailable(&req, &e).into(),
-            },
+        let line = engine.journal.record(&req, &reply, started);
+        drop(engine);
+        match line.map(journal::PendingLine::write) {
+            None | Some(Ok(())) => reply,
+            Some(Err(e)) => problem::journal_unavailable(&req, &e).into(),
         }
     }
 
@@ -632,14 +631,8 @@ impl Simulator {
         reply: &Reply,
         started: DateTime<Utc>,
     ) -> Result<(), journal::JournalUnavailable> {
-        let mut engine = match self.engine.lock() {
-            Ok(e) => e,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        match engine.journal.record(req, reply, started) {
-            None => Ok(()),
-            Some(line) => line.write_after(engine),
-        }
+        let line = self.with_engine(|e| e.journal.record(req, reply, started));
+        line.map_or(Ok(()), journal::PendingLine::write)
     }
 
     /// `Err` when the journal file cannot be written now: a request must be

@@ -199,11 +199,9 @@ struct RulesEntry {
 /// Why a units file was refused. Never carries a credential value.
 #[derive(Debug, thiserror::Error)]
 pub enum UnitsError {
-    #[error("cannot read the units file `{path}`: {source}")]
-    Read {
-        path: String,
-        source: std::io::Error,
-    },
+    /// Not a regular file, too large, or unreadable.
+    #[error("{}", crate::domain::input::with_cause(.0))]
+    Input(crate::domain::input::InputError),
     #[error("the units file `{path}` is not valid: {reason} (hint: see docs/simulator-server.md, \"Sales units\")")]
     Invalid { path: String, reason: String },
 }
@@ -211,10 +209,8 @@ pub enum UnitsError {
 /// Reads a units file and applies it to `config`.
 pub fn load(path: &Path, config: &mut SimConfig) -> Result<(), UnitsError> {
     let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| UnitsError::Read {
-        path: shown.clone(),
-        source,
-    })?;
+    let text = crate::domain::input::read_to_string(path, crate::domain::input::InputKind::Units)
+        .map_err(UnitsError::Input)?;
     apply(&text, config).map_err(|reason| UnitsError::Invalid {
         path: shown,
         reason,
