@@ -103,6 +103,12 @@ fn parse(line: &[u8]) -> Line {
     if text.is_empty() {
         return Line::Blank;
     }
+    if text == pipeline::OVERLONG {
+        return Line::Bad(format!(
+            "longer than {} MiB: skipped, not read (hint: a journal line is one exchange of a few KB; is this the right file?)",
+            crate::domain::input::JOURNAL_LINE_CAP >> 20
+        ));
+    }
     let parsed = match serde_json::from_slice::<Exchange>(text) {
         Ok(e) if e.schema_version > SCHEMA_VERSION => Line::Bad(format!(
             "schema_version {} is newer than this program reads ({SCHEMA_VERSION}) (hint: upgrade vipps-golive)",
@@ -796,6 +802,40 @@ mod tests {
             .unwrap_err();
             assert_eq!(err.to_string(), "disk gone");
         }
+    }
+
+    /// A line over the 16 MiB cap (here a run of zeros with no newline, then
+    /// one more of them ended by a newline) is reported by number and
+    /// skipped; the lines around it are judged as ever.
+    #[test]
+    fn a_line_over_the_cap_is_reported_and_skipped_not_held() {
+        let cap = crate::domain::input::JOURNAL_LINE_CAP;
+        let mut text = journal().lines().next().unwrap().to_owned();
+        text.push('\n');
+        text.push_str(&"0".repeat(cap + 10));
+        text.push('\n');
+        text.push_str(journal().lines().nth(1).unwrap());
+        text.push('\n');
+        text.push_str(&"\0".repeat(cap + 1));
+        let o = audit_in_blocks(
+            text.as_bytes(),
+            &Filter::default(),
+            RuleOptions::default(),
+            std::io::sink(),
+            (1 << 20, 1),
+            &mut |_| {},
+        )
+        .unwrap();
+        assert_eq!(o.judged, 2);
+        assert_eq!(o.lines, 4);
+        assert_eq!(o.bad_line_count, 2);
+        assert_eq!(o.bad_lines[0].line, 2);
+        assert!(
+            o.bad_lines[0].reason.contains("longer than 16 MiB"),
+            "{:?}",
+            o.bad_lines
+        );
+        assert_eq!(o.bad_lines[1].line, 4);
     }
 }
 

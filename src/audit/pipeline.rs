@@ -19,6 +19,7 @@ use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use chrono::{DateTime, Utc};
 
 use crate::domain::exchange::SCHEMA_VERSION;
+use crate::domain::input::JOURNAL_LINE_CAP;
 use crate::rules::{Body, HeaderList, Meta};
 
 use super::line::LineRef;
@@ -297,6 +298,91 @@ impl Iterator for Batches {
     }
 }
 
+/// A line longer than [`JOURNAL_LINE_CAP`] stands in the batch as this
+/// marker (so line numbers stay right), and is reported as too long.
+pub const OVERLONG: &[u8] = b"\0vipps-golive: line over the cap\0";
+
+/// Reads `reader` in blocks of whole lines, holding at most
+/// [`JOURNAL_LINE_CAP`] of a line without a newline: the rest of a longer
+/// line is read past and dropped, and the line becomes [`OVERLONG`]. A file
+/// of zeros (one endless line) therefore costs a bounded amount of memory.
+struct LineBlocks<R> {
+    reader: R,
+    block_size: usize,
+    carry: Vec<u8>,
+    /// Inside a line over the cap, skipping to its newline.
+    skipping: bool,
+}
+
+impl<R: Read> LineBlocks<R> {
+    fn new(reader: R, block_size: usize) -> Self {
+        LineBlocks {
+            reader,
+            block_size: block_size.max(1),
+            carry: Vec::new(),
+            skipping: false,
+        }
+    }
+
+    /// The next block of whole lines; empty at the end.
+    fn next_block(&mut self) -> std::io::Result<Vec<u8>> {
+        loop {
+            let mut block = std::mem::take(&mut self.carry);
+            let start = block.len();
+            block.reserve(self.block_size);
+            let read = (&mut self.reader)
+                .take(self.block_size as u64)
+                .read_to_end(&mut block)?;
+            if read == 0 {
+                // The end: what is left is the last line, without its newline.
+                if std::mem::take(&mut self.skipping) {
+                    block.extend_from_slice(OVERLONG);
+                }
+                return Ok(block);
+            }
+            if self.skipping {
+                match memchr::memchr(b'\n', &block[start..]) {
+                    // The long line ends here: the marker takes its place.
+                    Some(i) => {
+                        let rest = block.split_off(start + i);
+                        block.truncate(start);
+                        block.extend_from_slice(OVERLONG);
+                        block.extend_from_slice(&rest);
+                        self.skipping = false;
+                    }
+                    None => {
+                        block.truncate(start);
+                        self.carry = block;
+                        continue;
+                    }
+                }
+            }
+            match memchr::memrchr(b'\n', &block) {
+                Some(end) => {
+                    self.carry = block.split_off(end + 1);
+                    // Only the first line, begun in an earlier block, can be
+                    // longer than a block, and so than the cap.
+                    let first = memchr::memchr(b'\n', &block).unwrap_or(end);
+                    if first > JOURNAL_LINE_CAP {
+                        block.splice(..first, OVERLONG.iter().copied());
+                    }
+                    return Ok(block);
+                }
+                None => {
+                    if block.len() > JOURNAL_LINE_CAP {
+                        // No newline within the cap: drop what was read of it.
+                        self.skipping = true;
+                        block.clear();
+                        block.shrink_to(self.block_size);
+                    }
+                    // No line ends in it yet: read on.
+                    self.carry = block;
+                }
+            }
+        }
+    }
+}
+
 /// Starts the reader and `parsers` parsers in `scope`. Batches are about
 /// `block_size` bytes of whole lines (a longer line makes a longer batch).
 pub fn start<'scope>(
@@ -321,30 +407,9 @@ pub fn start<'scope>(
         parsed.push(out_rx);
     }
     scope.spawn(move || {
-        let mut reader = reader;
-        let mut carry: Vec<u8> = Vec::new();
+        let mut lines = LineBlocks::new(reader, block_size);
         for k in 0.. {
-            let batch = loop {
-                let mut block = std::mem::take(&mut carry);
-                block.reserve(block_size);
-                let read = (&mut reader)
-                    .take(block_size.max(1) as u64)
-                    .read_to_end(&mut block);
-                match read {
-                    Err(e) => break Err(e),
-                    // The end: what is left is the last line, without its newline.
-                    Ok(0) => break Ok(block),
-                    Ok(_) => match memchr::memrchr(b'\n', &block) {
-                        Some(end) => {
-                            carry = block.split_off(end + 1);
-                            break Ok(block);
-                        }
-                        // No line ends in it yet: read on.
-                        None => carry = block,
-                    },
-                }
-            };
-            match batch {
+            match lines.next_block() {
                 Ok(b) if b.is_empty() => return,
                 batch => {
                     let failed = batch.is_err();
