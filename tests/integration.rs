@@ -57,6 +57,7 @@ mod fidelity_webhooks;
 mod hardening_guard;
 mod hardening_run;
 mod harness_mark;
+mod inputs_canary;
 mod inputs_not_files;
 mod pack_shop;
 mod production_guard;

@@ -18,6 +18,7 @@ use chrono::{DateTime, Utc};
 
 use crate::domain::checklist::ITEMS;
 use crate::domain::exchange::{Exchange, SCHEMA_VERSION};
+use crate::domain::redact;
 use crate::domain::text::escape_html;
 use crate::evidence::model::{
     Attestation, Evidence, Finding, InputRead, InputSource, ItemResult, SkippedLine,
@@ -282,8 +283,20 @@ impl<'f, W: Write> Judge<'f, W> {
             return Ok(());
         }
         out.judged += 1;
-        self.copy.write_all(raw.trim_ascii())?;
-        self.copy.write_all(b"\n")?;
+        // The input is someone else's file: a credential in clear in it must
+        // not reach the folder (issue 22). Lines this tool wrote are already
+        // redacted and are copied as they are.
+        let text = std::str::from_utf8(raw.trim_ascii()).unwrap_or("");
+        let clear = redact::line_needs_redaction(text, view.headers.pairs());
+        if !clear {
+            self.copy.write_all(raw.trim_ascii())?;
+            self.copy.write_all(b"\n")?;
+        } else if let Ok(e) = serde_json::from_slice::<Exchange>(raw.trim_ascii()) {
+            // (A line read as an exchange parses in full; were it ever not
+            // to, it is judged but not copied, rather than copied in clear.)
+            serde_json::to_writer(&mut self.copy, &redact::stored(e))?;
+            self.copy.write_all(b"\n")?;
+        }
         let before = self.rules.findings_so_far();
         self.rules.observe_view(view);
         let offends = self.rules.findings_so_far() > before;
@@ -305,6 +318,8 @@ impl<'f, W: Write> Judge<'f, W> {
                 Err(_) => return Ok(()),
             },
         };
+        // Kept for evidence.json and the report: redacted like the copy.
+        let whole = if clear { redact::stored(whole) } else { whole };
         if keep_offending {
             self.offending.push(whole.clone());
         }

@@ -259,6 +259,79 @@ pub fn exchange(raw: RawExchange) -> Exchange {
     ex
 }
 
+/// Redacts an exchange read from a file someone else wrote (an `audit`
+/// input, a journal read back by `report --from-journal` or `pack`): the
+/// same names, shapes and registered values as [`exchange`], applied to a
+/// record that is already parsed. Redacting a redacted record changes
+/// nothing, so every input can go through it.
+pub fn stored(mut ex: Exchange) -> Exchange {
+    let mut seen = Vec::new();
+    for (name, value) in ex.request_headers.iter().chain(&ex.response_headers) {
+        let lower = name.to_ascii_lowercase();
+        if AUTH_HEADERS.contains(&lower.as_str()) {
+            if let Some((_, cred)) = value.trim().split_once(char::is_whitespace) {
+                seen.push(cred.trim().to_owned());
+            }
+        } else if SECRET_HEADERS.contains(&lower.as_str()) || is_secret_key(&lower) {
+            seen.push(value.trim().to_owned());
+        }
+    }
+    collect_secret_values(&ex.request_body, &mut seen);
+    collect_secret_values(&ex.response_body, &mut seen);
+    seen.retain(|v| v.chars().count() >= MIN_SECRET_LEN && !is_masked(v));
+    for v in &seen {
+        register_seen(v);
+    }
+    ex.url = url(&ex.url);
+    ex.request_headers = headers(std::mem::take(&mut ex.request_headers));
+    ex.response_headers = headers(std::mem::take(&mut ex.response_headers));
+    json(&mut ex.request_body, false);
+    json(&mut ex.response_body, false);
+    ex.error = ex.error.map(|e| text(&e));
+    let matcher = known_matcher();
+    by_value(&mut ex, |s: &mut String| {
+        scrub_values(s, &seen, matcher.as_deref())
+    });
+    ex
+}
+
+/// Whether a journal line (its JSON text, and its request and response
+/// headers as read) may hold a credential in clear: a credential header or
+/// field whose value is not a fingerprint, a JWT or bearer token anywhere,
+/// user info in a URL, or a value registered as secret. One scan of the
+/// line; `false` for the lines this tool writes itself, which are already
+/// redacted, so `audit` redacts only what needs it (see [`stored`]).
+pub fn line_needs_redaction<'a>(
+    line: &str,
+    headers: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> bool {
+    for (name, value) in headers {
+        let lower = name.to_ascii_lowercase();
+        let clear = if AUTH_HEADERS.contains(&lower.as_str()) {
+            authorization(value) != value
+        } else if SECRET_HEADERS.contains(&lower.as_str()) || is_secret_key(&lower) {
+            !value.is_empty() && !is_masked(value)
+        } else {
+            false
+        };
+        if clear {
+            return true;
+        }
+    }
+    static CLEAR: OnceLock<Option<Regex>> = OnceLock::new();
+    let clear = CLEAR.get_or_init(|| {
+        Regex::new(&format!(
+            r#"eyJ[A-Za-z0-9_-]{{6,}}\.[A-Za-z0-9_-]{{6,}}|(?i:bearer|hmac-sha256)\s+[^\s…"\\]|"(?i:{keys}|cookie|set-cookie|x-api-key|client-secret|client-id)"\s*[,:]\s*(?:"[^"…]|[0-9\[{{]|true|false)|[?&;](?i:{keys})=(?:[^&…"\s%]|%[^E]|%E[^2]|%E2[^%])|"url"\s*:\s*"[A-Za-z][A-Za-z0-9+.-]*://[^/"?#]*@"#,
+            keys = secret_key_alternation()
+        ))
+        .ok()
+    });
+    if clear.as_ref().is_none_or(|re| re.is_match(line)) {
+        return true;
+    }
+    known_matcher().is_some_and(|m| m.is_match(line))
+}
+
 /// Applies `f` to every string of an exchange.
 fn by_value(ex: &mut Exchange, mut f: impl FnMut(&mut String)) {
     f(&mut ex.url);
@@ -498,7 +571,7 @@ fn looks_like_msisdn(s: &str) -> bool {
     (8..=15).contains(&digits) && t.chars().all(|c| c.is_ascii_digit() || c == ' ')
 }
 
-/// Redacts a URL: secret query parameters and any userinfo. An unparseable URL
+/// Redacts a URL: secret query parameters masked, user info dropped. An unparseable URL
 /// is scrubbed as text. A URL with nothing to hide is returned unchanged, byte
 /// for byte, so rules can compare URLs.
 pub fn url(raw: &str) -> String {
@@ -507,8 +580,8 @@ pub fn url(raw: &str) -> String {
     };
     let mut changed = false;
     if !parsed.username().is_empty() || parsed.password().is_some() {
-        let user = mask(parsed.username());
-        let _ = parsed.set_username(&user);
+        // User info is never kept, not even as a fingerprint (issue 22).
+        let _ = parsed.set_username("");
         let _ = parsed.set_password(None);
         changed = true;
     }
@@ -563,6 +636,7 @@ fn scrub(s: &mut String) {
     static PAIR: OnceLock<Option<Regex>> = OnceLock::new();
     static QUOTED: OnceLock<Option<Regex>> = OnceLock::new();
     static HEADER: OnceLock<Option<Regex>> = OnceLock::new();
+    static JWT: OnceLock<Option<Regex>> = OnceLock::new();
 
     let scheme = SCHEME.get_or_init(|| {
         // At least 6 characters, so prose such as "Bearer of" is left alone;
@@ -588,6 +662,12 @@ fn scrub(s: &mut String) {
         Regex::new(r"(?im)^(\s*(?:authorization|ocp-apim-subscription-key|client[_-]secret|client[_-]id)\s*:\s*)(.+)$").ok()
     });
 
+    // A JWT (`eyJ…` header, payload, signature) is a credential by its
+    // shape alone, whatever key or text it stands in.
+    let jwt = JWT.get_or_init(|| {
+        Regex::new(r"eyJ[A-Za-z0-9_-]{6,}\.[A-Za-z0-9_-]{6,}\.[A-Za-z0-9_-]*").ok()
+    });
+    replace(s, jwt.as_ref(), |c| mask(&c[0]));
     // The patterns are constants; a failed compile would be a bug caught by the
     // tests, and must not turn into a panic in production.
     replace(s, header.as_ref(), |c| {
@@ -609,8 +689,8 @@ fn scrub(s: &mut String) {
     });
 }
 
-/// Whether `s` holds a word every pattern of [`scrub`] needs (a scheme, a
-/// header or a secret key's name): one fast scan instead of four regex
+/// Whether `s` holds a word every pattern of [`scrub`] needs (a JWT's
+/// `eyJ`, a scheme, a header or a secret key's name): one fast scan instead of four regex
 /// searches for the many strings (amounts, states, URLs) that hold none.
 fn might_hold_a_credential(s: &str) -> bool {
     static WORDS: OnceLock<Option<AhoCorasick>> = OnceLock::new();
@@ -619,6 +699,7 @@ fn might_hold_a_credential(s: &str) -> bool {
             AhoCorasick::builder()
                 .ascii_case_insensitive(true)
                 .build([
+                    "eyj",
                     "bearer",
                     "hmac-sha256",
                     "authorization",
@@ -665,6 +746,57 @@ mod tests {
         let prose = "Basic subscription, Bearer of good news";
         assert_eq!(text(prose), prose);
         assert!(!text("Authorization: Basic dXNlcjpwYXNz").contains("dXNlcjpwYXNz"));
+    }
+
+    #[test]
+    fn a_jwt_is_hidden_by_its_shape_in_any_text() {
+        let jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJub2JvZHkifQ.c2lnbmF0dXJl";
+        let out = text(&format!("issued {jwt} today"));
+        assert!(!out.contains(jwt), "{out}");
+        assert!(
+            out.starts_with("issued …") && out.ends_with(" today"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn a_stored_exchange_is_redacted_by_name_and_a_redacted_one_is_left_alone() {
+        let raw: Exchange = serde_json::from_value(serde_json::json!({
+            "schema_version": 1, "id": "a", "started_at": "2026-01-01T00:00:00Z", "duration_ms": 1,
+            "method": "POST", "url": "http://u:pw-canary-1@h/x?token=tok-canary-2",
+            "request_headers": [["Authorization", "Bearer opaque-canary-3"], ["client_secret", "cs-canary-4"]],
+            "request_body": {"password": "pw-canary-5"}, "status": 200, "response_headers": [],
+            "response_body": {"access_token": "at-canary-6"}, "error": null, "attempt": 1,
+            "reference": null, "checklist_ids": [], "scenario": null
+        }))
+        .unwrap();
+        let text_of = |e: &Exchange| serde_json::to_string(e).unwrap();
+        let line = text_of(&raw);
+        let pairs: Vec<(&str, &str)> = raw
+            .request_headers
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        assert!(line_needs_redaction(&line, pairs));
+        let once = stored(raw);
+        let out = text_of(&once);
+        for c in [
+            "pw-canary-1",
+            "tok-canary-2",
+            "opaque-canary-3",
+            "cs-canary-4",
+            "pw-canary-5",
+            "at-canary-6",
+        ] {
+            assert!(!out.contains(c), "{c} in {out}");
+        }
+        let pairs: Vec<(&str, &str)> = once
+            .request_headers
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        assert!(!line_needs_redaction(&out, pairs), "{out}");
+        assert_eq!(text_of(&stored(once.clone())), out);
     }
 
     #[test]

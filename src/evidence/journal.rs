@@ -330,7 +330,9 @@ impl Journal {
                 continue;
             }
             match parse_line(line.trim_end_matches(['\n', '\r'])) {
-                Ok(Line::Entry(e)) => entries.push(e),
+                // Read back from a file anyone may have written or edited:
+                // redacted again before anything renders it (issue 22).
+                Ok(Line::Entry(e)) => entries.push(redacted(e)),
                 Ok(Line::Header(_)) => {}
                 Err(_) if !complete => {
                     tracing::warn!(
@@ -396,6 +398,22 @@ fn shown_url(url: &str) -> String {
 enum Line {
     Header(JournalHeader),
     Entry(Entry),
+}
+
+/// An entry read back, with every credential redacted (a no-op on what this
+/// tool wrote itself).
+fn redacted(entry: Entry) -> Entry {
+    use crate::domain::redact;
+    match entry {
+        Entry::Exchange(x) => Entry::Exchange(redact::stored(x)),
+        Entry::Attempt(mut a) => {
+            a.url = redact::url(&a.url);
+            a.reference = a.reference.map(|r| redact::text(&r));
+            a.idempotency_key = a.idempotency_key.map(|k| redact::text(&k));
+            a.scenario = a.scenario.map(|s| redact::text(&s));
+            Entry::Attempt(a)
+        }
+    }
 }
 
 fn parse_line(line: &str) -> Result<Line, String> {
