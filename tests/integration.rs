@@ -71,6 +71,7 @@ mod report_snapshot;
 mod sim_adapters_parity;
 mod sim_adapters_standalone;
 mod sim_banner_closed_pipe;
+mod sim_body_timeout;
 mod sim_core_fuzz;
 mod sim_core_idempotency;
 mod sim_core_landing;

@@ -87,6 +87,16 @@ impl RunFolder {
         started_at: DateTime<Utc>,
     ) -> io::Result<RunFolder> {
         let out = out.into();
+        // `--out` naming a file would otherwise say only "File exists".
+        if out.exists() && !out.is_dir() {
+            return Err(io::Error::new(
+                io::ErrorKind::AlreadyExists,
+                format!(
+                    "`{}` is a file, not a folder (hint: --out takes the folder the run folders go in, e.g. reports)",
+                    out.display()
+                ),
+            ));
+        }
         std::fs::create_dir_all(&out)?;
         let dir = out.join(run_id);
         // create_dir, not create_dir_all: two runs never share a folder.
@@ -363,6 +373,15 @@ mod tests {
 
     fn folder(out: &Path, id: &str) -> RunFolder {
         RunFolder::create(out, id, Utc::now()).unwrap()
+    }
+
+    #[test]
+    fn an_out_that_is_a_file_is_said_in_words() {
+        let out = tempfile::tempdir().unwrap();
+        let file = out.path().join("report.txt");
+        std::fs::write(&file, "x").unwrap();
+        let err = RunFolder::create(&file, "run-1", Utc::now()).unwrap_err();
+        assert!(err.to_string().contains("is a file, not a folder"), "{err}");
     }
 
     #[test]

@@ -86,6 +86,9 @@ use crate::clock::{Clock, VirtualClock};
 /// Default maximum request body (1 MB); larger bodies get a 400 Problem before being read.
 pub(crate) const MAX_BODY_BYTES: usize = 1024 * 1024;
 
+/// Default of [`SimConfig::body_read_timeout`].
+pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// A plain HTTP request, as an adapter hands it to the engine.
 #[derive(Debug, Clone)]
 pub struct SimRequest {
@@ -294,6 +297,10 @@ pub struct SimConfig {
     pub journal_capacity: usize,
     /// Largest request body accepted.
     pub max_body_bytes: usize,
+    /// How long the standalone server and the proxy wait for a request's
+    /// body to arrive whole before answering 408 (issue 22: a body sent a
+    /// byte a second held a connection open for minutes).
+    pub body_read_timeout: Duration,
     /// What each sales unit (by MSN) is approved for; see [`units`]. A unit
     /// missing here is treated as approved ([`units::Capabilities::approved`]).
     pub capabilities: std::collections::HashMap<String, units::Capabilities>,
@@ -376,6 +383,7 @@ impl Default for SimConfig {
             ],
             journal_capacity: 10_000,
             max_body_bytes: MAX_BODY_BYTES,
+            body_read_timeout: BODY_READ_TIMEOUT,
             capabilities: units::default_capabilities(),
             processing: Duration::ZERO,
             rules: validate::Rules::default(),

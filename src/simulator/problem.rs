@@ -73,6 +73,21 @@ pub fn journal_unavailable(
     )
 }
 
+/// 408 when the request body did not arrive whole in time.
+pub fn body_timeout(req: &SimRequest, after: std::time::Duration) -> SimResponse {
+    problem(
+        req,
+        408,
+        "Request Timeout",
+        &format!(
+            "The request body did not arrive within {} s; the request was not handled.",
+            after.as_secs_f64()
+        ),
+        None,
+        &[],
+    )
+}
+
 /// 404 for a path no API serves, in the API's own error shape.
 pub fn not_found(req: &SimRequest) -> SimResponse {
     problem(

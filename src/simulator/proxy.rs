@@ -142,11 +142,17 @@ pub struct Forwarded {
 pub struct StreamedBody {
     body: hyper::body::Incoming,
     limit: usize,
+    /// How long the whole body may take to arrive (then 408).
+    timeout: Duration,
 }
 
 impl StreamedBody {
-    pub fn new(body: hyper::body::Incoming, limit: usize) -> StreamedBody {
-        StreamedBody { body, limit }
+    pub fn new(body: hyper::body::Incoming, limit: usize, timeout: Duration) -> StreamedBody {
+        StreamedBody {
+            body,
+            limit,
+            timeout,
+        }
     }
 }
 
@@ -157,6 +163,8 @@ struct Tee {
     over_limit: std::sync::atomic::AtomicBool,
     /// The limit the body was held to.
     limit: usize,
+    /// The body did not arrive whole in time: the upload was cut.
+    too_slow: std::sync::atomic::AtomicBool,
 }
 
 impl Tee {
@@ -179,14 +187,51 @@ impl std::fmt::Display for OverLimit {
 
 impl std::error::Error for OverLimit {}
 
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+#[derive(Debug)]
+struct SlowBody;
+
+impl std::fmt::Display for SlowBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the request body did not arrive in time")
+    }
+}
+
+impl std::error::Error for SlowBody {}
+
 /// The shop's body as a stream for reqwest, counting and copying as it goes.
 fn upload(streamed: StreamedBody, tee: Arc<Tee>) -> reqwest::Body {
     use futures::StreamExt as _;
     use http_body_util::BodyExt as _;
     let limit = streamed.limit;
     let mut total = 0usize;
-    let stream = streamed.body.into_data_stream().map(
-        move |chunk| -> Result<Bytes, Box<dyn std::error::Error + Send + Sync>> {
+    let deadline = tokio::time::Instant::now() + streamed.timeout;
+    let slow = tee.clone();
+    // A body that trickles in is cut at the deadline and answered 408,
+    // rather than holding the connection and the upstream's open.
+    let data = futures::stream::unfold(
+        (streamed.body.into_data_stream(), false),
+        move |(mut body, ended)| {
+            let slow = slow.clone();
+            async move {
+                if ended {
+                    return None;
+                }
+                match tokio::time::timeout_at(deadline, body.next()).await {
+                    Ok(Some(chunk)) => Some((chunk.map_err(BoxError::from), (body, false))),
+                    Ok(None) => None,
+                    Err(_) => {
+                        slow.too_slow
+                            .store(true, std::sync::atomic::Ordering::SeqCst);
+                        Some((Err(BoxError::from(SlowBody)), (body, true)))
+                    }
+                }
+            }
+        },
+    );
+    let stream = data.map(
+        move |chunk: Result<Bytes, BoxError>| -> Result<Bytes, BoxError> {
             let chunk = chunk?;
             total += chunk.len();
             if total > limit {
@@ -228,10 +273,15 @@ pub async fn forward(
         limit: body.limit,
         ..Tee::default()
     });
+    let body_timeout = body.timeout;
     let sent = request(upstream, &req, body, &tee).send().await;
     let streamed_up = tee.take();
     if !streamed_up.is_empty() {
         req.body = streamed_up;
+    }
+    if tee.too_slow.load(std::sync::atomic::Ordering::SeqCst) {
+        let answer = problem::body_timeout(&req, body_timeout);
+        return Err(recorded(sim, &req, answer, started));
     }
     if tee.over_limit.load(std::sync::atomic::Ordering::SeqCst) {
         let answer = problem::body_too_large(&req, tee.limit);

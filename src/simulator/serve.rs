@@ -256,7 +256,7 @@ async fn handle(
                 headers,
                 Bytes::new(),
             );
-            let streamed = proxy::StreamedBody::new(body, limit);
+            let streamed = proxy::StreamedBody::new(body, limit, config.body_read_timeout);
             return Ok(match proxy::forward(&sim, up, req, streamed).await {
                 Ok(f) => {
                     let mut out = Response::new(Either::Right(f.body));
@@ -269,7 +269,17 @@ async fn handle(
             });
         }
     }
-    let bytes = match Limited::new(body, limit).collect().await {
+    let read = tokio::time::timeout(
+        config.body_read_timeout,
+        Limited::new(body, limit).collect(),
+    );
+    let Ok(read) = read.await else {
+        return Ok(to_response(problem::body_timeout(
+            &head(),
+            config.body_read_timeout,
+        )));
+    };
+    let bytes = match read {
         Ok(b) => b.to_bytes(),
         Err(e)
             if e.downcast_ref::<http_body_util::LengthLimitError>()
