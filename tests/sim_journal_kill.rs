@@ -41,7 +41,15 @@ impl Drop for Sim {
 }
 
 fn simulator(journal: &Path) -> Sim {
-    let mut child = golive()
+    simulator_with(journal, &[])
+}
+
+fn simulator_with(journal: &Path, env: &[(&str, &str)]) -> Sim {
+    let mut cmd = golive();
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd
         .args(["simulator", "--port", "0", "--no-rate-limits", "--journal"])
         .arg(journal)
         .stdout(Stdio::piped())
@@ -291,4 +299,28 @@ fn a_simulator_whose_journal_disk_is_full_answers_503_and_says_so_once() {
     assert_eq!(said, 1, "{stderr}");
     drop(sim);
     drop(disk);
+}
+
+#[test]
+fn a_secret_given_up_front_is_hidden_from_the_first_request_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("j.jsonl");
+    let secret = "CANARY-upfront-secret-55";
+    let sim = simulator_with(&journal, &[("VIPPS_CLIENT_SECRET", secret)]);
+    let body = format!(r#"{{"note":"{secret}"}}"#);
+    let mut tcp = TcpStream::connect(&sim.addr).unwrap();
+    write!(
+        tcp,
+        "POST /epayment/v1/payments HTTP/1.1\r\nHost: {}\r\nX-Shop-Debug: {secret}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        sim.addr,
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    tcp.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 "), "{answer}");
+    // Written before the answer left: the line is there now.
+    let text = std::fs::read_to_string(&journal).unwrap();
+    assert_eq!(text.lines().count(), 1, "{text}");
+    assert!(!text.contains(secret), "{text}");
 }

@@ -146,6 +146,19 @@ async fn run_async(args: &ServeConfig) -> Result<(), Error> {
         })?,
     };
     let config = args.sim_config()?;
+    // The shop's own credentials, when it has given them to this process:
+    // hidden by value in the journal from the first request on, even where
+    // they appear before (or without) the token request that names them.
+    for var in [
+        "VIPPS_CLIENT_ID",
+        "VIPPS_CLIENT_SECRET",
+        "VIPPS_SUBSCRIPTION_KEY",
+        "VIPPS_WEBHOOK_SECRET",
+    ] {
+        if let Ok(value) = std::env::var(var) {
+            crate::domain::redact::register_secret(&value);
+        }
+    }
     let upstream = match &args.proxy {
         None => None,
         Some(url) => Some(Upstream::new(url.clone(), args.proxy_timeout).map_err(Error::Usage)?),

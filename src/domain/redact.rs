@@ -605,11 +605,16 @@ pub fn url(raw: &str) -> String {
         parsed.query_pairs_mut().clear().extend_pairs(pairs);
         changed = true;
     }
-    if changed {
+    let mut out = if changed {
         parsed.to_string()
     } else {
         raw.to_owned()
-    }
+    };
+    // A registered secret in the path (`--base-url http://h/<secret>`) is
+    // hidden here too, so an attempt line written ahead is redacted as its
+    // outcome line is.
+    scrub_values(&mut out, &[], known_matcher().as_deref());
+    out
 }
 
 fn secret_key_alternation() -> &'static str {
@@ -746,6 +751,13 @@ mod tests {
         let prose = "Basic subscription, Bearer of good news";
         assert_eq!(text(prose), prose);
         assert!(!text("Authorization: Basic dXNlcjpwYXNz").contains("dXNlcjpwYXNz"));
+    }
+
+    #[test]
+    fn a_registered_secret_in_a_url_path_is_hidden() {
+        register_secret("path-secret-canary-77");
+        let out = url("http://127.0.0.1:1/path-secret-canary-77/epayment");
+        assert!(!out.contains("path-secret-canary-77"), "{out}");
     }
 
     #[test]
