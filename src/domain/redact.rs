@@ -326,7 +326,7 @@ pub fn line_needs_redaction<'a>(
         ))
         .ok()
     });
-    if clear.as_ref().is_none_or(|re| re.is_match(line)) {
+    if clear.as_ref().map_or(true, |re| re.is_match(line)) {
         return true;
     }
     known_matcher().is_some_and(|m| m.is_match(line))
@@ -718,7 +718,7 @@ fn might_hold_a_credential(s: &str) -> bool {
         })
         .as_ref()
         // Without the automaton (never expected), every pattern is tried.
-        .is_none_or(|w| w.is_match(s))
+        .map_or(true, |w| w.is_match(s))
 }
 
 /// Applies one pattern to `s`, replacing it only when something matched.

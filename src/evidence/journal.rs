@@ -203,12 +203,9 @@ impl Journal {
         let mut first = Vec::new();
         // The header is written before anything else: only the first line
         // can be one, and reading it alone keeps a large journal cheap.
-        let read = input::read_line_capped(
-            &mut io::BufReader::new(file),
-            &mut first,
-            JOURNAL_LINE_CAP,
-        )
-        .map_err(read_err)?;
+        let read =
+            input::read_line_capped(&mut io::BufReader::new(file), &mut first, JOURNAL_LINE_CAP)
+                .map_err(read_err)?;
         if read != Some(CappedLine::Whole) {
             return Ok(None);
         }
