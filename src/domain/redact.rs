@@ -321,7 +321,7 @@ pub fn line_needs_redaction<'a>(
     static CLEAR: OnceLock<Option<Regex>> = OnceLock::new();
     let clear = CLEAR.get_or_init(|| {
         Regex::new(&format!(
-            r#"eyJ[A-Za-z0-9_-]{{6,}}\.[A-Za-z0-9_-]{{6,}}|(?i:bearer|hmac-sha256)\s+[^\s…"\\]|"(?i:{keys}|cookie|set-cookie|x-api-key|client-secret|client-id)"\s*[,:]\s*(?:"[^"…]|[0-9\[{{]|true|false)|[?&;](?i:{keys})=(?:[^&…"\s%]|%[^E]|%E[^2]|%E2[^%])|"url"\s*:\s*"[A-Za-z][A-Za-z0-9+.-]*://[^/"?#]*@"#,
+            r#"eyJ[A-Za-z0-9_-]{{6,}}\.[A-Za-z0-9_-]{{6,}}|(?i:bearer|hmac-sha256)\s+[^\s…"\\]|"(?i:{keys}|cookie|set-cookie|x-api-key|client-secret|client-id)"\s*[,:]\s*(?:"[^"…]|[0-9\[\x7B]|true|false)|[?&;](?i:{keys})=(?:[^&…"\s%]|%[^E]|%E[^2]|%E2[^%])|"url"\s*:\s*"[A-Za-z][A-Za-z0-9+.-]*://[^/"?#]*@"#,
             keys = secret_key_alternation()
         ))
         .ok()
