@@ -91,3 +91,6 @@ pub use secret::Secret;
 
 #[cfg(test)]
 mod testing;
+/// Lets test helpers shared with tests/ name the crate as `vipps_golive::`.
+#[cfg(test)]
+extern crate self as vipps_golive;

@@ -1,6 +1,6 @@
 //! A target whose answers are doctored, for the binary-driven tests of a
-//! lying target (`report_recheck`). The in-crate tests have the same helper in
-//! `src/testing/targets_support.rs`; tests here see only the public API.
+//! lying target (`report_recheck`), and for the in-crate tests too
+//! (`src/testing/targets_support.rs` includes this file): public API only.
 
 use std::sync::Arc;
 
