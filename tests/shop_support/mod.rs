@@ -14,23 +14,23 @@ use vipps_golive::clock::VirtualClock;
 use vipps_golive::simulator::mock::SimServer;
 use vipps_golive::simulator::{SimConfig, Simulator};
 
-const MSN: &str = "123456";
+pub const MSN: &str = "123456";
 
 /// What the sloppy shop gets wrong (each on its own, so a test can name it).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Faults {
     /// Never sends Vipps-System-Plugin-Name.
-    missing_header: bool,
+    pub missing_header: bool,
     /// References like `12345678` and `01234567`.
-    numeric_references: bool,
+    pub numeric_references: bool,
     /// Polls every 100 ms.
-    fast_polling: bool,
+    pub fast_polling: bool,
     /// Captures after the webhook without reading the payment.
-    no_get_after_webhook: bool,
+    pub no_get_after_webhook: bool,
     /// One Idempotency-Key for a capture and the refund after it.
-    reused_keys: bool,
+    pub reused_keys: bool,
     /// Registers its webhook on http://127.0.0.1:9443.
-    webhook_port_9443: bool,
+    pub webhook_port_9443: bool,
 }
 
 impl Faults {
