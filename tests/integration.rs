@@ -49,6 +49,7 @@ mod fidelity_om;
 mod fidelity_round2;
 mod fidelity_round3;
 mod fidelity_schema;
+mod fidelity_schemathesis;
 mod fidelity_standalone;
 mod fidelity_state;
 mod fidelity_token;

@@ -9,7 +9,7 @@ use std::collections::{HashMap, HashSet};
 use base64::Engine as _;
 use serde_json::{json, Map, Value};
 
-use super::{problem, routes, Engine, SimConfig, SimRequest, SimResponse};
+use super::{problem, routes, validate, Engine, SimConfig, SimRequest, SimResponse};
 
 /// Largest decoded image (§10.2: 2 MB).
 pub(crate) const MAX_IMAGE_BYTES: usize = 2 * 1024 * 1024;
@@ -65,6 +65,11 @@ pub fn handle(engine: &mut Engine, req: &SimRequest) -> SimResponse {
         Ok(p) => p,
         Err(resp) => return om_shaped(resp),
     };
+    // The Order Management spec declares the Vipps-System-* headers on every
+    // operation, `maxLength: 100` (found by Schemathesis; issue 23 point 4).
+    if let Err(r) = validate::system_headers_at_most(req, 100) {
+        return om_shaped(r.respond(req));
+    }
     om_shaped(handle_for(&mut engine.orders, req, &principal.msn))
 }
 

@@ -176,6 +176,27 @@ fn truncate(s: &str, n: usize) -> &str {
     }
 }
 
+/// The token spec's optional `Merchant-Serial-Number` header (`^[0-9]{4,6}$`):
+/// one that is not the client's own sales unit gets the 403 every other API
+/// answers a foreign MSN with (behaviour.md §11: the token and the business
+/// calls must use the same key and MSN). Found by Schemathesis; issue 23 point 4.
+fn token_msn_refused(req: &SimRequest, own: &str) -> Option<SimResponse> {
+    let m = req.header("merchant-serial-number")?;
+    (m != own).then(|| {
+        problem::problem(
+            req,
+            403,
+            "Invalid MSN",
+            &format!(
+                "Invalid MSN: `{}` does not belong to this client_id.",
+                truncate(m, 20)
+            ),
+            None,
+            &[],
+        )
+    })
+}
+
 /// `POST /accesstoken/get`.
 pub fn token(engine: &mut Engine, req: &SimRequest) -> SimResponse {
     if req.method != "POST" {
@@ -192,6 +213,11 @@ pub fn token(engine: &mut Engine, req: &SimRequest) -> SimResponse {
         .any(|a| a.subscription_key == key)
     {
         return problem::gateway(401, INVALID_KEY);
+    }
+    // The access token spec declares the Vipps-System-* headers, `maxLength: 30`
+    // (found by Schemathesis; issue 23 point 4).
+    if let Err(r) = validate::system_headers(req) {
+        return r.respond(req);
     }
     let client_id = req.header("client_id").unwrap_or("");
     let Some(idx) = engine
@@ -211,6 +237,9 @@ pub fn token(engine: &mut Engine, req: &SimRequest) -> SimResponse {
         );
     };
     let acct = &engine.config.accounts[idx];
+    if let Some(resp) = token_msn_refused(req, &acct.msn) {
+        return resp;
+    }
     if req.header("client_secret") != Some(acct.client_secret.as_str()) {
         // OPEN(§16.2): undocumented; the Azure AD answer for a wrong secret.
         return problem::aad(

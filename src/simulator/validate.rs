@@ -240,7 +240,14 @@ pub fn idempotency_key(req: &SimRequest) -> Result<&str, Reject> {
 }
 
 /// `Vipps-System-*` headers: at most 30 chars each (behaviour.md §11; OPEN §16.18: rejected when longer).
+/// The ePayment, access token and Webhooks specs declare `maxLength: 30`.
 pub(crate) fn system_headers(req: &SimRequest) -> Result<(), Reject> {
+    system_headers_at_most(req, 30)
+}
+
+/// `Vipps-System-*` headers: at most `max` chars each. The Order Management
+/// spec declares `maxLength: 100` (behaviour.md §10, §16.18).
+pub(crate) fn system_headers_at_most(req: &SimRequest, max: usize) -> Result<(), Reject> {
     for name in [
         "Vipps-System-Name",
         "Vipps-System-Version",
@@ -248,10 +255,10 @@ pub(crate) fn system_headers(req: &SimRequest) -> Result<(), Reject> {
         "Vipps-System-Plugin-Version",
     ] {
         if let Some(v) = req.header(name) {
-            if v.chars().count() > 30 {
+            if v.chars().count() > max {
                 return Err(Reject::field(
                     name,
-                    format!("The {name} header must be at most 30 characters."),
+                    format!("The {name} header must be at most {max} characters."),
                 ));
             }
         }

@@ -22,7 +22,7 @@ use tokio::sync::Notify;
 use tokio::task::JoinSet;
 
 use super::{
-    problem, routes, Engine, OutboundEvent, SimConfig, SimRequest, SimResponse, Simulator,
+    problem, routes, validate, Engine, OutboundEvent, SimConfig, SimRequest, SimResponse, Simulator,
 };
 
 /// The ePayment event types (§9.2): the ones the simulator produces and delivers.
@@ -592,7 +592,10 @@ impl Registry {
 }
 
 /// The body of `POST /webhooks/v1/webhooks`.
+/// The spec's `RegisterRequest` is `additionalProperties: false`: an unknown
+/// property is refused (found by Schemathesis; issue 23 point 4).
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RegisterBody {
     url: Option<String>,
     events: Option<Vec<String>>,
@@ -604,6 +607,12 @@ pub(crate) fn handle_api(engine: &mut Engine, req: &SimRequest) -> SimResponse {
         Ok(p) => p,
         Err(resp) => return resp,
     };
+    // The Webhooks spec declares the Vipps-System-* headers on every operation,
+    // `maxLength: 30` (found by Schemathesis; issue 23 point 4).
+    if let Err(r) = validate::system_headers(req) {
+        let extra = r.extra.first().map(|(n, why)| (n.as_str(), why.clone()));
+        return hook_problem(req, r.status, &r.title, &r.detail, extra);
+    }
     handle_api_for(&mut engine.hooks, req, &principal.msn)
 }
 
