@@ -141,3 +141,43 @@ async fn webhook_registration_with_an_unknown_property_is_refused() {
         .await;
     assert_eq!(listed.json()["webhooks"], json!([]), "{}", listed.brief());
 }
+
+/// Order Management v3's `AddCategoryRequest.imageId` is a string, not
+/// nullable (v2's `Order.imageId` is `nullable: true`); `"imageId": null`
+/// created a category.
+#[tokio::test]
+async fn v3_category_with_a_null_image_id_is_refused() {
+    let sim = Sim::start().await;
+    let body = json!({
+        "orderId": "schemathesis-2",
+        "paymentType": "ECOM",
+        "type": "RECEIPT",
+        "url": "https://www.example.com",
+        "imageId": null,
+    });
+    let r = sim
+        .send(
+            sim.api(Method::POST, "/order-management/v3/categories")
+                .await
+                .without("Idempotency-Key")
+                .json(&body),
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.brief());
+    assert_eq!(
+        r.json()["invalidParams"][0]["name"],
+        "ImageId",
+        "{}",
+        r.brief()
+    );
+    let mut without = body.clone();
+    without.as_object_mut().map(|m| m.remove("imageId"));
+    sim.send(
+        sim.api(Method::POST, "/order-management/v3/categories")
+            .await
+            .without("Idempotency-Key")
+            .json(&without),
+    )
+    .await
+    .assert_status(201);
+}

@@ -469,6 +469,12 @@ fn add_category_v3(orders: &mut Orders, req: &SimRequest, msn: &str) -> SimRespo
             );
         }
     }
+    // v3's AddCategoryRequest declares `imageId` a string, not nullable (v2's
+    // Order says `nullable: true`): an explicit null is refused. Found by
+    // Schemathesis; issue 23 point 4.
+    if body.get("imageId").is_some_and(Value::is_null) {
+        v.add("ImageId", "The ImageId field must be a string.".into());
+    }
     let image_id = v.string(&body, "imageId", "ImageId", false);
     if let Some(id) = &image_id {
         if id.len() > 128 || !valid_id(id) {
