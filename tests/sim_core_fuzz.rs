@@ -23,6 +23,16 @@ const ROUTES: &[(&str, &str)] = &[
     ("POST", "/__sim/payments/fuzz-ref-0001/expire"),
     ("POST", "/__sim/clock/advance"),
     ("GET", "/__sim/clock"),
+    ("POST", "/order-management/v1/images"),
+    ("POST", "/order-management/v2/ecom/receipts/fuzz-order-1"),
+    ("PUT", "/order-management/v2/ecom/categories/fuzz-order-1"),
+    ("GET", "/order-management/v2/ecom/fuzz-order-1"),
+    ("POST", "/order-management/v3/categories"),
+    ("GET", "/order-management/v3/categories"),
+    ("DELETE", "/order-management/v3/categories/fuzz-category-1"),
+    ("POST", "/webhooks/v1/webhooks"),
+    ("GET", "/webhooks/v1/webhooks"),
+    ("DELETE", "/webhooks/v1/webhooks/fuzz-hook-1"),
 ];
 
 fn arb_json() -> impl Strategy<Value = Value> {
@@ -136,7 +146,7 @@ proptest! {
     #[test]
     fn random_paths_and_methods_never_give_5xx(
         method in prop_oneof![Just("GET"), Just("POST"), Just("PUT"), Just("DELETE"), Just("PATCH"), Just("HEAD")],
-        path in "/(epayment|accesstoken|__sim|dwo-api-application|qr-image)(/[a-zA-Z0-9%._~-]{0,12}){0,7}",
+        path in "/(epayment|accesstoken|__sim|dwo-api-application|qr-image|order-management|webhooks)(/[a-zA-Z0-9%._~-]{0,12}){0,7}",
     ) {
         let sim = Sim::new();
         let r = sim.raw(method, &path, None, sim.auth(&[("Idempotency-Key", "k")]), "{}");
