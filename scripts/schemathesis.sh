@@ -29,6 +29,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 SPEC_DIR="${VIPPS_SPEC_DIR:-$ROOT/../shared/vipps/spec}"
+[[ -d "$SPEC_DIR" ]] && SPEC_DIR="$(cd "$SPEC_DIR" && pwd)"
 TOOLS="$ROOT/.tools"
 RUN="$TOOLS/schemathesis-run"
 EXAMPLES="${ST_EXAMPLES:-100}"
@@ -151,8 +152,9 @@ FAILED=0
 run() {
   local name="$1" config="$2"; shift 2
   echo "== schemathesis: $name"
-  if "$ST" --config-file "$config" run "$@" --max-examples "$EXAMPLES" --seed "$SEED" --workers 1 \
-    --report junit --report-junit-path "$RUN/$name.junit.xml" >"$RUN/$name.txt" 2>&1; then
+  # From $RUN, so Schemathesis' example database (.schemathesis/) lands there.
+  if (cd "$RUN" && "$ST" --config-file "$config" run "$@" --max-examples "$EXAMPLES" --seed "$SEED" \
+    --workers 1 --report junit --report-junit-path "$RUN/$name.junit.xml") >"$RUN/$name.txt" 2>&1; then
     echo "   passed"
   else
     FAILED=1
