@@ -194,9 +194,12 @@ fn a_2_gb_journal_of_zeros_is_judged_in_bounded_time_and_memory() {
         if let Some(status) = child.try_wait().unwrap() {
             break status;
         }
-        if started.elapsed() > Duration::from_secs(30) {
+        // A guard against a hang, not the figure: "under 30 s" is measured
+        // on an idle machine (docs/audit.md); a loaded CI machine may be
+        // several times slower without anything being wrong.
+        if started.elapsed() > Duration::from_secs(180) {
             let _ = child.kill();
-            panic!("the audit of 2 GB of zeros took over 30 s");
+            panic!("the audit of 2 GB of zeros took over 180 s: it hangs or reads without bound");
         }
         std::thread::sleep(Duration::from_millis(25));
     };
