@@ -63,7 +63,7 @@ fn compare_json(out: &std::path::Path) -> Value {
 }
 
 /// Runs compare against a target lying about `field`; returns its output and compare.json.
-async fn against_a_target_zeroing(field: &'static str) -> (Output, Value, String) {
+pub(crate) async fn against_a_target_zeroing(field: &'static str) -> (Output, Value, String) {
     let config = SimConfig {
         control_enabled: true,
         ..SimConfig::default()

@@ -63,6 +63,7 @@ mod inputs_not_files;
 mod pack_shop;
 mod production_guard;
 mod real_test_env;
+mod report_axe;
 mod report_chromium;
 mod report_html;
 mod report_manifest;

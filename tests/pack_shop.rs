@@ -19,13 +19,13 @@ use crate::shop_support::{simulator, Faults, Shop};
 
 /// A shop's session recorded: the running simulator (the references are read
 /// back from it) and the journal it wrote.
-struct Recorded {
-    server: SimServer,
-    dir: tempfile::TempDir,
-    journal: PathBuf,
+pub(crate) struct Recorded {
+    pub(crate) server: SimServer,
+    pub(crate) dir: tempfile::TempDir,
+    pub(crate) journal: PathBuf,
 }
 
-async fn record(faults: Option<Faults>) -> Recorded {
+pub(crate) async fn record(faults: Option<Faults>) -> Recorded {
     let (server, clock, dir, journal) = simulator().await;
     let mut shop = Shop::open(&server.uri(), clock, faults.unwrap_or_default()).await;
     match faults {
@@ -67,7 +67,7 @@ async fn record(faults: Option<Faults>) -> Recorded {
 
 /// Runs `vipps-golive pack` with the simulator's credentials, off the
 /// runtime's threads (the simulator answers on them).
-async fn pack(args: Vec<String>, cwd: &Path) -> Output {
+pub(crate) async fn pack(args: Vec<String>, cwd: &Path) -> Output {
     let cwd = cwd.to_owned();
     tokio::task::spawn_blocking(move || {
         std::process::Command::new(env!("CARGO_BIN_EXE_vipps-golive"))
@@ -87,7 +87,7 @@ async fn pack(args: Vec<String>, cwd: &Path) -> Output {
     .unwrap()
 }
 
-fn folder(out: &Path) -> PathBuf {
+pub(crate) fn folder(out: &Path) -> PathBuf {
     std::fs::read_dir(out)
         .unwrap()
         .filter_map(Result::ok)
@@ -106,7 +106,7 @@ fn item(e: &Evidence, id: &str) -> (Verdict, String) {
     (i.verdict, i.reason.clone().unwrap_or_default())
 }
 
-fn args(rec: &Recorded, hook: &str, out: &Path, extra: &[&str]) -> Vec<String> {
+pub(crate) fn args(rec: &Recorded, hook: &str, out: &Path, extra: &[&str]) -> Vec<String> {
     let mut a: Vec<String> = [
         "--journal",
         rec.journal.to_str().unwrap(),

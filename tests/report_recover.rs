@@ -280,3 +280,122 @@ async fn an_attempt_the_journal_holds_without_an_outcome_is_named_in_the_report(
     assert_eq!(evidence.interrupted.len(), 1);
     assert_eq!(evidence.interrupted[0].id, "killed-capture-1");
 }
+
+/// `report DIR` on a folder of each kind writes the same bytes again, so
+/// the folder still matches its manifest (issue 24 point 7).
+/// A folder without a manifest (a killed run's) is rendered again the same
+/// and still has no seal to check (`public_key`: `None` and `sealed` false).
+fn rerenders_byte_identically(
+    dir: &std::path::Path,
+    public_key: Option<&std::path::Path>,
+    sealed: bool,
+) {
+    let before = std::fs::read(dir.join("report.html")).unwrap();
+    let out = cli(&["report", dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let after = std::fs::read(dir.join("report.html")).unwrap();
+    assert!(
+        before == after,
+        "`report {}` wrote other bytes ({} before, {} after)",
+        dir.display(),
+        before.len(),
+        after.len()
+    );
+    let mut check = Command::new(BIN);
+    check.args(["report", "--check", dir.to_str().unwrap()]);
+    if let Some(key) = public_key {
+        check.arg("--public-key").arg(key);
+    }
+    let out = check.output().unwrap();
+    if sealed {
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    } else {
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+        assert!(
+            text(&out).contains("has no manifest.json"),
+            "{}",
+            text(&out)
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_kind_of_folder_renders_again_byte_for_byte_and_keeps_its_seal() {
+    let f = crate::report_axe::folders().await;
+    for dir in [&f.run, &f.verify, &f.audit, &f.pack] {
+        rerenders_byte_identically(dir, None, true);
+    }
+    rerenders_byte_identically(&f.killed, None, false);
+    // Signed: a plain re-render keeps the mark SIGNED and the signature holds.
+    let key = f.rec.dir.path().join("golive.key");
+    assert!(cli(&["report", "--gen-key", key.to_str().unwrap()])
+        .status
+        .success());
+    let signed = cli(&[
+        "report",
+        f.pack.to_str().unwrap(),
+        "--sign-key",
+        key.to_str().unwrap(),
+    ]);
+    assert_eq!(signed.status.code(), Some(0), "{}", text(&signed));
+    rerenders_byte_identically(&f.pack, Some(&key.with_extension("key.pub")), true);
+    assert!(std::fs::read_to_string(f.pack.join("report.html"))
+        .unwrap()
+        .contains(r#"<span class="seal-mark">SIGNED</span>"#));
+
+    // An audit of more than the 5 000 exchanges kept in full: its report
+    // says how many it shows, and it renders again byte for byte.
+    let journal = std::fs::read_to_string(&f.rec.journal).unwrap();
+    let lines = journal.lines().count();
+    let big = f.rec.dir.path().join("big.jsonl");
+    std::fs::write(&big, journal.repeat(5_001 / lines + 1)).unwrap();
+    let judged = lines * (5_001 / lines + 1);
+    let out_dir = f.rec.dir.path().join("big-audit");
+    let out = cli(&[
+        "audit",
+        "--journal",
+        big.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{}", text(&out));
+    let dir = out_dir.join("latest");
+    let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    let evidence: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("evidence.json")).unwrap()).unwrap();
+    let kept = evidence["exchanges"].as_array().unwrap().len();
+    assert!(kept < judged, "{kept} of {judged}");
+    assert!(
+        html.contains(&format!(
+            "{kept} of {judged} exchanges shown; all {judged} in <code>journal.jsonl</code>"
+        )),
+        "{}",
+        &html[html.find("exchange-count").unwrap_or(0)..][..300]
+    );
+    // Each kind of exchange that decides an item is kept, findings or not:
+    // the shop's creates and captures, whose items pass.
+    let kept_paths: Vec<(String, String)> = evidence["exchanges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["method"].as_str().unwrap().to_owned(),
+                e["url"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    for (method, ends) in [
+        ("POST", "/payments"),
+        ("POST", "/capture"),
+        ("POST", "/refund"),
+    ] {
+        assert!(
+            kept_paths
+                .iter()
+                .any(|(m, u)| m == method && u.ends_with(ends)),
+            "no {method} …{ends} kept"
+        );
+    }
+    rerenders_byte_identically(&dir, None, true);
+}

@@ -32,6 +32,39 @@ use crate::rules::{Body, Meta, Observed, RuleOptions, RuleSet, View};
 pub const KEEP_ALL_EXCHANGES: usize = 5_000;
 /// At most this many exchanges behind findings are kept.
 pub const KEEP_OFFENDING: usize = 1_000;
+/// Above [`KEEP_ALL_EXCHANGES`], the first this many exchanges of each
+/// [`witness_kind`] are kept too, whatever the findings: the exchanges that
+/// decided the items the traffic passes (a create answered 201 for
+/// EP-CREATE, a capture for EP-CAPTURE, ...), so a passing item still shows
+/// its proof in the report.
+pub const KEEP_WITNESSES: usize = 3;
+/// How many kinds [`witness_kind`] tells apart.
+const WITNESS_KINDS: usize = 9;
+
+/// The kind of proof an exchange is, when it is one: an operation the
+/// checklist names that succeeded (create, read, event log, cancel,
+/// capture, refund, an Order Management write, a webhook registration), or
+/// an error answer (QA-ERRORS).
+fn witness_kind(view: &View<'_>) -> Option<usize> {
+    use crate::domain::operation::Operation;
+    if view.status.is_some_and(|s| s >= 400) {
+        return Some(8);
+    }
+    if !view.ok() {
+        return None;
+    }
+    match view.op {
+        Operation::Create => Some(0),
+        Operation::Get(_) => Some(1),
+        Operation::Events(_) => Some(2),
+        Operation::Cancel(_) => Some(3),
+        Operation::Capture(_) => Some(4),
+        Operation::Refund(_) => Some(5),
+        Operation::OrderManagement { write: true, .. } => Some(6),
+        Operation::WebhookRegister => Some(7),
+        _ => None,
+    }
+}
 /// At most this many unreadable lines are listed (all are counted).
 pub const LIST_BAD_LINES: usize = 100;
 
@@ -69,7 +102,9 @@ pub struct BadLine {
 pub struct Outcome {
     pub findings: Vec<Finding>,
     pub observed: Observed,
-    /// Every exchange judged when there were few; else those behind findings.
+    /// Every exchange judged when there were few; else, in journal order,
+    /// each item's deciding exchanges ([`KEEP_WITNESSES`]) and those behind
+    /// findings ([`KEEP_OFFENDING`]).
     pub exchanges: Vec<Exchange>,
     /// Whether `exchanges` is the whole (filtered) journal.
     pub all_exchanges: bool,
@@ -203,7 +238,12 @@ struct Judge<'f, W> {
     filter: &'f Filter,
     rules: RuleSet,
     out: Outcome,
-    offending: Vec<Exchange>,
+    /// Past [`KEEP_ALL_EXCHANGES`], what is kept instead, by line number:
+    /// the exchanges behind findings and the deciding ones, counted apart
+    /// (`offending`, and `witnessed` per [`witness_kind`]).
+    kept: std::collections::BTreeMap<u64, Exchange>,
+    offending: usize,
+    witnessed: [usize; WITNESS_KINDS],
     copy: W,
 }
 
@@ -228,7 +268,9 @@ impl<'f, W: Write> Judge<'f, W> {
                 bad_lines: Vec::new(),
                 bad_line_count: 0,
             },
-            offending: Vec::new(),
+            kept: std::collections::BTreeMap::new(),
+            offending: 0,
+            witnessed: [0; WITNESS_KINDS],
             copy,
         }
     }
@@ -300,13 +342,20 @@ impl<'f, W: Write> Judge<'f, W> {
         let before = self.rules.findings_so_far();
         self.rules.observe_view(view);
         let offends = self.rules.findings_so_far() > before;
-        let keep_offending = offends && self.offending.len() < KEEP_OFFENDING;
+        let keep_offending = offends && self.offending < KEEP_OFFENDING;
+        let witness = witness_kind(view).filter(|k| self.witnessed[*k] < KEEP_WITNESSES);
         let keep_all = out.all_exchanges && out.exchanges.len() < KEEP_ALL_EXCHANGES;
         if out.all_exchanges && !keep_all {
             out.all_exchanges = false;
             out.exchanges = Vec::new();
         }
-        if !(keep_offending || keep_all) {
+        if keep_offending {
+            self.offending += 1;
+        }
+        if let Some(k) = witness {
+            self.witnessed[k] += 1;
+        }
+        if !(keep_offending || witness.is_some() || keep_all) {
             return Ok(());
         }
         let whole = match parsed {
@@ -320,8 +369,8 @@ impl<'f, W: Write> Judge<'f, W> {
         };
         // Kept for evidence.json and the report: redacted like the copy.
         let whole = if clear { redact::stored(whole) } else { whole };
-        if keep_offending {
-            self.offending.push(whole.clone());
+        if keep_offending || witness.is_some() {
+            self.kept.insert(number, whole.clone());
         }
         if keep_all {
             out.exchanges.push(whole);
@@ -333,7 +382,7 @@ impl<'f, W: Write> Judge<'f, W> {
         self.copy.flush()?;
         let mut out = self.out;
         if !out.all_exchanges {
-            out.exchanges = self.offending;
+            out.exchanges = self.kept.into_values().collect();
         }
         let (findings, observed) = self.rules.finish_with_observed();
         out.findings = findings;

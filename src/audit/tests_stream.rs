@@ -55,3 +55,40 @@ fn a_long_journal_is_judged_and_copied_in_order() {
     // Over KEEP_ALL_EXCHANGES: only exchanges behind findings are kept.
     assert!(!outcome.all_exchanges);
 }
+
+#[test]
+fn past_the_cap_the_exchanges_that_decide_an_item_are_kept_whatever_the_findings() {
+    // Issue 24 point 7: 6 000 error answers fill the exchanges kept behind
+    // findings; a capture answered 200 at the end decides EP-CAPTURE and is
+    // kept all the same, and so is each error answer's first few.
+    let mut lines: Vec<String> = (0..6_000).map(get).collect();
+    let mut capture: Exchange = serde_json::from_str(&get(6_000)).unwrap();
+    capture.id = "the-capture".into();
+    capture.method = "POST".into();
+    capture.url = "http://127.0.0.1:7777/epayment/v1/payments/stream-order1-1/capture".into();
+    capture.status = Some(200);
+    lines.push(serde_json::to_string(&capture).unwrap());
+    let journal = lines.join("\n") + "\n";
+
+    let outcome = audit(
+        journal.as_bytes(),
+        &Filter::default(),
+        RuleOptions::default(),
+        std::io::sink(),
+    )
+    .unwrap();
+
+    assert!(!outcome.all_exchanges);
+    assert_eq!(outcome.judged, 6_001);
+    let ids: Vec<&str> = outcome.exchanges.iter().map(|e| e.id.as_str()).collect();
+    assert!(ids.contains(&"the-capture"), "{} kept", ids.len());
+    assert!(ids.contains(&"x-0"));
+    assert!(ids.len() <= crate::audit::KEEP_OFFENDING + 9 * crate::audit::KEEP_WITNESSES);
+    // In journal order, each once.
+    let mut sorted = outcome.exchanges.clone();
+    sorted.sort_by_key(|e| e.started_at);
+    assert_eq!(
+        sorted.iter().map(|e| &e.id).collect::<Vec<_>>(),
+        outcome.exchanges.iter().map(|e| &e.id).collect::<Vec<_>>()
+    );
+}

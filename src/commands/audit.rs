@@ -124,7 +124,11 @@ pub async fn run_async(args: &AuditArgs, out: &mut dyn Write) -> Result<(), Erro
     )
     .finish();
     if let Some(input) = &evidence.input {
-        for n in crate::report::view::input_notes(input, evidence.run.harness_left_out) {
+        for n in crate::report::view::input_notes(
+            input,
+            evidence.run.harness_left_out,
+            evidence.exchanges.len(),
+        ) {
             crate::output::diag(&format!("audit: {n}"));
         }
     }

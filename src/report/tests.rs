@@ -276,6 +276,11 @@ fn view(full: bool) -> ReportView {
         }],
         other_exchanges: vec![exchange(full)],
         exchange_count: 2,
+        left_out: full.then_some(LeftOut {
+            shown: 1,
+            judged: 5_048,
+            own: 1,
+        }),
         attestations: vec![AttestationView {
             checklist_id: "GL-PROD".into(),
             by: "Kari Nordmann, CTO".into(),

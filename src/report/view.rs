@@ -45,7 +45,11 @@ pub struct ReportView {
     pub scenarios: Vec<ScenarioView>,
     pub webhook_checks: Vec<WebhookCheckView>,
     pub other_exchanges: Vec<ExchangeView>,
+    /// Exchanges in this report (evidence.json's).
     pub exchange_count: usize,
+    /// When an audit or a pack kept only some of the traffic it judged
+    /// (issue 24 point 7): how many it shows of how many.
+    pub left_out: Option<LeftOut>,
     pub attestations: Vec<AttestationView>,
     /// What an audit or a pack read (evidence.json's `input`), one line each.
     pub input: Vec<String>,
@@ -539,7 +543,10 @@ pub fn build(evidence: &Evidence) -> ReportView {
         input: evidence
             .input
             .as_ref()
-            .map(|i| input_notes(i, evidence.run.harness_left_out))
+            .map(|i| {
+                let kept = left_out(evidence).map_or(evidence.exchanges.len(), |l| l.shown);
+                input_notes(i, evidence.run.harness_left_out, kept)
+            })
             .unwrap_or_default(),
         areas,
         problems,
@@ -580,6 +587,7 @@ pub fn build(evidence: &Evidence) -> ReportView {
             .collect(),
         other_exchanges,
         exchange_count: evidence.exchanges.len(),
+        left_out: left_out(evidence),
         attestations: evidence
             .attestations
             .iter()
@@ -590,6 +598,41 @@ pub fn build(evidence: &Evidence) -> ReportView {
             })
             .collect(),
     }
+}
+
+/// "N of M exchanges shown; all M in journal.jsonl".
+#[derive(Debug, Serialize)]
+pub struct LeftOut {
+    /// Exchanges of the judged traffic in this report (N).
+    pub shown: usize,
+    /// Exchanges judged, every one in journal.jsonl (M).
+    pub judged: u64,
+    /// Exchanges in this report that vipps-golive sent itself (a pack's
+    /// read-back and webhook probes): not part of the traffic judged.
+    pub own: usize,
+}
+
+/// How many of the judged traffic's exchanges evidence.json keeps, when an
+/// audit or a pack kept only some; `None` when it keeps every one.
+fn left_out(evidence: &Evidence) -> Option<LeftOut> {
+    let input = evidence.input.as_ref().filter(|i| !i.all_exchanges)?;
+    let own = evidence
+        .exchanges
+        .iter()
+        .filter(|e| {
+            e.kind.is_some()
+                || crate::domain::exchange::is_harness_request(
+                    e.request_headers
+                        .iter()
+                        .map(|(n, v)| (n.as_str(), v.as_str())),
+                )
+        })
+        .count();
+    Some(LeftOut {
+        shown: evidence.exchanges.len() - own,
+        judged: input.judged,
+        own,
+    })
 }
 
 /// The evidence's lookups: exchanges by id, the references it knows and
@@ -960,6 +1003,7 @@ fn title(evidence: &Evidence) -> String {
 pub fn input_notes(
     input: &crate::evidence::model::InputRead,
     left_out: Option<u64>,
+    kept: usize,
 ) -> Vec<String> {
     let mut notes: Vec<String> = input
         .sources
@@ -1011,7 +1055,7 @@ pub fn input_notes(
         ));
     }
     if !input.all_exchanges {
-        notes.push("evidence.json carries the exchanges behind findings; every exchange judged is in journal.jsonl".to_owned());
+        notes.push(format!("evidence.json carries {kept} of the {} exchanges judged: the first of each kind that decided an item (a create, a capture, an error answer, ...) and those behind findings; all {} are in journal.jsonl", input.judged, input.judged));
     }
     notes
 }

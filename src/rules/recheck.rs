@@ -25,8 +25,8 @@
 //!   with it that passed, and none tagged with it failed;
 //! - a scenario that passed has no failed step.
 //!
-//! An audit (or a pack) keeps only the exchanges behind findings once its
-//! journal is long, so it cannot show "at least one exchange" from the file;
+//! An audit (or a pack) keeps only some exchanges (the deciding ones and
+//! those behind findings) once its journal is long, so it cannot show "at least one exchange" from the file;
 //! its items are checked against the findings alone, QA-ERRORS against its
 //! attestation.
 
