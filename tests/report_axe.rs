@@ -1,6 +1,6 @@
 //! Every kind of report the tool writes, built with the binary: a run, a
-//! verify, an audit, a pack, a compare, and a killed run's report recovered
-//! from its journal.
+//! verify, an audit, a pack, a webhooks-check, a compare, and a killed
+//! run's report recovered from its journal.
 //!
 //! - In the system Chromium, axe-core finds no serious or critical
 //!   violation in any of them, at 1280 px and at 390 px, and none is wider
@@ -16,7 +16,7 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
-use crate::audit_webhooks_check::{correct, receiver};
+use crate::audit_webhooks_check::{careless, correct, receiver, SECRET};
 use crate::pack_shop::{self, Recorded};
 
 const BIN: &str = env!("CARGO_BIN_EXE_vipps-golive");
@@ -82,6 +82,7 @@ pub(crate) struct Folders {
     pub(crate) verify: PathBuf,
     pub(crate) audit: PathBuf,
     pub(crate) pack: PathBuf,
+    pub(crate) webhooks: PathBuf,
     pub(crate) killed: PathBuf,
 }
 
@@ -128,6 +129,27 @@ pub(crate) async fn folders() -> Folders {
     done(&o, &[0, 1]);
     let pack = pack_shop::folder(&packs);
 
+    // The receiver probed on its own; a careless one, so failures show.
+    let careless = receiver(careless()).await;
+    let hooks = base.join("webhooks");
+    let o = tokio::task::spawn_blocking({
+        let args = strings(&["webhooks-check", "--url", &careless, "--timeout", "5"]);
+        let out = hooks.clone();
+        move || {
+            Command::new(BIN)
+                .args(args)
+                .args(["--msn", "123456", "--out"])
+                .arg(out)
+                .env("VIPPS_WEBHOOK_SECRET", SECRET)
+                .output()
+                .unwrap()
+        }
+    })
+    .await
+    .unwrap();
+    done(&o, &[0, 1]);
+    let webhooks = only(&hooks, "webhooks-check-");
+
     // The shop's own references, read back by `verify`.
     let evidence: Value =
         serde_json::from_slice(&std::fs::read(audit.join("evidence.json")).unwrap()).unwrap();
@@ -159,6 +181,7 @@ pub(crate) async fn folders() -> Folders {
         verify,
         audit,
         pack,
+        webhooks,
         killed,
     }
 }
@@ -171,21 +194,37 @@ struct Page {
     blocking: Vec<String>,
 }
 
-/// Runs `scripts/axe.sh` over `pages`; `None` when it cannot run here.
-fn axe(pages: &[PathBuf]) -> Option<Vec<Page>> {
+/// `scripts/axe.sh` with `args`.
+fn axe_sh(args: &[&std::ffi::OsStr]) -> Output {
     let chromium = std::env::var_os("CHROMIUM").unwrap_or_else(|| "/usr/bin/chromium".into());
-    let output = Command::new("bash")
+    Command::new("bash")
         .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/axe.sh"))
-        .args(pages)
+        .args(args)
         .env("CHROMIUM", chromium)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
-        .expect("bash runs");
+        .expect("bash runs")
+}
+
+/// Whether the script can run here (exit 77: it cannot); says why not.
+fn unavailable(output: &Output) -> bool {
+    if output.status.code() != Some(77) {
+        return false;
+    }
     let stderr = String::from_utf8_lossy(&output.stderr);
-    if output.status.code() == Some(77) {
-        eprintln!("NOTICE: skipping the accessibility test: {}", stderr.trim());
+    let why = stderr.trim().lines().last().unwrap_or_default();
+    eprintln!("NOTICE: skipping the accessibility test: {why}");
+    true
+}
+
+/// Runs `scripts/axe.sh` over `pages`; `None` when it cannot run here.
+fn axe(pages: &[PathBuf]) -> Option<Vec<Page>> {
+    let args: Vec<&std::ffi::OsStr> = pages.iter().map(|p| p.as_os_str()).collect();
+    let output = axe_sh(&args);
+    if unavailable(&output) {
         return None;
     }
+    let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         matches!(output.status.code(), Some(0 | 1)),
         "scripts/axe.sh failed ({:?}):\n{stderr}",
@@ -220,6 +259,15 @@ fn axe(pages: &[PathBuf]) -> Option<Vec<Page>> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn every_kind_of_report_passes_axe_and_fits_a_phone_390_px_wide() {
+    // Installed first (or found missing) before any report is built.
+    let chromium = std::env::var_os("CHROMIUM").unwrap_or_else(|| "/usr/bin/chromium".into());
+    if !Path::new(&chromium).is_file() {
+        eprintln!("NOTICE: chromium not found; skipping the accessibility test (apt-get install chromium)");
+        return;
+    }
+    if unavailable(&axe_sh(&["--install".as_ref()])) {
+        return;
+    }
     let f = folders().await;
     let (_, _, compare) = crate::compare_lying::against_a_target_zeroing("capturedAmount").await;
     assert!(compare.contains("<main>"));
@@ -229,7 +277,7 @@ async fn every_kind_of_report_passes_axe_and_fits_a_phone_390_px_wide() {
     // (no title, no lang) that is too wide for a phone.
     let bad = f.rec.dir.path().join("bad.html");
     std::fs::write(&bad, r#"<!doctype html><html><body><main><h1>x</h1><table><tr><td style="white-space:nowrap">a very long line of text that is certainly wider than three hundred and ninety pixels</td></tr></table></main></body></html>"#).unwrap();
-    let pages: Vec<PathBuf> = [&f.run, &f.verify, &f.audit, &f.pack, &f.killed]
+    let pages: Vec<PathBuf> = [&f.run, &f.verify, &f.audit, &f.pack, &f.webhooks, &f.killed]
         .iter()
         .map(|d| d.join("report.html"))
         .chain([compare_page, bad.clone()])

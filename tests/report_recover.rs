@@ -322,7 +322,7 @@ fn rerenders_byte_identically(
 #[tokio::test(flavor = "multi_thread")]
 async fn every_kind_of_folder_renders_again_byte_for_byte_and_keeps_its_seal() {
     let f = crate::report_axe::folders().await;
-    for dir in [&f.run, &f.verify, &f.audit, &f.pack] {
+    for dir in [&f.run, &f.verify, &f.audit, &f.pack, &f.webhooks] {
         rerenders_byte_identically(dir, None, true);
     }
     rerenders_byte_identically(&f.killed, None, false);
