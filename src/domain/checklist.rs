@@ -14,6 +14,9 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+/// Where [`Item::wording`] comes from, as the report cites it.
+pub const WORDING_SOURCE: &str = "the go-live checklist restated with stable IDs in shared/checklist.md, from the ePayment API's own checklist (github.com/vippsas/vipps-epayment-api, checklist.md)";
+
 /// One checklist item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Item {
@@ -25,8 +28,11 @@ pub struct Item {
     pub key: ChecklistId,
     /// The checklist area it belongs to.
     pub area: Area,
-    /// The item as the checklist states it.
+    /// The item in short, as the terminal and the report's table name it.
     pub title: &'static str,
+    /// The item word for word as the checklist writes it ([`WORDING_SOURCE`]),
+    /// in its Markdown: `code` in backticks, **emphasis** in double stars.
+    pub wording: &'static str,
     /// What proves it.
     pub proof: &'static str,
     /// Proven by a person's attestation, not by traffic.
@@ -60,6 +66,7 @@ macro_rules! checklist {
     ($(
         $(#[$doc:meta])*
         $variant:ident = $id:literal, $area:ident, manual: $manual:literal,
+            worded $wording:literal,
             $title:literal,
             $proof:literal;
     )*) => {
@@ -89,6 +96,7 @@ macro_rules! checklist {
                 key: ChecklistId::$variant,
                 area: Area::$area,
                 title: $title,
+                wording: $wording,
                 proof: $proof,
                 manual: $manual,
             },
@@ -99,70 +107,87 @@ macro_rules! checklist {
 checklist! {
     /// Create payment.
     EpCreate = "EP-CREATE", Endpoints, manual: false,
+        worded "Create payment `POST /epayment/v1/payments`",
         "Create payment (POST /epayment/v1/payments)",
         "201 with reference (and redirectUrl for WEB_REDIRECT, NATIVE_REDIRECT, QR); every userFlow tried where the target allows";
     /// Get payment.
     EpGet = "EP-GET", Endpoints, manual: false,
+        worded "Get payment `GET /epayment/v1/payments/{reference}`",
         "Get payment (GET /epayment/v1/payments/{reference})",
         "state and aggregate read back";
     /// Event log.
     EpEvents = "EP-EVENTS", Endpoints, manual: false,
+        worded "Event log `GET /epayment/v1/payments/{reference}/events`",
         "Event log (GET /epayment/v1/payments/{reference}/events)",
         "the event log of every evidence reference";
     /// Cancel.
     EpCancel = "EP-CANCEL", Endpoints, manual: false,
+        worded "Cancel `POST .../{reference}/cancel`",
         "Cancel (POST .../{reference}/cancel)",
         "a CREATED payment ends TERMINATED; an AUTHORIZED one has its remainder cancelled (CANCELLED event)";
     /// Full and partial capture.
     EpCapture = "EP-CAPTURE", Endpoints, manual: false,
+        worded "Full **and** partial capture `POST .../{reference}/capture`",
         "Full and partial capture (POST .../{reference}/capture)",
         "one partial capture followed by capture of the rest; one full capture";
     /// Full and partial refund.
     EpRefund = "EP-REFUND", Endpoints, manual: false,
+        worded "Full **and** partial refund `POST .../{reference}/refund`",
         "Full and partial refund (POST .../{reference}/refund)",
         "one partial refund; one full refund";
     /// Every state and event handled.
     QaStates = "QA-STATES", QualityAssurance, manual: false,
+        worded "Handle every state and event: CREATED, ABORTED, EXPIRED, CANCELLED, CAPTURED, REFUNDED, AUTHORIZED, TERMINATED",
         "Handle every state and event",
         "a reference that reached each of CREATED, ABORTED, EXPIRED, CANCELLED, CAPTURED, REFUNDED, AUTHORIZED, TERMINATED, read back through GET and the event log";
     /// Every error logged, handled and explained.
     QaErrors = "QA-ERRORS", QualityAssurance, manual: false,
+        worded "Log and handle every error, shown so customers and staff understand it",
         "Log and handle every error, shown so customers and staff understand it",
         "provoked errors come back as RFC 7807 problems, shown with title, detail, traceId and a plain-language explanation";
     /// The HTTP headers on every request.
     QaHeaders = "QA-HEADERS", QualityAssurance, manual: false,
+        worded "Send the HTTP headers on every request",
         "Send the HTTP headers on every request",
         "every recorded request carries the Merchant-Serial-Number, Vipps-System-* (at most 30 characters), subscription key and Authorization headers; every POST an Idempotency-Key (at most 50 characters)";
     /// Receipts and images in the payment history.
     QaHistory = "QA-HISTORY", QualityAssurance, manual: false,
+        worded "Add receipts and/or images to the payment history (Order Management API)",
         "Add receipts and/or images to the payment history (Order Management API)",
         "a receipt, a category with order-details link and an image attached to a reference, read back";
     /// A useful reference.
     PfReference = "PF-REFERENCE", Pitfalls, manual: false,
+        worded "Send a useful `reference`",
         "Send a useful reference",
         "every reference matches ^[a-zA-Z0-9-]{8,50}$, is not digits only, has no leading zero, is unique per MSN";
     /// Polling for payment details.
     PfPolling = "PF-POLLING", Pitfalls, manual: false,
+        worded "Poll for payment details; never rely on returnUrl or webhooks alone",
         "Poll for payment details; never rely on returnUrl or webhooks alone",
         "the final state read with GET even when a webhook arrived; first poll no sooner than the guideline start, then about every 2 s; no 429s";
     /// The returnUrl opened without the session.
     PfRedirects = "PF-REDIRECTS", Pitfalls, manual: false,
+        worded "Handle the returnUrl opened in the phone's default browser, without the session",
         "Handle the returnUrl opened in the phone's default browser, without the session",
         "returnUrl is https (or a custom app scheme), carries the reference, and its page answers without cookies";
     /// The design guidelines (attested).
     PfDesign = "PF-DESIGN", Pitfalls, manual: true,
+        worded "Follow the design guidelines",
         "Follow the design guidelines",
         "manual: a person attests, the report records who and when";
     /// Customer support in the merchant's own system (attested).
     PfSupport = "PF-SUPPORT", Pitfalls, manual: true,
+        worded "Customer support can do normal work in the merchant's own system",
         "Customer support can do normal work in the merchant's own system",
         "manual: a person attests, the report records who and when";
     /// References in the test environment.
     GlTest = "GL-TEST", GoLive, manual: false,
+        worded "In the test environment, references ending CAPTURED, REFUNDED and CANCELLED, verified through the API itself",
         "Test environment: references ending CAPTURED, REFUNDED and CANCELLED",
         "three references, each read back with GET and the event log after the run";
     /// References in production.
     GlProd = "GL-PROD", GoLive, manual: false,
+        worded "In production, references ending AUTHORIZED, CAPTURED, REFUNDED and CANCELLED",
         "Production: references ending AUTHORIZED, CAPTURED, REFUNDED and CANCELLED",
         "four references approved by a real person in the app, with the smallest amounts, verified through the API";
 }
@@ -360,6 +385,45 @@ mod tests {
         assert!(ChecklistId::PfDesign.is_manual());
         assert!(!ChecklistId::GlProd.is_manual());
         assert_eq!(ChecklistId::QaErrors.item().area, Area::QualityAssurance);
+    }
+
+    /// The `ID | item` columns of shared/checklist.md's tables, copied
+    /// verbatim: the wording the report quotes must be the checklist's.
+    const CHECKLIST_MD: &str = r#"
+| EP-CREATE  | Create payment `POST /epayment/v1/payments` |
+| EP-GET     | Get payment `GET /epayment/v1/payments/{reference}` |
+| EP-EVENTS  | Event log `GET /epayment/v1/payments/{reference}/events` |
+| EP-CANCEL  | Cancel `POST .../{reference}/cancel` |
+| EP-CAPTURE | Full **and** partial capture `POST .../{reference}/capture` |
+| EP-REFUND  | Full **and** partial refund `POST .../{reference}/refund` |
+| QA-STATES  | Handle every state and event: CREATED, ABORTED, EXPIRED, CANCELLED, CAPTURED, REFUNDED, AUTHORIZED, TERMINATED |
+| QA-ERRORS  | Log and handle every error, shown so customers and staff understand it |
+| QA-HEADERS | Send the HTTP headers on every request |
+| QA-HISTORY | Add receipts and/or images to the payment history (Order Management API) |
+| PF-REFERENCE | Send a useful `reference` |
+| PF-POLLING   | Poll for payment details; never rely on returnUrl or webhooks alone |
+| PF-REDIRECTS | Handle the returnUrl opened in the phone's default browser, without the session |
+| PF-DESIGN    | Follow the design guidelines |
+| PF-SUPPORT   | Customer support can do normal work in the merchant's own system |
+| GL-TEST | In the test environment, references ending CAPTURED, REFUNDED and CANCELLED, verified through the API itself |
+| GL-PROD | In production, references ending AUTHORIZED, CAPTURED, REFUNDED and CANCELLED |
+"#;
+
+    #[test]
+    fn each_item_is_worded_word_for_word_as_the_checklist_writes_it() {
+        let rows: Vec<(&str, &str)> = CHECKLIST_MD
+            .lines()
+            .filter_map(|line| {
+                let mut cells = line.strip_prefix('|')?.strip_suffix('|')?.split(" | ");
+                Some((cells.next()?.trim(), cells.next()?.trim()))
+            })
+            .collect();
+        assert_eq!(rows.len(), 17);
+        for ((id, wording), item) in rows.into_iter().zip(ITEMS.iter()) {
+            assert_eq!(item.id, id, "checklist order");
+            assert_eq!(item.wording, wording, "{id}");
+        }
+        assert!(WORDING_SOURCE.contains("shared/checklist.md"));
     }
 
     #[test]

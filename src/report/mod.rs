@@ -33,6 +33,8 @@ const EXCHANGE: &str = include_str!("templates/exchange.hbs");
 const EXLINE: &str = include_str!("templates/exline.hbs");
 const PROBLEM: &str = include_str!("templates/problem.hbs");
 const INTERRUPTED: &str = include_str!("templates/interrupted.hbs");
+const PROOF: &str = include_str!("templates/proof.hbs");
+const WORDS: &str = include_str!("templates/words.hbs");
 const STYLE: &str = include_str!("templates/style.css");
 
 /// Everything that can go wrong rendering a report.
@@ -113,6 +115,8 @@ fn templates() -> Result<&'static Handlebars<'static>, ReportError> {
                 ("exline", EXLINE),
                 ("problem", PROBLEM),
                 ("interrupted", INTERRUPTED),
+                ("proof", PROOF),
+                ("words", WORDS),
                 ("style", STYLE),
             ] {
                 hb.register_template_string(name, text)

@@ -7,6 +7,7 @@ use handlebars::Handlebars;
 use serde_json::Value;
 
 use super::templates;
+use super::view::cards::{DecidingView, ExchangeLink, ProofLine, RuleLine, Words};
 use super::view::*;
 
 /// The registry the report uses, made strict: a missing field is an error.
@@ -140,6 +141,71 @@ fn reference(full: bool) -> ReferenceView {
     }
 }
 
+fn words() -> Vec<Words> {
+    super::view::cards::words("Full **and** partial capture `POST .../capture`")
+}
+
+fn proof_line(full: bool) -> ProofLine {
+    ProofLine {
+        what: "full capture ends CAPTURED".into(),
+        verdict: "NOT RUN",
+        verdict_class: "notrun",
+        why: some(full, "the run stopped before it"),
+        anchor: some(full, "sc-full-capture"),
+    }
+}
+
+/// A proof card; `full` fills every optional field and list, else none.
+fn card(full: bool) -> CardView {
+    let list = |n: usize| if full { n } else { 0 };
+    CardView {
+        id: "EP-CAPTURE".into(),
+        anchor: "proof-EP-CAPTURE".into(),
+        item_anchor: "item-EP-CAPTURE".into(),
+        area: "Endpoints to integrate",
+        wording: words(),
+        proof: "one partial capture followed by capture of the rest".into(),
+        verdict: "PASS",
+        verdict_class: "pass",
+        basis: "PROVEN by the traffic",
+        provenance: "vipps-golive's own client, against the embedded simulator".into(),
+        reason: some(full, "captured in full"),
+        attestation: some(full, "attested by Kari Nordmann, CTO on 2025-01-02"),
+        proven: (0..list(1)).map(|_| proof_line(full)).collect(),
+        proven_note: some(!full, "nothing yet"),
+        rules: (0..list(1))
+            .map(|_| RuleLine {
+                rule: "headers.missing".into(),
+                severity: "fail",
+                count: 3,
+                message: "Vipps-System-Name is missing".into(),
+            })
+            .collect(),
+        rules_note: some(full, "the rules found nothing against it"),
+        references: (0..list(1)).map(|_| ref_link(full)).collect(),
+        not_tested: (0..list(1)).map(|_| proof_line(full)).collect(),
+        not_tested_note: if full {
+            String::new()
+        } else {
+            "nothing left out".into()
+        },
+        deciding: (0..list(1))
+            .map(|_| DecidingView {
+                why: "the call itself".into(),
+                exchange: exchange(full),
+            })
+            .collect(),
+        more: (0..list(1))
+            .map(|_| ExchangeLink {
+                anchor: "ex-0b5d".into(),
+                label: "GET /epayment/v1/payments/acme-1 → 200".into(),
+            })
+            .collect(),
+        more_untold: list(4),
+        behind: list(6),
+    }
+}
+
 /// A page with one of everything; `full` fills every optional field, else
 /// leaves every one out (the other side of each `{{#if}}`).
 /// The page the template sees: the view and the seal beside it (as
@@ -224,7 +290,9 @@ fn view(full: bool) -> ReportView {
             items: vec![ItemView {
                 id: "EP-CAPTURE".into(),
                 anchor: "item-EP-CAPTURE".into(),
+                proof_anchor: "proof-EP-CAPTURE".into(),
                 title: "Capture".into(),
+                wording: words(),
                 proof: "a capture answered 200".into(),
                 verdict: "PASS",
                 verdict_class: "pass",
@@ -240,6 +308,8 @@ fn view(full: bool) -> ReportView {
                 findings: vec![finding()],
             }],
         }],
+        cards: vec![card(full)],
+        wording_source: "shared/checklist.md",
         problems: vec![problem(full)],
         findings: vec![finding()],
         interrupted: vec![interrupted(full)],
@@ -317,6 +387,8 @@ fn every_template_renders_in_strict_mode_with_every_field_present_and_absent() {
             ("exline", &page["other_exchanges"][0]),
             ("problem", &page["problems"][0]),
             ("interrupted", &page["interrupted"][0]),
+            ("proof", &page["cards"][0]),
+            ("words", &page["cards"][0]["wording"]),
         ];
         for name in hb.get_templates().keys() {
             let Some((_, context)) = contexts.iter().find(|(n, _)| n == name) else {

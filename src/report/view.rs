@@ -6,7 +6,12 @@
 //! rendering the same `evidence.json` twice gives the same bytes and a
 //! re-render does not disturb the folder's manifest.
 
+pub(super) mod cards;
 mod noise;
+#[cfg(test)]
+mod tests_cards;
+
+pub use cards::CardView;
 
 use std::collections::{HashMap, HashSet};
 
@@ -38,6 +43,10 @@ pub struct ReportView {
     pub run: RunView,
     pub golive: Option<GoLiveView>,
     pub areas: Vec<AreaView>,
+    /// One proof card per checklist item, in checklist order.
+    pub cards: Vec<CardView>,
+    /// Where the cards' wording of each item comes from.
+    pub wording_source: &'static str,
     pub problems: Vec<ProblemView>,
     pub findings: Vec<FindingView>,
     pub interrupted: Vec<InterruptedView>,
@@ -127,7 +136,11 @@ pub struct AreaView {
 pub struct ItemView {
     pub id: String,
     pub anchor: String,
+    /// Its proof card.
+    pub proof_anchor: String,
     pub title: String,
+    /// The item as the checklist words it.
+    pub wording: Vec<cards::Words>,
     pub proof: String,
     pub verdict: &'static str,
     pub verdict_class: &'static str,
@@ -525,6 +538,7 @@ pub fn build(evidence: &Evidence) -> ReportView {
     let index = Index::of(evidence);
     let findings = findings(evidence);
     let areas = areas(evidence, &index, &findings);
+    let cards = cards::cards(evidence, &index);
     let (references, problems, in_reference) = references(evidence, &index);
     let other_exchanges: Vec<ExchangeView> = evidence
         .exchanges
@@ -549,6 +563,8 @@ pub fn build(evidence: &Evidence) -> ReportView {
             })
             .unwrap_or_default(),
         areas,
+        cards,
+        wording_source: checklist::WORDING_SOURCE,
         problems,
         findings,
         interrupted: evidence
@@ -714,7 +730,9 @@ fn areas(evidence: &Evidence, index: &Index<'_>, findings: &[FindingView]) -> Ve
         let view = ItemView {
             id: item.id.clone(),
             anchor: anchor("item", &item.id),
+            proof_anchor: anchor("proof", &item.id),
             title: item.title.clone(),
+            wording: cards::words(catalogue.map_or(item.title.as_str(), |c| c.wording)),
             proof: catalogue.map(|c| c.proof.to_owned()).unwrap_or_default(),
             verdict: item.verdict.label(),
             verdict_class: verdict_class(item.verdict),
