@@ -121,10 +121,11 @@ async fn the_report_opens_in_chromium_without_console_errors_and_shows_its_summa
 
     // One reference's detail. Headless Chromium paints nothing when a
     // fragment scrolls far down a page (seen with Chromium 156), so the
-    // window is made tall (8000 px) enough to hold the first cards unscrolled and the
-    // second reference's card (its top border, #5a6f8c) is cropped out.
+    // window is made tall (16000 px) enough to hold the first cards
+    // unscrolled, below the checklist and its proof cards, and the second
+    // reference's card (its top border, #5a6f8c) is cropped out.
     let tall = dir.path().join("tall.png");
-    let console = screenshot(&browser, &url, &tall, 1280, 8000);
+    let console = screenshot(&browser, &url, &tall, 1280, 16000);
     assert!(
         console.is_empty(),
         "console messages:\n{}",

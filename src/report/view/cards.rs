@@ -366,7 +366,7 @@ fn behind<'e>(evidence: &'e Evidence, item: &ItemResult) -> Vec<&'e Exchange> {
         .exchanges
         .iter()
         .filter(|e| {
-            e.checklist_ids.iter().any(|c| *c == item.id)
+            e.checklist_ids.contains(&item.id)
                 || e.reference.as_deref().is_some_and(|r| refs.contains(r))
                 || named.contains(e.id.as_str())
         })
