@@ -11,7 +11,12 @@
 //!    the report minus that of an empty page (the browser's own start-up),
 //!    median of 5: the time the report itself adds to opening it.
 //!
-//! Usage: `cargo bench --bench report` (exits 1 when the open takes 2 s or more).
+//! 3. the wall time of printing the report to an A4 PDF in headless Chromium
+//!    (once: it takes tens of seconds), and the pages printed (issue 24
+//!    point 3: under 60 s).
+//!
+//! Usage: `cargo bench --bench report` (exits 1 when the open takes 2 s or
+//! more, or the print 60 s or more).
 
 #[path = "../tests/report_support/mod.rs"]
 mod report_support;
@@ -24,6 +29,7 @@ use vipps_golive::evidence::model::Evidence;
 
 const TARGET_EXCHANGES: usize = 5_000;
 const LIMIT: Duration = Duration::from_secs(2);
+const PRINT_LIMIT: Duration = Duration::from_secs(60);
 
 fn scale(base: &Evidence, target: usize) -> Evidence {
     let mut out = base.clone();
@@ -101,6 +107,40 @@ fn open_once(browser: &Path, page: &Path, png: &Path) -> Duration {
     took
 }
 
+/// Prints `page` to `pdf`; returns the wall time and the pages printed
+/// (page objects, which Chromium writes uncompressed).
+fn print_once(browser: &Path, page: &Path, pdf: &Path) -> (Duration, usize) {
+    let profile = tempfile::tempdir().expect("temp dir");
+    let start = Instant::now();
+    let status = Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--no-pdf-header-footer",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg(format!("--print-to-pdf={}", pdf.display()))
+        .arg(format!("file://{}", page.display()))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .expect("chromium runs");
+    let took = start.elapsed();
+    let bytes = std::fs::read(pdf).unwrap_or_default();
+    assert!(
+        status.success() && !bytes.is_empty(),
+        "chromium printed no PDF"
+    );
+    let needle = b"/Type /Page";
+    let pages = bytes
+        .windows(needle.len() + 1)
+        .filter(|w| w.starts_with(needle) && w[needle.len()] != b's')
+        .count();
+    (took, pages)
+}
+
 fn main() {
     let dir = tempfile::tempdir().expect("temp dir");
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -162,8 +202,16 @@ fn main() {
     println!(
         "chromium headless: empty page {b:?}, report {r:?} (medians of 5): the report adds {added:?} (limit {LIMIT:?})"
     );
+    let (printed, pages) = print_once(&browser, &page, &dir.path().join("report.pdf"));
+    println!(
+        "chromium headless: printed to {pages} A4 pages in {printed:?} (limit {PRINT_LIMIT:?})"
+    );
     if added >= LIMIT {
         eprintln!("FAIL: the report takes {added:?} to open, over {LIMIT:?}");
+        std::process::exit(1);
+    }
+    if printed >= PRINT_LIMIT {
+        eprintln!("FAIL: the report takes {printed:?} to print, over {PRINT_LIMIT:?}");
         std::process::exit(1);
     }
 }
