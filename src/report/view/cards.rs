@@ -181,9 +181,11 @@ fn card(evidence: &Evidence, index: &Index<'_>, item: &ItemResult, provenance: &
         basis: basis(item.verdict),
         provenance: provenance.to_owned(),
         reason: item.reason.clone(),
+        // Who and when, unless the reason already says it.
         attestation: item
             .attestation
             .as_ref()
+            .filter(|a| !item.reason.as_deref().is_some_and(|r| r.contains(&a.by)))
             .map(|a| format!("attested by {} on {}", a.by, super::time(a.at))),
         rules: rule_lines(evidence, &item.id),
         rules_note: rules_note(evidence, item),
