@@ -137,6 +137,28 @@ async fn a_run_killed_halfway_is_reported_from_its_journal_as_incomplete() {
         .find(|r| r.reference == run.references[0])
         .unwrap();
     assert_eq!(captured.aggregate.as_ref().unwrap().captured, 24_900);
+    // A proof card per item, in checklist order, and each that was not run
+    // says what was not tested and why (issue 24 point 1).
+    let cards: Vec<&str> = html
+        .split(r#"<article class="proof" id="proof-"#)
+        .skip(1)
+        .collect();
+    let ids: Vec<&str> = cards.iter().map(|c| &c[..c.find('"').unwrap()]).collect();
+    let order: Vec<&str> = evidence.items.iter().map(|i| i.id.as_str()).collect();
+    assert_eq!(ids, order);
+    let mut not_run = 0;
+    for card in &cards {
+        let card = &card[..card.find("</article>").unwrap()];
+        if !card.contains(r#"<span class="verdict notrun">NOT RUN</span>"#) {
+            continue;
+        }
+        not_run += 1;
+        let at = card.find("<dt>Not tested</dt><dd>").unwrap();
+        let said = &card[at..];
+        let said = &said[..said.find("</dd>").unwrap()];
+        assert!(said.contains("NOT RUN") && said.contains(": "), "{said}");
+    }
+    assert!(not_run > 0, "the cut run left items not run");
 }
 
 #[tokio::test(flavor = "multi_thread")]
