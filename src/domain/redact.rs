@@ -27,6 +27,11 @@ use url::Url;
 
 use super::exchange::{Exchange, RawExchange, SCHEMA_VERSION};
 
+mod jsonl;
+pub use jsonl::exchange_jsonl;
+#[cfg(test)]
+mod tests_jsonl;
+
 /// First 8 hex digits of the SHA-256 of `value`: how redacted values are shown
 /// everywhere (journals, reports, `Secret`'s Debug).
 pub fn fingerprint(value: &str) -> String {
