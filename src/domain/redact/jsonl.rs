@@ -4,24 +4,27 @@
 //! The simulator's journal pays this cost before every answer (issue 22).
 //!
 //! What makes it cheaper:
-//! - A body seen before is not redacted again: its redacted JSON text is kept
-//!   per thread, keyed by its bytes and by the version of the registered
-//!   values, and spliced into the line as it is. A shop polling a payment
-//!   with GET gets the same answer bytes again and again; the simulator's
-//!   own answers (built by it, with its payment links' JWTs) are most of
-//!   what repeats. A body that carries a secret value by name (a token
-//!   answer) is never kept. The cache is bounded (entries and body size).
+//! - What was redacted before is not redacted again. Kept per thread: the
+//!   redacted JSON text of a body, keyed by its bytes, and the redacted URL
+//!   and request headers, keyed by them; each valid for the version of the
+//!   registered values it was made with (and, for the URL and headers, for
+//!   the same secrets of the exchange). A shop polling a payment sends the
+//!   same request and gets the same answer bytes again and again; the
+//!   simulator's own answers (with its payment links' JWTs) are most of what
+//!   repeats. A body that carries a secret value by name (a token answer) is
+//!   never kept. Both caches are bounded (entries and size).
 //! - A value already registered is not registered again (no global lock).
-//! - The two walks of [`super::exchange`] (by name, then by value) are one
-//!   walk for each string.
+//! - The by-value pass over a kept body is one search of its text for each
+//!   secret of the exchange (a bearer token, a key).
 //!
-//! Untrusted data gets the full redaction: a body not seen before goes
-//! through the same [`super::parsed_body`] and [`super::scrub_values`] as
-//! [`super::exchange`], and every header, the URL and the error text through
-//! the same functions too.
+//! Untrusted data gets the full redaction: what was not seen before goes
+//! through the same [`super::parsed_body`], [`super::headers`],
+//! [`super::url`], [`super::text`] and [`super::scrub_values`] as
+//! [`super::exchange`]; `tests_jsonl.rs` checks the lines are the same.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use aho_corasick::AhoCorasick;
@@ -33,7 +36,7 @@ use serde_json::Value;
 use super::super::exchange::{RawExchange, SCHEMA_VERSION};
 use super::{
     collect_secret_values, headers, is_masked, is_secret_key, known_matcher, parse_body,
-    parsed_body, register_seen, scrub_values, text, url, walk_strings, AUTH_HEADERS,
+    parsed_body, register_seen, scrub_values, text, url, walk_strings, AUTH_HEADERS, KNOWN_VERSION,
     MIN_SECRET_LEN, SECRET_HEADERS,
 };
 
@@ -84,17 +87,35 @@ fn versioned_matcher() -> (u64, Option<Arc<AhoCorasick>>) {
     (version, matcher)
 }
 
-/// [`register_seen`], skipped when `value` is registered already (found whole
-/// by the automaton of registered values): the same effect without the
-/// process-wide lock.
-fn remember(value: &str, matcher: Option<&AhoCorasick>) {
+thread_local! {
+    /// Values this thread saw registered, and the version of the registered
+    /// values then: while it has not moved, they are registered still.
+    static REMEMBERED: RefCell<(u64, HashSet<Box<str>>)> = RefCell::new((0, HashSet::new()));
+}
+
+/// [`register_seen`], skipped when this thread saw `value` registered and
+/// the registered values have not changed since: the same effect without
+/// the process-wide lock.
+fn remember(value: &str) {
     let v = value.trim();
-    let known = matcher
-        .and_then(|m| m.find(v))
-        .is_some_and(|found| found.start() == 0 && found.end() == v.len());
-    if !known {
-        register_seen(v);
+    let version = KNOWN_VERSION.load(Ordering::Acquire);
+    let known = REMEMBERED.with(|cell| {
+        let r = cell.borrow();
+        r.0 == version && r.1.contains(v)
+    });
+    if known {
+        return;
     }
+    register_seen(v);
+    let version = KNOWN_VERSION.load(Ordering::Acquire);
+    REMEMBERED.with(|cell| {
+        let mut r = cell.borrow_mut();
+        if r.0 != version || r.1.len() >= MAX_CACHED {
+            r.0 = version;
+            r.1.clear();
+        }
+        r.1.insert(v.into());
+    });
 }
 
 /// The kept redaction of `bytes`, when it is still valid.
@@ -129,25 +150,12 @@ fn keep(bytes: &[u8], version: u64, text: &RawValue) {
     });
 }
 
-/// Whether one of the exchange's own secret values may stand in `text`:
-/// found by the automaton of registered values (which holds them all once
-/// registered), or, for one the automaton lacks, by a search of its own. A
-/// value with a character JSON escapes is assumed to stand in it.
-fn holds_any(text: &str, seen: &[String], matcher: Option<&AhoCorasick>) -> bool {
-    let registered = |v: &str| {
-        matcher
-            .and_then(|m| m.find(v))
-            .is_some_and(|f| f.start() == 0 && f.end() == v.len())
-    };
-    if seen.is_empty() {
-        return false;
-    }
-    if matcher.is_some_and(|m| m.is_match(text)) {
-        return true;
-    }
+/// Whether one of the exchange's own secret values may stand in `text` (a
+/// value with a character JSON escapes is assumed to).
+fn holds_any(text: &str, seen: &[String]) -> bool {
     seen.iter().any(|v| {
         v.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20)
-            || (!registered(v) && memchr::memmem::find(text.as_bytes(), v.as_bytes()).is_some())
+            || memchr::memmem::find(text.as_bytes(), v.as_bytes()).is_some()
     })
 }
 
@@ -173,7 +181,7 @@ fn body_text(
         return null();
     }
     if let Some(text) = kept {
-        if !holds_any(text.get(), seen, matcher) {
+        if !holds_any(text.get(), seen) {
             return text;
         }
     }
@@ -188,7 +196,7 @@ fn body_text(
         scrub_values(s, &[], matcher)
     });
     let text = raw_json(&value);
-    if !holds_any(text.get(), seen, matcher) {
+    if !holds_any(text.get(), seen) {
         if secrets.is_empty() {
             keep(bytes, version, &text);
         }
@@ -314,7 +322,7 @@ fn head(
 /// Redacts `raw` as [`super::exchange`] does and appends its JSON line (with
 /// the newline) to `out`.
 pub fn exchange_jsonl(raw: RawExchange, out: &mut Vec<u8>) {
-    let (version, matcher) = versioned_matcher();
+    let (version, _) = versioned_matcher();
     // A body whose redaction is kept holds no secret value by name, so it
     // need not be parsed to find them.
     let kept = [
@@ -333,7 +341,7 @@ pub fn exchange_jsonl(raw: RawExchange, out: &mut Vec<u8>) {
     ];
     let seen = secrets_of(&raw, &bodies);
     for v in &seen {
-        remember(v, matcher.as_deref());
+        remember(v);
     }
     let (now, matcher) = versioned_matcher();
     let m = matcher.as_deref();
