@@ -527,6 +527,11 @@ async fn bare_server(body: Vec<u8>) -> SocketAddr {
 
 /// The bare-server ceiling, the simulator with its journal in memory only,
 /// and the simulator journaling every request to a file before answering.
+///
+/// The three are served side by side and measured in turns, `BENCH_ROUNDS`
+/// (3) rounds of `seconds` each, the order rotated every round: on a machine
+/// whose load moves (other builds), each ratio compares figures taken
+/// seconds apart. Each round's ratios are printed, then their medians.
 async fn journal_cost(conns: u64, seconds: u64) {
     // `BENCH_JOURNAL_DIR`: where the journal file goes (default: the temp folder).
     let dir = match std::env::var_os("BENCH_JOURNAL_DIR") {
@@ -534,7 +539,7 @@ async fn journal_cost(conns: u64, seconds: u64) {
         None => tempfile::tempdir(),
     }
     .expect("tempdir");
-    let mut rates = Vec::new();
+    let mut servers = Vec::new();
     let mut body = Vec::new();
     for file in [false, true] {
         let sim = Simulator::new(SimConfig {
@@ -560,47 +565,73 @@ async fn journal_cost(conns: u64, seconds: u64) {
             .await
             .expect("GET")
             .1;
-        let name = if file {
-            "GET payment, journal file (written before each answer)"
-        } else {
-            "GET payment, journal in memory only"
-        };
-        rates.push(get_rate(name, addr, &auth, conns, seconds).await);
-        if !file {
-            // What one line costs to redact and serialise, on one thread.
-            let rounds = env_or("BENCH_REDACT_ROUNDS", 1);
-            for _ in 1..rounds {
-                let _ = sim.with_engine(|e| e.journal.to_jsonl(Some(5_000)));
-            }
-            let started = Instant::now();
-            let text = sim.with_engine(|e| e.journal.to_jsonl(Some(5_000)));
-            let n = text.iter().filter(|b| **b == b'\n').count();
-            println!(
-                "redaction alone, one thread: {n} journal lines in {:.0} ms = {:.1} us a line",
-                started.elapsed().as_secs_f64() * 1e3,
-                started.elapsed().as_secs_f64() * 1e6 / n.max(1) as f64
-            );
-        }
-        server.shutdown().await;
+        servers.push((sim, server, addr, auth));
     }
     let bare = bare_server(body).await;
-    let auth = Arc::new(Auth {
+    let none = Arc::new(Auth {
         headers: Vec::new(),
     });
-    let ceiling = get_rate(
-        "bare hyper server, fixed answer",
-        bare,
-        &auth,
-        conns,
-        seconds,
-    )
-    .await;
+    let targets = [
+        ("bare hyper server, fixed answer", bare, none),
+        (
+            "GET payment, journal in memory only",
+            servers[0].2,
+            servers[0].3.clone(),
+        ),
+        (
+            "GET payment, journal file (written before each answer)",
+            servers[1].2,
+            servers[1].3.clone(),
+        ),
+    ];
+    let rounds = env_or("BENCH_ROUNDS", 3).max(1) as usize;
+    let mut ratios: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
+    for round in 0..rounds {
+        let mut rates = [0.0; 3];
+        for k in 0..3 {
+            let t = (round + k) % 3;
+            let (name, addr, auth) = &targets[t];
+            rates[t] = get_rate(name, *addr, auth, conns, seconds).await;
+        }
+        for j in 0..2 {
+            ratios[j].push(100.0 * rates[j + 1] / rates[0]);
+        }
+        println!(
+            "round {}: the simulator serves {:.0}% of the bare-server ceiling with its journal in memory, {:.0}% journaling to a file",
+            round + 1,
+            ratios[0][round],
+            ratios[1][round]
+        );
+    }
+    {
+        // What one line costs to redact and serialise, on one thread.
+        let sim = &servers[0].0;
+        let rounds = env_or("BENCH_REDACT_ROUNDS", 1);
+        for _ in 1..rounds {
+            let _ = sim.with_engine(|e| e.journal.to_jsonl(Some(5_000)));
+        }
+        let started = Instant::now();
+        let text = sim.with_engine(|e| e.journal.to_jsonl(Some(5_000)));
+        let n = text.iter().filter(|b| **b == b'\n').count();
+        println!(
+            "redaction alone, one thread: {n} journal lines in {:.0} ms = {:.1} us a line",
+            started.elapsed().as_secs_f64() * 1e3,
+            started.elapsed().as_secs_f64() * 1e6 / n.max(1) as f64
+        );
+    }
+    for (_, server, _, _) in servers {
+        server.shutdown().await;
+    }
     let lines =
         std::fs::read_to_string(dir.path().join("bench.jsonl")).map_or(0, |t| t.lines().count());
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
     println!(
-        "journal cost: the simulator serves {:.0}% of the bare-server ceiling with its journal in memory, {:.0}% journaling to a file ({lines} lines written; goal >= 50%)",
-        100.0 * rates[0] / ceiling,
-        100.0 * rates[1] / ceiling,
+        "journal cost: the simulator serves {:.0}% of the bare-server ceiling with its journal in memory, {:.0}% journaling to a file (medians of {rounds} rounds; {lines} lines written; goal >= 50%)",
+        median(&mut ratios[0]),
+        median(&mut ratios[1]),
     );
 }
 
