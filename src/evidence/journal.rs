@@ -211,7 +211,7 @@ impl Journal {
         }
         Ok(
             match parse_line(String::from_utf8_lossy(&first).trim_end()) {
-                Ok(Line::Header(h)) => Some(h),
+                Ok(Line::Header(h)) => Some(redacted_header(h)),
                 _ => None,
             },
         )
@@ -411,6 +411,31 @@ fn redacted(entry: Entry) -> Entry {
             Entry::Attempt(a)
         }
     }
+}
+
+/// A header read back, its free text redacted as an entry's is (issue 22:
+/// a hand-edited or foreign journal's header reaches the report too).
+fn redacted_header(mut h: JournalHeader) -> JournalHeader {
+    use crate::domain::redact;
+    h.run_id = redact::text(&h.run_id);
+    h.target = redact::text(&h.target);
+    h.base_url = redact::url(&h.base_url);
+    h.tool_version = redact::text(&h.tool_version);
+    h.tags = h.tags.map(|t| redact::text(&t));
+    for a in &mut h.attestations {
+        a.checklist_id = redact::text(&a.checklist_id);
+        a.by = redact::text(&a.by);
+    }
+    for s in &mut h.scenarios {
+        s.name = redact::text(&s.name);
+        for id in &mut s.checklist_ids {
+            *id = redact::text(id);
+        }
+        if let Some((_, why)) = &mut s.skipped {
+            *why = redact::text(why);
+        }
+    }
+    h
 }
 
 fn parse_line(line: &str) -> Result<Line, String> {
