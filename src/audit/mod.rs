@@ -385,10 +385,25 @@ impl<'f, W: Write> Judge<'f, W> {
             out.exchanges = self.kept.into_values().collect();
         }
         let (findings, observed) = self.rules.finish_with_observed();
-        out.findings = findings;
+        // The rules judged the lines as read: a message may quote a value
+        // that was a secret in clear (issue 22). Every credential of the
+        // input has been registered by now (`redact::stored`), so its
+        // fingerprint replaces it here as it does in the copy.
+        out.findings = findings.into_iter().map(redacted_finding).collect();
         out.observed = observed;
         Ok(out)
     }
+}
+
+/// A finding whose words and pointer are redacted as the exchanges are.
+fn redacted_finding(mut f: Finding) -> Finding {
+    f.message = redact::text(&f.message);
+    f.advice = redact::text(&f.advice);
+    if let Some(x) = &mut f.exchange {
+        x.path = redact::text(&x.path);
+        x.reference = x.reference.as_deref().map(redact::text);
+    }
+    f
 }
 
 /// What was audited, for the report's head.
