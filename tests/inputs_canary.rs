@@ -30,6 +30,9 @@ const CANARIES: &[&str] = &[
     "CANARY-query-token-102",
     "CANARY-error-bearer-103",
     "CANARY-attempt-password-104",
+    "CANARY-header-password-105",
+    "CANARY-header-bearer-106",
+    "CANARY_ref_secret_107",
 ];
 
 fn golive() -> Command {
@@ -167,4 +170,82 @@ fn no_canary_of_a_journal_read_back_by_report_reaches_any_output() {
         html.contains("acme-1"),
         "the interrupted attempt is still shown"
     );
+}
+
+#[test]
+fn no_canary_of_a_journal_header_read_back_by_report_reaches_any_output() {
+    // A header as a hand-edited or foreign journal might carry it.
+    let header = json!({
+        "schema_version": 1, "kind": "run", "run_id": "run-canary",
+        "started_at": "2026-01-01T09:59:59Z", "target": "custom",
+        "base_url": "http://u:CANARY-header-password-105@127.0.0.1:7777",
+        "tool_version": "0.1.0",
+        "tags": format!("@smoke and not {JWT}"),
+        "attestations": [{"checklist_id": "GL-TEST", "by": "ops Bearer CANARY-header-bearer-106", "at": "2026-01-01T09:59:59Z"}],
+        "scenarios": [{"name": format!("pay with {JWT}"), "checklist_ids": ["EP-CREATE"]}]
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("journal.jsonl");
+    std::fs::write(&input, format!("{header}\n{}", journal())).unwrap();
+    let done = golive()
+        .args(["report", "--from-journal"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&done.stderr);
+    assert_eq!(done.status.code(), Some(0), "{stderr}");
+    assert_clean("stdout", &String::from_utf8_lossy(&done.stdout));
+    assert_clean("stderr", &stderr);
+    assert_folder_clean(dir.path(), Some(&input));
+    let evidence = std::fs::read_to_string(dir.path().join("evidence.json")).unwrap();
+    assert!(evidence.contains("run-canary"), "the header was read");
+}
+
+#[test]
+fn a_secret_a_rule_would_quote_in_a_finding_is_shown_by_its_fingerprint() {
+    // The value is a client secret in the first line and the payment
+    // reference of the second: the reference rule quotes the reference.
+    let secret = "CANARY_ref_secret_107";
+    let token = json!({
+        "schema_version": 1, "id": "y-1", "started_at": "2026-01-01T10:00:00Z", "duration_ms": 5,
+        "method": "POST", "url": "http://127.0.0.1:7777/accesstoken/get",
+        "request_headers": [["client_id", "some-client-id-1"], ["client_secret", secret]],
+        "request_body": null, "status": 200, "response_headers": [],
+        "response_body": {"token_type": "Bearer"},
+        "error": null, "attempt": 1, "reference": null, "checklist_ids": [], "scenario": null
+    });
+    let create = json!({
+        "schema_version": 1, "id": "y-2", "started_at": "2026-01-01T10:00:01Z", "duration_ms": 5,
+        "method": "POST", "url": "http://127.0.0.1:7777/epayment/v1/payments",
+        "request_headers": [["Merchant-Serial-Number", "123456"]],
+        "request_body": {"reference": secret, "amount": {"currency": "NOK", "value": 1000}},
+        "status": 201, "response_headers": [],
+        "response_body": {"reference": secret},
+        "error": null, "attempt": 1, "reference": null, "checklist_ids": [], "scenario": null
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("shop.jsonl");
+    std::fs::write(&input, format!("{token}\n{create}\n")).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let done = golive()
+        .args(["audit", "--journal"])
+        .arg(&input)
+        .arg("--out")
+        .arg(out.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&done.stderr);
+    assert!(matches!(done.status.code(), Some(0) | Some(1)), "{stderr}");
+    assert_clean("stdout", &String::from_utf8_lossy(&done.stdout));
+    assert_clean("stderr", &stderr);
+    assert_folder_clean(out.path(), None);
+    // The finding is still there, naming the reference by its fingerprint.
+    let evidence = std::fs::read_dir(out.path())
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.path().join("evidence.json"))
+        .find(|p| p.exists())
+        .expect("evidence.json");
+    let text = std::fs::read_to_string(evidence).unwrap();
+    assert!(text.contains("reference `…"), "{text}");
 }
