@@ -7,6 +7,9 @@
 //! - GET payment: requests per second with `BENCH_CONNECTIONS` (64) connections
 //! - create -> force approve -> capture: chains per second, 64 connections
 //! - resident memory (VmRSS) with `BENCH_PAYMENTS` (100 000) payments held
+//! - the journal's cost (issue 22): GET payment against a bare hyper server,
+//!   the simulator with its journal in memory and with a journal file, in
+//!   `BENCH_ROUNDS` (3) rotated rounds (`BENCH_JOURNAL_COST=only`: this alone)
 //!
 //! Every phase is bounded in time (`BENCH_SECONDS`, default 5) and count.
 //! Rate limits are off (they would cap GET at 120/min per reference); the
