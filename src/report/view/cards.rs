@@ -178,7 +178,7 @@ fn card(evidence: &Evidence, index: &Index<'_>, item: &ItemResult, provenance: &
         proof: catalogue.map(|c| c.proof.to_owned()).unwrap_or_default(),
         verdict: item.verdict.label(),
         verdict_class: verdict_class(item.verdict),
-        basis: basis(item.verdict),
+        basis: basis_of(item.verdict, evidence.kind),
         provenance: provenance.to_owned(),
         reason: item.reason.clone(),
         // Who and when, unless the reason already says it.
@@ -206,6 +206,25 @@ fn card(evidence: &Evidence, index: &Index<'_>, item: &ItemResult, provenance: &
         more_untold: rest.len().saturating_sub(MORE_LINKS),
         behind: behind.len(),
         deciding,
+    }
+}
+
+/// What kind of proof a verdict rests on, in a card: a `run` is
+/// vipps-golive's own client rehearsing the path, so what its traffic proves
+/// is said to be a rehearsal's, never the shop's (a rehearsal never looks
+/// like evidence for Vipps).
+fn basis_of(verdict: Verdict, kind: RunKind) -> &'static str {
+    match (kind, verdict) {
+        (RunKind::Run, Verdict::Pass) => {
+            "PROVEN by vipps-golive's rehearsal (its own traffic, not the shop's)"
+        }
+        (RunKind::Run, Verdict::Warning) => {
+            "PROVEN by vipps-golive's rehearsal (its own traffic, not the shop's), with something to fix"
+        }
+        (RunKind::Run, Verdict::PartlyProven) => {
+            "PARTLY PROVEN by vipps-golive's rehearsal (its own traffic, not the shop's)"
+        }
+        _ => basis(verdict),
     }
 }
 

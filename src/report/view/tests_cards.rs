@@ -11,7 +11,7 @@ use super::{build, ReportView};
 use crate::domain::checklist::{ChecklistId, ITEMS};
 use crate::domain::exchange::Exchange;
 use crate::evidence::model::{
-    Evidence, ExchangeRef, Finding, ItemResult, ScenarioResult, Severity, Verdict,
+    Evidence, ExchangeRef, Finding, ItemResult, RunKind, ScenarioResult, Severity, Verdict,
 };
 use crate::evidence::{FolderKind, RunMeta, TargetInfo};
 
@@ -411,4 +411,20 @@ fn the_rendered_cards_link_to_anchors_the_page_has() {
     for item in ITEMS {
         assert!(html.contains(&format!(r##"href="#proof-{}""##, item.id)));
     }
+}
+
+#[test]
+fn a_rehearsal_proves_only_as_a_rehearsal_and_the_shops_traffic_as_traffic() {
+    let mut e = evidence();
+    e.kind = RunKind::Run;
+    let run = build(&e);
+    let capture = card(&run, "EP-CAPTURE");
+    assert!(capture
+        .basis
+        .starts_with("PROVEN by vipps-golive's rehearsal"));
+    assert!(capture.basis.contains("not the shop's"));
+
+    e.kind = RunKind::Audit;
+    let audit = build(&e);
+    assert_eq!(card(&audit, "EP-CAPTURE").basis, "PROVEN by the traffic");
 }
