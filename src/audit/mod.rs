@@ -219,7 +219,9 @@ fn audit_in_blocks(
             batch?.for_each(|raw, read| {
                 number += 1;
                 match read {
-                    Ok((meta, body)) => judge.exchange(number, raw, &View::new(meta, body), None),
+                    Ok((meta, body, shows)) => {
+                        judge.exchange(number, raw, &View::new(meta, body), ReadAs::Fast(shows))
+                    }
                     Err(line) => judge.line(number, raw, line),
                 }
             })?;
@@ -232,6 +234,14 @@ fn audit_in_blocks(
 
 /// Bytes read per batch.
 const BLOCK: usize = 1 << 20;
+
+/// How a line was read: the fast way, with whether its text shows a
+/// credential ([`redact::line_shows_a_credential`]), or whole, the slow way.
+#[derive(Clone, Copy)]
+enum ReadAs<'e> {
+    Fast(bool),
+    Whole(&'e Exchange),
+}
 
 /// Judges exchanges, in journal order.
 struct Judge<'f, W> {
@@ -299,18 +309,18 @@ impl<'f, W: Write> Judge<'f, W> {
         };
         let body = Body::of_values(&exchange.request_body, &exchange.response_body);
         let view = View::new(Meta::of(&exchange), &body);
-        self.exchange(number, raw, &view, Some(&exchange))
+        self.exchange(number, raw, &view, ReadAs::Whole(&exchange))
     }
 
-    /// Judges the exchange on line `number`, read into `view`; `parsed` is the
-    /// whole exchange when it was read the slow way (else, when it is to be
-    /// kept, `raw` is parsed again in full).
+    /// Judges the exchange on line `number`, read into `view`; `read` says
+    /// how (when it was read the fast way and is to be kept, `raw` is
+    /// parsed again in full).
     fn exchange(
         &mut self,
         number: u64,
         raw: &[u8],
         view: &View<'_>,
-        parsed: Option<&Exchange>,
+        read: ReadAs<'_>,
     ) -> std::io::Result<()> {
         let out = &mut self.out;
         out.lines = number;
@@ -328,8 +338,16 @@ impl<'f, W: Write> Judge<'f, W> {
         // The input is someone else's file: a credential in clear in it must
         // not reach the folder (issue 22). Lines this tool wrote are already
         // redacted and are copied as they are.
-        let text = std::str::from_utf8(raw.trim_ascii()).unwrap_or("");
-        let clear = redact::line_needs_redaction(text, view.headers.pairs());
+        // Its names and shapes were looked at when it was parsed (the fast
+        // way); the values registered so far can only be looked for here,
+        // in order, after every earlier line was redacted.
+        let clear = match read {
+            ReadAs::Fast(shows) => shows || redact::line_holds_a_known_secret(raw.trim_ascii()),
+            ReadAs::Whole(_) => {
+                let text = std::str::from_utf8(raw.trim_ascii()).unwrap_or("");
+                redact::line_needs_redaction(text, view.headers.pairs())
+            }
+        };
         if !clear {
             self.copy.write_all(raw.trim_ascii())?;
             self.copy.write_all(b"\n")?;
@@ -358,9 +376,9 @@ impl<'f, W: Write> Judge<'f, W> {
         if !(keep_offending || witness.is_some() || keep_all) {
             return Ok(());
         }
-        let whole = match parsed {
-            Some(e) => e.clone(),
-            None => match serde_json::from_slice::<Exchange>(raw.trim_ascii()) {
+        let whole = match read {
+            ReadAs::Whole(e) => e.clone(),
+            ReadAs::Fast(_) => match serde_json::from_slice::<Exchange>(raw.trim_ascii()) {
                 Ok(e) => e,
                 // Read borrowed, so it parses in full too; were it ever not
                 // to, it is judged all the same and only not kept.

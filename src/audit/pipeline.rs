@@ -20,6 +20,7 @@ use chrono::{DateTime, Utc};
 
 use crate::domain::exchange::SCHEMA_VERSION;
 use crate::domain::input::JOURNAL_LINE_CAP;
+use crate::domain::redact;
 use crate::rules::{Body, HeaderList, Meta};
 
 use super::line::LineRef;
@@ -66,6 +67,9 @@ struct Packed {
     refunded: Option<i64>,
     cancelled: Option<i64>,
     events: Range<usize>,
+    /// What [`redact::line_shows_a_credential`] says of the line, decided
+    /// here, off the judging thread.
+    shows_a_credential: bool,
 }
 
 /// One line of a batch: where it is, and what it was read as.
@@ -129,6 +133,8 @@ impl Batch {
         let response = std::mem::take(&mut line.response_body);
         let body = Body::of_request_json(line.request_body.get(), response);
         let meta = line.meta();
+        let shows_a_credential =
+            redact::line_shows_a_credential(text.trim_ascii(), meta.headers.pairs());
         let headers_start = self.headers.len();
         if let HeaderList::Borrowed(pairs) = meta.headers {
             for (k, v) in pairs {
@@ -172,6 +178,7 @@ impl Batch {
             refunded: body.refunded,
             cancelled: body.cancelled,
             events,
+            shows_a_credential,
         })
     }
 
@@ -198,10 +205,12 @@ impl Batch {
     }
 
     /// Calls `each` for every line in order: its bytes, and either its
-    /// exchange rebuilt as [`Meta`] and [`Body`] or what the slow way read.
+    /// exchange rebuilt as [`Meta`] and [`Body`] (with whether the line
+    /// shows a credential, see [`redact::line_shows_a_credential`]) or what
+    /// the slow way read.
     pub fn for_each(
         mut self,
-        mut each: impl FnMut(&[u8], Result<(Meta<'_>, &Body<'_>), Line>) -> std::io::Result<()>,
+        mut each: impl FnMut(&[u8], Result<(Meta<'_>, &Body<'_>, bool), Line>) -> std::io::Result<()>,
     ) -> std::io::Result<()> {
         let lines = std::mem::take(&mut self.lines);
         let batch = &self;
@@ -219,7 +228,7 @@ impl Batch {
             };
             pairs.clear();
             match batch.rebuild(raw, &p, &mut pairs) {
-                Some((meta, body)) => each(raw, Ok((meta, &body)))?,
+                Some((meta, body)) => each(raw, Ok((meta, &body, p.shows_a_credential)))?,
                 None => each(raw, Err(parse(raw)))?,
             }
         }

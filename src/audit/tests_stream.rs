@@ -92,3 +92,68 @@ fn past_the_cap_the_exchanges_that_decide_an_item_are_kept_whatever_the_findings
         outcome.exchanges.iter().map(|e| &e.id).collect::<Vec<_>>()
     );
 }
+
+/// Credentials where the fast check of a line must still see them: a JWT
+/// in a reference, a header name and an event name, a bearer token in the
+/// error text, a secret field in JSON held in a string (escaped quotes), a
+/// JWT spelled with a `\u` escape. None reaches the copy; the clean lines
+/// around them are copied byte for byte.
+#[test]
+fn a_credential_in_an_odd_place_is_redacted_in_the_copy() {
+    let jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJvZGQtcGxhY2UifQ.b2RkLXNpZ25hdHVyZQ";
+    let escaped_jwt = jwt.replacen('e', "\\u0065", 1);
+    let clean = get(0);
+    let with = |from: &str, to: &str| {
+        let line = get(1).replacen(from, to, 1);
+        assert_ne!(line, get(1), "{from}");
+        line
+    };
+    let odd = [
+        with("\"reference\":null", &format!("\"reference\":\"{jwt}\"")),
+        with(
+            "[\"Merchant-Serial-Number\",\"123456\"]",
+            &format!("[\"Merchant-Serial-Number\",\"123456\"],[\"x-{jwt}\",\"1\"]"),
+        ),
+        with(
+            "\"response_body\":null",
+            &format!("\"response_body\":[{{\"name\":\"{jwt}\"}}]"),
+        ),
+        with(
+            "\"error\":null",
+            "\"error\":\"upstream: bearer CANARY-odd-bearer-1\"",
+        ),
+        with(
+            "\"request_body\":null",
+            "\"request_body\":\"{\\\"password\\\":\\\"CANARY-odd-password-2\\\"}\"",
+        ),
+        with("\"error\":null", &format!("\"error\":\"{escaped_jwt}\"")),
+    ];
+    let mut journal = String::new();
+    for line in &odd {
+        journal.push_str(&clean);
+        journal.push('\n');
+        journal.push_str(line);
+        journal.push('\n');
+    }
+    let mut copy = Vec::new();
+    let outcome = audit(
+        journal.as_bytes(),
+        &Filter::default(),
+        RuleOptions::default(),
+        &mut copy,
+    )
+    .unwrap();
+    assert_eq!(outcome.judged, 2 * odd.len() as u64);
+    let copy = String::from_utf8(copy).unwrap();
+    for canary in [jwt, "CANARY-odd-bearer-1", "CANARY-odd-password-2"] {
+        assert!(!copy.contains(canary), "{canary} in {copy}");
+    }
+    assert!(!copy.contains(&escaped_jwt), "{copy}");
+    let lines: Vec<&str> = copy.lines().collect();
+    assert_eq!(lines.len(), 2 * odd.len());
+    for pair in lines.chunks(2) {
+        assert_eq!(pair[0], clean);
+        let e: Exchange = serde_json::from_str(pair[1]).unwrap();
+        assert_eq!(e.id, "x-1", "{}", pair[1]);
+    }
+}

@@ -31,6 +31,7 @@ mod jsonl;
 pub use jsonl::exchange_jsonl;
 #[cfg(test)]
 mod tests_jsonl;
+mod line;
 
 /// First 8 hex digits of the SHA-256 of `value`: how redacted values are shown
 /// everywhere (journals, reports, `Secret`'s Debug).
@@ -290,6 +291,17 @@ pub fn stored(mut ex: Exchange) -> Exchange {
     ex.url = url(&ex.url);
     ex.request_headers = headers(std::mem::take(&mut ex.request_headers));
     ex.response_headers = headers(std::mem::take(&mut ex.response_headers));
+    // Someone else's file may hold a token anywhere: in a header's name, the
+    // reference, the scenario's name too.
+    for (name, _) in ex
+        .request_headers
+        .iter_mut()
+        .chain(&mut ex.response_headers)
+    {
+        scrub(name);
+    }
+    ex.reference = ex.reference.map(|r| text(&r));
+    ex.scenario = ex.scenario.map(|s| text(&s));
     json(&mut ex.request_body, false);
     json(&mut ex.response_body, false);
     ex.error = ex.error.map(|e| text(&e));
@@ -303,18 +315,34 @@ pub fn stored(mut ex: Exchange) -> Exchange {
 /// Whether a journal line (its JSON text, and its request and response
 /// headers as read) may hold a credential in clear: a credential header or
 /// field whose value is not a fingerprint, a JWT or bearer token anywhere,
-/// user info in a URL, or a value registered as secret. One scan of the
-/// line; `false` for the lines this tool writes itself, which are already
-/// redacted, so `audit` redacts only what needs it (see [`stored`]).
+/// user info in a URL, a JSON escape (which could spell any of these), or a
+/// value registered as secret. `false` for the lines this tool writes
+/// itself, which are already redacted, so `audit` redacts only what needs
+/// it (see [`stored`]). [`line_shows_a_credential`] and
+/// [`line_holds_a_known_secret`] together.
 pub fn line_needs_redaction<'a>(
     line: &str,
     headers: impl IntoIterator<Item = (&'a str, &'a str)>,
 ) -> bool {
+    line_shows_a_credential(line, headers) || line_holds_a_known_secret(line.as_bytes())
+}
+
+/// The part of [`line_needs_redaction`] that depends on the line alone (its
+/// credential names and token shapes), not on the values registered so far:
+/// it may be decided ahead, on another thread.
+///
+/// A line with a backslash is said to need redaction: an escape
+/// (`\u0065yJ...`, `\"password\":` in a string) can spell a name or a
+/// shape the text does not show; [`stored`] reads the decoded strings.
+pub fn line_shows_a_credential<'a>(
+    line: &str,
+    headers: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> bool {
     for (name, value) in headers {
-        let lower = name.to_ascii_lowercase();
-        let clear = if AUTH_HEADERS.contains(&lower.as_str()) {
-            authorization(value) != value
-        } else if SECRET_HEADERS.contains(&lower.as_str()) || is_secret_key(&lower) {
+        let clear = if AUTH_HEADERS.iter().any(|h| h.eq_ignore_ascii_case(name)) {
+            authorization_in_clear(value)
+        } else if SECRET_HEADERS.iter().any(|h| h.eq_ignore_ascii_case(name)) || is_secret_key(name)
+        {
             !value.is_empty() && !is_masked(value)
         } else {
             false
@@ -323,18 +351,24 @@ pub fn line_needs_redaction<'a>(
             return true;
         }
     }
-    static CLEAR: OnceLock<Option<Regex>> = OnceLock::new();
-    let clear = CLEAR.get_or_init(|| {
-        Regex::new(&format!(
-            r#"eyJ[A-Za-z0-9_-]{{6,}}\.[A-Za-z0-9_-]{{6,}}|(?i:bearer|hmac-sha256)\s+[^\s…"\\]|"(?i:{keys}|cookie|set-cookie|x-api-key|client-secret|client-id)"\s*[,:]\s*(?:"[^"…]|[0-9\[\x7B]|true|false)|[?&;](?i:{keys})=(?:[^&…"\s%]|%[^E]|%E[^2]|%E2[^%])|"url"\s*:\s*"[A-Za-z][A-Za-z0-9+.-]*://[^/"?#]*@"#,
-            keys = secret_key_alternation()
-        ))
-        .ok()
-    });
-    if clear.as_ref().map_or(true, |re| re.is_match(line)) {
-        return true;
-    }
+    memchr::memchr(b'\\', line.as_bytes()).is_some() || line::shows_a_credential(line)
+}
+
+/// Whether `line` holds a value registered as secret (or seen as one).
+pub fn line_holds_a_known_secret(line: &[u8]) -> bool {
     known_matcher().is_some_and(|m| m.is_match(line))
+}
+
+/// Whether [`authorization`] would change `value`; without allocating for
+/// the usual `Scheme …<fingerprint>`.
+fn authorization_in_clear(value: &str) -> bool {
+    if let Some((scheme, credentials)) = value.split_once(' ') {
+        if value.trim() == value && !scheme.contains(char::is_whitespace) && is_masked(credentials)
+        {
+            return false;
+        }
+    }
+    authorization(value) != value
 }
 
 /// Applies `f` to every string of an exchange.
@@ -623,7 +657,7 @@ pub fn url(raw: &str) -> String {
 }
 
 fn secret_key_alternation() -> &'static str {
-    r"access[_-]?token|client[_-]?secret|client[_-]?id|refresh[_-]?token|id[_-]?token|secret|token|password|ocp-apim-subscription-key|subscription[_-]?key"
+    line::KEY_ALTERNATION
 }
 
 /// Scrubs free text (a non-JSON body, a header value, an error message):
