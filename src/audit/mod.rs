@@ -575,11 +575,13 @@ pub(crate) fn write_folder_signed(
         },
         None => Sealing::Unsigned,
     };
-    let html = report_html_sealed(evidence, notes, folder.dir(), &sealing);
     let signing = sign_key.map(|key| manifest::Signing { key, at });
-    let latest = folder
-        .finish_files_signed(&[("report.html", html.as_bytes())], signing)
-        .map_err(|e| e.source)?;
+    // The report and the manifest both hash journal.jsonl: read once.
+    let latest = manifest::sealing(|| {
+        let html = report_html_sealed(evidence, notes, folder.dir(), &sealing);
+        folder.finish_files_signed(&[("report.html", html.as_bytes())], signing)
+    })
+    .map_err(|e| e.source)?;
     let path = folder.path(crate::evidence::folder::EVIDENCE_FILE);
     let found = crate::rules::recheck::written(&path).map_err(std::io::Error::other)?;
     if found.is_empty() {

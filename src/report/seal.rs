@@ -16,7 +16,6 @@ use std::path::Path;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use crate::evidence::manifest;
 
@@ -146,10 +145,7 @@ fn recorded(dir: &Path) -> (Option<(String, DateTime<Utc>)>, bool) {
 
 /// Lowercase hex SHA-256 of a file, or `None` when it cannot be read.
 fn sha256_of(path: &Path) -> Option<String> {
-    let mut file = std::fs::File::open(path).ok()?;
-    let mut hasher = Sha256::new();
-    std::io::copy(&mut file, &mut hasher).ok()?;
-    Some(hex::encode(hasher.finalize()))
+    manifest::sha256_file(path).ok().map(|(sha256, _)| sha256)
 }
 
 /// `text` as the inside of a double-quoted CSS string that cannot end the
