@@ -29,9 +29,9 @@ use super::exchange::{Exchange, RawExchange, SCHEMA_VERSION};
 
 mod jsonl;
 pub use jsonl::exchange_jsonl;
+mod line;
 #[cfg(test)]
 mod tests_jsonl;
-mod line;
 
 /// First 8 hex digits of the SHA-256 of `value`: how redacted values are shown
 /// everywhere (journals, reports, `Secret`'s Debug).
