@@ -68,6 +68,36 @@ struct ScenarioLine<'a> {
     differences: usize,
 }
 
+/// A checklist item's verdict on each side, linking to each side's card.
+#[derive(Serialize)]
+struct ItemLine {
+    id: String,
+    /// The checklist's wording, its Markdown marks taken out.
+    wording: String,
+    simulator_verdict: &'static str,
+    simulator_css: &'static str,
+    target_verdict: &'static str,
+    target_css: &'static str,
+    /// The two sides' verdicts differ.
+    differs: bool,
+}
+
+fn item_line(row: &super::ItemRow) -> ItemLine {
+    let wording = crate::domain::checklist::find(&row.id).map_or_else(
+        || row.id.clone(),
+        |i| i.wording.replace("**", "").replace('`', ""),
+    );
+    ItemLine {
+        id: row.id.clone(),
+        wording,
+        simulator_verdict: row.simulator_verdict.label(),
+        simulator_css: crate::report::view::verdict_class(row.simulator_verdict),
+        target_verdict: row.target_verdict.label(),
+        target_css: crate::report::view::verdict_class(row.target_verdict),
+        differs: row.simulator_verdict != row.target_verdict,
+    }
+}
+
 #[derive(Serialize)]
 struct Page<'a> {
     #[serde(flatten)]
@@ -78,6 +108,7 @@ struct Page<'a> {
     scenario_count: usize,
     groups: Vec<Group<'a>>,
     scenario_lines: Vec<ScenarioLine<'a>>,
+    item_lines: Vec<ItemLine>,
     unused: &'a [String],
 }
 
@@ -187,6 +218,7 @@ fn page(c: &Comparison) -> Page<'_> {
                 differences: s.differences,
             })
             .collect(),
+        item_lines: c.items.iter().map(item_line).collect(),
         unused: &c.unused_allow_entries,
     }
 }
@@ -280,6 +312,15 @@ mod tests {
                 target_verdict: Verdict::Fail,
                 differences: 3,
             }],
+            items: if full {
+                vec![super::super::ItemRow {
+                    id: "EP-CAPTURE".into(),
+                    simulator_verdict: Verdict::Pass,
+                    target_verdict: Verdict::Fail,
+                }]
+            } else {
+                Vec::new()
+            },
             differences: [Class::Unexpected, Class::Known, Class::Allowed]
                 .into_iter()
                 .map(|class| difference(class, full))

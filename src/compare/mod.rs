@@ -183,6 +183,40 @@ pub struct Side {
     pub exchanges: usize,
 }
 
+/// A checklist item's verdict on each side (NOT RUN where a side has no
+/// verdict for it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ItemRow {
+    pub id: String,
+    pub simulator_verdict: Verdict,
+    pub target_verdict: Verdict,
+}
+
+/// The items either side judged, in checklist order.
+fn pair_items(simulator: &Evidence, target: &Evidence) -> Vec<ItemRow> {
+    let verdict = |e: &Evidence, id: &str| {
+        e.items
+            .iter()
+            .find(|i| i.id == id)
+            .map_or(Verdict::NotRun, |i| i.verdict)
+    };
+    let mut ids: Vec<&str> = simulator
+        .items
+        .iter()
+        .chain(&target.items)
+        .map(|i| i.id.as_str())
+        .collect();
+    ids.sort_by_key(|id| (crate::domain::checklist::order(id), *id));
+    ids.dedup();
+    ids.into_iter()
+        .map(|id| ItemRow {
+            id: id.to_owned(),
+            simulator_verdict: verdict(simulator, id),
+            target_verdict: verdict(target, id),
+        })
+        .collect()
+}
+
 /// A scenario and whether it was compared.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ScenarioRow {
@@ -218,6 +252,10 @@ pub struct Comparison {
     pub target: Side,
     pub counts: Counts,
     pub scenarios: Vec<ScenarioRow>,
+    /// Every checklist item's verdict on each side, in checklist order; its
+    /// proof card is in that side's report (`<folder>/report.html#proof-ID`).
+    #[serde(default)]
+    pub items: Vec<ItemRow>,
     pub differences: Vec<Difference>,
     /// Allow-list lines that matched no difference (the API may have changed back).
     #[serde(default)]
@@ -287,6 +325,7 @@ pub fn compare(
         target: side(target, &folders.target),
         counts,
         scenarios,
+        items: pair_items(simulator, target),
         differences,
         unused_allow_entries: allow
             .lines()
@@ -1496,6 +1535,7 @@ mod tests {
                 target_verdict: Verdict::Fail,
                 differences: 0,
             }],
+            items: Vec::new(),
             differences: vec![],
             unused_allow_entries: vec![],
         };

@@ -115,6 +115,32 @@ async fn the_same_simulator_differs_in_nothing_and_the_folder_is_sealed() {
         .join(&c.simulator.folder)
         .join("evidence.json")
         .is_file());
+    // A row per checklist item, in checklist order, each verdict linking to
+    // that side's proof card, which is there (issue 24 point 1).
+    let ids: Vec<&str> = c.items.iter().map(|i| i.id.as_str()).collect();
+    let ordered: Vec<&str> = crate::domain::checklist::ITEMS
+        .iter()
+        .map(|i| i.id)
+        .collect();
+    assert_eq!(ids, ordered);
+    assert!(c
+        .items
+        .iter()
+        .all(|i| i.simulator_verdict == i.target_verdict));
+    for item in &c.items {
+        for side in [&c.simulator.folder, &c.target.folder] {
+            let link = format!("{side}/report.html#proof-{}", item.id);
+            assert!(
+                html.contains(&format!("href=\"{link}\"")),
+                "{link} not linked"
+            );
+            let report = std::fs::read_to_string(dir.join(side).join("report.html")).unwrap();
+            assert!(
+                report.contains(&format!("id=\"proof-{}\"", item.id)),
+                "{link}: no such card"
+            );
+        }
+    }
     // `latest` in the compare folder points at it; no run moved reports/latest.
     assert!(out.path().join("compare/latest/compare.json").is_file());
     assert!(!out.path().join("latest").exists());

@@ -379,7 +379,7 @@ pub fn anchor(prefix: &str, id: &str) -> String {
     format!("{prefix}-{clean}")
 }
 
-fn verdict_class(v: Verdict) -> &'static str {
+pub(crate) fn verdict_class(v: Verdict) -> &'static str {
     match v {
         Verdict::Pass => "pass",
         Verdict::Fail => "fail",
