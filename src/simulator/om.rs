@@ -365,36 +365,9 @@ fn put_category(
         Err(resp) => return resp,
     };
     let mut v = Errors::default();
-    let category = v.string(&body, "category", "Category", true);
-    if let Some(c) = &category {
-        if !CATEGORIES.contains(&c.as_str()) {
-            v.add(
-                "Category",
-                format!(
-                    "The value '{c}' is not valid for Category; use one of {}.",
-                    CATEGORIES.join(", ")
-                ),
-            );
-        }
-    }
-    let url = v.string(&body, "orderDetailsUrl", "OrderDetailsUrl", true);
-    if let Some(u) = &url {
-        if !is_web_uri(u) {
-            v.add(
-                "OrderDetailsUrl",
-                "The field OrderDetailsUrl must be an absolute http(s) URI.".into(),
-            );
-        }
-    }
-    let image_id = v.string(&body, "imageId", "ImageId", false);
-    if let Some(id) = &image_id {
-        if id.len() > 128 || !valid_id(id) {
-            v.add(
-                "ImageId",
-                "The field ImageId must match the regular expression '^[0-9A-Za-z-_\\.]+$' (1 to 128 characters).".into(),
-            );
-        }
-    }
+    let category = v.category(&body, "category", "Category");
+    let url = v.web_uri(&body, "orderDetailsUrl", "OrderDetailsUrl");
+    let image_id = v.image_id(&body);
     if !v.is_empty() {
         return v.response();
     }
@@ -448,42 +421,15 @@ fn add_category_v3(orders: &mut Orders, req: &SimRequest, msn: &str) -> SimRespo
             None
         }
     });
-    let kind = v.string(&body, "type", "Type", true);
-    if let Some(c) = &kind {
-        if !CATEGORIES.contains(&c.as_str()) {
-            v.add(
-                "Type",
-                format!(
-                    "The value '{c}' is not valid for Type; use one of {}.",
-                    CATEGORIES.join(", ")
-                ),
-            );
-        }
-    }
-    let url = v.string(&body, "url", "Url", true);
-    if let Some(u) = &url {
-        if !is_web_uri(u) {
-            v.add(
-                "Url",
-                "The field Url must be an absolute http(s) URI.".into(),
-            );
-        }
-    }
+    let kind = v.category(&body, "type", "Type");
+    let url = v.web_uri(&body, "url", "Url");
     // v3's AddCategoryRequest declares `imageId` a string, not nullable (v2's
     // Order says `nullable: true`): an explicit null is refused. Found by
     // Schemathesis; issue 23 point 4.
     if body.get("imageId").is_some_and(Value::is_null) {
         v.add("ImageId", "The ImageId field must be a string.".into());
     }
-    let image_id = v.string(&body, "imageId", "ImageId", false);
-    if let Some(id) = &image_id {
-        if id.len() > 128 || !valid_id(id) {
-            v.add(
-                "ImageId",
-                "The field ImageId must match the regular expression '^[0-9A-Za-z-_\\.]+$' (1 to 128 characters).".into(),
-            );
-        }
-    }
+    let image_id = v.image_id(&body);
     if !v.is_empty() {
         return v.response();
     }
@@ -760,6 +706,52 @@ impl Errors {
             format!("{}.{field}", self.prefix)
         };
         self.list.push((name, reason));
+    }
+
+    /// A required category (`field` names it in the error: v2's Category,
+    /// v3's Type), one of [`CATEGORIES`].
+    fn category(&mut self, obj: &Map<String, Value>, key: &str, field: &str) -> Option<String> {
+        let category = self.string(obj, key, field, true);
+        if let Some(c) = &category {
+            if !CATEGORIES.contains(&c.as_str()) {
+                self.add(
+                    field,
+                    format!(
+                        "The value '{c}' is not valid for {field}; use one of {}.",
+                        CATEGORIES.join(", ")
+                    ),
+                );
+            }
+        }
+        category
+    }
+
+    /// A required absolute http(s) URI.
+    fn web_uri(&mut self, obj: &Map<String, Value>, key: &str, field: &str) -> Option<String> {
+        let url = self.string(obj, key, field, true);
+        if let Some(u) = &url {
+            if !is_web_uri(u) {
+                self.add(
+                    field,
+                    format!("The field {field} must be an absolute http(s) URI."),
+                );
+            }
+        }
+        url
+    }
+
+    /// An optional `imageId`: 1 to 128 of `[0-9A-Za-z-_.]`.
+    fn image_id(&mut self, obj: &Map<String, Value>) -> Option<String> {
+        let image_id = self.string(obj, "imageId", "ImageId", false);
+        if let Some(id) = &image_id {
+            if id.len() > 128 || !valid_id(id) {
+                self.add(
+                    "ImageId",
+                    "The field ImageId must match the regular expression '^[0-9A-Za-z-_\\.]+$' (1 to 128 characters).".into(),
+                );
+            }
+        }
+        image_id
     }
 
     fn string(
