@@ -142,7 +142,7 @@ pub async fn run_async(args: &AuditArgs, out: &mut dyn Write) -> Result<(), Erro
     if let Latest::LeftAlone(why) = latest {
         crate::output::diag(&format!("audit: {why}"));
     }
-    finish(&evidence, &dir, out)
+    super::finish_folder("audit", &summary(&evidence, &dir), &evidence, &dir, out)
 }
 
 /// `--attest ID="Name, role"` (QA-ERRORS, PF-DESIGN, PF-SUPPORT only), dated
@@ -229,36 +229,6 @@ pub(crate) fn open_journals(paths: &[std::path::PathBuf]) -> Result<audit::input
         },
         other => Error::Usage(other.to_string()),
     })
-}
-
-/// Writes the summary to `out` (a closed pipe is no failure) and says
-/// whether the audit failed an item (exit 1).
-fn finish(evidence: &Evidence, dir: &Path, out: &mut dyn Write) -> Result<(), Error> {
-    let summary = summary(evidence, dir);
-    if let Err(e) = out.write_all(summary.as_bytes()) {
-        if e.kind() != std::io::ErrorKind::BrokenPipe {
-            return Err(Error::Io {
-                context: "cannot write the summary".into(),
-                source: e,
-            });
-        }
-    }
-    let failed: Vec<&str> = evidence
-        .items
-        .iter()
-        .filter(|i| i.verdict.fails_run())
-        .map(|i| i.id.as_str())
-        .collect();
-    if failed.is_empty() {
-        Ok(())
-    } else {
-        Err(Error::Failed(format!(
-            "the audit failed {} item(s): {} (see {})",
-            failed.len(),
-            failed.join(", "),
-            dir.join("report.html").display()
-        )))
-    }
 }
 
 /// `--since`: RFC 3339, or a date (midnight UTC).

@@ -14,13 +14,51 @@ pub mod webhooks_check;
 
 use std::ffi::OsString;
 use std::future::Future;
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
+use std::path::Path;
 use std::process::ExitCode;
 
 use clap::Parser;
 
 use crate::cli::{Cli, Command};
+use crate::evidence::model::Evidence;
 use crate::output;
+
+/// The end of a command that judged traffic into a folder (`audit`, `pack`):
+/// its summary on `out` (a closed pipe is no failure), then exit 1 naming
+/// every item that failed, e.g. "the audit failed 2 item(s): ... (see
+/// DIR/report.html)".
+pub(crate) fn finish_folder(
+    command: &str,
+    summary: &str,
+    evidence: &Evidence,
+    dir: &Path,
+    out: &mut dyn Write,
+) -> Result<(), crate::Error> {
+    if let Err(e) = out.write_all(summary.as_bytes()) {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            return Err(crate::Error::Io {
+                context: "cannot write the summary".into(),
+                source: e,
+            });
+        }
+    }
+    let failed: Vec<&str> = evidence
+        .items
+        .iter()
+        .filter(|i| i.verdict.fails_run())
+        .map(|i| i.id.as_str())
+        .collect();
+    if failed.is_empty() {
+        return Ok(());
+    }
+    Err(crate::Error::Failed(format!(
+        "the {command} failed {} item(s): {} (see {})",
+        failed.len(),
+        failed.join(", "),
+        dir.join("report.html").display()
+    )))
+}
 
 /// Runs an async command to completion on a multi-thread runtime (the
 /// commands are sync functions so that `main` stays a plain dispatcher).

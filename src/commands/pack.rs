@@ -93,7 +93,8 @@ pub async fn run_async(args: &PackArgs, out: &mut dyn Write) -> Result<(), Error
         let _ = folder.fail(&crate::domain::redact::text(&e.to_string()));
     }
     let evidence = result?;
-    finish(&evidence, folder.dir(), out)
+    let dir = folder.dir();
+    super::finish_folder("pack", &summary(&evidence, dir), &evidence, dir, out)
 }
 
 /// The traffic, the read-back, the probes, the evidence and the sealed folder.
@@ -382,35 +383,6 @@ fn evidence(
 /// A folder that could not be made or written: exit 4.
 fn evidence_error(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
     move |e| Error::Evidence(format!("cannot write `{}`: {e}", path.display()))
-}
-
-/// The summary on `out` (a closed pipe is no failure); exit 1 when an item
-/// failed.
-fn finish(evidence: &Evidence, dir: &Path, out: &mut dyn Write) -> Result<(), Error> {
-    let text = summary(evidence, dir);
-    if let Err(e) = out.write_all(text.as_bytes()) {
-        if e.kind() != std::io::ErrorKind::BrokenPipe {
-            return Err(Error::Io {
-                context: "cannot write the summary".into(),
-                source: e,
-            });
-        }
-    }
-    let failed: Vec<&str> = evidence
-        .items
-        .iter()
-        .filter(|i| i.verdict.fails_run())
-        .map(|i| i.id.as_str())
-        .collect();
-    if failed.is_empty() {
-        return Ok(());
-    }
-    Err(Error::Failed(format!(
-        "the pack failed {} item(s): {} (see {})",
-        failed.len(),
-        failed.join(", "),
-        dir.join("report.html").display()
-    )))
 }
 
 /// What stdout says: the shop, every item, the probes, the headline (the
