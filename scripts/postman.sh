@@ -27,23 +27,9 @@ if [[ ! -x "$NEWMAN" ]]; then
 fi
 
 # 2. Build and start the simulator (control on: the collection approves through /__sim/).
-if [[ "$PROFILE" == release ]]; then cargo build --release --quiet; else cargo build --quiet; fi
-BIN="$ROOT/target/$PROFILE/vipps-golive"
-rm -rf "$RUN" && mkdir -p "$RUN"
-"$BIN" simulator --host 127.0.0.1 --port 0 --control --journal "$RUN/journal.jsonl" >"$RUN/simulator.log" 2>&1 &
-SIM_PID=$!
-cleanup() { kill "$SIM_PID" 2>/dev/null || true; wait "$SIM_PID" 2>/dev/null || true; }
-trap cleanup EXIT INT TERM
-
-BASE=""
-for _ in $(seq 1 100); do
-  BASE="$(sed -n 's/^Vipps simulator listening on \(http[^ ]*\).*/\1/p' "$RUN/simulator.log" | head -1)"
-  [[ -n "$BASE" ]] && break
-  kill -0 "$SIM_PID" 2>/dev/null || { echo "postman.sh: the simulator exited:" >&2; cat "$RUN/simulator.log" >&2; exit 2; }
-  sleep 0.1
-done
-[[ -n "$BASE" ]] || { echo "postman.sh: the simulator did not report its URL" >&2; exit 2; }
-echo "simulator: $BASE (pid $SIM_PID)"
+# shellcheck source=lib/simulator.sh
+source "$ROOT/scripts/lib/simulator.sh"
+start_simulator postman.sh --control
 
 # 3. The collection, with the environment's base_url pointed at this simulator.
 set +e

@@ -60,24 +60,11 @@ PY="$TOOLS/schemathesis/bin/python"
 # 2. Build and start the standalone simulator on a free loopback port. The §8
 #    rate limits are off: after 5 modifications per reference a minute every
 #    answer would be a 429 and the generated cases would stop reaching the API.
-if [[ "$PROFILE" == release ]]; then cargo build --release --quiet; else cargo build --quiet; fi
-BIN="${CARGO_TARGET_DIR:-$ROOT/target}/$PROFILE/vipps-golive"
-rm -rf "$RUN" && mkdir -p "$RUN"
 TMP="$(mktemp -d)"
-"$BIN" simulator --host 127.0.0.1 --port 0 --no-rate-limits --journal "$RUN/journal.jsonl" >"$RUN/simulator.log" 2>&1 &
-SIM_PID=$!
-cleanup() { kill "$SIM_PID" 2>/dev/null || true; wait "$SIM_PID" 2>/dev/null || true; rm -rf "$TMP"; }
-trap cleanup EXIT INT TERM
-
-BASE=""
-for _ in $(seq 1 100); do
-  BASE="$(sed -n 's/^Vipps simulator listening on \(http[^ ]*\).*/\1/p' "$RUN/simulator.log" | head -1)"
-  [[ -n "$BASE" ]] && break
-  kill -0 "$SIM_PID" 2>/dev/null || { echo "schemathesis.sh: the simulator exited:" >&2; cat "$RUN/simulator.log" >&2; exit 2; }
-  sleep 0.1
-done
-[[ -n "$BASE" ]] || { echo "schemathesis.sh: the simulator did not report its URL" >&2; exit 2; }
-echo "simulator: $BASE (pid $SIM_PID)"
+extra_cleanup() { rm -rf "$TMP"; }
+# shellcheck source=lib/simulator.sh
+source "$ROOT/scripts/lib/simulator.sh"
+start_simulator schemathesis.sh --no-rate-limits
 
 # 3. A run-time copy of the ePayment spec, in a temporary folder outside the
 #    project (removed on exit), with three changes, the same the fidelity suite
