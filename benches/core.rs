@@ -109,30 +109,58 @@ fn idempotency_keys_are_kept_compactly() {
     );
 }
 
+/// GET payment through `Simulator::handle` on one thread, with the journal
+/// off, in memory only (the default ring) and also written to a file before
+/// each answer (issue 22): what the engine and the journal cost a request,
+/// with no HTTP in the way.
 fn get_payment_throughput_in_process() {
-    let sim = Sim::new();
-    sim.create("throughput-0001", 24900);
-    let headers = sim.auth(&[]);
-    let n = 200_000;
-    let started = Instant::now();
-    for _ in 0..n {
-        let r = sim
-            .sim
-            .handle(SimRequest::new(
-                "GET",
-                "/epayment/v1/payments/throughput-0001",
-                None,
-                headers.clone(),
-                "",
-            ))
-            .response;
-        assert_eq!(r.status, 200);
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (name, capacity, file) in [
+        ("journal off", 0, false),
+        ("journal in memory", 10_000, false),
+        ("journal in memory and file", 10_000, true),
+    ] {
+        let sim = Sim::with(vipps_golive::simulator::SimConfig {
+            rate_limits: false,
+            journal_capacity: capacity,
+            ..Default::default()
+        });
+        if file {
+            sim.sim
+                .with_engine(|e| e.journal.stream_to(&dir.path().join("core.jsonl")))
+                .expect("journal file");
+        }
+        sim.create("throughput-0001", 24900);
+        let headers = sim.auth(&[]);
+        let n = 200_000;
+        let started = Instant::now();
+        for _ in 0..n {
+            let r = sim
+                .sim
+                .handle(SimRequest::new(
+                    "GET",
+                    "/epayment/v1/payments/throughput-0001",
+                    None,
+                    headers.clone(),
+                    "",
+                ))
+                .response;
+            assert_eq!(r.status, 200);
+        }
+        let secs = started.elapsed().as_secs_f64();
+        println!(
+            "GET payment in-process, one thread, {name}: {:.0} requests/s ({:.1} us a request)",
+            n as f64 / secs,
+            secs * 1e6 / n as f64
+        );
     }
-    let per_sec = n as f64 / started.elapsed().as_secs_f64();
-    println!("GET payment in-process, one thread: {per_sec:.0} requests/s");
 }
 
 fn main() {
+    if std::env::var("BENCH_CORE").as_deref() == Ok("get") {
+        get_payment_throughput_in_process();
+        return;
+    }
     hundred_thousand_payments_fit_well_under_300_mb();
     get_payment_throughput_in_process();
     idempotency_keys_are_kept_compactly();
