@@ -28,7 +28,7 @@ use url::Url;
 use super::exchange::{Exchange, RawExchange, SCHEMA_VERSION};
 
 mod jsonl;
-pub use jsonl::exchange_jsonl;
+pub use jsonl::{exchange_jsonl, line_head};
 mod line;
 #[cfg(test)]
 mod tests_jsonl;
@@ -125,6 +125,13 @@ static KNOWN_VERSION: AtomicU64 = AtomicU64::new(0);
 thread_local! {
     static MATCHER: std::cell::RefCell<(u64, Option<Arc<AhoCorasick>>)> =
         const { std::cell::RefCell::new((0, None)) };
+}
+
+/// The version of the registered values: it moves whenever one is added or
+/// let go. Redacting the same raw data at the same version gives the same
+/// bytes, so a redaction made at this version may be kept until it moves.
+pub fn registry_version() -> u64 {
+    KNOWN_VERSION.load(Ordering::Acquire)
 }
 
 /// The automaton of every value registered so far (`None`: none yet).

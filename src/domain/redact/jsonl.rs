@@ -57,14 +57,11 @@ thread_local! {
     static BODIES: RefCell<HashMap<Box<[u8]>, Cached>> = RefCell::new(HashMap::new());
 }
 
-/// The record as [`super::super::exchange::Exchange`] serialises it, with
-/// the bodies already JSON text. Field order and names are the Exchange's.
+/// The record as [`super::super::exchange::Exchange`] serialises it, after
+/// its head ([`line_head`]), with the bodies already JSON text. Field order
+/// and names are the Exchange's.
 #[derive(Serialize)]
-struct Line<'a> {
-    schema_version: u32,
-    id: String,
-    started_at: DateTime<Utc>,
-    duration_ms: u64,
+struct Tail<'a> {
     method: &'a str,
     url: String,
     request_headers: Vec<(String, String)>,
@@ -319,9 +316,27 @@ fn head(
     (url, headers)
 }
 
+/// The head of a line: `{"schema_version":..,"id":"<fresh>","started_at":..,"duration_ms":..`,
+/// the part of an exchange's line that differs between two identical
+/// exchanges. [`exchange_jsonl`] writes the rest after it.
+pub fn line_head(started_at: DateTime<Utc>, duration_ms: u64, out: &mut Vec<u8>) {
+    use std::io::Write;
+    let id = uuid::Uuid::new_v4();
+    let mut buf = uuid::Uuid::encode_buffer();
+    let _ = write!(
+        out,
+        "{{\"schema_version\":{SCHEMA_VERSION},\"id\":\"{}\",\"started_at\":",
+        id.hyphenated().encode_lower(&mut buf)
+    );
+    let _ = serde_json::to_writer(&mut *out, &started_at);
+    let _ = write!(out, ",\"duration_ms\":{duration_ms}");
+}
+
 /// Redacts `raw` as [`super::exchange`] does and appends its JSON line (with
-/// the newline) to `out`.
-pub fn exchange_jsonl(raw: RawExchange, out: &mut Vec<u8>) {
+/// the newline) to `out`. Returns where the line's tail starts in `out`:
+/// everything after [`line_head`], the same bytes for the same exchange
+/// while [`super::registry_version`] has not moved (a cache may keep it).
+pub fn exchange_jsonl(raw: RawExchange, out: &mut Vec<u8>) -> usize {
     let (version, _) = versioned_matcher();
     // A body whose redaction is kept holds no secret value by name, so it
     // need not be parsed to find them.
@@ -356,11 +371,7 @@ pub fn exchange_jsonl(raw: RawExchange, out: &mut Vec<u8>) {
         scrub_values(&mut s, &seen, m);
         s
     };
-    let line = Line {
-        schema_version: SCHEMA_VERSION,
-        id: uuid::Uuid::new_v4().to_string(),
-        started_at: raw.started_at,
-        duration_ms: raw.duration_ms,
+    let tail = Tail {
         method: &raw.method,
         url,
         request_headers,
@@ -389,7 +400,16 @@ pub fn exchange_jsonl(raw: RawExchange, out: &mut Vec<u8>) {
         checklist_ids: raw.checklist_ids.clone(),
         scenario: raw.scenario.clone(),
     };
-    if serde_json::to_writer(&mut *out, &line).is_ok() {
+    let start = out.len();
+    line_head(raw.started_at, raw.duration_ms, out);
+    let tail_at = out.len();
+    if serde_json::to_writer(&mut *out, &tail).is_ok() {
+        // `{"method":..}` follows the head's last field: its brace becomes a comma.
+        out[tail_at] = b',';
         out.push(b'\n');
+        tail_at
+    } else {
+        out.truncate(start);
+        start
     }
 }
