@@ -122,7 +122,7 @@ pub fn authenticate(engine: &Engine, req: &SimRequest) -> Result<Principal, SimR
             "the Authorization header must be `Bearer <token>`",
         ));
     };
-    let Some(claims) = engine.auth.signer.verify::<AccessClaims>(jwt.trim()) else {
+    let Some(claims) = engine.auth.signer.verify_access(jwt.trim()) else {
         return Err(bad_token("the token was not issued by this simulator"));
     };
     let now = engine.now().timestamp();

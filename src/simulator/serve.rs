@@ -235,10 +235,11 @@ async fn handle(
         .headers
         .iter()
         .map(|(k, v)| {
-            (
-                k.as_str().to_owned(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
+            let value = match v.to_str() {
+                Ok(text) => text.to_owned(),
+                Err(_) => String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            };
+            (k.as_str().to_owned(), value)
         })
         .collect();
     if let Some(up) = upstream.as_deref() {
@@ -269,11 +270,17 @@ async fn handle(
             });
         }
     }
-    let read = tokio::time::timeout(
-        config.body_read_timeout,
-        Limited::new(body, limit).collect(),
-    );
-    let Ok(read) = read.await else {
+    // A request without a body (a GET) needs no timer to read it.
+    let read = if hyper::body::Body::is_end_stream(&body) {
+        Ok(Limited::new(body, limit).collect().await)
+    } else {
+        tokio::time::timeout(
+            config.body_read_timeout,
+            Limited::new(body, limit).collect(),
+        )
+        .await
+    };
+    let Ok(read) = read else {
         return Ok(to_response(problem::body_timeout(
             &head(),
             config.body_read_timeout,
@@ -297,7 +304,7 @@ async fn handle(
         headers,
         bytes,
     );
-    let reply = sim.handle(sim_req);
+    let reply = sim.handle_async(sim_req).await;
     sim.wait_out(&reply).await;
     if reply.drop_connection {
         return Err(DropConnection);

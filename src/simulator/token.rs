@@ -36,6 +36,16 @@ pub struct PaymentClaims {
     pub iat: i64,
 }
 
+/// Most access tokens a thread remembers as verified; emptied when full.
+const MAX_VERIFIED: usize = 64;
+
+/// Tokens verified on this thread, each with the key that verified it.
+type Verified = std::collections::HashMap<Box<str>, ([u8; 32], std::sync::Arc<AccessClaims>)>;
+
+thread_local! {
+    static VERIFIED: std::cell::RefCell<Verified> = std::cell::RefCell::new(Verified::new());
+}
+
 /// Signs and verifies tokens with one key.
 #[derive(Clone)]
 pub struct Signer {
@@ -84,6 +94,31 @@ impl Signer {
         out.push('.');
         URL_SAFE_NO_PAD.encode_string(sig, &mut out);
         out
+    }
+
+    /// [`Signer::verify`] of an access token, remembered per thread: a shop
+    /// sends the same token with every request for up to an hour, and its
+    /// HMAC was checked the first time. A token is remembered only with the
+    /// key that verified it; a forged one is never remembered.
+    pub fn verify_access(&self, token: &str) -> Option<std::sync::Arc<AccessClaims>> {
+        let hit = VERIFIED.with(|cell| {
+            cell.borrow()
+                .get(token)
+                .filter(|(key, _)| *key == self.key)
+                .map(|(_, claims)| claims.clone())
+        });
+        if hit.is_some() {
+            return hit;
+        }
+        let claims = std::sync::Arc::new(self.verify::<AccessClaims>(token)?);
+        VERIFIED.with(|cell| {
+            let mut map = cell.borrow_mut();
+            if map.len() >= MAX_VERIFIED {
+                map.clear();
+            }
+            map.insert(token.into(), (self.key, claims.clone()));
+        });
+        Some(claims)
     }
 
     /// The claims of a token signed by this key; `None` when it is malformed or forged.
@@ -155,5 +190,10 @@ mod tests {
         assert_eq!(s.verify::<AccessClaims>(&tampered), None);
         assert_eq!(s.verify::<AccessClaims>("garbage"), None);
         assert_eq!(s.verify::<AccessClaims>("a.b.c"), None);
+        // Remembered per thread, and only with the key that verified it.
+        assert_eq!(s.verify_access(&t).as_deref(), Some(&claims()));
+        assert_eq!(s.verify_access(&t).as_deref(), Some(&claims()));
+        assert_eq!(Signer::random().verify_access(&t), None);
+        assert_eq!(s.verify_access(&tampered), None);
     }
 }
