@@ -215,16 +215,8 @@ fn scrub_values(s: &mut String, values: &[String], matcher: Option<&AhoCorasick>
 /// credentials, and secret keys in a JSON response (an issued token).
 fn secrets_in(raw: &RawExchange, bodies: &[Option<Value>; 2]) -> Vec<String> {
     let mut found = Vec::new();
-    for (name, value) in raw.request_headers.iter().chain(&raw.response_headers) {
-        let lower = name.to_ascii_lowercase();
-        if AUTH_HEADERS.contains(&lower.as_str()) {
-            if let Some((_, cred)) = value.trim().split_once(char::is_whitespace) {
-                found.push(cred.trim().to_owned());
-            }
-        } else if SECRET_HEADERS.contains(&lower.as_str()) || is_secret_key(&lower) {
-            found.push(value.trim().to_owned());
-        }
-    }
+    header_secrets(&raw.request_headers, &mut found);
+    header_secrets(&raw.response_headers, &mut found);
     for v in bodies.iter().flatten() {
         collect_secret_values(v, &mut found);
     }
@@ -232,6 +224,22 @@ fn secrets_in(raw: &RawExchange, bodies: &[Option<Value>; 2]) -> Vec<String> {
     found.sort();
     found.dedup();
     found
+}
+
+/// The credential values of `headers`: a bearer's (or any scheme's)
+/// credentials, and the value of a secret header or a header named like a
+/// secret key. Names compared without allocating (this runs for every line).
+fn header_secrets(headers: &[(String, String)], found: &mut Vec<String>) {
+    for (name, value) in headers {
+        if AUTH_HEADERS.iter().any(|h| name.eq_ignore_ascii_case(h)) {
+            if let Some((_, cred)) = value.trim().split_once(char::is_whitespace) {
+                found.push(cred.trim().to_owned());
+            }
+        } else if SECRET_HEADERS.iter().any(|h| name.eq_ignore_ascii_case(h)) || is_secret_key(name)
+        {
+            found.push(value.trim().to_owned());
+        }
+    }
 }
 
 fn collect_secret_values(v: &Value, found: &mut Vec<String>) {
@@ -279,16 +287,8 @@ pub fn exchange(raw: RawExchange) -> Exchange {
 /// nothing, so every input can go through it.
 pub fn stored(mut ex: Exchange) -> Exchange {
     let mut seen = Vec::new();
-    for (name, value) in ex.request_headers.iter().chain(&ex.response_headers) {
-        let lower = name.to_ascii_lowercase();
-        if AUTH_HEADERS.contains(&lower.as_str()) {
-            if let Some((_, cred)) = value.trim().split_once(char::is_whitespace) {
-                seen.push(cred.trim().to_owned());
-            }
-        } else if SECRET_HEADERS.contains(&lower.as_str()) || is_secret_key(&lower) {
-            seen.push(value.trim().to_owned());
-        }
-    }
+    header_secrets(&ex.request_headers, &mut seen);
+    header_secrets(&ex.response_headers, &mut seen);
     collect_secret_values(&ex.request_body, &mut seen);
     collect_secret_values(&ex.response_body, &mut seen);
     seen.retain(|v| v.chars().count() >= MIN_SECRET_LEN && !is_masked(v));

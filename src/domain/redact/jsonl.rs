@@ -35,9 +35,8 @@ use serde_json::Value;
 
 use super::super::exchange::{RawExchange, SCHEMA_VERSION};
 use super::{
-    collect_secret_values, headers, is_masked, is_secret_key, known_matcher, parse_body,
-    parsed_body, register_seen, scrub_values, text, url, walk_strings, AUTH_HEADERS, KNOWN_VERSION,
-    MIN_SECRET_LEN, SECRET_HEADERS,
+    collect_secret_values, headers, known_matcher, parse_body, parsed_body, register_seen,
+    scrub_values, secrets_in, text, url, walk_strings, KNOWN_VERSION,
 };
 
 /// Most bodies kept per thread; the cache is emptied when full.
@@ -242,35 +241,6 @@ fn head_key(url: &str, headers: &[(String, String)]) -> String {
     key
 }
 
-/// The credential values of `headers`, as [`super::secrets_in`] finds them.
-fn header_secrets(headers: &[(String, String)], found: &mut Vec<String>) {
-    for (name, value) in headers {
-        if AUTH_HEADERS.iter().any(|h| name.eq_ignore_ascii_case(h)) {
-            if let Some((_, cred)) = value.trim().split_once(char::is_whitespace) {
-                found.push(cred.trim().to_owned());
-            }
-        } else if SECRET_HEADERS.iter().any(|h| name.eq_ignore_ascii_case(h)) || is_secret_key(name)
-        {
-            found.push(value.trim().to_owned());
-        }
-    }
-}
-
-/// [`super::secrets_in`] of an exchange whose bodies are `bodies` (a kept body has
-/// none: bodies holding one are never kept).
-fn secrets_of(raw: &RawExchange, bodies: &[Option<Value>; 2]) -> Vec<String> {
-    let mut found = Vec::new();
-    header_secrets(&raw.request_headers, &mut found);
-    header_secrets(&raw.response_headers, &mut found);
-    for v in bodies.iter().flatten() {
-        collect_secret_values(v, &mut found);
-    }
-    found.retain(|v| v.chars().count() >= MIN_SECRET_LEN && !is_masked(v));
-    found.sort();
-    found.dedup();
-    found
-}
-
 /// The redacted URL and request headers of `raw` (see [`Head`]).
 fn head(
     raw: &RawExchange,
@@ -354,7 +324,8 @@ pub fn exchange_jsonl(raw: RawExchange, out: &mut Vec<u8>) -> usize {
             .then(|| parse_body(&raw.response_body))
             .flatten(),
     ];
-    let seen = secrets_of(&raw, &bodies);
+    // A kept body has none: bodies holding one are never kept.
+    let seen = secrets_in(&raw, &bodies);
     for v in &seen {
         remember(v);
     }
