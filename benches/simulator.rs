@@ -219,13 +219,31 @@ where
     F: Fn(Conn, u64, Instant) -> Fut + Send + Sync + Clone + 'static,
     Fut: std::future::Future<Output = (u64, u64)> + Send + 'static,
 {
-    let deadline = Instant::now() + Duration::from_secs(seconds);
-    let started = Instant::now();
-    let mut tasks = Vec::new();
+    let (ops, secs, errors) = drive(addr, conns, Duration::from_secs(seconds), f).await;
+    println!(
+        "{name}: {ops} in {secs:.2} s = {:.0}/s ({errors} non-2xx or failed)",
+        ops as f64 / secs
+    );
+    (ops, secs, errors)
+}
+
+/// [`phase`] without a word: (done, seconds, non-2xx or failed). The clock
+/// starts once every connection is open.
+async fn drive<F, Fut>(addr: SocketAddr, conns: u64, span: Duration, f: F) -> (u64, f64, u64)
+where
+    F: Fn(Conn, u64, Instant) -> Fut + Send + Sync + Clone + 'static,
+    Fut: std::future::Future<Output = (u64, u64)> + Send + 'static,
+{
+    let mut open = Vec::new();
     for i in 0..conns {
-        let conn = Conn::open(addr).await.expect("connect");
-        tasks.push(tokio::spawn(f.clone()(conn, i, deadline)));
+        open.push((i, Conn::open(addr).await.expect("connect")));
     }
+    let started = Instant::now();
+    let deadline = started + span;
+    let tasks: Vec<_> = open
+        .into_iter()
+        .map(|(i, conn)| tokio::spawn(f.clone()(conn, i, deadline)))
+        .collect();
     let mut ops = 0;
     let mut errors = 0;
     for t in tasks {
@@ -234,13 +252,35 @@ where
             errors += e;
         }
     }
-    let secs = started.elapsed().as_secs_f64();
-    println!(
-        "{name}: {ops} in {secs:.2} s = {:.0}/s ({errors} non-2xx or failed)",
-        ops as f64 / secs
-    );
-    (ops, secs, errors)
+    (ops, started.elapsed().as_secs_f64(), errors)
 }
+
+/// Each connection GETs its own payment (`bench-get-NNNNNN`; the bare
+/// server answers anything) until the deadline: (200s, others).
+fn get_payments(auth: &Arc<Auth>) -> impl Fn(Conn, u64, Instant) -> GetLoop + Send + Sync + Clone {
+    let a = auth.clone();
+    move |mut c, i, deadline| {
+        let a = a.clone();
+        Box::pin(async move {
+            let path = format!("/epayment/v1/payments/bench-get-{i:06}");
+            let h = a.list();
+            let (mut ok, mut bad) = (0, 0);
+            while Instant::now() < deadline {
+                match c.call("GET", &path, &h, b"").await {
+                    Ok((200, _)) => ok += 1,
+                    Ok(_) => bad += 1,
+                    Err(_) => {
+                        bad += 1;
+                        break;
+                    }
+                }
+            }
+            (ok, bad)
+        })
+    }
+}
+
+type GetLoop = std::pin::Pin<Box<dyn std::future::Future<Output = (u64, u64)> + Send>>;
 
 fn main() {
     let conns = env_or("BENCH_CONNECTIONS", 64);
@@ -310,27 +350,7 @@ fn main() {
             "memory: RSS {rss:.0} MB with {made} more payments held (RSS at start {rss_start:.0} MB, before this phase {held_before:.0} MB; includes the journal of the last {} requests and the load generator; the GET and chain phases below then run among these payments)",
             SimConfig::default().journal_capacity
         );
-        let a = auth.clone();
-        phase("GET payment", addr, conns, seconds, move |mut c, i, deadline| {
-            let a = a.clone();
-            async move {
-                let path = format!("/epayment/v1/payments/bench-get-{i:06}");
-                let h = a.list();
-                let (mut ok, mut bad) = (0, 0);
-                while Instant::now() < deadline {
-                    match c.call("GET", &path, &h, b"").await {
-                        Ok((200, _)) => ok += 1,
-                        Ok(_) => bad += 1,
-                        Err(_) => {
-                            bad += 1;
-                            break;
-                        }
-                    }
-                }
-                (ok, bad)
-            }
-        })
-        .await;
+        phase("GET payment", addr, conns, seconds, get_payments(&auth)).await;
 
         // The engine alone (no HTTP), one thread: what each GET costs under the lock.
         {
@@ -583,7 +603,7 @@ async fn journal_cost(conns: u64, seconds: u64) {
                 continue;
             }
             let (_, addr, auth) = &targets[t];
-            let (n, secs) = get_slice(*addr, auth, conns, slice).await;
+            let (n, secs, _) = drive(*addr, conns, slice, get_payments(auth)).await;
             counts[t] += n;
             rates[t] = n as f64 / secs;
         }
@@ -636,38 +656,6 @@ async fn journal_cost(conns: u64, seconds: u64) {
         ratios[1].first().copied().unwrap_or(f64::NAN),
         ratios[1].last().copied().unwrap_or(f64::NAN),
     );
-}
-
-/// GETs answered over `conns` connections in one slice of time (each
-/// connection reads its own payment; the bare server answers anything).
-async fn get_slice(addr: SocketAddr, auth: &Arc<Auth>, conns: u64, slice: Duration) -> (u64, f64) {
-    let mut open = Vec::new();
-    for i in 0..conns {
-        open.push((i, Conn::open(addr).await.expect("connect")));
-    }
-    let started = Instant::now();
-    let deadline = started + slice;
-    let mut tasks = Vec::new();
-    for (i, mut c) in open {
-        let a = auth.clone();
-        tasks.push(tokio::spawn(async move {
-            let path = format!("/epayment/v1/payments/bench-get-{i:06}");
-            let h = a.list();
-            let mut ok = 0u64;
-            while Instant::now() < deadline {
-                match c.call("GET", &path, &h, b"").await {
-                    Ok((200, _)) => ok += 1,
-                    _ => break,
-                }
-            }
-            ok
-        }));
-    }
-    let mut n = 0;
-    for t in tasks {
-        n += t.await.unwrap_or(0);
-    }
-    (n, started.elapsed().as_secs_f64())
 }
 
 /// Median time of `n` sequential GETs of one payment on one connection.
