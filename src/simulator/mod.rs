@@ -539,6 +539,19 @@ fn is_control(path: &str) -> bool {
     path.starts_with("/__sim/") || path == "/__sim"
 }
 
+/// `reply` once its journal line is `written`; a 503 Problem when it could
+/// not be: no answer leaves without its record.
+fn recorded(
+    req: &SimRequest,
+    reply: Reply,
+    written: Result<(), journal::JournalUnavailable>,
+) -> Reply {
+    match written {
+        Ok(()) => reply,
+        Err(e) => problem::journal_unavailable(req, &e).into(),
+    }
+}
+
 /// How many times [`Simulator::lock_engine`] tries the lock before it sleeps
 /// on it (the pauses between tries double up to 64: some 450 in all).
 const SPINS: u32 = 12;
@@ -602,10 +615,8 @@ impl Simulator {
             Ok(answered) => answered,
             Err(refused) => return refused,
         };
-        match line.map(journal::PendingLine::write) {
-            None | Some(Ok(())) => reply,
-            Some(Err(e)) => problem::journal_unavailable(&req, &e).into(),
-        }
+        let written = line.map_or(Ok(()), journal::PendingLine::write);
+        recorded(&req, reply, written)
     }
 
     /// [`Simulator::handle`] for an async server: while another request
@@ -620,10 +631,7 @@ impl Simulator {
             None => Ok(()),
             Some(line) => line.write_async().await,
         };
-        match written {
-            Ok(()) => reply,
-            Err(e) => problem::journal_unavailable(&req, &e).into(),
-        }
+        recorded(&req, reply, written)
     }
 
     /// The engine's reply and the journal line to write before it leaves;
