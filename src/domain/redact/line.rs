@@ -67,13 +67,17 @@ pub(super) fn clear_pattern() -> Option<&'static Regex> {
 }
 
 /// The words looked for, lowercase: every match of [`clear_pattern`] but a
-/// JWT (found by its `eyJ`) holds one. No two of them overlap in a match of
-/// the pattern unless both are in one name, so finding them leftmost-first
-/// loses none that matters.
+/// JWT (found by its `eyJ`) holds one. They are found leftmost-first and
+/// without overlaps, so a word whose start another's end covers is never
+/// seen: that loses nothing only because where one ends as another begins
+/// (`secretoken`, `clientoken`), the second cannot begin a name the pattern
+/// matches (a name begins after a quote or one of `?&;`). `"url"` would
+/// overlap itself (`"url"url":` hid the second), so `url"` is looked for
+/// and its opening quote checked where it is found.
 const WORDS: &[&str] = &[
     "bearer",
     "hmac-sha256",
-    "\"url\"",
+    "url\"",
     // Every name of FIELD_NAMES and HEADER_NAMES holds one of these.
     "token",
     "secret",
@@ -148,7 +152,7 @@ pub(super) fn shows_a_credential(line: &str) -> bool {
     }
     find_words(words, b, |word, start, end| match WORDS[word] {
         "bearer" | "hmac-sha256" => scheme_credential(line, end),
-        "\"url\"" => user_info(line, start, end),
+        "url\"" => user_info(line, start, end),
         _ => named_credential(line, start, end),
     })
 }
@@ -193,10 +197,11 @@ fn scheme_credential(line: &str, at: usize) -> bool {
     after > at && char_at(line, after).is_some_and(|c| !matches!(c, '…' | '"' | '\\'))
 }
 
-/// `"url"\s*:\s*"[A-Za-z][A-Za-z0-9+.-]*://[^/"?#]*@` at `start`.
+/// `"url"\s*:\s*"[A-Za-z][A-Za-z0-9+.-]*://[^/"?#]*@` at the `url"` found
+/// at `start..end`.
 fn user_info(line: &str, start: usize, end: usize) -> bool {
     let b = line.as_bytes();
-    if &b[start..end] != b"\"url\"" {
+    if start == 0 || &b[start - 1..end] != b"\"url\"" {
         return false;
     }
     let colon = skip_space(line, end);
@@ -355,6 +360,9 @@ mod tests {
             // Letters `(?i)` folds onto ASCII: the regex decides.
             (r#"{"ſecret":"x"}"#, true),
             ("\"to\u{212A}en\":\"x\"", true),
+            // `"url"` ends with the quote another `"url"` begins with.
+            (r#""url"url": "a://@"#, true),
+            (r#"x"url"url":"http://u@h""#, true),
         ];
         for (line, clear) in cases {
             assert_eq!(reference(line), *clear, "the pattern on {line}");
@@ -416,6 +424,7 @@ mod tests {
             "http",
             "url",
             "\"url\"",
+            "url\"",
             "URL",
             "a",
             "Z",
@@ -472,8 +481,18 @@ mod tests {
         proptest::sample::select(PIECES).prop_map(str::to_owned)
     }
 
+    /// 20 000 texts per `cargo test`; `LINE_CASES=10000000 cargo test
+    /// --release --lib any_text_is_read` for a longer search (the
+    /// self-overlapping `"url"` was found by CI, once in many runs).
+    fn cases() -> u32 {
+        std::env::var("LINE_CASES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(20_000)
+    }
+
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(20_000))]
+        #![proptest_config(ProptestConfig::with_cases(cases()))]
         /// Whatever the text, the fast way answers as the regex does.
         #[test]
         fn any_text_is_read_as_the_pattern_reads_it(
