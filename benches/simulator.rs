@@ -26,6 +26,10 @@ use tokio::net::TcpStream;
 use vipps_golive::simulator::serve;
 use vipps_golive::simulator::{SimConfig, SimRequest, Simulator};
 
+/// The binary's allocator (src/main.rs): the server measured as it ships.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const MSN: &str = "123456";
 const KEY: &str = "sim-subscription-key-123456";
 
