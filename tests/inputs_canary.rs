@@ -33,6 +33,8 @@ const CANARIES: &[&str] = &[
     "CANARY-header-password-105",
     "CANARY-header-bearer-106",
     "CANARY_ref_secret_107",
+    "CANARY-echoed-basic-108",
+    "CANARY-echoed-proxy-109",
 ];
 
 fn golive() -> Command {
@@ -92,7 +94,21 @@ fn journal() -> String {
         "url": "http://u:CANARY-attempt-password-104@127.0.0.1:7777/epayment/v1/payments/acme-1",
         "attempt": 1, "reference": "acme-1", "idempotency_key": null, "checklist_ids": [], "scenario": null
     });
-    format!("{token}\n{register}\n{attempt}\n")
+    // A server that echoes credentials back in its answer's headers, on a
+    // line that shows no other credential.
+    let echoed = json!({
+        "schema_version": 1, "id": "x-4", "started_at": "2026-01-01T10:00:03Z", "duration_ms": 5,
+        "method": "GET", "url": "http://127.0.0.1:7777/epayment/v1/payments/acme-1",
+        "request_headers": [["Merchant-Serial-Number", "123456"]],
+        "request_body": null, "status": 200,
+        "response_headers": [
+            ["Authorization", "Basic CANARY-echoed-basic-108"],
+            ["Proxy-Authorization", "Digest CANARY-echoed-proxy-109"]
+        ],
+        "response_body": {"reference": "acme-1", "state": "CREATED"},
+        "error": null, "attempt": 1, "reference": "acme-1", "checklist_ids": [], "scenario": null
+    });
+    format!("{token}\n{register}\n{attempt}\n{echoed}\n")
 }
 
 /// Every canary absent from `text`, said with where it was found.
@@ -146,7 +162,7 @@ fn no_canary_of_an_audited_journal_reaches_any_output() {
         .find(|p| p.exists())
         .expect("the folder's journal");
     let text = std::fs::read_to_string(copied).unwrap();
-    assert_eq!(text.lines().count(), 2, "{text}");
+    assert_eq!(text.lines().count(), 3, "{text}");
     assert!(text.contains("Bearer …"), "{text}");
 }
 

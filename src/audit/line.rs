@@ -17,6 +17,7 @@ use serde::de::{Deserialize, Deserializer, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
 use crate::domain::checklist::ChecklistId;
+use crate::domain::redact;
 use crate::rules::body::ResponseFields;
 use crate::rules::{HeaderList, Meta};
 
@@ -44,8 +45,7 @@ pub struct LineRef<'a> {
     #[serde(borrow)]
     pub request_body: &'a RawValue,
     pub status: Option<u16>,
-    #[serde(rename = "response_headers")]
-    _response_headers: CheckedPairs,
+    pub response_headers: CheckedPairs,
     /// Read straight into the fields the rules need: one pass over the
     /// longest part of most lines.
     #[serde(borrow)]
@@ -185,9 +185,13 @@ impl<'de: 'a, 'a> Deserialize<'de> for Pairs<'a> {
 
 /// Headers that are read (so a line of the wrong shape is refused, as
 /// `Vec<(String, String)>` would refuse it) but not kept: the rules read
-/// none of the response headers.
+/// none of the response headers. Only whether one of them shows a
+/// credential in clear by its name is kept (a server may echo one back).
 #[derive(Debug)]
-pub struct CheckedPairs;
+pub struct CheckedPairs {
+    /// [`redact::header_shows_a_credential`] of any of them.
+    pub show_a_credential: bool,
+}
 
 impl<'de> Deserialize<'de> for CheckedPairs {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -198,8 +202,11 @@ impl<'de> Deserialize<'de> for CheckedPairs {
                 f.write_str("a list of [name, value] pairs")
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<CheckedPairs, A::Error> {
-                while seq.next_element::<(Text<'de>, Text<'de>)>()?.is_some() {}
-                Ok(CheckedPairs)
+                let mut show_a_credential = false;
+                while let Some((Text(k), Text(v))) = seq.next_element::<(Text<'de>, Text<'de>)>()? {
+                    show_a_credential |= redact::header_shows_a_credential(&k, &v);
+                }
+                Ok(CheckedPairs { show_a_credential })
             }
         }
         d.deserialize_seq(V)

@@ -343,9 +343,14 @@ impl<'f, W: Write> Judge<'f, W> {
         // in order, after every earlier line was redacted.
         let clear = match read {
             ReadAs::Fast(shows) => shows || redact::line_holds_a_known_secret(raw.trim_ascii()),
-            ReadAs::Whole(_) => {
+            ReadAs::Whole(ex) => {
                 let text = std::str::from_utf8(raw.trim_ascii()).unwrap_or("");
-                redact::line_needs_redaction(text, view.headers.pairs())
+                let answer = ex.response_headers.iter();
+                let headers = view
+                    .headers
+                    .pairs()
+                    .chain(answer.map(|(k, v)| (k.as_str(), v.as_str())));
+                redact::line_needs_redaction(text, headers)
             }
         };
         if !clear {

@@ -133,8 +133,8 @@ impl Batch {
         let response = std::mem::take(&mut line.response_body);
         let body = Body::of_request_json(line.request_body.get(), response);
         let meta = line.meta();
-        let shows_a_credential =
-            redact::line_shows_a_credential(text.trim_ascii(), meta.headers.pairs());
+        let shows_a_credential = line.response_headers.show_a_credential
+            || redact::line_shows_a_credential(text.trim_ascii(), meta.headers.pairs());
         let headers_start = self.headers.len();
         if let HeaderList::Borrowed(pairs) = meta.headers {
             for (k, v) in pairs {

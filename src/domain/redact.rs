@@ -345,20 +345,25 @@ pub fn line_shows_a_credential<'a>(
     line: &str,
     headers: impl IntoIterator<Item = (&'a str, &'a str)>,
 ) -> bool {
-    for (name, value) in headers {
-        let clear = if AUTH_HEADERS.iter().any(|h| h.eq_ignore_ascii_case(name)) {
-            authorization_in_clear(value)
-        } else if SECRET_HEADERS.iter().any(|h| h.eq_ignore_ascii_case(name)) || is_secret_key(name)
-        {
-            !value.is_empty() && !is_masked(value)
-        } else {
-            false
-        };
-        if clear {
-            return true;
-        }
+    headers
+        .into_iter()
+        .any(|(name, value)| header_shows_a_credential(name, value))
+        || memchr::memchr(b'\\', line.as_bytes()).is_some()
+        || line::shows_a_credential(line)
+}
+
+/// Whether one header, request or response, shows a credential in clear by
+/// its name: an `Authorization`-like header that is not `Scheme …<fingerprint>`,
+/// or a credential header whose value is not a fingerprint. (A server may
+/// echo a credential back in its answer's headers.)
+pub fn header_shows_a_credential(name: &str, value: &str) -> bool {
+    if AUTH_HEADERS.iter().any(|h| h.eq_ignore_ascii_case(name)) {
+        authorization_in_clear(value)
+    } else if SECRET_HEADERS.iter().any(|h| h.eq_ignore_ascii_case(name)) || is_secret_key(name) {
+        !value.is_empty() && !is_masked(value)
+    } else {
+        false
     }
-    memchr::memchr(b'\\', line.as_bytes()).is_some() || line::shows_a_credential(line)
 }
 
 /// Whether `line` holds a value registered as secret (or seen as one).
