@@ -1,7 +1,8 @@
 //! Issue 22 point 1: what the tool *reads* is redacted before anything is
 //! written or printed. A journal written by someone else, with a canary in
 //! every credential header and field, a JWT in free text, user info in the
-//! URL and an attempt line that carries a secret: `audit` and
+//! URL, an attempt line that carries a secret and credentials a server
+//! echoed back in its answer's headers: `audit`, `pack` and
 //! `report --from-journal` (at RUST_LOG=debug) let none of them reach
 //! stdout, stderr or any file they write.
 
@@ -164,6 +165,31 @@ fn no_canary_of_an_audited_journal_reaches_any_output() {
     let text = std::fs::read_to_string(copied).unwrap();
     assert_eq!(text.lines().count(), 3, "{text}");
     assert!(text.contains("Bearer …"), "{text}");
+}
+
+#[test]
+fn no_canary_of_a_journal_packed_for_go_live_reaches_any_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("shop.jsonl");
+    std::fs::write(&input, journal()).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let done = golive()
+        .args(["pack", "--journal"])
+        .arg(&input)
+        .arg("--out")
+        .arg(out.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&done.stderr);
+    // Not ready (nothing of the checklist is proven), but written.
+    assert!(matches!(done.status.code(), Some(0) | Some(1)), "{stderr}");
+    assert_clean("stdout", &String::from_utf8_lossy(&done.stdout));
+    assert_clean("stderr", &stderr);
+    assert_folder_clean(out.path(), None);
+    assert!(
+        std::fs::read_dir(out.path()).unwrap().count() > 0,
+        "the pack folder is written"
+    );
 }
 
 #[test]
