@@ -291,3 +291,62 @@ fn a_secret_a_rule_would_quote_in_a_finding_is_shown_by_its_fingerprint() {
     let text = std::fs::read_to_string(evidence).unwrap();
     assert!(text.contains("reference `…"), "{text}");
 }
+
+/// A credential typed in the wrong place on the command line: clap's usage
+/// error quotes the argument, but what it shows goes through the same
+/// redaction as everything else (user info dropped, secret flags' and the
+/// VIPPS_* variables' values and token shapes masked).
+#[test]
+fn no_canary_typed_in_the_wrong_place_reaches_a_usage_error() {
+    const PASSWORD: &str = "CANARY-argv-password-110";
+    const SECRET: &str = "CANARY-argv-secret-111";
+    const ENV_SECRET: &str = "CANARY-env-secret-112";
+    let url = format!("http://shop:{PASSWORD}@127.0.0.1:9/x");
+    let misuses: Vec<Vec<String>> = vec![
+        vec!["webhooks-check".into(), url.clone()],
+        vec!["run".into(), "--env".into(), url.clone()],
+        vec!["run".into(), format!("--env={url}")],
+        vec![
+            "webhooks-check".into(),
+            "--url".into(),
+            "http://127.0.0.1:9/x".into(),
+            "--secret".into(),
+            SECRET.into(),
+            SECRET.into(),
+        ],
+        vec![
+            "run".into(),
+            format!("--client-secret={SECRET}"),
+            SECRET.into(),
+        ],
+        vec!["run".into(), ENV_SECRET.into()],
+        vec![
+            "audit".into(),
+            "--journal".into(),
+            "j.jsonl".into(),
+            JWT.into(),
+        ],
+        vec![
+            "run".into(),
+            "--nonsense".into(),
+            format!("Bearer {SECRET}"),
+        ],
+    ];
+    for args in misuses {
+        let done = golive()
+            .env("VIPPS_CLIENT_SECRET", ENV_SECRET)
+            .args(&args)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&done.stderr);
+        let shown = format!("{stderr}{}", String::from_utf8_lossy(&done.stdout));
+        assert_eq!(done.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains("error:"), "{args:?}: {stderr}");
+        for canary in [PASSWORD, SECRET, ENV_SECRET, JWT] {
+            assert!(
+                !shown.contains(canary),
+                "{args:?} shows `{canary}`: {shown}"
+            );
+        }
+    }
+}

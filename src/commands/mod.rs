@@ -21,6 +21,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use crate::cli::{Cli, Command};
+use crate::domain::redact;
 use crate::evidence::model::Evidence;
 use crate::output;
 
@@ -148,6 +149,12 @@ where
             output::diag(&format!("error: {message}"));
             return ExitCode::from(crate::error::EXIT_USAGE);
         }
+        // clap quotes a misplaced argument as typed: shown redacted.
+        Err(e) if e.use_stderr() => {
+            output::diag(usage_error(&e.render().to_string(), &args).trim_end());
+            return ExitCode::from(crate::error::EXIT_USAGE);
+        }
+        // Help and version, on stdout.
         Err(e) => e.exit(),
     };
     // Logs go to stderr, `warn` unless RUST_LOG says otherwise. What is logged
@@ -184,6 +191,64 @@ where
             e.exit_code()
         }
     }
+}
+
+/// Flags whose value is a credential.
+const SECRET_FLAGS: [&str; 5] = [
+    "--client-id",
+    "--client-secret",
+    "--subscription-key",
+    "--webhook-secret",
+    "--secret",
+];
+
+/// Variables whose value is a credential (read later by `config`, but
+/// already in the environment when the command line is wrong).
+const SECRET_VARIABLES: [&str; 4] = [
+    "VIPPS_CLIENT_ID",
+    "VIPPS_CLIENT_SECRET",
+    "VIPPS_SUBSCRIPTION_KEY",
+    "VIPPS_WEBHOOK_SECRET",
+];
+
+/// clap's usage error as it may be shown: clap quotes a misplaced argument
+/// as typed, so a URL's user info is dropped (`redact::url`), and the values
+/// of the secret flags and variables are masked, wherever they stand in
+/// the message. (Token shapes are masked by [`output::diag`] itself.)
+fn usage_error(rendered: &str, args: &[OsString]) -> String {
+    let args: Vec<&str> = args.iter().skip(1).filter_map(|a| a.to_str()).collect();
+    // (as typed, as shown), longest first so a value holding another is
+    // replaced whole.
+    let mut shown: Vec<(String, String)> = Vec::new();
+    for (i, arg) in args.iter().enumerate() {
+        let (flag, value) = match arg.split_once('=') {
+            Some((flag, value)) if flag.starts_with("--") => (Some(flag), value),
+            _ => (i.checked_sub(1).map(|p| args[p]), *arg),
+        };
+        if flag.is_some_and(|f| SECRET_FLAGS.contains(&f)) {
+            shown.push((value.to_owned(), redact::mask(value)));
+        }
+        if value.contains("://") {
+            shown.push((value.to_owned(), redact::url(value)));
+        }
+    }
+    for name in SECRET_VARIABLES {
+        if let Some(value) = std::env::var(name).ok().filter(|v| !v.is_empty()) {
+            let masked = redact::mask(&value);
+            shown.push((value, masked));
+        }
+    }
+    // As everywhere else, a value shorter than a secret can be is not
+    // hidden (it would garble every word holding it).
+    shown.retain(|(typed, instead)| {
+        typed.chars().count() >= redact::MIN_SECRET_LEN && typed != instead
+    });
+    shown.sort_by_key(|(typed, _)| std::cmp::Reverse(typed.len()));
+    let mut text = rendered.to_owned();
+    for (typed, instead) in shown {
+        text = text.replace(&typed, &instead);
+    }
+    text
 }
 
 /// Names the first argument (after the program name) that is not valid UTF-8, without showing it (it
