@@ -401,3 +401,59 @@ async fn a_streamed_body_over_the_limit_is_cut_off_with_a_problem() {
         String::from_utf8(px.simulator().with_engine(|e| e.journal.to_jsonl(None))).expect("utf8");
     assert!(journal.contains("\"status\":400"), "{journal}");
 }
+
+#[tokio::test]
+async fn a_proxy_whose_journal_cannot_be_written_forwards_nothing_unrecorded() {
+    // Every write to /dev/full fails with ENOSPC.
+    if !std::path::Path::new("/dev/full").exists() {
+        eprintln!("notice: skipped: no /dev/full on this system");
+        return;
+    }
+    let up = upstream_sim().await;
+    let url = config::guard_url("--proxy", up.base_url(), UrlRole::ProxyUpstream)
+        .expect("upstream accepted")
+        .url;
+    let sim = Simulator::new(SimConfig::default());
+    sim.with_engine(|e| e.journal.stream_to(std::path::Path::new("/dev/full")))
+        .expect("/dev/full opens");
+    let px = serve::bind_with(
+        sim,
+        any_port(),
+        ServeOptions {
+            upstream: Some(Upstream::new(url, proxy::DEFAULT_TIMEOUT).expect("client")),
+        },
+    )
+    .await
+    .expect("bind proxy");
+    let get = || async {
+        let r = http()
+            .get(format!(
+                "{}/epayment/v1/payments/any-ref-0001",
+                px.base_url()
+            ))
+            .send()
+            .await
+            .expect("an answer starts");
+        let status = r.status().as_u16();
+        (status, r.text().await)
+    };
+    // The first answer is forwarded, but cannot end unrecorded: its body is
+    // broken off once the line fails to be written.
+    let (status, body) = get().await;
+    assert!(
+        body.is_err() || status == 503,
+        "answered {status} in full without a record: {body:?}"
+    );
+    // From then on the proxy refuses before forwarding anything.
+    for _ in 0..3 {
+        let (status, body) = get().await;
+        assert_eq!(status, 503, "{body:?}");
+        assert!(
+            body.expect("a Problem body")
+                .contains("journal cannot be written"),
+            "the Problem says why"
+        );
+    }
+    px.shutdown().await;
+    up.shutdown().await;
+}

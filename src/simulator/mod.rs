@@ -676,15 +676,20 @@ impl Simulator {
     }
 
     /// Records an exchange the engine did not handle itself (the recording
-    /// proxy), its journal line written before this returns.
-    pub fn record(
+    /// proxy), its journal line written before this returns; while another
+    /// request writes, its line waits for the next write without holding
+    /// the thread (the group commit of [`Simulator::handle_async`]).
+    pub async fn record(
         &self,
         req: &SimRequest,
         reply: &Reply,
         started: DateTime<Utc>,
     ) -> Result<(), journal::JournalUnavailable> {
         let line = self.with_engine(|e| e.journal.record(req, reply, started));
-        line.map_or(Ok(()), journal::PendingLine::write)
+        match line {
+            None => Ok(()),
+            Some(line) => line.write_async().await,
+        }
     }
 
     /// `Err` when the journal file cannot be written now: a request must be

@@ -281,29 +281,29 @@ pub async fn forward(
     }
     if tee.too_slow.load(std::sync::atomic::Ordering::SeqCst) {
         let answer = problem::body_timeout(&req, body_timeout);
-        return Err(recorded(sim, &req, answer, started));
+        return Err(recorded(sim, &req, answer, started).await);
     }
     if tee.over_limit.load(std::sync::atomic::Ordering::SeqCst) {
         let answer = problem::body_too_large(&req, tee.limit);
-        return Err(recorded(sim, &req, answer, started));
+        return Err(recorded(sim, &req, answer, started).await);
     }
     match sent {
         Ok(resp) => Ok(relay(sim.clone(), req, resp, started)),
         Err(e) => {
             let answer = unanswered(upstream, &req, &e);
-            Err(recorded(sim, &req, answer, started))
+            Err(recorded(sim, &req, answer, started).await)
         }
     }
 }
 
 /// `answer` once it is in the journal; 503 when the journal cannot be written.
-fn recorded(
+async fn recorded(
     sim: &Simulator,
     req: &SimRequest,
     answer: SimResponse,
     started: chrono::DateTime<chrono::Utc>,
 ) -> SimResponse {
-    match sim.record(req, &Reply::from(answer.clone()), started) {
+    match sim.record(req, &Reply::from(answer.clone()), started).await {
         Ok(()) => answer,
         Err(e) => problem::journal_unavailable(req, &e),
     }
@@ -410,7 +410,7 @@ fn relay(
         // The answer ends only once it is journaled: the last chunk (or the
         // end of the body) waits for the line, and a journal that cannot be
         // written breaks the answer off instead of completing it unrecorded.
-        match sim.record(&req, &reply, started) {
+        match sim.record(&req, &reply, started).await {
             Ok(()) => {
                 if let Some(last) = last {
                     let _ = tx.send(Ok(last)).await;
