@@ -202,9 +202,10 @@ const SECRET_FLAGS: [&str; 5] = [
     "--secret",
 ];
 
-/// Variables whose value is a credential (read later by `config`, but
-/// already in the environment when the command line is wrong).
-const SECRET_VARIABLES: [&str; 4] = [
+/// Variables whose value is a credential: hidden from a usage error (read
+/// later by `config`, but already in the environment when the command line
+/// is wrong) and registered by `simulator` before its first request.
+pub(crate) const SECRET_VARIABLES: [&str; 4] = [
     "VIPPS_CLIENT_ID",
     "VIPPS_CLIENT_SECRET",
     "VIPPS_SUBSCRIPTION_KEY",

@@ -149,12 +149,7 @@ async fn run_async(args: &ServeConfig) -> Result<(), Error> {
     // The shop's own credentials, when it has given them to this process:
     // hidden by value in the journal from the first request on, even where
     // they appear before (or without) the token request that names them.
-    for var in [
-        "VIPPS_CLIENT_ID",
-        "VIPPS_CLIENT_SECRET",
-        "VIPPS_SUBSCRIPTION_KEY",
-        "VIPPS_WEBHOOK_SECRET",
-    ] {
+    for var in super::SECRET_VARIABLES {
         if let Ok(value) = std::env::var(var) {
             crate::domain::redact::register_secret(&value);
         }
