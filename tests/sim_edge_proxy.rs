@@ -189,6 +189,18 @@ async fn the_control_api_stays_local() {
     up.shutdown().await;
 }
 
+/// GET of a payment through `px`, without credentials: whatever answers.
+async fn get_any_payment(px: &Standalone) -> reqwest::Response {
+    http()
+        .get(format!(
+            "{}/epayment/v1/payments/any-ref-0001",
+            px.base_url()
+        ))
+        .send()
+        .await
+        .expect("an answer starts")
+}
+
 #[tokio::test]
 async fn an_upstream_that_is_down_gives_a_502_problem() {
     // Bind and drop to get a port nobody listens on.
@@ -197,14 +209,7 @@ async fn an_upstream_that_is_down_gives_a_502_problem() {
         l.local_addr().expect("addr").port()
     };
     let px = proxy_to(&format!("http://127.0.0.1:{port}"), Duration::from_secs(5)).await;
-    let r = http()
-        .get(format!(
-            "{}/epayment/v1/payments/any-ref-0001",
-            px.base_url()
-        ))
-        .send()
-        .await
-        .expect("answer");
+    let r = get_any_payment(&px).await;
     assert_eq!(r.status(), 502);
     let ct = r
         .headers()
@@ -426,16 +431,8 @@ async fn a_proxy_whose_journal_cannot_be_written_forwards_nothing_unrecorded() {
     .await
     .expect("bind proxy");
     let get = || async {
-        let r = http()
-            .get(format!(
-                "{}/epayment/v1/payments/any-ref-0001",
-                px.base_url()
-            ))
-            .send()
-            .await
-            .expect("an answer starts");
-        let status = r.status().as_u16();
-        (status, r.text().await)
+        let r = get_any_payment(&px).await;
+        (r.status().as_u16(), r.text().await)
     };
     // The first answer is forwarded, but cannot end unrecorded: its body is
     // broken off once the line fails to be written.
