@@ -79,6 +79,13 @@ impl ServeConfig {
             processing: self.processing,
             ..SimConfig::default()
         };
+        // The in-memory journal is read only through the control API
+        // (`GET /__sim/journal`, `audit --simulator`): without it, none is
+        // kept (10 000 exchanges, some 30 MB; `--journal FILE` still gets
+        // every line).
+        if !self.control {
+            config.journal_capacity = 0;
+        }
         if let Some(path) = &self.units {
             units::load(path, &mut config).map_err(|e| Error::Usage(e.to_string()))?;
         }
@@ -321,4 +328,23 @@ fn stop_signal() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Sen
     Box::pin(async {
         let _ = tokio::signal::ctrl_c().await;
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_in_memory_journal_is_kept_only_where_the_control_api_can_read_it() {
+        let without = ServeConfig::default().sim_config().unwrap();
+        assert_eq!(without.journal_capacity, 0);
+        let with = ServeConfig {
+            control: true,
+            ..ServeConfig::default()
+        }
+        .sim_config()
+        .unwrap();
+        assert_eq!(with.journal_capacity, SimConfig::default().journal_capacity);
+        assert!(with.journal_capacity > 0);
+    }
 }
