@@ -749,6 +749,12 @@ fn scrub(s: &mut String) {
 /// `eyJ`, a scheme, a header or a secret key's name): one fast scan instead of four regex
 /// searches for the many strings (amounts, states, URLs) that hold none.
 fn might_hold_a_credential(s: &str) -> bool {
+    // `(?i)` folds two letters outside ASCII onto `s` and `k` (U+017F,
+    // U+212A), which the ASCII scan below does not: such a string is tried
+    // by every pattern (see `line::shows_a_credential`).
+    if s.contains(['\u{17F}', '\u{212A}']) {
+        return true;
+    }
     static WORDS: OnceLock<Option<AhoCorasick>> = OnceLock::new();
     WORDS
         .get_or_init(|| {
@@ -795,6 +801,15 @@ mod tests {
     fn phone_keeps_last_two_digits() {
         assert_eq!(mask_phone("4791234567"), "********67");
         assert_eq!(mask_phone("+47 912"), "+** *12");
+    }
+
+    #[test]
+    fn a_name_spelled_with_letters_the_patterns_fold_is_scrubbed_as_they_match_it() {
+        for spelled in ["HMAC-\u{17F}HA256 abcdef123456", "bearer abcdef123456"] {
+            assert!(!text(spelled).contains("abcdef123456"), "{spelled}");
+        }
+        let field = "{\"to\u{212A}en\": \"abcdef123456\"}";
+        assert!(!text(field).contains("abcdef123456"), "{field}");
     }
 
     #[test]
