@@ -749,10 +749,9 @@ fn scrub(s: &mut String) {
 /// `eyJ`, a scheme, a header or a secret key's name): one fast scan instead of four regex
 /// searches for the many strings (amounts, states, URLs) that hold none.
 fn might_hold_a_credential(s: &str) -> bool {
-    // `(?i)` folds two letters outside ASCII onto `s` and `k` (U+017F,
-    // U+212A), which the ASCII scan below does not: such a string is tried
-    // by every pattern (see `line::shows_a_credential`).
-    if s.contains(['\u{17F}', '\u{212A}']) {
+    // The ASCII scan below would miss a name spelled with a letter `(?i)`
+    // folds: such a string is tried by every pattern.
+    if line::folds_onto_ascii(s.as_bytes()) {
         return true;
     }
     static WORDS: OnceLock<Option<AhoCorasick>> = OnceLock::new();

@@ -140,10 +140,9 @@ fn find_words(
 /// [`clear_pattern`], mostly without running it.
 pub(super) fn shows_a_credential(line: &str) -> bool {
     let b = line.as_bytes();
-    // `(?i)` folds two letters outside ASCII onto `s` and `k` (U+017F,
-    // U+212A); a line holding one is searched with the regex itself.
-    let folds = memchr::memmem::find(b, "ſ".as_bytes()).is_some()
-        || memchr::memmem::find(b, "\u{212A}".as_bytes()).is_some();
+    // A line holding a letter `(?i)` folds onto ASCII is searched with the
+    // regex itself.
+    let folds = folds_onto_ascii(b);
     let Some(words) = words().filter(|_| !folds) else {
         return clear_pattern().map_or(true, |re| re.is_match(line));
     };
@@ -155,6 +154,14 @@ pub(super) fn shows_a_credential(line: &str) -> bool {
         "url\"" => user_info(line, start, end),
         _ => named_credential(line, start, end),
     })
+}
+
+/// Whether `text` holds one of the two letters outside ASCII that `(?i)`
+/// folds onto ASCII (U+017F onto `s`, U+212A onto `k`), which a scan of
+/// ASCII-lowercased text does not see as those letters.
+pub(super) fn folds_onto_ascii(text: &[u8]) -> bool {
+    memchr::memmem::find(text, "\u{17F}".as_bytes()).is_some()
+        || memchr::memmem::find(text, "\u{212A}".as_bytes()).is_some()
 }
 
 fn is_base64url(b: u8) -> bool {
