@@ -231,14 +231,38 @@ fn secrets_in(raw: &RawExchange, bodies: &[Option<Value>; 2]) -> Vec<String> {
 /// secret key. Names compared without allocating (this runs for every line).
 fn header_secrets(headers: &[(String, String)], found: &mut Vec<String>) {
     for (name, value) in headers {
-        if AUTH_HEADERS.iter().any(|h| name.eq_ignore_ascii_case(h)) {
-            if let Some((_, cred)) = value.trim().split_once(char::is_whitespace) {
-                found.push(cred.trim().to_owned());
+        match header_kind(name) {
+            HeaderKind::Credentials => {
+                if let Some((_, cred)) = value.trim().split_once(char::is_whitespace) {
+                    found.push(cred.trim().to_owned());
+                }
             }
-        } else if SECRET_HEADERS.iter().any(|h| name.eq_ignore_ascii_case(h)) || is_secret_key(name)
-        {
-            found.push(value.trim().to_owned());
+            HeaderKind::Secret => found.push(value.trim().to_owned()),
+            HeaderKind::Plain => {}
         }
+    }
+}
+
+/// What a header's name says of its value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum HeaderKind {
+    /// `Scheme credentials` (Authorization and its kin): the credentials are secret.
+    Credentials,
+    /// A credential header, or one named like a secret key: the whole value is secret.
+    Secret,
+    /// Nothing, by its name (its text is still scrubbed).
+    Plain,
+}
+
+/// The one reading of a header's name (any case), for every place that
+/// redacts, collects or looks for credentials in headers.
+fn header_kind(name: &str) -> HeaderKind {
+    if AUTH_HEADERS.iter().any(|h| name.eq_ignore_ascii_case(h)) {
+        HeaderKind::Credentials
+    } else if SECRET_HEADERS.iter().any(|h| name.eq_ignore_ascii_case(h)) || is_secret_key(name) {
+        HeaderKind::Secret
+    } else {
+        HeaderKind::Plain
     }
 }
 
@@ -357,12 +381,10 @@ pub fn line_shows_a_credential<'a>(
 /// or a credential header whose value is not a fingerprint. (A server may
 /// echo a credential back in its answer's headers.)
 pub fn header_shows_a_credential(name: &str, value: &str) -> bool {
-    if AUTH_HEADERS.iter().any(|h| h.eq_ignore_ascii_case(name)) {
-        authorization_in_clear(value)
-    } else if SECRET_HEADERS.iter().any(|h| h.eq_ignore_ascii_case(name)) || is_secret_key(name) {
-        !value.is_empty() && !is_masked(value)
-    } else {
-        false
+    match header_kind(name) {
+        HeaderKind::Credentials => authorization_in_clear(value),
+        HeaderKind::Secret => !value.is_empty() && !is_masked(value),
+        HeaderKind::Plain => false,
     }
 }
 
@@ -511,13 +533,10 @@ pub fn headers(headers: Vec<(String, String)>) -> Vec<(String, String)> {
     headers
         .into_iter()
         .map(|(name, value)| {
-            let lower = name.to_ascii_lowercase();
-            let value = if AUTH_HEADERS.contains(&lower.as_str()) {
-                authorization(&value)
-            } else if SECRET_HEADERS.contains(&lower.as_str()) || is_secret_key(&lower) {
-                mask(&value)
-            } else {
-                text(&value)
+            let value = match header_kind(&name) {
+                HeaderKind::Credentials => authorization(&value),
+                HeaderKind::Secret => mask(&value),
+                HeaderKind::Plain => text(&value),
             };
             (name, value)
         })
