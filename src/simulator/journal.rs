@@ -24,7 +24,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use chrono::{DateTime, Utc};
 
-use super::{Engine, Reply, SimConfig, SimRequest, SimResponse};
+use super::{lock, try_lock, Engine, Reply, SimConfig, SimRequest, SimResponse};
 use crate::domain::exchange::{Exchange, RawExchange};
 use crate::domain::redact;
 
@@ -324,13 +324,6 @@ pub struct JournalUnavailable {
     pub reason: String,
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    match m.lock() {
-        Ok(g) => g,
-        Err(poisoned) => poisoned.into_inner(),
-    }
-}
-
 impl JournalFile {
     fn open(path: &Path) -> Result<JournalFile, JournalFileError> {
         let file = std::fs::OpenOptions::new()
@@ -394,7 +387,6 @@ impl JournalFile {
         }
     }
 
-    /// Queues `line` (redacted, with its newline); returns its number.
     /// Queues `line` (redacted, with its newline); returns its number, and
     /// whether it leads a new batch (the queue was empty).
     fn enqueue(&self, line: &[u8]) -> (u64, bool) {
@@ -490,13 +482,8 @@ impl JournalFile {
 
     /// The writer's lock, if nobody holds it.
     fn try_writer(&self) -> Option<Writer<'_>> {
-        let state = match self.state.try_lock() {
-            Ok(state) => state,
-            Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
-            Err(std::sync::TryLockError::WouldBlock) => return None,
-        };
         Some(Writer {
-            state,
+            state: try_lock(&self.state)?,
             _wake: WakeAll(self),
         })
     }

@@ -74,7 +74,7 @@ pub mod units;
 pub mod validate;
 pub mod webhooks;
 
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, TryLockError};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -552,6 +552,32 @@ fn recorded(
     }
 }
 
+/// `m`, locked. A panic while it was held must not take the simulator down
+/// for good: a poisoned lock is taken all the same.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// `m`, locked if nobody holds it (poisoned or not, as [`lock`]).
+fn try_lock<T>(m: &Mutex<T>) -> Option<MutexGuard<'_, T>> {
+    match m.try_lock() {
+        Ok(guard) => Some(guard),
+        Err(TryLockError::Poisoned(p)) => Some(p.into_inner()),
+        Err(TryLockError::WouldBlock) => None,
+    }
+}
+
+/// Writes `line`, when there is one, through the journal file's group
+/// commit: done once the write that carried it has ended.
+async fn write_async(
+    line: Option<journal::PendingLine>,
+) -> Result<(), journal::JournalUnavailable> {
+    match line {
+        None => Ok(()),
+        Some(line) => line.write_async().await,
+    }
+}
+
 /// How many times [`Simulator::lock_engine`] tries the lock before it sleeps
 /// on it (the pauses between tries double up to 64: some 450 in all).
 const SPINS: u32 = 12;
@@ -627,11 +653,7 @@ impl Simulator {
             Ok(answered) => answered,
             Err(refused) => return refused,
         };
-        let written = match line {
-            None => Ok(()),
-            Some(line) => line.write_async().await,
-        };
-        recorded(&req, reply, written)
+        recorded(&req, reply, write_async(line).await)
     }
 
     /// The engine's reply and the journal line to write before it leaves;
@@ -685,11 +707,7 @@ impl Simulator {
         reply: &Reply,
         started: DateTime<Utc>,
     ) -> Result<(), journal::JournalUnavailable> {
-        let line = self.with_engine(|e| e.journal.record(req, reply, started));
-        match line {
-            None => Ok(()),
-            Some(line) => line.write_async().await,
-        }
+        write_async(self.with_engine(|e| e.journal.record(req, reply, started))).await
     }
 
     /// `Err` when the journal file cannot be written now: a request must be
@@ -708,23 +726,16 @@ impl Simulator {
     /// for about as long before it sleeps, since a sleep and a wake cost
     /// more than the wait and leave a core idle (issue 22: the futex calls
     /// of two threads taking turns were a tenth of the GET benchmark).
-    fn lock_engine(&self) -> std::sync::MutexGuard<'_, Engine> {
+    fn lock_engine(&self) -> MutexGuard<'_, Engine> {
         for round in 0..SPINS {
-            match self.engine.try_lock() {
-                Ok(engine) => return engine,
-                // A panic while holding the lock must not take the simulator down for good.
-                Err(std::sync::TryLockError::Poisoned(p)) => return p.into_inner(),
-                Err(std::sync::TryLockError::WouldBlock) => {
-                    for _ in 0..(1u32 << round.min(6)) {
-                        std::hint::spin_loop();
-                    }
-                }
+            if let Some(engine) = try_lock(&self.engine) {
+                return engine;
+            }
+            for _ in 0..(1u32 << round.min(6)) {
+                std::hint::spin_loop();
             }
         }
-        match self.engine.lock() {
-            Ok(e) => e,
-            Err(poisoned) => poisoned.into_inner(),
-        }
+        lock(&self.engine)
     }
 
     /// Expires due payments and queues their events (called periodically by the standalone server).
